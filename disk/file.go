@@ -1,0 +1,300 @@
+package disk
+
+import (
+	"errors"
+	"io"
+	"slices"
+)
+
+var errNegative = errors.New("disk: negative offset or size")
+
+// inode is one file's contents, whatever names it has had.
+type inode struct {
+	vol    []byte    // volatile contents; len is the volatile size
+	dur    []byte    // durable contents; len is the durable size
+	dirty  sectorSet // sectors written since the last Sync
+	cut    int64     // lowest size truncated to since the last Sync, or -1
+	linked bool      // has a name in the volatile namespace
+}
+
+// sectorSet is a set of sector numbers: a bitset for membership and a list
+// for iteration, so that adding is O(1) and sorting is O(n log n) in the
+// number of members, never in the size of the file.
+type sectorSet struct {
+	bits []uint64
+	list []int64
+}
+
+// addRange adds the sectors first..last.
+func (s *sectorSet) addRange(first, last int64) {
+	if need := int(last/64) + 1; need > len(s.bits) {
+		s.bits = slices.Grow(s.bits, need-len(s.bits))[:need]
+	}
+	for sec := first; sec <= last; sec++ {
+		w, b := sec/64, uint64(1)<<(sec%64)
+		if s.bits[w]&b == 0 {
+			s.bits[w] |= b
+			s.list = append(s.list, sec)
+		}
+	}
+}
+
+// sorted sorts the members in place and returns them; the slice is valid
+// until the set changes.
+func (s *sectorSet) sorted() []int64 {
+	slices.Sort(s.list) // appends are mostly ascending: pdqsort is linear then
+	return s.list
+}
+
+// dropFrom removes every sector at or after sec.
+func (s *sectorSet) dropFrom(sec int64) {
+	kept := s.list[:0]
+	for _, m := range s.list {
+		if m < sec {
+			kept = append(kept, m)
+		} else {
+			s.bits[m/64] &^= uint64(1) << (m % 64)
+		}
+	}
+	s.list = kept
+}
+
+// reset empties the set in O(members).
+func (s *sectorSet) reset() {
+	for _, m := range s.list {
+		s.bits[m/64] = 0
+	}
+	s.list = s.list[:0]
+}
+
+// resize returns b with length n, zero-filling any bytes it exposes, and
+// growing the capacity geometrically so that appends are amortized O(1).
+func resize(b []byte, n int64) []byte {
+	old := int64(len(b))
+	if n <= old {
+		return b[:n]
+	}
+	b = slices.Grow(b, int(n-old))[:n]
+	clear(b[old:])
+	return b
+}
+
+// File is a handle on a file of an FS. After the FS crashes, or after Close,
+// every method that returns an error returns ErrClosed.
+type File struct {
+	fs     *FS
+	ino    *inode
+	name   string
+	closed bool
+}
+
+// check returns ErrClosed for a handle that can no longer be used.
+func (f *File) check() error {
+	if f.closed || f.fs.crashed {
+		return ErrClosed
+	}
+	return nil
+}
+
+// Name returns the name the file was opened or created with, even after a
+// rename, as os.File does.
+func (f *File) Name() string { return f.name }
+
+// Close closes the handle. It does not sync.
+func (f *File) Close() error {
+	if err := f.check(); err != nil {
+		return err
+	}
+	f.closed = true
+	return nil
+}
+
+// Size returns the volatile size of the file, or 0 for a closed handle.
+func (f *File) Size() int64 {
+	if f.check() != nil {
+		return 0
+	}
+	return int64(len(f.ino.vol))
+}
+
+// ReadAt reads volatile bytes at off, as os.File.ReadAt: it returns io.EOF
+// when it reads fewer than len(p) bytes because the file ends.
+func (f *File) ReadAt(p []byte, off int64) (int, error) {
+	if err := f.check(); err != nil {
+		return 0, err
+	}
+	if off < 0 {
+		return 0, errNegative
+	}
+	if off >= int64(len(f.ino.vol)) {
+		if len(p) == 0 {
+			return 0, nil
+		}
+		return 0, io.EOF
+	}
+	n := copy(p, f.ino.vol[off:])
+	if n < len(p) {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+// ReadAll returns a copy of the volatile contents, or nil for a closed
+// handle. The copy is the caller's to keep or change.
+func (f *File) ReadAll() []byte {
+	if f.check() != nil {
+		return nil
+	}
+	return slices.Clone(f.ino.vol)
+}
+
+// Write appends p at the end of the file.
+func (f *File) Write(p []byte) (int, error) {
+	if err := f.check(); err != nil {
+		return 0, err
+	}
+	return f.WriteAt(p, int64(len(f.ino.vol)))
+}
+
+// WriteAt writes p at off, extending the file (with a zero-filled gap) if
+// needed. The bytes are volatile until Sync. With Misdirect on, the write may
+// land at another sector-aligned offset and still report success. It fails
+// with ErrNoSpace, writing nothing, when the capacity would be exceeded.
+func (f *File) WriteAt(p []byte, off int64) (int, error) {
+	if err := f.check(); err != nil {
+		return 0, err
+	}
+	if off < 0 {
+		return 0, errNegative
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	fs, ino := f.fs, f.ino
+	if fs.faults.Misdirect.Hit(fs.rng) {
+		off = fs.misdirect(ino, off, len(p))
+	}
+	end := off + int64(len(p))
+	if err := fs.reserve(ino, end); err != nil {
+		return 0, err
+	}
+	if end > int64(len(ino.vol)) {
+		ino.vol = resize(ino.vol, end)
+	}
+	copy(ino.vol[off:], p)
+	first, last := off/SectorSize, (end-1)/SectorSize
+	ino.dirty.addRange(first, last)
+	fs.last = lastWrite{ino: ino, first: first, last: last}
+	fs.stats.Writes++
+	fs.stats.BytesWritten += int64(len(p))
+	return len(p), nil
+}
+
+// misdirect returns another offset for a write of n bytes at off: shifted by
+// a whole, non-zero number of sectors, landing no further than one sector
+// past the end of the file or of the intended write.
+func (fs *FS) misdirect(ino *inode, off int64, n int) int64 {
+	fs.stats.Misdirects++
+	cur := off / SectorSize
+	span := max(int64(len(ino.vol)), off+int64(n))/SectorSize + 1
+	target := fs.rng.Int64N(span)
+	if target >= cur {
+		target++
+	}
+	return target*SectorSize + off%SectorSize
+}
+
+// reserve accounts for ino growing to end bytes, or fails with ErrNoSpace.
+func (fs *FS) reserve(ino *inode, end int64) error {
+	grow := end - int64(len(ino.vol))
+	if grow <= 0 || !ino.linked {
+		return nil
+	}
+	if c := fs.faults.CapacityBytes; c > 0 && fs.used+grow > c {
+		return ErrNoSpace
+	}
+	fs.used += grow
+	return nil
+}
+
+// Truncate changes the size of the file. Growing fills with zeros. The new
+// size is volatile until Sync: a crash before it undoes the truncate, and the
+// file comes back at its durable size with its durable bytes (doc.go).
+func (f *File) Truncate(size int64) error {
+	if err := f.check(); err != nil {
+		return err
+	}
+	if size < 0 {
+		return errNegative
+	}
+	return f.fs.truncate(f.ino, size)
+}
+
+// truncate sets the volatile size of ino, remembering the lowest cut so that
+// the next Sync can make it durable.
+func (fs *FS) truncate(ino *inode, size int64) error {
+	old := int64(len(ino.vol))
+	if err := fs.reserve(ino, size); err != nil {
+		return err
+	}
+	if size < old {
+		if ino.linked {
+			fs.used -= old - size
+		}
+		if ino.cut < 0 || size < ino.cut {
+			ino.cut = size
+		}
+		limit := (size + SectorSize - 1) / SectorSize
+		ino.dirty.dropFrom(limit)
+		if fs.last.ino == ino {
+			fs.last.last = min(fs.last.last, limit-1)
+			if fs.last.last < fs.last.first {
+				fs.last = lastWrite{}
+			}
+		}
+	}
+	ino.vol = resize(ino.vol, size)
+	fs.stats.Truncates++
+	return nil
+}
+
+// Sync makes the volatile contents and size of the file durable, in time
+// proportional to the bytes written since the last Sync. With LyingSync on,
+// it may report success and leave everything volatile.
+func (f *File) Sync() error {
+	if err := f.check(); err != nil {
+		return err
+	}
+	fs := f.fs
+	fs.stats.Syncs++
+	if fs.faults.LyingSync.Hit(fs.rng) {
+		fs.stats.LyingSyncs++
+		return nil
+	}
+	fs.stats.BytesSynced += f.ino.sync()
+	if fs.last.ino == f.ino {
+		fs.last = lastWrite{}
+	}
+	return nil
+}
+
+// sync copies the dirty sectors into the durable bytes and applies any
+// pending truncate; it returns the number of bytes copied.
+func (ino *inode) sync() int64 {
+	if ino.cut >= 0 {
+		ino.dur = resize(ino.dur, min(ino.cut, int64(len(ino.dur))))
+		ino.cut = -1
+	}
+	size := int64(len(ino.vol))
+	ino.dur = resize(ino.dur, size)
+	var n int64
+	for _, sec := range ino.dirty.sorted() {
+		lo := sec * SectorSize
+		hi := min(lo+SectorSize, size)
+		if lo < hi {
+			n += int64(copy(ino.dur[lo:hi], ino.vol[lo:hi]))
+		}
+	}
+	ino.dirty.reset()
+	return n
+}
