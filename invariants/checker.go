@@ -1,0 +1,227 @@
+package invariants
+
+import (
+	"fmt"
+
+	"go.etcd.io/raft/v3/raftpb"
+
+	"github.com/etcdsim/etcdsim/nodes"
+	"github.com/etcdsim/etcdsim/nodes/backend"
+)
+
+// Checker runs every check incrementally, as the world reports what
+// members do. The first violation sticks; later ones are ignored.
+type Checker struct {
+	Ref     *Reference
+	Off     bool // run no checks (to measure their cost)
+	voters  int
+	leaders map[uint64]uint64 // term -> leader
+	members map[uint64]*track
+	first   *Violation
+}
+
+// track is what the checker remembers of a member across its lives.
+type track struct {
+	persistedCI uint64 // the last durable consistent index
+	hsTerm      uint64 // the last fsynced HardState
+	hsVote      uint64
+	maxRev      int64 // the highest revision returned to a client
+}
+
+// NewChecker returns a checker for a cluster of voters members.
+func NewChecker(voters int) *Checker {
+	return &Checker{Ref: NewReference(), voters: voters, leaders: map[uint64]uint64{}, members: map[uint64]*track{}}
+}
+
+// Violation returns the first violation, or nil.
+func (c *Checker) Violation() *Violation { return c.first }
+
+// Fail records a violation found by the world itself (liveness).
+func (c *Checker) Fail(name, detail string) { c.fail(name, "%s", detail) }
+
+func (c *Checker) fail(name, format string, args ...any) {
+	if c.first == nil {
+		c.first = &Violation{Name: name, Detail: fmt.Sprintf(format, args...)}
+	}
+}
+
+func (c *Checker) track(id uint64) *track {
+	t := c.members[id]
+	if t == nil {
+		t = &track{}
+		c.members[id] = t
+	}
+	return t
+}
+
+// Step runs the per-step checks on a member the step touched.
+func (c *Checker) Step(v View) {
+	if c.Off {
+		return
+	}
+	term, _, _, leader, commit := v.RaftStatus()
+	if leader {
+		if other, ok := c.leaders[term]; ok && other != v.ID() {
+			c.fail("election-safety", "m%d and m%d both lead term %d", other, v.ID(), term)
+		}
+		c.leaders[term] = v.ID()
+	}
+	if a := v.Applied(); a > commit {
+		c.fail("applied-le-committed", "m%d applied=%d > committed=%d", v.ID(), a, commit)
+	}
+}
+
+// Committed checks entries a member committed against the agreed log, and
+// extends the reference with the new ones.
+func (c *Checker) Committed(v View, ents []*raftpb.Entry) {
+	if c.Off {
+		return
+	}
+	for _, e := range ents {
+		i := e.GetIndex()
+		if rec, ok := c.Ref.At(i); ok {
+			if rec.Term != e.GetTerm() || rec.Data != backend.RecordHash("", nil, e.Data) {
+				c.fail("log-matching", "m%d committed index %d term %d, but the cluster committed term %d with other bytes", v.ID(), i, e.GetTerm(), rec.Term)
+			}
+			continue
+		}
+		if err := c.Ref.Append(e); err != nil {
+			c.fail("log-matching", "m%d committed index %d past the agreed log end %d", v.ID(), i, c.Ref.Last())
+		}
+	}
+}
+
+// Applied compares a member's state after it applied index with the
+// reference (equal-revisions), and the outcome (apply-determinism).
+func (c *Checker) Applied(v View, index uint64, out *nodes.Outcome) {
+	if c.Off {
+		return
+	}
+	rec, ok := c.Ref.At(index)
+	if !ok {
+		c.fail("applied-le-committed", "m%d applied index %d that no member committed", v.ID(), index)
+		return
+	}
+	if out != nil && rec.Ran && *out != rec.Out {
+		c.fail("apply-determinism", "m%d applied index %d as %s rev=%d (digest %x); the reference got %s rev=%d (digest %x)",
+			v.ID(), index, out.Code, out.Rev, out.Digest, rec.Out.Code, rec.Out.Rev, rec.Out.Digest)
+		return
+	}
+	if index < v.ConsistentIndex() {
+		return // skipped on replay: the state reflects the consistent index
+	}
+	if v.Rev() != rec.Rev || v.CompactRev() != rec.CompactRe || v.KVHash() != rec.KVHash {
+		c.fail("equal-revisions", "m%d at index %d: rev=%d compact=%d hash=%x; reference rev=%d compact=%d hash=%x",
+			v.ID(), index, v.Rev(), v.CompactRev(), v.KVHash(), rec.Rev, rec.CompactRe, rec.KVHash)
+	}
+}
+
+// DurableCommit checks a backend commit that just became durable.
+func (c *Checker) DurableCommit(v View) {
+	if c.Off {
+		return
+	}
+	mem := v.Backend()
+	ci := MetaIndex(mem)
+	t := c.track(v.ID())
+	if ci < t.persistedCI {
+		c.fail("consistent-index-monotonic", "m%d persisted consistent index %d after %d", v.ID(), ci, t.persistedCI)
+		return
+	}
+	t.persistedCI = ci
+	if last := v.DurableLastIndex(); ci > last {
+		c.fail("consistent-index-monotonic", "m%d persisted consistent index %d past its durable WAL (last index %d)", v.ID(), ci, last)
+		return
+	}
+	c.atomic(v, mem, ci, "commit-atomicity")
+}
+
+// atomic compares a backend state with the reference after 1..ci.
+func (c *Checker) atomic(v View, mem *backend.Mem, ci uint64, name string) {
+	key, other := StateHash(mem)
+	var wantKey, wantOther uint64
+	if rec, ok := c.Ref.At(ci); ok {
+		wantKey, wantOther = rec.KeyHash, rec.Other
+	} else if ci != 0 {
+		c.fail(name, "m%d backend holds consistent index %d beyond the committed log (%d)", v.ID(), ci, c.Ref.Last())
+		return
+	}
+	if other != wantOther {
+		c.fail(name, "m%d backend at consistent index %d: meta/auth/lease state differs from the reference (%x vs %x)", v.ID(), ci, other, wantOther)
+		return
+	}
+	if !v.Compacting() && key != wantKey {
+		c.fail(name, "m%d backend at consistent index %d: key bucket differs from the reference (%x vs %x)", v.ID(), ci, key, wantKey)
+	}
+}
+
+// WALSynced records the member's durable HardState.
+func (c *Checker) WALSynced(v View, hs *raftpb.HardState) {
+	if c.Off {
+		return
+	}
+	t := c.track(v.ID())
+	t.hsTerm, t.hsVote = hs.GetTerm(), hs.GetVote()
+}
+
+// Restarted checks a member right after it restarted from its disk.
+func (c *Checker) Restarted(v View) {
+	if c.Off {
+		return
+	}
+	t := c.track(v.ID())
+	term, vote, _, _, _ := v.RaftStatus()
+	if term < t.hsTerm || term == t.hsTerm && t.hsVote != 0 && vote != t.hsVote {
+		c.fail("hardstate-durable", "m%d restarted with term=%d vote=%d after a durable term=%d vote=%d", v.ID(), term, vote, t.hsTerm, t.hsVote)
+		return
+	}
+	mem := v.Backend()
+	ci := MetaIndex(mem)
+	if ci < t.persistedCI {
+		c.fail("consistent-index-monotonic", "m%d restarted with consistent index %d after a durable %d", v.ID(), ci, t.persistedCI)
+		return
+	}
+	t.persistedCI = ci
+	c.atomic(v, mem, ci, "restart-clean")
+	if rec, ok := c.Ref.At(ci); ok && (v.Rev() != rec.Rev || v.KVHash() != rec.KVHash) {
+		c.fail("restart-clean", "m%d restarted at consistent index %d with rev=%d hash=%x; the reference has rev=%d hash=%x",
+			v.ID(), ci, v.Rev(), v.KVHash(), rec.Rev, rec.KVHash)
+	}
+}
+
+// RestartFailed reports a member that could not start from its disk.
+func (c *Checker) RestartFailed(id uint64, err any) {
+	c.fail("restart-clean", "m%d cannot restart from its crash image: %v", id, err)
+}
+
+// Panicked reports a panic inside a member.
+func (c *Checker) Panicked(id uint64, err any) {
+	c.fail("panic", "m%d panicked: %v", id, err)
+}
+
+// Acked checks a write acknowledgement: the entry must be durable on a
+// quorum of voters (one voter: itself), whatever crashes next.
+func (c *Checker) Acked(v View, r nodes.Reply, members []View) {
+	if c.Off {
+		return
+	}
+	if r.Index == 0 {
+		return
+	}
+	durable := 0
+	for _, m := range members {
+		if m == nil {
+			continue
+		}
+		if t, ok := m.DurableTerm(r.Index); ok && t == r.Term {
+			durable++
+		}
+	}
+	if durable < c.voters/2+1 {
+		c.fail("acked-durable", "m%d acknowledged index %d (term %d) durable on %d of %d voters", v.ID(), r.Index, r.Term, durable, c.voters)
+	}
+	t := c.track(v.ID())
+	if r.Result.Rev > t.maxRev {
+		t.maxRev = r.Result.Rev
+	}
+}

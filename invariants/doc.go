@@ -1,0 +1,29 @@
+// Package invariants holds the checks that the world runs after every
+// step, and the reference state machine they compare against.
+//
+// The reference is the committed log (as log-matching agrees it) applied
+// in order in memory, with no disk, no batching and no crashes, through the
+// same pure apply code the members run (nodes.State over a backend.Mem).
+// A member can therefore only differ from it by what its persistence does,
+// which is what etcd's historical bugs got wrong.
+//
+// Each check has a stable name, used in output and in seed files:
+//
+//	election-safety             at most one leader per term
+//	log-matching                every member that commits index i commits the same entry
+//	hardstate-durable           a member's term and vote never go back across a restart
+//	applied-le-committed        no member applies past what it has committed
+//	commit-atomicity            every durable backend commit holds exactly the reference state
+//	                            after entries 1..CI, CI being the index stored in that commit
+//	equal-revisions             members at applied index i have the revision, compact revision
+//	                            and KV hash of the reference at i
+//	consistent-index-monotonic  the persisted CI never decreases and never passes the durable WAL
+//	apply-determinism           every member that applies i gets the reference's outcome
+//	restart-clean               a restart succeeds, without panic, to exactly the reference
+//	                            state at its persisted CI
+//	acked-durable               an acknowledged write is durable on a quorum of voters
+//	liveness                    once faults stop, the cluster converges and serves a write
+//
+// Members are read through View, a small read-only interface of this
+// package's own that nodes.Member satisfies.
+package invariants

@@ -1,0 +1,103 @@
+package invariants
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	"go.etcd.io/raft/v3/raftpb"
+
+	"github.com/etcdsim/etcdsim/nodes"
+	"github.com/etcdsim/etcdsim/nodes/backend"
+	"github.com/etcdsim/etcdsim/nodes/mvcc"
+)
+
+// Record is what the reference knows of one log index.
+type Record struct {
+	Term      uint64
+	Data      uint64 // hash of the entry's bytes
+	Rev       int64
+	CompactRe int64
+	KVHash    uint64
+	KeyHash   uint64 // comparable hash of the key bucket after the entry
+	Other     uint64 // comparable hash of every other bucket
+	Out       nodes.Outcome
+	Ran       bool // the entry carried a request
+}
+
+// Reference is the reference state machine.
+type Reference struct {
+	mem   *backend.Mem
+	state *nodes.State
+	recs  []Record // recs[i] is index i+1
+}
+
+// NewReference returns the reference of an empty cluster.
+func NewReference() *Reference {
+	return &Reference{mem: backend.NewMem(), state: nodes.NewState()}
+}
+
+// Last returns the last index applied.
+func (r *Reference) Last() uint64 { return uint64(len(r.recs)) }
+
+// At returns the record of index i.
+func (r *Reference) At(i uint64) (*Record, bool) {
+	if i == 0 || i > uint64(len(r.recs)) {
+		return nil, false
+	}
+	return &r.recs[i-1], true
+}
+
+// Append applies the next committed entry.
+func (r *Reference) Append(e *raftpb.Entry) error {
+	if e.GetIndex() != r.Last()+1 {
+		return fmt.Errorf("invariants: reference at %d given index %d", r.Last(), e.GetIndex())
+	}
+	rec := Record{Term: e.GetTerm(), Data: backend.RecordHash("", nil, e.Data)}
+	if e.GetType() == raftpb.EntryNormal && len(e.Data) > 0 {
+		if req, err := nodes.DecodeRequest(e.Data); err == nil {
+			res, job := r.state.Apply(r.mem, req)
+			if job != nil {
+				job.Run(r.mem)
+			}
+			rec.Out = nodes.Outcome{Kind: req.Kind, Code: res.Code, Rev: res.Rev, Digest: res.Digest()}
+			rec.Ran = true
+		}
+	}
+	kv := r.state.KV
+	rec.Rev, rec.CompactRe, rec.KVHash = kv.Rev(), kv.CompactRev(), kv.KVHash()
+	rec.KeyHash, rec.Other = StateHash(r.mem)
+	r.recs = append(r.recs, rec)
+	return nil
+}
+
+// excluded are the meta records no reference can predict: the consistent
+// index and term (written by each member's pre-commit hook) and the
+// finished-compaction marker (written by each member's background job).
+var excluded = [][]byte{[]byte(nodes.KeyCI), []byte(nodes.KeyTerm), []byte(mvcc.FinishedCompactKey)}
+
+// StateHash returns the comparable hash of a backend state: the key
+// bucket's, and every other bucket's without the excluded meta records.
+func StateHash(m *backend.Mem) (key, other uint64) {
+	for _, b := range m.Buckets() {
+		if b == mvcc.KeyBucket {
+			key = m.BucketHash(b)
+			continue
+		}
+		other += m.BucketHash(b)
+	}
+	for _, k := range excluded {
+		if v, ok := m.Get(mvcc.MetaBucket, k); ok {
+			other -= backend.RecordHash(mvcc.MetaBucket, k, v)
+		}
+	}
+	return key, other
+}
+
+// MetaIndex reads the consistent index stored in a backend state.
+func MetaIndex(m *backend.Mem) uint64 {
+	v, ok := m.Get(mvcc.MetaBucket, []byte(nodes.KeyCI))
+	if !ok || len(v) != 8 {
+		return 0
+	}
+	return binary.BigEndian.Uint64(v)
+}

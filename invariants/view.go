@@ -1,0 +1,44 @@
+package invariants
+
+import "github.com/etcdsim/etcdsim/nodes/backend"
+
+// View is what the checks read of a member. It never changes the member.
+type View interface {
+	ID() uint64
+	RaftStatus() (term, vote, lead uint64, leader bool, commit uint64)
+	Applied() uint64
+	ConsistentIndex() uint64
+	Rev() int64
+	CompactRev() int64
+	KVHash() uint64
+	Backend() *backend.Mem
+	Compacting() bool
+	DurableTerm(index uint64) (uint64, bool)
+	DurableLastIndex() uint64
+}
+
+// Violation is a broken invariant with its evidence.
+type Violation struct {
+	Name   string // the invariant's stable name
+	Detail string // the evidence, one line
+}
+
+func (v *Violation) Error() string { return v.Name + ": " + v.Detail }
+
+// Names lists every invariant, in stable order.
+var Names = []string{
+	"election-safety", "log-matching", "hardstate-durable", "applied-le-committed",
+	"commit-atomicity", "equal-revisions", "consistent-index-monotonic",
+	"apply-determinism", "auth-revision-agreement", "restart-clean", "acked-durable",
+	"linearizable", "liveness", "panic",
+}
+
+// Known reports whether name is an invariant.
+func Known(name string) bool {
+	for _, n := range Names {
+		if n == name {
+			return true
+		}
+	}
+	return false
+}

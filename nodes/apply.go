@@ -1,0 +1,197 @@
+package nodes
+
+import (
+	"encoding/binary"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	"go.etcd.io/raft/v3/raftpb"
+
+	"github.com/etcdsim/etcdsim/nodes/mvcc"
+)
+
+// applier is etcd's apply loop (EtcdServer.applyAll/applyEntries): it
+// applies committed entries one per event, so that a backend commit or a
+// crash can fall between any two of them.
+type applier struct {
+	q        []*raftpb.Entry
+	queuedTo uint64          // the highest index ever queued
+	held     []*raftpb.Entry // waiting for the WAL fsync (one voter, #14370)
+	armed    bool            // a TimerApply is set
+	blocked  bool            // defrag holds the backend
+	locked   *raftpb.Entry   // ci-before-lock: CI set, effects not yet applied
+
+	applied uint64
+	// The consistent index as etcd v3.5.5+ keeps it: apply sets the
+	// applying index; the apply's backend lock promotes it to ci
+	// (LockInsideApply, #13854); a deferred step advances ci even when the
+	// apply took no lock (#13942, #14419); the pre-commit hook writes ci
+	// and ciTerm into every commit (#14730).
+	ci, ciTerm              uint64
+	applyingIdx, applyingTm uint64
+}
+
+func (a *applier) enqueue(m *Member, ents []*raftpb.Entry, wait bool) {
+	for _, e := range ents {
+		if e.GetIndex() <= a.queuedTo {
+			continue // already queued early (ack-before-wal-sync)
+		}
+		a.queuedTo = e.GetIndex()
+		if wait {
+			a.held = append(a.held, e)
+		} else {
+			a.q = append(a.q, e)
+		}
+	}
+	if o := m.cfg.Observer; o != nil && len(ents) > 0 {
+		o.Committed(m, ents)
+	}
+	a.arm(m)
+}
+
+func (a *applier) walSynced(m *Member) {
+	if len(a.held) > 0 {
+		a.q = append(a.q, a.held...)
+		a.held = a.held[:0]
+	}
+	a.arm(m)
+}
+
+// arm sets the apply timer: an apply costs tens of microseconds of CPU.
+func (a *applier) arm(m *Member) {
+	if a.armed || a.blocked || a.locked != nil || len(a.q) == 0 {
+		return
+	}
+	a.armed = true
+	m.timer(time.Duration(5+m.cfg.Rand.IntN(45))*time.Microsecond, TimerApply)
+}
+
+func (m *Member) applyNext() {
+	a := &m.apply
+	a.armed = false
+	if a.blocked || a.locked != nil || len(a.q) == 0 {
+		return
+	}
+	e := a.q[0]
+	a.q[0] = nil
+	a.q = a.q[1:]
+	m.failpoint(FPBeforeApply)
+	m.applyEntry(e)
+	m.failpoint(FPAfterApply)
+	a.arm(m)
+}
+
+func (m *Member) applyEntry(e *raftpb.Entry) {
+	a := &m.apply
+	idx := e.GetIndex()
+	if e.GetType() != raftpb.EntryNormal {
+		m.applyConfChange(e)
+		return
+	}
+	if idx <= a.ci {
+		// Already in the backend: etcd's shouldApplyV3 is false.
+		m.finishApply(e, nil, nil)
+		return
+	}
+	if m.cfg.Bugs.CIBeforeLock {
+		// v3.5.0-3.5.2 (#13766): SetConsistentIndex before the apply; the
+		// effects land when the apply takes the backend lock, later.
+		a.ci, a.ciTerm = idx, e.GetTerm()
+		if len(e.Data) == 0 {
+			m.finishApply(e, nil, nil)
+			return
+		}
+		a.locked = e
+		m.timer(time.Duration(20+m.cfg.Rand.IntN(480))*time.Microsecond, TimerApplyLocked)
+		return
+	}
+	a.applyingIdx, a.applyingTm = idx, e.GetTerm()
+	var req *Request
+	var res Result
+	if len(e.Data) > 0 {
+		req, res = m.execute(e)
+	}
+	if a.ci < idx { // the deferred advance of applyEntryNormal (#14419)
+		a.ci, a.ciTerm = idx, e.GetTerm()
+	}
+	m.finishApply(e, req, &res)
+}
+
+// applyLocked is the second half of an apply under ci-before-lock.
+func (m *Member) applyLocked() {
+	e := m.apply.locked
+	if e == nil {
+		return
+	}
+	m.apply.locked = nil
+	req, res := m.execute(e)
+	m.finishApply(e, req, &res)
+	m.apply.arm(m)
+}
+
+// lockInsideApply is etcd's batchTx.LockInsideApply: taking the backend
+// lock inside an apply promotes the applying index to the consistent index,
+// so a commit can only see the index together with the entry's effects.
+func (m *Member) lockInsideApply() {
+	a := &m.apply
+	if !m.cfg.Bugs.CIBeforeLock && a.applyingIdx > a.ci {
+		a.ci, a.ciTerm = a.applyingIdx, a.applyingTm
+	}
+}
+
+func (m *Member) execute(e *raftpb.Entry) (*Request, Result) {
+	req, err := DecodeRequest(e.Data)
+	if err != nil {
+		return nil, Result{Code: ErrBadRequest, Rev: m.state.KV.Rev()}
+	}
+	m.lockInsideApply()
+	res, job := m.state.Apply(m.be, req)
+	if job != nil {
+		m.startCompaction(job)
+	}
+	return req, res
+}
+
+func (m *Member) finishApply(e *raftpb.Entry, req *Request, res *Result) {
+	a := &m.apply
+	a.applied = e.GetIndex()
+	m.stats.Applied++
+	var out *Outcome
+	if req != nil {
+		out = &Outcome{Kind: req.Kind, Code: res.Code, Rev: res.Rev, Digest: res.Digest()}
+		if c, ok := m.waiters[req.ID]; ok {
+			delete(m.waiters, req.ID)
+			m.out.Replies = append(m.out.Replies, Reply{Client: c, ID: req.ID, Result: *res, Index: e.GetIndex(), Term: e.GetTerm()})
+		}
+	}
+	if o := m.cfg.Observer; o != nil {
+		o.Applied(m, e.GetIndex(), out)
+	}
+	if m.be.Pending() >= m.cfg.BatchLimit {
+		m.commit()
+	}
+	m.serveReads()
+}
+
+func (m *Member) applyConfChange(e *raftpb.Entry) {
+	var cc raftpb.ConfChange
+	if e.GetType() == raftpb.EntryConfChange {
+		if err := proto.Unmarshal(e.Data, &cc); err != nil {
+			panic(err)
+		}
+		cs := m.rn.ApplyConfChange(&cc)
+		m.confVote = len(cs.GetVoters())
+		m.confState = cs
+	}
+	a := &m.apply
+	if a.ci < e.GetIndex() {
+		a.ci, a.ciTerm = e.GetIndex(), e.GetTerm()
+	}
+	m.finishApply(e, nil, nil)
+}
+
+// u64 encodes a meta value as etcd does (8 bytes big-endian).
+func u64(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
+
+var _ = mvcc.ErrCompacted

@@ -1,0 +1,99 @@
+package backend
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/etcdsim/etcdsim/disk"
+	"pgregory.net/rapid"
+)
+
+// TestCrashImagesOpenToACommit drives a backend with random writes,
+// commits (hooked or not, synced or not) and defrags over a disk with
+// in-model faults, and crashes it: every crash image opens to exactly the
+// state of one commit at or after the last synced commit — never an older
+// one, never a partial batch, never pending writes.
+func TestCrashImagesOpenToACommit(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		fs := newFS(rapid.Uint64().Draw(t, "seed"), inModel)
+		b, err := Open(fs, "db")
+		if err != nil {
+			t.Fatal(err)
+		}
+		commits := []*Mem{NewMem()} // the state of every commit written, in order
+		synced := 0                 // commits[synced:] are the ones a crash may keep
+		ci := 0
+		hook := func(tx Tx) { ci++; tx.Put("meta", []byte("ci"), fmt.Append(nil, ci)) }
+		b.SetPreCommitHook(hook)
+		var log []string
+		wrote := func(w bool) {
+			if w {
+				commits = append(commits, b.State().Clone())
+			}
+		}
+		for range rapid.IntRange(1, 60).Draw(t, "steps") {
+			op := rapid.IntRange(0, 11).Draw(t, "op")
+			log = append(log, fmt.Sprint("op ", op))
+			switch op {
+			case 0, 1, 2, 3:
+				key := fmt.Appendf(nil, "k%d", rapid.IntRange(0, 9).Draw(t, "key"))
+				bucket := rapid.SampledFrom([]string{"key", "lease"}).Draw(t, "bucket")
+				b.Put(bucket, key, []byte(strings.Repeat("v", rapid.IntRange(0, 300).Draw(t, "len"))))
+			case 4:
+				b.Delete("key", fmt.Appendf(nil, "k%d", rapid.IntRange(0, 9).Draw(t, "key")))
+			case 5, 6:
+				w, err := b.WriteCommit(rapid.Bool().Draw(t, "hook"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				wrote(w)
+			case 7:
+				if err := b.SyncCommit(); err != nil {
+					t.Fatal(err)
+				}
+				synced = len(commits) - 1
+			case 8:
+				pending := b.Pending() > 0
+				if err := b.Commit(); err != nil {
+					t.Fatal(err)
+				}
+				wrote(pending)
+				synced = len(commits) - 1
+			case 9:
+				pending := b.Pending() > 0
+				if err := b.DefragCopy(rapid.Bool().Draw(t, "hook")); err != nil {
+					t.Fatal(err)
+				}
+				wrote(pending)
+				synced = len(commits) - 1
+			case 10:
+				if err := b.DefragRename(); err != nil && err != ErrNoDefrag {
+					t.Fatal(err)
+				}
+			default:
+				fs = fs.Crash()
+				b = openMatching(t, fs, commits[synced:], log)
+				b.SetPreCommitHook(hook)
+				commits, synced = []*Mem{b.State().Clone()}, 0
+			}
+		}
+		openMatching(t, fs.Crash(), commits[synced:], log)
+	})
+}
+
+// openMatching opens the crash image and checks it holds one of states.
+func openMatching(t *rapid.T, fs *disk.FS, states []*Mem, log []string) *Backend {
+	b, err := Open(fs, "db")
+	if err != nil {
+		t.Fatalf("open after crash: %v\n%s", err, strings.Join(log, "\n"))
+	}
+	for _, s := range states {
+		if diffMem(b.State(), s) == "" {
+			return b
+		}
+	}
+	t.Fatalf("crash image is none of the %d states since the last sync: %s\n%s",
+		len(states), diffMem(b.State(), states[0]), strings.Join(log, "\n"))
+	return nil
+}

@@ -1,0 +1,185 @@
+package backend
+
+import (
+	"bytes"
+
+	"github.com/google/btree"
+)
+
+// ReadTx is the read side of a transaction: what apply-time lookups use.
+// Returned slices belong to the store and must not be modified.
+type ReadTx interface {
+	// Get returns the value of key in bucket.
+	Get(bucket string, key []byte) ([]byte, bool)
+	// Range calls fn for the keys of bucket in [start, end) in ascending
+	// order; a nil end means to the end of the bucket. It stops when fn
+	// returns false.
+	Range(bucket string, start, end []byte, fn func(key, value []byte) bool)
+}
+
+// Tx is a write transaction over named buckets, the shape of etcd's
+// backend.BatchTx as the apply path uses it. Put keeps the slices it is
+// given: callers must not modify them afterwards.
+type Tx interface {
+	ReadTx
+	Put(bucket string, key, value []byte)
+	Delete(bucket string, key []byte)
+}
+
+type kv struct {
+	key, value []byte
+	sum        uint64
+}
+
+func lessKV(a, b kv) bool { return bytes.Compare(a.key, b.key) < 0 }
+
+type bucket struct {
+	name string
+	t    *btree.BTreeG[kv]
+	sum  uint64
+}
+
+// Mem is an in-memory store of sorted buckets with an order-independent
+// running hash per bucket. It is the state of a backend (pending writes
+// included), and on its own the state the reference state machine keeps.
+// Clone is O(1) and copy-on-write, so snapshots of it are cheap.
+type Mem struct {
+	buckets []*bucket // sorted by name; few buckets, so a slice
+}
+
+// NewMem returns an empty store.
+func NewMem() *Mem { return &Mem{} }
+
+func (m *Mem) find(name string) *bucket {
+	for _, b := range m.buckets {
+		if b.name == name {
+			return b
+		}
+	}
+	return nil
+}
+
+func (m *Mem) bucket(name string) *bucket {
+	if b := m.find(name); b != nil {
+		return b
+	}
+	b := &bucket{name: name, t: btree.NewG(16, lessKV)}
+	i := 0
+	for i < len(m.buckets) && m.buckets[i].name < name {
+		i++
+	}
+	m.buckets = append(m.buckets, nil)
+	copy(m.buckets[i+1:], m.buckets[i:])
+	m.buckets[i] = b
+	return b
+}
+
+// Get implements ReadTx.
+func (m *Mem) Get(bucket string, key []byte) ([]byte, bool) {
+	b := m.find(bucket)
+	if b == nil {
+		return nil, false
+	}
+	it, ok := b.t.Get(kv{key: key})
+	return it.value, ok
+}
+
+// Range implements ReadTx.
+func (m *Mem) Range(bucket string, start, end []byte, fn func(key, value []byte) bool) {
+	b := m.find(bucket)
+	if b == nil {
+		return
+	}
+	visit := func(it kv) bool { return fn(it.key, it.value) }
+	if end == nil {
+		b.t.AscendGreaterOrEqual(kv{key: start}, visit)
+		return
+	}
+	b.t.AscendRange(kv{key: start}, kv{key: end}, visit)
+}
+
+// Put implements Tx.
+func (m *Mem) Put(bucket string, key, value []byte) {
+	b := m.bucket(bucket)
+	it := kv{key: key, value: value, sum: RecordHash(bucket, key, value)}
+	if old, ok := b.t.ReplaceOrInsert(it); ok {
+		b.sum -= old.sum
+	}
+	b.sum += it.sum
+}
+
+// Delete implements Tx.
+func (m *Mem) Delete(bucket string, key []byte) {
+	b := m.find(bucket)
+	if b == nil {
+		return
+	}
+	if old, ok := b.t.Delete(kv{key: key}); ok {
+		b.sum -= old.sum
+	}
+}
+
+// Len returns the number of keys in bucket.
+func (m *Mem) Len(bucket string) int {
+	if b := m.find(bucket); b != nil {
+		return b.t.Len()
+	}
+	return 0
+}
+
+// BucketHash returns the order-independent hash of bucket's records: the
+// sum of RecordHash over them, kept up to date by every Put and Delete.
+func (m *Mem) BucketHash(bucket string) uint64 {
+	if b := m.find(bucket); b != nil {
+		return b.sum
+	}
+	return 0
+}
+
+// Buckets returns the names of the buckets, sorted.
+func (m *Mem) Buckets() []string {
+	out := make([]string, 0, len(m.buckets))
+	for _, b := range m.buckets {
+		out = append(out, b.name)
+	}
+	return out
+}
+
+// Clone returns a copy-on-write copy of m in O(number of buckets).
+func (m *Mem) Clone() *Mem {
+	c := &Mem{buckets: make([]*bucket, len(m.buckets))}
+	for i, b := range m.buckets {
+		c.buckets[i] = &bucket{name: b.name, t: b.t.Clone(), sum: b.sum}
+	}
+	return c
+}
+
+// RecordHash hashes one record (bucket, key, value) with 64-bit FNV-1a,
+// each field length-prefixed so that no two records collide by shifting
+// bytes between fields. It is deterministic across processes, unlike
+// hash/maphash.
+func RecordHash(bucket string, key, value []byte) uint64 {
+	h := uint64(14695981039346656037)
+	h = mixLen(h, len(bucket))
+	for i := 0; i < len(bucket); i++ {
+		h = (h ^ uint64(bucket[i])) * 1099511628211
+	}
+	h = mixBytes(mixLen(h, len(key)), key)
+	h = mixBytes(mixLen(h, len(value)), value)
+	// A final avalanche so that sums of hashes stay well spread.
+	h ^= h >> 33
+	h *= 0xff51afd7ed558ccd
+	h ^= h >> 33
+	return h
+}
+
+func mixLen(h uint64, n int) uint64 {
+	return (h ^ uint64(n)) * 1099511628211
+}
+
+func mixBytes(h uint64, p []byte) uint64 {
+	for _, c := range p {
+		h = (h ^ uint64(c)) * 1099511628211
+	}
+	return h
+}

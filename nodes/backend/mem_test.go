@@ -1,0 +1,54 @@
+package backend
+
+import (
+	"fmt"
+	"testing"
+)
+
+func TestMemHashIsOrderIndependent(t *testing.T) {
+	a, b := NewMem(), NewMem()
+	for i := range 100 {
+		a.Put("key", []byte(fmt.Sprint(i)), []byte("v"))
+	}
+	for i := 99; i >= 0; i-- {
+		b.Put("key", []byte(fmt.Sprint(i)), []byte("x"))
+		b.Put("key", []byte(fmt.Sprint(i)), []byte("v"))
+	}
+	b.Put("key", []byte("gone"), []byte("v"))
+	b.Delete("key", []byte("gone"))
+	if a.BucketHash("key") != b.BucketHash("key") || a.Len("key") != b.Len("key") {
+		t.Fatal("same contents, different hash")
+	}
+	b.Put("key", []byte("5"), []byte("w"))
+	if a.BucketHash("key") == b.BucketHash("key") {
+		t.Fatal("different contents, same hash")
+	}
+}
+
+func TestMemRangeAndClone(t *testing.T) {
+	m := NewMem()
+	for _, k := range []string{"d", "a", "c", "b"} {
+		m.Put("b1", []byte(k), []byte(k+k))
+	}
+	m.Put("a0", []byte("x"), nil)
+	if got := fmt.Sprint(m.Buckets()); got != "[a0 b1]" {
+		t.Fatalf("buckets %s", got)
+	}
+	var got []string
+	m.Range("b1", []byte("b"), []byte("d"), func(k, v []byte) bool {
+		got = append(got, string(k)+"="+string(v))
+		return true
+	})
+	if fmt.Sprint(got) != "[b=bb c=cc]" {
+		t.Fatalf("range %v", got)
+	}
+	c := m.Clone()
+	c.Put("b1", []byte("a"), []byte("changed"))
+	c.Delete("b1", []byte("d"))
+	if v, _ := m.Get("b1", []byte("a")); string(v) != "aa" {
+		t.Fatal("clone wrote through")
+	}
+	if m.Len("b1") != 4 || c.Len("b1") != 3 {
+		t.Fatal("clone lengths")
+	}
+}

@@ -1,0 +1,92 @@
+package nodes
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Bug is one historical etcd behaviour that a bug mode puts back.
+type Bug struct {
+	Name      string // stable name used by --bug and seed files
+	Issue     string // the etcd issue (and fix PR)
+	Mechanism string // one line: what the old behaviour did
+	CaughtBy  string // the invariants expected to fire first
+}
+
+// Bugs is the set of enabled bug modes; the zero value is the correct model.
+type Bugs struct {
+	AuthCI               bool // auth-ci
+	CIBeforeLock         bool // ci-before-lock
+	AckBeforeWALSync     bool // ack-before-wal-sync
+	LeaseRevokeNoAuth    bool // lease-revoke-no-auth
+	DefragNoCIHook       bool // defrag-no-ci-hook
+	CompactionRevRegress bool // compaction-rev-regress
+	PermCacheStale       bool // perm-cache-stale
+	StaleRead            bool // stale-read
+}
+
+type bugEntry struct {
+	Bug
+	flag func(*Bugs) *bool
+}
+
+var catalog = []bugEntry{
+	{Bug{"auth-ci", "11651 (fix PR 11652)", "auth mutations write auth data and AuthRevision but not consistentIndex, so a restart re-applies them", "commit-atomicity, auth-revision-agreement, equal-revisions"}, func(b *Bugs) *bool { return &b.AuthCI }},
+	{Bug{"ci-before-lock", "13766", "consistentIndex is set before the apply takes the backend lock; a periodic commit in that window persists it without the entry's effects", "commit-atomicity, equal-revisions"}, func(b *Bugs) *bool { return &b.CIBeforeLock }},
+	{Bug{"ack-before-wal-sync", "14370", "with one voter, entries are applied and acknowledged before the WAL fsync", "acked-durable, linearizable"}, func(b *Bugs) *bool { return &b.AckBeforeWALSync }},
+	{Bug{"lease-revoke-no-auth", "11689 (fix PR 11691)", "the leader proposes lease revokes without a user; members of the newer version reject them under auth, older ones apply", "apply-determinism, equal-revisions"}, func(b *Bugs) *bool { return &b.LeaseRevokeNoAuth }},
+	{Bug{"defrag-no-ci-hook", "14685", "defrag commits pending writes without the consistentIndex pre-commit hook", "commit-atomicity, restart-clean"}, func(b *Bugs) *bool { return &b.DefragNoCIHook }},
+	{Bug{"compaction-rev-regress", "17780", "a crash during compaction loses the latest revision on restore (no clamp to the scheduled compact revision)", "restart-clean, linearizable"}, func(b *Bugs) *bool { return &b.CompactionRevRegress }},
+	{Bug{"perm-cache-stale", "14355, 14571", "the permission cache is not rebuilt at restart or snapshot recovery", "apply-determinism, auth-revision-agreement"}, func(b *Bugs) *bool { return &b.PermCacheStale }},
+	{Bug{"stale-read", "classic partitioned leader", "linearizable reads are served from the leader's local state without confirming leadership", "linearizable"}, func(b *Bugs) *bool { return &b.StaleRead }},
+}
+
+// Catalog returns every bug mode, in stable order.
+func Catalog() []Bug {
+	out := make([]Bug, len(catalog))
+	for i, e := range catalog {
+		out[i] = e.Bug
+	}
+	return out
+}
+
+// ParseBugs reads "none", one name, or comma-separated names.
+func ParseBugs(s string) (Bugs, error) {
+	var b Bugs
+	if s == "" || s == "none" {
+		return b, nil
+	}
+	for _, name := range strings.Split(s, ",") {
+		found := false
+		for _, e := range catalog {
+			if e.Name == name {
+				*e.flag(&b) = true
+				found = true
+			}
+		}
+		if !found {
+			names := make([]string, len(catalog))
+			for i, e := range catalog {
+				names[i] = e.Name
+			}
+			sort.Strings(names)
+			return b, fmt.Errorf("nodes: unknown bug mode %q (known: %s)", name, strings.Join(names, ", "))
+		}
+	}
+	return b, nil
+}
+
+// String prints the enabled modes comma-separated, or "none".
+func (b Bugs) String() string {
+	var names []string
+	for _, e := range catalog {
+		if *e.flag(&b) {
+			names = append(names, e.Name)
+		}
+	}
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, ",")
+}

@@ -1,0 +1,145 @@
+package nodes
+
+import (
+	"encoding/binary"
+	"github.com/etcdsim/etcdsim/disk"
+
+	"github.com/etcdsim/etcdsim/nodes/backend"
+	"github.com/etcdsim/etcdsim/nodes/mvcc"
+)
+
+// Meta bucket keys, as etcd's schema (server/storage/schema).
+const (
+	KeyCI   = "consistent_index"
+	KeyTerm = "term"
+)
+
+// MetaUint reads an 8-byte big-endian meta value (0 when absent).
+func MetaUint(tx backend.ReadTx, key string) uint64 {
+	v, ok := tx.Get(mvcc.MetaBucket, []byte(key))
+	if !ok || len(v) != 8 {
+		return 0
+	}
+	return binary.BigEndian.Uint64(v)
+}
+
+// preCommitHook is etcd's BackendHooks.OnPreCommitUnsafe: it writes the
+// in-memory consistent index and term into the batch being committed.
+func (m *Member) preCommitHook(tx backend.Tx) {
+	tx.Put(mvcc.MetaBucket, []byte(KeyCI), u64(m.apply.ci))
+	tx.Put(mvcc.MetaBucket, []byte(KeyTerm), u64(m.apply.ciTerm))
+}
+
+// periodicCommit is backend.run's ticker (every BatchInterval).
+func (m *Member) periodicCommit() {
+	m.commit()
+	m.timer(m.cfg.BatchInterval, TimerCommit)
+}
+
+// commit is batchTx.Commit: nothing to do without pending writes;
+// otherwise the hook, the commit record, and its fsync.
+func (m *Member) commit() {
+	if m.be.Pending() == 0 {
+		return
+	}
+	m.failpoint(FPBeforeCommit)
+	if _, err := m.be.WriteCommit(true); err != nil {
+		panic(err)
+	}
+	m.failpoint(FPCommitBeforeSync)
+	if err := m.be.SyncCommit(); err != nil {
+		panic(err)
+	}
+	m.durableCommit()
+	m.failpoint(FPAfterCommit)
+}
+
+func (m *Member) durableCommit() {
+	m.stats.Commits++
+	if o := m.cfg.Observer; o != nil {
+		o.DurableCommit(m)
+	}
+}
+
+// startCompaction follows etcd's kvstore.compact: the scheduled revision
+// is force-committed, then compacted revisions are deleted in batches by a
+// background job, each batch force-committed; the finished marker rides
+// the last batch without a force commit (#17780).
+func (m *Member) startCompaction(job *mvcc.CompactionJob) {
+	m.stats.Compactions++
+	// etcd's FIFO scheduler runs compactions one after the other.
+	m.commits.jobs = append(m.commits.jobs, job)
+	m.failpoint(FPCompactSchedule)
+	m.commit()
+	if len(m.commits.jobs) == 1 {
+		m.timer(m.cfg.CompactionInterval, TimerCompactStep)
+	}
+}
+
+func (m *Member) compactStep() {
+	if len(m.commits.jobs) == 0 {
+		return
+	}
+	job := m.commits.jobs[0]
+	if m.commits.defragging {
+		m.timer(m.cfg.CompactionInterval, TimerCompactStep)
+		return
+	}
+	m.failpoint(FPCompactFinished)
+	if job.Step(m.be, m.cfg.CompactionBatchLimit) {
+		m.commits.jobs[0] = nil
+		m.commits.jobs = m.commits.jobs[1:]
+		if len(m.commits.jobs) > 0 {
+			m.timer(m.cfg.CompactionInterval, TimerCompactStep)
+		}
+		return
+	}
+	m.failpoint(FPCompactBatch)
+	m.commit()
+	m.timer(m.cfg.CompactionInterval, TimerCompactStep)
+}
+
+// commitLoop holds the member's background backend work.
+type commitLoop struct {
+	jobs         []*mvcc.CompactionJob // scheduled compactions, oldest first
+	defragging   bool
+	defragClient int
+	defragID     uint64
+}
+
+// startDefrag is backend.defrag: it commits pending writes — through the
+// consistent-index hook since v3.5.6 (#14730), without it before
+// (defrag-no-ci-hook, #14685) — copies the database, and renames the copy
+// over the original after the copy's latency. The apply loop waits.
+func (m *Member) startDefrag(client int, id uint64) {
+	if m.commits.defragging {
+		m.out.Replies = append(m.out.Replies, Reply{Client: client, ID: id, Result: Result{Code: ErrStopped}})
+		return
+	}
+	m.failpoint(FPDefragBeforeCopy)
+	pending := m.be.Pending() > 0
+	if err := m.be.DefragCopy(!m.cfg.Bugs.DefragNoCIHook); err != nil {
+		panic(err)
+	}
+	if pending {
+		m.durableCommit()
+	}
+	m.stats.Defrags++
+	m.commits.defragging, m.commits.defragClient, m.commits.defragID = true, client, id
+	m.apply.blocked = true
+	m.timer(m.cfg.Latency.Draw(m.cfg.Rand, disk.OpSync)*4, TimerDefragRename)
+}
+
+func (m *Member) defragRename() {
+	if !m.commits.defragging {
+		return
+	}
+	m.failpoint(FPDefragBeforeRenam)
+	if err := m.be.DefragRename(); err != nil {
+		panic(err)
+	}
+	m.commits.defragging = false
+	m.apply.blocked = false
+	m.out.Replies = append(m.out.Replies, Reply{Client: m.commits.defragClient, ID: m.commits.defragID, Result: Result{Rev: m.state.KV.Rev()}})
+	m.apply.arm(m)
+}

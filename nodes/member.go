@@ -1,0 +1,225 @@
+package nodes
+
+import (
+	"errors"
+	"math/rand/v2"
+	"time"
+
+	"go.etcd.io/raft/v3"
+	"go.etcd.io/raft/v3/raftpb"
+
+	"github.com/etcdsim/etcdsim/disk"
+	"github.com/etcdsim/etcdsim/nodes/backend"
+	"github.com/etcdsim/etcdsim/nodes/wal"
+)
+
+// Config describes one member. Its zero durations and limits take etcd's
+// defaults.
+type Config struct {
+	ID        uint64
+	Peers     []uint64 // the voters the cluster bootstraps with
+	Bugs      Bugs
+	Rand      *rand.Rand // the member's own stream: disk latency, apply cost
+	Latency   disk.Latency
+	Failpoint func(name string) bool // nil: never crash at a failpoint
+	Observer  Observer               // nil: nobody watches
+
+	TickInterval         time.Duration // raft tick (etcd --heartbeat-interval 100ms)
+	BatchInterval        time.Duration // backend commit period (etcd 100ms)
+	BatchLimit           int           // pending writes that force a commit (etcd 10000)
+	CompactionBatchLimit int           // revisions deleted per compaction batch (etcd 1000)
+	CompactionInterval   time.Duration // pause between compaction batches (etcd 10ms)
+}
+
+func (c *Config) defaults() {
+	if c.TickInterval == 0 {
+		c.TickInterval = 100 * time.Millisecond
+	}
+	if c.BatchInterval == 0 {
+		c.BatchInterval = 100 * time.Millisecond
+	}
+	if c.BatchLimit == 0 {
+		c.BatchLimit = 10000
+	}
+	if c.CompactionBatchLimit == 0 {
+		c.CompactionBatchLimit = 1000
+	}
+	if c.CompactionInterval == 0 {
+		c.CompactionInterval = 10 * time.Millisecond
+	}
+}
+
+// Observer is told what a member does, for the invariants. It must not
+// call back into the member.
+type Observer interface {
+	// Committed: entries handed from a Ready to the applier.
+	Committed(m *Member, ents []*raftpb.Entry)
+	// Applied: the member applied (or skipped, below its consistentIndex)
+	// entry index; out is set when it ran the request.
+	Applied(m *Member, index uint64, out *Outcome)
+	// DurableCommit: a backend commit became durable.
+	DurableCommit(m *Member)
+	// WALSynced: entries and HardState of a Ready are on stable storage.
+	WALSynced(m *Member, hs *raftpb.HardState, lastIndex uint64)
+}
+
+// Outcome is the apply result of one entry, compared across members.
+type Outcome struct {
+	Kind   Kind
+	Code   Code
+	Rev    int64
+	Digest uint64 // hash of the response
+}
+
+// TimerKind is the kind of a timer a member asks the world to set.
+type TimerKind uint8
+
+// The member's timers.
+const (
+	TimerTick TimerKind = iota + 1
+	TimerWALSync
+	TimerApply
+	TimerApplyLocked
+	TimerCommit
+	TimerCompactStep
+	TimerDefragRename
+)
+
+var timerNames = [...]string{"", "tick", "wal-sync", "apply", "apply-locked", "commit", "compact-step", "defrag-rename"}
+
+func (k TimerKind) String() string { return timerNames[k] }
+
+// Timer asks the world to call Fire(Kind) After from now.
+type Timer struct {
+	After time.Duration
+	Kind  TimerKind
+}
+
+// Reply is an answer to a client.
+type Reply struct {
+	Client int
+	ID     uint64
+	Result Result
+	Index  uint64 // the raft index of the applied request (0 for local reads)
+	Term   uint64
+}
+
+// Output is what a member wants done after a call: messages to send,
+// replies to clients, timers to set. The world drains it after each call.
+type Output struct {
+	Msgs    []*raftpb.Message
+	Replies []Reply
+	Timers  []Timer
+}
+
+// Stats counts what a member did in its current life.
+type Stats struct {
+	Readies, Applied, Commits, Defrags, Compactions, LeaderChanges uint64
+}
+
+// Member is one etcd-like member: a raft.RawNode over a MemoryStorage
+// rebuilt from its WAL, the Ready loop of etcd's raftNode.start, the apply
+// loop of EtcdServer.applyAll, and a batched backend. The world drives it
+// through Tick, Step, Submit and Fire; it never schedules anything itself.
+type Member struct {
+	cfg     Config
+	fs      *disk.FS
+	rn      *raft.RawNode
+	storage *raft.MemoryStorage
+	wal     *wal.WAL
+	be      *backend.Backend
+	state   *State
+
+	rd        raft.Ready // the Ready being persisted
+	inReady   bool
+	mustSync  bool
+	prevHS    *raftpb.HardState // the last HardState handed to the WAL
+	lead      uint64
+	confVote  int // voters in the current configuration
+	confState *raftpb.ConfState
+
+	apply   applier
+	commits commitLoop
+
+	waiters map[uint64]int // request ID -> client, for replies after apply
+	reads   []pendingRead
+	out     Output
+	stats   Stats
+}
+
+// ErrBoot wraps every failure to start a member from its disk.
+var ErrBoot = errors.New("nodes: member cannot start")
+
+// ID returns the member's raft ID.
+func (m *Member) ID() uint64 { return m.cfg.ID }
+
+// FS returns the member's disk.
+func (m *Member) FS() *disk.FS { return m.fs }
+
+// Out returns the pending output; the world resets it with ResetOutput.
+func (m *Member) Out() *Output { return &m.out }
+
+// ResetOutput empties the output, keeping its storage.
+func (m *Member) ResetOutput() {
+	clear(m.out.Msgs)
+	m.out.Msgs = m.out.Msgs[:0]
+	m.out.Replies = m.out.Replies[:0]
+	m.out.Timers = m.out.Timers[:0]
+}
+
+func (m *Member) timer(after time.Duration, k TimerKind) {
+	m.out.Timers = append(m.out.Timers, Timer{After: after, Kind: k})
+}
+
+func (m *Member) raftConfig(applied uint64) *raft.Config {
+	return &raft.Config{
+		ID:                        m.cfg.ID,
+		ElectionTick:              10, // etcd: election timeout 1000ms / heartbeat 100ms
+		HeartbeatTick:             1,
+		Storage:                   m.storage,
+		Applied:                   applied,
+		MaxSizePerMsg:             1 << 20,
+		MaxInflightMsgs:           512,
+		MaxUncommittedEntriesSize: 1 << 30,
+		CheckQuorum:               true,
+		PreVote:                   true,
+		Logger:                    quietLogger{},
+	}
+}
+
+// Tick advances raft's logical clock by one tick.
+func (m *Member) Tick() {
+	m.rn.Tick()
+	m.timer(m.cfg.TickInterval, TimerTick)
+	m.pump()
+}
+
+// Step delivers a raft message from a peer.
+func (m *Member) Step(msg *raftpb.Message) {
+	// Errors are raft's to ignore (a message from an unknown peer, a
+	// proposal dropped for want of a leader): etcd drops them too.
+	_ = m.rn.Step(msg)
+	m.pump()
+}
+
+// Fire runs the timer k.
+func (m *Member) Fire(k TimerKind) {
+	switch k {
+	case TimerTick:
+		m.Tick()
+		return
+	case TimerWALSync:
+		m.finishReady()
+	case TimerApply:
+		m.applyNext()
+	case TimerApplyLocked:
+		m.applyLocked()
+	case TimerCommit:
+		m.periodicCommit()
+	case TimerCompactStep:
+		m.compactStep()
+	case TimerDefragRename:
+		m.defragRename()
+	}
+	m.pump()
+}

@@ -1,0 +1,108 @@
+package mvcc
+
+import (
+	"bytes"
+	"slices"
+
+	"github.com/google/btree"
+)
+
+// treeIndex maps keys to their keyIndex in a B-tree ordered by key (etcd's
+// treeIndex).
+type treeIndex struct {
+	tree *btree.BTreeG[*keyIndex]
+	// Reused search items, so that lookups do not allocate. The B-tree reads
+	// a pivot during the whole of a scan, so a scan has its own; scans do
+	// not nest.
+	probe, pivot keyIndex
+}
+
+func lessKeyIndex(a, b *keyIndex) bool { return bytes.Compare(a.key, b.key) < 0 }
+
+func newTreeIndex() *treeIndex {
+	return &treeIndex{tree: btree.NewG(32, lessKeyIndex)}
+}
+
+// lookup returns the keyIndex of key, or nil.
+func (ti *treeIndex) lookup(key []byte) *keyIndex {
+	ti.probe.key = key
+	ki, _ := ti.tree.Get(&ti.probe)
+	ti.probe.key = nil
+	return ki
+}
+
+func (ti *treeIndex) insert(ki *keyIndex) { ti.tree.ReplaceOrInsert(ki) }
+
+// visit calls fn on the keys in [key, end) in order until fn returns false;
+// a nil end means no upper bound.
+func (ti *treeIndex) visit(key, end []byte, fn func(ki *keyIndex) bool) {
+	ti.pivot.key = key
+	ti.tree.AscendGreaterOrEqual(&ti.pivot, func(ki *keyIndex) bool {
+		if end != nil && bytes.Compare(ki.key, end) >= 0 {
+			return false
+		}
+		return fn(ki)
+	})
+	ti.pivot.key = nil
+}
+
+func compareRev(a, b revision) int {
+	switch {
+	case a.less(b):
+		return -1
+	case b.less(a):
+		return 1
+	}
+	return 0
+}
+
+// compact compacts every key at rev, removes the keys left empty, and
+// returns the revisions at or below rev that stay, sorted (etcd
+// treeIndex.Compact; a sorted slice instead of a map keeps it deterministic
+// and lets the batches merge it with the bucket in one pass).
+func (ti *treeIndex) compact(rev int64, dropTomb bool) []revision {
+	var keep []revision
+	var empty []*keyIndex
+	ti.tree.Ascend(func(ki *keyIndex) bool {
+		if r, ok := ki.compact(rev, dropTomb); ok {
+			keep = append(keep, r)
+		}
+		if ki.isEmpty() {
+			empty = append(empty, ki)
+		}
+		return true
+	})
+	for _, ki := range empty {
+		ti.tree.Delete(ki)
+	}
+	slices.SortFunc(keep, compareRev)
+	return keep
+}
+
+// keep returns, sorted, the revisions at or below rev that a compaction at
+// rev would keep (etcd treeIndex.Keep).
+func (ti *treeIndex) keep(rev int64) []revision {
+	var keep []revision
+	ti.tree.Ascend(func(ki *keyIndex) bool {
+		if r, ok := ki.keep(rev); ok {
+			keep = append(keep, r)
+		}
+		return true
+	})
+	slices.SortFunc(keep, compareRev)
+	return keep
+}
+
+// keepSet answers "is this revision kept?" for revisions asked in
+// ascending order, by walking a sorted slice.
+type keepSet struct {
+	revs []revision
+	i    int
+}
+
+func (k *keepSet) has(r revision) bool {
+	for k.i < len(k.revs) && k.revs[k.i].less(r) {
+		k.i++
+	}
+	return k.i < len(k.revs) && k.revs[k.i] == r
+}

@@ -1,0 +1,118 @@
+package mvcc
+
+import (
+	"bytes"
+	"fmt"
+
+	"github.com/etcdsim/etcdsim/nodes/backend"
+)
+
+// writer is one write transaction: every change takes main revision rev
+// and the next sub revision (etcd's storeTxnWrite).
+type writer struct {
+	s       *Store
+	tx      backend.Tx
+	rev     int64 // main revision of this transaction's changes
+	changes int64 // changes so far: the next sub revision
+}
+
+func (s *Store) beginWrite(tx backend.Tx) writer {
+	return writer{s: s, tx: tx, rev: s.currentRev + 1}
+}
+
+// readRev is the revision a read inside the transaction sees: its own
+// changes included (etcd storeTxnWrite.Range).
+func (w *writer) readRev() int64 {
+	if w.changes > 0 {
+		return w.rev
+	}
+	return w.rev - 1
+}
+
+// end commits the transaction to the store's revision: only a transaction
+// that changed something takes a revision (etcd storeTxnWrite.End).
+func (w *writer) end() int64 {
+	if w.changes > 0 {
+		w.s.currentRev = w.rev
+	}
+	return w.s.currentRev
+}
+
+// put writes a new version of key (etcd storeTxnWrite.put): the creation
+// revision and version carry on from a live key.
+func (w *writer) put(key, value []byte, lease int64) {
+	ki := w.s.index.lookup(key)
+	kv := KeyValue{Key: key, CreateRevision: w.rev, ModRevision: w.rev, Version: 1, Value: value, Lease: lease}
+	if ki != nil {
+		if _, created, ver, ok := ki.get(w.rev); ok {
+			kv.CreateRevision, kv.Version = created, ver+1
+		}
+	}
+	rev := revision{w.rev, w.changes}
+	// One allocation holds the bucket key and the record; the backend
+	// keeps both, and the index keeps the record.
+	buf := make([]byte, 0, revBytesLen+recordSize(key, value))
+	buf = appendRevBytes(buf, rev, false)
+	buf = appendRecord(buf, &kv)
+	rec := buf[revBytesLen:]
+	w.tx.Put(KeyBucket, buf[:revBytesLen:revBytesLen], rec)
+	if ki == nil {
+		ki = &keyIndex{key: bytes.Clone(key)}
+		w.s.index.insert(ki)
+	}
+	ki.put(rev, rec)
+	w.s.setLive(ki, liveHash(rec))
+	w.changes++
+}
+
+// deleteRange writes a tombstone for every key of the range live at the
+// transaction's read revision (etcd storeTxnWrite.deleteRange); with prev
+// it also returns the deleted versions.
+func (w *writer) deleteRange(key, end []byte, prev bool) (n int64, prevKVs []KeyValue) {
+	at := w.readRev()
+	w.s.eachKey(key, end, func(ki *keyIndex) bool {
+		e, _, _, ok := ki.get(at)
+		if !ok {
+			return true
+		}
+		if prev {
+			prevKVs = append(prevKVs, mustDecode(e.rec))
+		}
+		w.tombstone(ki)
+		n++
+		return true
+	})
+	return n, prevKVs
+}
+
+// tombstone deletes a live key (etcd storeTxnWrite.delete): the record is
+// the key alone, under a revision key marked 't'.
+func (w *writer) tombstone(ki *keyIndex) {
+	rev := revision{w.rev, w.changes}
+	buf := make([]byte, 0, markedRevBytesLen+recordSize(ki.key, nil))
+	buf = appendRevBytes(buf, rev, true)
+	buf = appendRecord(buf, &KeyValue{Key: ki.key})
+	w.tx.Put(KeyBucket, buf[:markedRevBytesLen:markedRevBytesLen], buf[markedRevBytesLen:])
+	if err := ki.tombstone(rev); err != nil {
+		panic(fmt.Sprintf("mvcc: delete of a live key: %v", err))
+	}
+	w.s.setLive(ki, 0)
+	w.changes++
+}
+
+// Put writes key=value with a lease (0 for none) in a transaction of its
+// own and returns its revision.
+func (s *Store) Put(tx backend.Tx, key, value []byte, lease int64) int64 {
+	w := s.beginWrite(tx)
+	w.put(key, value, lease)
+	return w.end()
+}
+
+// DeleteRange deletes the live keys of the range (see Range) in a
+// transaction of its own. It returns how many it deleted and the store
+// revision after it, unchanged if nothing was deleted.
+func (s *Store) DeleteRange(tx backend.Tx, key, end []byte) (deleted, rev int64) {
+	w := s.beginWrite(tx)
+	n, _ := w.deleteRange(key, end, false)
+	return n, w.end()
+}

@@ -1,0 +1,112 @@
+package nodes
+
+import (
+	"go.etcd.io/raft/v3"
+	"go.etcd.io/raft/v3/raftpb"
+
+	"github.com/etcdsim/etcdsim/disk"
+)
+
+// pump starts the next Ready when none is being persisted. It follows the
+// order of etcd's raftNode.start (server/etcdserver/raft.go):
+//
+//  1. committed entries go to the applier first, so applying runs
+//     concurrently with the WAL write of the same Ready;
+//  2. a leader sends its messages before saving (raft thesis §10.2.1);
+//  3. the snapshot, then entries and HardState are written to the WAL,
+//     fsynced only when raft.MustSync says so — a HardState change that
+//     only advances Commit is not fsynced;
+//  4. (finishReady, after the disk latency) entries are appended to the
+//     MemoryStorage, followers send, and Advance.
+func (m *Member) pump() {
+	if m.inReady || !m.rn.HasReady() {
+		return
+	}
+	rd := m.rn.Ready()
+	m.rd, m.inReady = rd, true
+	m.stats.Readies++
+	if rd.SoftState != nil && rd.SoftState.Lead != m.lead {
+		m.lead = rd.SoftState.Lead
+		m.stats.LeaderChanges++
+	}
+	m.readStates(rd.ReadStates)
+	m.handCommitted(&rd)
+	leader := m.rn.BasicStatus().RaftState == raft.StateLeader
+	if leader {
+		m.send(rd.Messages)
+	}
+	m.failpoint(FPBeforeSaveWAL)
+	if !raft.IsEmptySnap(rd.Snapshot) {
+		m.saveSnapshot(rd.Snapshot)
+	}
+	hs := rd.HardState
+	m.mustSync = raft.MustSync(hs, m.prevHS, len(rd.Entries))
+	if err := m.wal.Save(hs, rd.Entries); err != nil {
+		panic(err)
+	}
+	op := disk.OpWrite
+	if m.mustSync {
+		op = disk.OpSync
+	}
+	m.timer(m.cfg.Latency.Draw(m.cfg.Rand, op), TimerWALSync)
+}
+
+// handCommitted queues the Ready's committed entries for the applier.
+// With one voter, entries that overlap the unstable ones must wait for the
+// WAL fsync (etcd's shouldWaitWALSync, the fix of issue 14370); the bug
+// mode ack-before-wal-sync instead applies a lone voter's new entries
+// before they are durable, as raft before v3.6 let etcd do.
+func (m *Member) handCommitted(rd *raft.Ready) {
+	if m.cfg.Bugs.AckBeforeWALSync && m.confVote == 1 && len(rd.Entries) > 0 &&
+		m.rn.BasicStatus().RaftState == raft.StateLeader {
+		m.apply.enqueue(m, rd.CommittedEntries, false)
+		m.apply.enqueue(m, rd.Entries, false)
+		return
+	}
+	m.apply.enqueue(m, rd.CommittedEntries, shouldWaitWALSync(rd))
+}
+
+func shouldWaitWALSync(rd *raft.Ready) bool {
+	if len(rd.CommittedEntries) == 0 || len(rd.Entries) == 0 {
+		return false
+	}
+	last := rd.CommittedEntries[len(rd.CommittedEntries)-1].GetIndex()
+	return last >= rd.Entries[0].GetIndex()
+}
+
+// finishReady runs when the WAL write of the current Ready completes.
+func (m *Member) finishReady() {
+	rd := &m.rd
+	m.failpoint(FPAfterWriteWAL)
+	if m.mustSync {
+		if err := m.wal.Sync(); err != nil {
+			panic(err)
+		}
+	}
+	m.failpoint(FPAfterSaveWAL)
+	if !raft.IsEmptySnap(rd.Snapshot) {
+		m.applyRaftSnapshot(rd.Snapshot)
+	}
+	if err := m.storage.Append(rd.Entries); err != nil {
+		panic(err)
+	}
+	if hs := rd.HardState; !raft.IsEmptyHardState(hs) {
+		m.prevHS = &raftpb.HardState{Term: new(hs.GetTerm()), Vote: new(hs.GetVote()), Commit: new(hs.GetCommit())}
+		_ = m.storage.SetHardState(m.prevHS)
+	}
+	if o := m.cfg.Observer; o != nil && m.mustSync {
+		last, _ := m.storage.LastIndex()
+		o.WALSynced(m, m.prevHS, last)
+	}
+	if m.rn.BasicStatus().RaftState != raft.StateLeader {
+		m.send(rd.Messages)
+	}
+	m.rn.Advance(*rd)
+	m.rd = raft.Ready{}
+	m.inReady = false
+	m.apply.walSynced(m)
+}
+
+func (m *Member) send(msgs []*raftpb.Message) {
+	m.out.Msgs = append(m.out.Msgs, msgs...)
+}

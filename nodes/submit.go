@@ -1,0 +1,92 @@
+package nodes
+
+import (
+	"encoding/binary"
+
+	"go.etcd.io/raft/v3"
+	"go.etcd.io/raft/v3/raftpb"
+)
+
+// pendingRead is a linearizable range waiting for its ReadIndex and then
+// for the apply loop to reach that index (etcd's linearizableReadLoop).
+type pendingRead struct {
+	client int
+	req    *Request
+	index  uint64
+	ready  bool
+}
+
+// Submit takes a client request. Writes are proposed through raft and
+// answered after the local apply; ranges are served locally, through
+// ReadIndex unless serializable; defrag runs on this member only.
+func (m *Member) Submit(client int, req *Request) {
+	defer m.pump()
+	switch req.Kind {
+	case KindDefrag:
+		m.startDefrag(client, req.ID)
+	case KindRange:
+		m.submitRange(client, req)
+	default:
+		if err := m.rn.Propose(req.Encode()); err != nil {
+			// raft.ErrProposalDropped: no leader known (etcd answers
+			// ErrNoLeader after its own timeout).
+			m.reply(client, req.ID, Result{Code: ErrNoLeader})
+			return
+		}
+		m.waiters[req.ID] = client
+	}
+}
+
+func (m *Member) reply(client int, id uint64, res Result) {
+	m.out.Replies = append(m.out.Replies, Reply{Client: client, ID: id, Result: res})
+}
+
+func (m *Member) submitRange(client int, req *Request) {
+	if req.Serializable {
+		m.reply(client, req.ID, m.state.Read(req))
+		return
+	}
+	if m.cfg.Bugs.StaleRead && m.rn.BasicStatus().RaftState == raft.StateLeader {
+		// The partitioned-leader stale read: a leader answers from local
+		// state without confirming it still leads.
+		m.reply(client, req.ID, m.state.Read(req))
+		return
+	}
+	m.reads = append(m.reads, pendingRead{client: client, req: req})
+	m.rn.ReadIndex(binary.BigEndian.AppendUint64(nil, req.ID))
+}
+
+// readStates matches ReadIndex answers to pending reads.
+func (m *Member) readStates(rs []raft.ReadState) {
+	for _, s := range rs {
+		if len(s.RequestCtx) != 8 {
+			continue
+		}
+		id := binary.BigEndian.Uint64(s.RequestCtx)
+		for i := range m.reads {
+			if m.reads[i].req.ID == id && !m.reads[i].ready {
+				m.reads[i].index, m.reads[i].ready = s.Index, true
+			}
+		}
+	}
+	m.serveReads()
+}
+
+// serveReads answers every read whose index has been applied.
+func (m *Member) serveReads() {
+	if len(m.reads) == 0 {
+		return
+	}
+	kept := m.reads[:0]
+	for _, r := range m.reads {
+		if r.ready && r.index <= m.apply.applied {
+			m.reply(r.client, r.req.ID, m.state.Read(r.req))
+			continue
+		}
+		kept = append(kept, r)
+	}
+	clear(m.reads[len(kept):])
+	m.reads = kept
+}
+
+var _ = raftpb.MsgReadIndex

@@ -1,0 +1,69 @@
+package nodes
+
+import (
+	"go.etcd.io/raft/v3"
+
+	"github.com/etcdsim/etcdsim/nodes/backend"
+)
+
+// The read-only view the invariants and the world use. None of these
+// methods changes the member.
+
+// RaftStatus returns the member's term, vote, leader, whether it leads,
+// and its raft commit index. Under ack-before-wal-sync a lone voter's
+// early-applied entries count as committed, as the raft before v3.6 that
+// bug lived in committed them on append.
+func (m *Member) RaftStatus() (term, vote, lead uint64, leader bool, commit uint64) {
+	st := m.rn.BasicStatus()
+	commit = st.GetCommit()
+	if m.apply.queuedTo > commit {
+		commit = m.apply.queuedTo
+	}
+	return st.GetTerm(), st.GetVote(), st.Lead, st.RaftState == raft.StateLeader, commit
+}
+
+// Applied returns the index of the last entry the apply loop finished.
+func (m *Member) Applied() uint64 { return m.apply.applied }
+
+// ConsistentIndex returns the in-memory consistent index.
+func (m *Member) ConsistentIndex() uint64 { return m.apply.ci }
+
+// Rev returns the MVCC revision.
+func (m *Member) Rev() int64 { return m.state.KV.Rev() }
+
+// CompactRev returns the MVCC compaction revision.
+func (m *Member) CompactRev() int64 { return m.state.KV.CompactRev() }
+
+// KVHash returns the hash of the live key-value view.
+func (m *Member) KVHash() uint64 { return m.state.KV.KVHash() }
+
+// Backend returns the backend's state, pending writes included; right
+// after a durable commit it is exactly what that commit made durable.
+func (m *Member) Backend() *backend.Mem { return m.be.State() }
+
+// Compacting reports whether a compaction is deleting revisions in the
+// background (the key bucket then holds a prefix of the deletion).
+func (m *Member) Compacting() bool { return len(m.commits.jobs) > 0 }
+
+// DurableTerm returns the term of entry index in the member's stable log
+// (entries reach the MemoryStorage only after their WAL fsync).
+func (m *Member) DurableTerm(index uint64) (uint64, bool) {
+	t, err := m.storage.Term(index)
+	if err != nil {
+		return 0, false
+	}
+	last, _ := m.storage.LastIndex()
+	return t, index <= last
+}
+
+// DurableLastIndex returns the last index of the stable log.
+func (m *Member) DurableLastIndex() uint64 {
+	last, _ := m.storage.LastIndex()
+	return last
+}
+
+// Voters returns the number of voters in the applied configuration.
+func (m *Member) Voters() int { return m.confVote }
+
+// Stats returns what the member did in this life.
+func (m *Member) Stats() Stats { return m.stats }

@@ -1,0 +1,235 @@
+package wal
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/etcdsim/etcdsim/disk"
+	"github.com/etcdsim/etcdsim/prob"
+	"go.etcd.io/raft/v3/raftpb"
+	"pgregory.net/rapid"
+)
+
+// rec is one logical record of the model's stream.
+type rec struct {
+	e    *entry
+	st   *hardState
+	snap *SnapMarker
+}
+
+// model is the logical state a prefix of the record stream reads back as,
+// under the same rules Open applies.
+type model struct {
+	ents     []entry
+	st       hardState
+	snaps    []SnapMarker
+	lastSnap uint64
+}
+
+func (m *model) apply(r rec) {
+	switch {
+	case r.st != nil:
+		m.st = *r.st
+	case r.snap != nil:
+		m.snaps = append(m.snaps, *r.snap)
+		m.lastSnap = max(m.lastSnap, r.snap.Index)
+	default:
+		i, n := r.e.index, len(m.ents)
+		switch {
+		case n == 0 || i < m.ents[0].index || i > m.ents[n-1].index+1:
+			m.ents = append(m.ents[:0:0], *r.e)
+		default:
+			m.ents = append(m.ents[:i-m.ents[0].index:i-m.ents[0].index], *r.e)
+		}
+	}
+}
+
+// matches reports whether read is what m becomes after the segments that
+// ReleaseTo(floor) removed are gone: a suffix of m that keeps every entry
+// at or above floor and the newest snapshot marker.
+func (m *model) matches(c *Contents, floor uint64) error {
+	if s := stateOf(c.HardState); s != m.st {
+		return fmt.Errorf("hardstate %+v, want %+v", s, m.st)
+	}
+	got := values(c.Entries)
+	if len(got) > len(m.ents) || !slices.Equal(got, m.ents[len(m.ents)-len(got):]) {
+		return fmt.Errorf("entries are not a suffix of the model's")
+	}
+	if k := len(m.ents) - len(got); k > 0 && m.ents[k-1].index >= floor {
+		return fmt.Errorf("entry %d lost above the release floor %d", m.ents[k-1].index, floor)
+	}
+	if len(c.Snapshots) > len(m.snaps) || !slices.Equal(c.Snapshots, m.snaps[len(m.snaps)-len(c.Snapshots):]) {
+		return fmt.Errorf("snapshots %v are not a suffix of %v", c.Snapshots, m.snaps)
+	}
+	if n := len(m.snaps); n > 0 && m.snaps[n-1].Index >= floor && len(c.Snapshots) == 0 {
+		return fmt.Errorf("newest snapshot marker lost")
+	}
+	return nil
+}
+
+// crashHarness drives a WAL like a raft member would and checks every
+// crash image against the record stream.
+type crashHarness struct {
+	fs     *disk.FS
+	w      *WAL
+	stream []rec // every record written, as the model sees them
+	synced int   // records known durable
+	floor  uint64
+	syncs  int64
+	term   uint64
+	log    []string
+}
+
+func (h *crashHarness) state() *model {
+	m := &model{}
+	for _, r := range h.stream {
+		m.apply(r)
+	}
+	return m
+}
+
+// noteSyncs marks the whole stream durable if the WAL synced, as a cut does.
+func (h *crashHarness) noteSyncs() {
+	if s := h.w.Stats().Syncs; s != h.syncs {
+		h.syncs, h.synced = s, len(h.stream)
+	}
+}
+
+func (h *crashHarness) save(t *rapid.T, m *model) {
+	last := uint64(0)
+	if n := len(m.ents); n > 0 {
+		last = m.ents[n-1].index
+	}
+	last = max(last, m.lastSnap)
+	// Raft never overwrites committed entries or entries a snapshot covers.
+	commit := max(m.st.commit, m.lastSnap)
+	from := last + 1
+	if last > commit && rapid.Bool().Draw(t, "conflict") {
+		h.term++
+		from = rapid.Uint64Range(commit+1, last).Draw(t, "from")
+	}
+	k := rapid.IntRange(0, 4).Draw(t, "entries")
+	var batch []entry
+	for i := range uint64(k) {
+		size := rapid.IntRange(0, 400).Draw(t, "size")
+		batch = append(batch, entry{from + i, h.term, payload(from+i, h.term, size)})
+	}
+	top := max(from-1+uint64(k), commit)
+	st := hardState{h.term, 1, rapid.Uint64Range(commit, top).Draw(t, "commit")}
+	h.write(t, st, batch)
+}
+
+func (h *crashHarness) write(t *rapid.T, st hardState, batch []entry) {
+	var pbs []*raftpb.Entry
+	for i := range batch {
+		pbs = append(pbs, batch[i].pb())
+		h.stream = append(h.stream, rec{e: &batch[i]})
+	}
+	h.stream = append(h.stream, rec{st: &st})
+	if err := h.w.Save(hs(st.term, st.vote, st.commit), pbs); err != nil {
+		t.Fatal(err)
+	}
+	h.log = append(h.log, fmt.Sprintf("save %d entries commit %d", len(batch), st.commit))
+	h.noteSyncs()
+}
+
+func (h *crashHarness) snapshot(t *rapid.T, m *model) {
+	if rapid.Bool().Draw(t, "install") {
+		// A follower installs a snapshot past its log.
+		h.term++
+		last := m.lastSnap
+		if n := len(m.ents); n > 0 {
+			last = max(last, m.ents[n-1].index)
+		}
+		s := SnapMarker{last + rapid.Uint64Range(1, 5).Draw(t, "gap"), h.term}
+		h.mark(t, s)
+		h.write(t, hardState{h.term, 1, s.Index}, nil)
+		return
+	}
+	for _, e := range m.ents {
+		if e.index == m.st.commit && e.index > m.lastSnap {
+			h.mark(t, SnapMarker{e.index, e.term})
+			return
+		}
+	}
+}
+
+func (h *crashHarness) mark(t *rapid.T, s SnapMarker) {
+	h.stream = append(h.stream, rec{snap: &s})
+	if err := h.w.SaveSnapshot(s.Index, s.Term); err != nil {
+		t.Fatal(err)
+	}
+	h.noteSyncs()
+	if rapid.Bool().Draw(t, "release") {
+		if err := h.w.ReleaseTo(s.Index); err != nil {
+			t.Fatal(err)
+		}
+		h.floor = max(h.floor, s.Index)
+	}
+	h.log = append(h.log, fmt.Sprintf("snapshot %+v floor %d", s, h.floor))
+}
+
+// crash crashes the disk, opens the image and finds the durable prefix of
+// the stream it equals; that prefix becomes the stream.
+func (h *crashHarness) crash(t *rapid.T) {
+	h.fs = h.fs.Crash()
+	w, c, err := Open(h.fs)
+	if err != nil {
+		t.Fatalf("open after crash: %v\n%s", err, strings.Join(h.log, "\n"))
+	}
+	m := &model{}
+	for _, r := range h.stream[:h.synced] {
+		m.apply(r)
+	}
+	var why error
+	for r := h.synced; r <= len(h.stream); r++ {
+		if why = m.matches(c, h.floor); why == nil {
+			h.stream = h.stream[:r]
+			break
+		}
+		if r < len(h.stream) {
+			m.apply(h.stream[r])
+		}
+	}
+	if why != nil {
+		t.Fatalf("crash image matches no durable prefix: %v\n%s", why, strings.Join(h.log, "\n"))
+	}
+	w.SetSegmentBytes(h.w.segmentBytes)
+	h.w, h.synced, h.syncs = w, len(h.stream), w.Stats().Syncs
+	h.log = append(h.log, fmt.Sprintf("crash: kept %d records", len(h.stream)))
+}
+
+// TestCrashImagesKeepSyncedRecords runs random Save/Sync/snapshot/release
+// sequences over a faulty disk and crashes it: every crash image opens, and
+// reads back exactly some prefix of what was written that includes
+// everything synced.
+func TestCrashImagesKeepSyncedRecords(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		f := disk.Faults{KeepUnsynced: prob.Of(1, 2), TornWrite: prob.Of(1, 2), DirLoss: prob.Of(1, 2)}
+		h := &crashHarness{fs: newFS(rapid.Uint64().Draw(t, "seed"), f), term: 1}
+		w, err := Create(h.fs, []byte("m"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.SetSegmentBytes(int64(rapid.IntRange(600, 3000).Draw(t, "segment")))
+		h.w, h.syncs = w, w.Stats().Syncs
+		for range rapid.IntRange(1, 80).Draw(t, "steps") {
+			switch rapid.IntRange(0, 9).Draw(t, "op") {
+			case 0, 1, 2, 3:
+				h.save(t, h.state())
+			case 4, 5:
+				if err := h.w.Sync(); err != nil {
+					t.Fatal(err)
+				}
+				h.noteSyncs()
+			case 6:
+				h.snapshot(t, h.state())
+			default:
+				h.crash(t)
+			}
+		}
+		h.crash(t)
+	})
+}

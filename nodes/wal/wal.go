@@ -1,0 +1,159 @@
+package wal
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/etcdsim/etcdsim/disk"
+	"go.etcd.io/raft/v3/raftpb"
+)
+
+// DefaultSegmentBytes is the size past which the tail segment is cut.
+const DefaultSegmentBytes = 1 << 20
+
+// maxKeptBuf bounds the encode buffer a WAL keeps between calls.
+const maxKeptBuf = 4 << 20
+
+const (
+	filePrefix = "wal-"
+	fileSuffix = ".wal"
+	tmpSuffix  = ".tmp"
+)
+
+// The sentinel errors of the package; test for them with errors.Is.
+var (
+	ErrNotExist = errors.New("wal: no WAL segments")
+	ErrExist    = errors.New("wal: WAL already exists")
+	ErrCorrupt  = errors.New("wal: corrupt WAL")
+)
+
+// SnapMarker is a snapshot record: the index and term of a snapshot whose
+// file was saved before it.
+type SnapMarker struct {
+	Index, Term uint64
+}
+
+// Contents is what Open read back.
+type Contents struct {
+	// Metadata is what Create was given.
+	Metadata []byte
+	// HardState is the last HardState saved; never nil, all fields set.
+	HardState *raftpb.HardState
+	// Entries are the entries in index order, contiguous, with etcd's
+	// overwrite rule applied. After ReleaseTo they may start at any index.
+	Entries []*raftpb.Entry
+	// Snapshots are the snapshot markers in the order they were saved.
+	Snapshots []SnapMarker
+}
+
+// ValidSnapshots returns the markers with an index at or below the durable
+// HardState's Commit, the candidates etcd's ValidSnapshotEntries offers to
+// LoadNewestAvailable (etcd #11888).
+func (c *Contents) ValidSnapshots() []SnapMarker {
+	var out []SnapMarker
+	for _, m := range c.Snapshots {
+		if m.Index <= c.HardState.GetCommit() {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// Stats counts what a WAL has done since Create or Open.
+type Stats struct {
+	Segments int   // live segment files
+	Bytes    int64 // bytes in live segment files
+	Entries  int64 // entries saved
+	Records  int64 // records written
+	Syncs    int64 // file syncs, those of cuts included
+	Cuts     int64 // segments cut
+	Released int64 // segments removed by ReleaseTo
+	Repaired int64 // bytes of torn tail cut off by Open
+}
+
+type segment struct {
+	seq, index uint64
+	name       string
+	size       int64
+}
+
+// WAL is an open write-ahead log, appending to its last segment.
+type WAL struct {
+	fs           *disk.FS
+	segs         []segment // live segments, oldest first
+	tail         *disk.File
+	meta         []byte
+	state        hardState // last HardState saved, written at each cut
+	lastIndex    uint64    // index of the last entry saved
+	segmentBytes int64
+	buf          []byte
+	err          error // sticky
+	stats        Stats
+}
+
+// segmentName returns etcd's segment name with our flat prefix.
+func segmentName(seq, index uint64) string {
+	return fmt.Sprintf("%s%016x-%016x%s", filePrefix, seq, index, fileSuffix)
+}
+
+func parseSegmentName(name string) (seq, index uint64, ok bool) {
+	if !strings.HasPrefix(name, filePrefix) || !strings.HasSuffix(name, fileSuffix) {
+		return 0, 0, false
+	}
+	body := strings.TrimSuffix(strings.TrimPrefix(name, filePrefix), fileSuffix)
+	if _, err := fmt.Sscanf(body, "%016x-%016x", &seq, &index); err != nil {
+		return 0, 0, false
+	}
+	return seq, index, segmentName(seq, index) == name
+}
+
+// Exist reports whether fs holds any WAL segment.
+func Exist(fs *disk.FS) bool {
+	for _, name := range fs.List() {
+		if _, _, ok := parseSegmentName(name); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// Create starts a new WAL whose segments carry meta, and fails with
+// ErrExist if fs already holds one. Its first segment is durable on return.
+func Create(fs *disk.FS, meta []byte) (*WAL, error) {
+	if Exist(fs) {
+		return nil, ErrExist
+	}
+	w := newWAL(fs, append([]byte(nil), meta...))
+	if err := w.startSegment(0, 0); err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+func newWAL(fs *disk.FS, meta []byte) *WAL {
+	return &WAL{fs: fs, meta: meta, segmentBytes: DefaultSegmentBytes}
+}
+
+// SetSegmentBytes sets the size past which the tail segment is cut; n <= 0
+// restores DefaultSegmentBytes.
+func (w *WAL) SetSegmentBytes(n int64) {
+	if n <= 0 {
+		n = DefaultSegmentBytes
+	}
+	w.segmentBytes = n
+}
+
+// Stats returns the counters of w.
+func (w *WAL) Stats() Stats {
+	s := w.stats
+	s.Segments = len(w.segs)
+	for _, g := range w.segs {
+		s.Bytes += g.size
+	}
+	return s
+}
+
+// LastIndex returns the index of the last entry saved or read back, or of
+// the last snapshot marker if that is higher.
+func (w *WAL) LastIndex() uint64 { return w.lastIndex }

@@ -1,0 +1,175 @@
+package sim
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/etcdsim/etcdsim/nodes"
+	"github.com/etcdsim/etcdsim/nodes/mvcc"
+)
+
+// RequestTimeout is how long a client waits for an answer before it
+// counts the request's outcome as unknown and moves on.
+const RequestTimeout = 2 * time.Second
+
+// client is one simulated etcd client: one request at a time, sent to one
+// member, retried on another member after an error or a timeout, as
+// etcd's client balancer does.
+type client struct {
+	idx     int
+	proc    int // the history identity; a new one after an unknown outcome
+	target  int // the member slot it talks to
+	req     *nodes.Request
+	op      int // index of the request's history record
+	lastRev int64
+}
+
+// Op is one request in the client history: what was asked, when, and
+// what came back. Unknown marks a request whose outcome the client never
+// learned (a timeout): it may or may not have taken effect.
+type Op struct {
+	Proc    int
+	Client  int
+	Member  uint64
+	Req     *nodes.Request
+	Call    time.Duration
+	Return  time.Duration
+	Result  nodes.Result
+	Unknown bool
+}
+
+// History returns the client history of a run.
+func (w *world) History() []Op { return w.history }
+
+// keyspace is small, so that requests conflict.
+const keyspace = 16
+
+func key(i int) []byte { return []byte(fmt.Sprintf("k%02d", i)) }
+
+// onArrival is the open-loop workload: Rate requests per simulated second
+// across the cluster, each given to a random idle client.
+func (w *world) onArrival() {
+	if w.healing || w.cfg.Rate == 0 {
+		return
+	}
+	w.q.After(time.Second/time.Duration(w.cfg.Rate), Event{Kind: evArrival})
+	c := w.clients[w.rngWork.IntN(len(w.clients))]
+	if c.req != nil {
+		return
+	}
+	w.issue(c, w.genRequest(c))
+}
+
+func (w *world) issue(c *client, req *nodes.Request) {
+	w.nextID++
+	req.ID = w.nextID
+	c.req = req
+	c.op = len(w.history)
+	now := w.q.Now()
+	w.history = append(w.history, Op{Proc: c.proc, Client: c.idx, Member: uint64(c.target + 1), Req: req, Call: now})
+	w.stats.Requests++
+	if ts := w.net.Send(now, clientBase+c.idx, c.target+1); len(ts) > 0 {
+		w.q.At(ts[0], Event{Kind: evRequest, Node: c.target, Arg: uint64(c.idx), Data: req})
+	}
+	w.q.After(RequestTimeout, Event{Kind: evTimeout, Node: c.idx, Arg: req.ID})
+}
+
+// genRequest draws the default mix: writes, txns, reads, and a little
+// compaction and defragmentation.
+func (w *world) genRequest(c *client) *nodes.Request {
+	r := w.rngWork
+	k := key(r.IntN(keyspace))
+	val := []byte("v" + strconv.FormatUint(w.nextID+1, 10))
+	switch p := r.IntN(1000); {
+	case p < 400:
+		return &nodes.Request{Kind: nodes.KindPut, Key: k, Value: val}
+	case p < 480:
+		if r.IntN(10) == 0 {
+			return &nodes.Request{Kind: nodes.KindDeleteRange, Key: k, End: key(r.IntN(keyspace) + 1)}
+		}
+		return &nodes.Request{Kind: nodes.KindDeleteRange, Key: k}
+	case p < 650:
+		return w.genTxn(k, val)
+	case p < 990:
+		return &nodes.Request{Kind: nodes.KindRange, Key: k, Serializable: r.IntN(5) == 0}
+	case p < 996:
+		rev := c.lastRev - int64(r.IntN(20))
+		if rev < 1 {
+			rev = 1
+		}
+		return &nodes.Request{Kind: nodes.KindCompact, Rev: rev}
+	default:
+		return &nodes.Request{Kind: nodes.KindDefrag}
+	}
+}
+
+// genTxn draws a compare-and-swap: if the key's version (or value) is as
+// last seen, put; else read it.
+func (w *world) genTxn(k, val []byte) *nodes.Request {
+	r := w.rngWork
+	cmp := mvcc.Compare{Key: k, Target: mvcc.CompareVersion, Result: mvcc.CompareEqual, Version: int64(r.IntN(3))}
+	if r.IntN(2) == 0 {
+		cmp = mvcc.Compare{Key: k, Target: mvcc.CompareMod, Result: mvcc.CompareLess, ModRevision: int64(r.IntN(200))}
+	}
+	return &nodes.Request{Kind: nodes.KindTxn, Txn: mvcc.TxnRequest{
+		Compares: []mvcc.Compare{cmp},
+		Success:  []mvcc.Op{{Type: mvcc.OpPut, Key: k, Value: val}},
+		Failure:  []mvcc.Op{{Type: mvcc.OpRange, Key: k}},
+	}}
+}
+
+func (w *world) onRequest(e Event) {
+	sl := w.slots[e.Node]
+	req := e.Data.(*nodes.Request)
+	if sl.m == nil {
+		return // the client will time out
+	}
+	if sl.paused {
+		sl.held = append(sl.held, e)
+		return
+	}
+	w.trace(e, req.ID, uint64(req.Kind), func() string {
+		return fmt.Sprintf("c%d->m%d %s %s #%d", e.Arg, sl.id, req.Kind, req.Key, req.ID)
+	})
+	w.call(e.Node, func(m *nodes.Member) { m.Submit(int(e.Arg), req) })
+}
+
+func (w *world) onReply(e Event) {
+	r := e.Data.(*nodes.Reply)
+	c := w.clients[e.Node]
+	if c.req == nil || c.req.ID != r.ID {
+		return // a late answer to a request already given up on
+	}
+	w.trace(e, r.ID, uint64(r.Result.Code), func() string {
+		return fmt.Sprintf("m%d->c%d %s rev=%d #%d", e.Arg, c.idx, r.Result.Code, r.Result.Rev, r.ID)
+	})
+	op := &w.history[c.op]
+	op.Return, op.Result = w.q.Now(), r.Result
+	if r.Result.Code == nodes.OK {
+		w.stats.Acked++
+		if r.Result.Rev > c.lastRev {
+			c.lastRev = r.Result.Rev
+		}
+	} else if r.Result.Code == nodes.ErrNoLeader || r.Result.Code == nodes.ErrStopped {
+		c.target = (c.target + 1) % len(w.slots)
+	}
+	c.req = nil
+	if w.probe != nil && w.probe.client == c.idx {
+		w.probeDone(r)
+	}
+}
+
+func (w *world) onTimeout(e Event) {
+	c := w.clients[e.Node]
+	if c.req == nil || c.req.ID != e.Arg {
+		return
+	}
+	w.trace(e, e.Arg, 0, func() string { return fmt.Sprintf("c%d timeout #%d", c.idx, e.Arg) })
+	op := &w.history[c.op]
+	op.Unknown = true
+	w.stats.Timeouts++
+	c.req = nil
+	c.proc = len(w.clients) + int(w.stats.Timeouts) // a new identity
+	c.target = (c.target + 1) % len(w.slots)
+}

@@ -1,0 +1,159 @@
+package sim
+
+import (
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/etcdsim/etcdsim/invariants"
+	"github.com/etcdsim/etcdsim/nodes"
+)
+
+// Config is one world. Its zero value, with a seed, is the default world:
+// three members, 60 s of simulated time, the seed's swarm of in-model
+// faults, and clients sending 100 requests per simulated second.
+type Config struct {
+	Seed     uint64
+	Members  int           // 1..7 (default 3)
+	Duration time.Duration // the safety phase (default 60s)
+	Bugs     nodes.Bugs
+	Faults   *Faults // nil: drawn from the seed (swarm testing)
+	Rate     int     // client requests per simulated second (default 100)
+	Clients  int     // concurrent clients (default 10)
+	MaxSteps uint64  // stop after this many events (0: no limit)
+	NoChecks bool    // skip the invariants (for measuring their cost)
+	// Liveness is the bound of the liveness phase (default 30s).
+	Liveness time.Duration
+	// Trace, when set, receives one line per event.
+	Trace io.Writer
+}
+
+func (c *Config) defaults() {
+	if c.Members == 0 {
+		c.Members = 3
+	}
+	if c.Duration == 0 {
+		c.Duration = 60 * time.Second
+	}
+	if c.Rate == 0 {
+		c.Rate = 100
+	}
+	if c.Clients == 0 {
+		c.Clients = 10
+	}
+	if c.Liveness == 0 {
+		c.Liveness = 30 * time.Second
+	}
+}
+
+// Validate reports an impossible configuration.
+func (c Config) Validate() error {
+	c.defaults()
+	switch {
+	case c.Members < 1 || c.Members > 7:
+		return fmt.Errorf("sim: members must be 1..7, not %d", c.Members)
+	case c.Duration < 0 || c.Duration > 24*time.Hour:
+		return fmt.Errorf("sim: duration %v out of range (0..24h)", c.Duration)
+	case c.Rate < 0 || c.Rate > 100000:
+		return fmt.Errorf("sim: rate %d out of range (0..100000 per second)", c.Rate)
+	case c.Clients < 1 || c.Clients > 1000:
+		return fmt.Errorf("sim: clients %d out of range (1..1000)", c.Clients)
+	}
+	if c.Faults != nil {
+		return c.Faults.Validate()
+	}
+	return nil
+}
+
+// Stats is what a run did, so that a clean result is not a quiet world.
+type Stats struct {
+	Committed     uint64 // entries in the agreed log
+	Crashes       uint64
+	Restarts      uint64
+	Commits       uint64 // durable backend commits
+	LeaderChanges uint64
+	Requests      uint64
+	Acked         uint64
+	Timeouts      uint64
+	Partitions    uint64
+	Failpoints    uint64 // crashes at a failpoint
+	Compactions   uint64
+	Defrags       uint64
+}
+
+// Report is the outcome of a run.
+type Report struct {
+	Config     Config
+	Faults     Faults
+	Failpoints []string // the failpoints switched on for this run
+	Violation  *invariants.Violation
+	Step       uint64        // the event at which it broke
+	At         time.Duration // and its simulated time
+	Steps      uint64
+	End        time.Duration
+	TraceHash  uint64
+	Stats      Stats
+}
+
+// Exit codes of a run, as DESIGN.md fixes them.
+const (
+	ExitClean        = 0
+	ExitBadInput     = 2
+	ExitSafety       = 3
+	ExitLinearizable = 4
+	ExitLiveness     = 5
+)
+
+// ExitCode returns the process exit status for the report.
+func (r *Report) ExitCode() int {
+	switch {
+	case r.Violation == nil:
+		return ExitClean
+	case r.Violation.Name == "linearizable":
+		return ExitLinearizable
+	case r.Violation.Name == "liveness":
+		return ExitLiveness
+	}
+	return ExitSafety
+}
+
+// Header returns the lines a run prints first: the seed and every option
+// derived from it.
+func (r *Report) Header() string {
+	c := r.Config
+	fp := "none"
+	if len(r.Failpoints) > 0 {
+		fp = fmt.Sprint(r.Failpoints)
+		fp = fp[1 : len(fp)-1]
+	}
+	return fmt.Sprintf("SEED=%d members=%d bug=%s duration=%s rate=%d\nfaults: %s\nfailpoints: %s",
+		c.Seed, c.Members, c.Bugs, c.Duration, c.Rate, r.Faults, fp)
+}
+
+// ReplayLine returns the one command that replays the run exactly.
+func (r *Report) ReplayLine() string {
+	c := r.Config
+	s := fmt.Sprintf("go run ./cmd/etcdsim replay --seed %d --members %d --duration %s", c.Seed, c.Members, c.Duration)
+	if c.Bugs != (nodes.Bugs{}) {
+		s += " --bug " + c.Bugs.String()
+	}
+	if c.Faults != nil {
+		s += fmt.Sprintf(" --faults '%s'", c.Faults)
+	}
+	if c.Rate != 100 {
+		s += fmt.Sprintf(" --rate %d", c.Rate)
+	}
+	return s + " -v"
+}
+
+// Duration is a span of simulated time.
+type Duration = time.Duration
+
+// ParseDuration reads a simulated duration such as "60s" or "10m".
+func ParseDuration(s string) (time.Duration, error) {
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("sim: duration %q is not a positive duration such as 60s", s)
+	}
+	return d, nil
+}

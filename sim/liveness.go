@@ -1,0 +1,122 @@
+package sim
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/etcdsim/etcdsim/network"
+	"github.com/etcdsim/etcdsim/nodes"
+)
+
+// probe is the write the liveness phase requires to complete.
+type probe struct {
+	client int
+	done   bool
+	index  uint64
+}
+
+// liveness is the phase after the faults (TigerBeetle's VOPR does the
+// same): heal the network, restart and resume every member, stop the
+// workload, and require that within the bound a probe write completes
+// and every member converges on the same applied index and state.
+func (w *world) liveness() {
+	w.healing = true
+	now := w.q.Now()
+	w.tr.Note("t=%s liveness phase: heal everything", FormatTime(now))
+	w.net = network.New(w.streams.Fork("network/liveness"), network.Config{
+		DelayMin: 100 * time.Microsecond, DelayMax: 2 * time.Millisecond,
+	})
+	for i, sl := range w.slots {
+		sl.slowTil = 0
+		w.resume(i)
+		if sl.m == nil {
+			w.start(i, true)
+		}
+	}
+	w.probe = &probe{client: 0}
+	w.q.After(500*time.Millisecond, Event{Kind: evProbe})
+	deadline := now + w.cfg.Liveness
+	for w.chk.Violation() == nil && !w.stopped() {
+		w.loop(w.q.Now() + 100*time.Millisecond)
+		if w.chk.Violation() != nil || w.stopped() {
+			return
+		}
+		if w.probe.done && w.converged() == "" {
+			return
+		}
+		if w.q.Now() >= deadline {
+			w.chk.Fail("liveness", w.livenessReason())
+			return
+		}
+		if _, ok := w.q.Peek(); !ok {
+			w.chk.Fail("liveness", "nothing left to happen: "+w.livenessReason())
+			return
+		}
+	}
+}
+
+// onProbe sends the probe write, and again after each failure.
+func (w *world) onProbe(e Event) {
+	c := w.clients[w.probe.client]
+	if w.probe.done {
+		return
+	}
+	if c.req != nil {
+		w.q.After(200*time.Millisecond, Event{Kind: evProbe})
+		return
+	}
+	w.issue(c, &nodes.Request{Kind: nodes.KindPut, Key: []byte("probe"), Value: []byte("liveness")})
+}
+
+func (w *world) probeDone(r *nodes.Reply) {
+	if r.Result.Code == nodes.OK {
+		w.probe.done, w.probe.index = true, r.Index
+		return
+	}
+	w.q.After(200*time.Millisecond, Event{Kind: evProbe})
+}
+
+// converged returns "" when all members applied the same index, at least
+// the probe's, with the same state; else the reason they have not.
+func (w *world) converged() string {
+	var first *nodes.Member
+	for _, sl := range w.slots {
+		m := sl.m
+		if m == nil {
+			return fmt.Sprintf("m%d is down", sl.id)
+		}
+		_, _, _, _, commit := m.RaftStatus()
+		switch {
+		case m.Applied() < commit:
+			return fmt.Sprintf("m%d applied=%d < commit=%d", sl.id, m.Applied(), commit)
+		case m.Applied() < w.probe.index:
+			return fmt.Sprintf("m%d applied=%d < probe index %d", sl.id, m.Applied(), w.probe.index)
+		case first == nil:
+			first = m
+		case m.Applied() != first.Applied():
+			return fmt.Sprintf("m%d applied=%d != m%d applied=%d", sl.id, m.Applied(), first.ID(), first.Applied())
+		case m.Rev() != first.Rev() || m.KVHash() != first.KVHash():
+			return fmt.Sprintf("m%d rev=%d hash=%x != m%d rev=%d hash=%x", sl.id, m.Rev(), m.KVHash(), first.ID(), first.Rev(), first.KVHash())
+		}
+	}
+	return ""
+}
+
+func (w *world) livenessReason() string {
+	var parts []string
+	if !w.probe.done {
+		parts = append(parts, "the probe write did not complete")
+	}
+	if r := w.converged(); r != "" {
+		parts = append(parts, r)
+	}
+	var leaders []string
+	for _, sl := range w.slots {
+		if sl.m != nil {
+			term, _, lead, _, _ := sl.m.RaftStatus()
+			leaders = append(leaders, fmt.Sprintf("m%d term=%d lead=%d", sl.id, term, lead))
+		}
+	}
+	return fmt.Sprintf("after %s of healing: %s (%s)", w.cfg.Liveness, strings.Join(parts, "; "), strings.Join(leaders, ", "))
+}

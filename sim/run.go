@@ -1,0 +1,292 @@
+package sim
+
+import (
+	"fmt"
+	"runtime/debug"
+	"time"
+
+	"go.etcd.io/raft/v3/raftpb"
+
+	"github.com/etcdsim/etcdsim/invariants"
+	"github.com/etcdsim/etcdsim/nodes"
+)
+
+// Run runs one world to its end or its first violation. A panic inside the
+// world is a failing report (invariant "panic"), never a crash of the
+// caller. Only one run owns the process at a time (see runMu).
+func Run(cfg Config) (rep *Report, err error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	w := newWorld(cfg)
+	WithSeededCryptoRand(w.streams.Fork("raft/jitter"), func() {
+		defer func() {
+			if r := recover(); r != nil {
+				w.chk.Panicked(0, fmt.Sprintf("%v\n%s", r, debug.Stack()))
+			}
+		}()
+		w.run()
+	})
+	return w.report(), nil
+}
+
+func (w *world) report() *Report {
+	cfg := w.cfg
+	rep := &Report{Config: cfg, Faults: w.faults, Failpoints: w.fpList, Violation: w.chk.Violation(),
+		Steps: w.step, End: w.q.Now(), TraceHash: w.tr.Hash(), Stats: w.stats}
+	if rep.Violation != nil {
+		rep.Step, rep.At = w.step, w.q.Now()
+	}
+	rep.Stats.Committed = w.committed
+	for _, sl := range w.slots {
+		if sl.m != nil {
+			rep.Stats.Commits += sl.m.Stats().Commits
+			rep.Stats.LeaderChanges += sl.m.Stats().LeaderChanges
+		}
+	}
+	return rep
+}
+
+func (w *world) run() {
+	w.tr.Note("%s", (&Report{Config: w.cfg, Faults: w.faults, Failpoints: w.fpList}).Header())
+	for i := range w.slots {
+		w.start(i, false)
+	}
+	w.q.After(0, Event{Kind: evArrival})
+	w.q.After(FaultTick, Event{Kind: evFaultTick})
+	w.loop(w.cfg.Duration)
+	if w.chk.Violation() != nil || w.stopped() {
+		return
+	}
+	w.liveness()
+}
+
+func (w *world) stopped() bool { return w.stopAt != 0 && w.step >= w.stopAt }
+
+// loop pops events until the time limit, a violation or the step limit.
+func (w *world) loop(until time.Duration) {
+	for w.chk.Violation() == nil && !w.stopped() {
+		at, ok := w.q.Peek()
+		if !ok || at > until {
+			return
+		}
+		e, _ := w.q.Pop()
+		w.step++
+		w.dispatch(e)
+	}
+}
+
+func (w *world) dispatch(e Event) {
+	switch e.Kind {
+	case evTimer:
+		w.onTimer(e)
+	case evDeliver:
+		w.onDeliver(e)
+	case evRequest:
+		w.onRequest(e)
+	case evReply:
+		w.onReply(e)
+	case evTimeout:
+		w.onTimeout(e)
+	case evArrival:
+		w.onArrival()
+	case evFaultTick:
+		w.onFaultTick()
+	case evRestart:
+		w.trace(e, 0, 0, func() string { return fmt.Sprintf("m%d restart", e.Node+1) })
+		w.start(e.Node, true)
+	case evResume:
+		w.resume(e.Node)
+	case evProbe:
+		w.onProbe(e)
+	}
+}
+
+func (w *world) trace(e Event, a, b uint64, line func() string) {
+	w.tr.Add(e.At, uint8(e.Kind), e.Node, a, b, line)
+}
+
+// start boots member i: the first time on an empty disk, then from the
+// crash image its disk kept.
+func (w *world) start(i int, restart bool) {
+	sl := w.slots[i]
+	if sl.m != nil {
+		return
+	}
+	var m *nodes.Member
+	var err error
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				err = fmt.Errorf("panic: %v", r)
+			}
+		}()
+		m, err = nodes.Start(w.memberConfig(sl), sl.fs)
+	}()
+	if err != nil {
+		w.chk.RestartFailed(sl.id, err)
+		return
+	}
+	sl.m = m
+	w.views[i], w.durable[i] = m, m
+	if restart {
+		w.stats.Restarts++
+		w.chk.Restarted(m)
+	}
+	w.drain(i)
+}
+
+// call runs f on member i, turning a failpoint crash into a crash of the
+// member and any other panic into a violation, then drains its output and
+// runs the per-step checks.
+func (w *world) call(i int, f func(m *nodes.Member)) {
+	sl := w.slots[i]
+	crashed := ""
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				if c, ok := r.(nodes.Crashed); ok {
+					crashed = c.Point
+					return
+				}
+				w.chk.Panicked(sl.id, fmt.Sprintf("%v\n%s", r, debug.Stack()))
+			}
+		}()
+		f(sl.m)
+	}()
+	if crashed != "" {
+		w.stats.Failpoints++
+		w.crash(i, "failpoint "+crashed)
+		return
+	}
+	w.drain(i)
+	w.chk.Step(sl.m)
+}
+
+// drain carries out what member i asked for.
+func (w *world) drain(i int) {
+	sl := w.slots[i]
+	out := sl.m.Out()
+	now := w.q.Now()
+	for _, t := range out.Timers {
+		after := t.After
+		switch t.Kind {
+		case nodes.TimerTick:
+			after = time.Duration(int64(after) * sl.drift[0] / sl.drift[1])
+		case nodes.TimerWALSync, nodes.TimerDefragRename:
+			if now < sl.slowTil {
+				after *= 20
+			}
+		}
+		w.q.After(after, Event{Kind: evTimer, Node: i, Arg: sl.life<<8 | uint64(t.Kind)})
+	}
+	for _, msg := range out.Msgs {
+		to := int(msg.GetTo())
+		for _, at := range w.net.Send(now, int(sl.id), to) {
+			w.q.At(at, Event{Kind: evDeliver, Node: to - 1, Arg: sl.id, Data: msg})
+		}
+	}
+	for k := range out.Replies {
+		r := out.Replies[k]
+		if r.Index > 0 {
+			w.chk.Acked(sl.m, r, w.durable)
+		}
+		if r.Client < 0 {
+			continue
+		}
+		if ts := w.net.Send(now, int(sl.id), clientBase+r.Client); len(ts) > 0 {
+			w.q.At(ts[0], Event{Kind: evReply, Node: r.Client, Arg: sl.id, Data: &r})
+		}
+	}
+	sl.m.ResetOutput()
+}
+
+func (w *world) onTimer(e Event) {
+	sl := w.slots[e.Node]
+	if sl.m == nil || e.Arg>>8 != sl.life {
+		return // a timer of an earlier life
+	}
+	if sl.paused {
+		sl.held = append(sl.held, e)
+		return
+	}
+	k := nodes.TimerKind(e.Arg & 0xff)
+	w.trace(e, uint64(k), 0, func() string { return fmt.Sprintf("m%d %s", sl.id, k) })
+	w.call(e.Node, func(m *nodes.Member) { m.Fire(k) })
+}
+
+func (w *world) onDeliver(e Event) {
+	sl := w.slots[e.Node]
+	msg := e.Data.(*raftpb.Message)
+	from := int(e.Arg)
+	if sl.m == nil || !w.net.Deliverable(from, int(sl.id)) {
+		return
+	}
+	if sl.paused {
+		sl.held = append(sl.held, e)
+		return
+	}
+	w.trace(e, uint64(msg.GetType())<<16|e.Arg, msg.GetTerm()<<32^msg.GetIndex(), func() string {
+		return fmt.Sprintf("m%d->m%d %s term=%d log=%d/%d commit=%d entries=%d", from, sl.id,
+			msg.GetType(), msg.GetTerm(), msg.GetLogTerm(), msg.GetIndex(), msg.GetCommit(), len(msg.Entries))
+	})
+	w.call(e.Node, func(m *nodes.Member) { m.Step(msg) })
+}
+
+// crash kills member i: its memory is gone, its disk keeps a crash image.
+func (w *world) crash(i int, why string) {
+	sl := w.slots[i]
+	if sl.m == nil {
+		return
+	}
+	w.stats.Crashes++
+	w.stats.Commits += sl.m.Stats().Commits
+	w.stats.LeaderChanges += sl.m.Stats().LeaderChanges
+	sl.m, w.views[i] = nil, nil
+	sl.fs = sl.fs.Crash()
+	sl.life++
+	sl.paused, sl.held = false, nil
+	w.tr.Add(w.q.Now(), 0xf0, i, sl.life, 0, func() string {
+		return fmt.Sprintf("m%d crash (%s) %v", sl.id, why, sl.fs.CrashLog())
+	})
+	if !w.healing {
+		w.q.After(time.Duration(100+w.rngFault.IntN(2900))*time.Millisecond, Event{Kind: evRestart, Node: i})
+	}
+}
+
+func (w *world) resume(i int) {
+	sl := w.slots[i]
+	if !sl.paused {
+		return
+	}
+	sl.paused = false
+	held := sl.held
+	sl.held = nil
+	for _, e := range held {
+		w.q.After(0, e)
+	}
+}
+
+// observer adapts the world to nodes.Observer, forwarding to the checks.
+type observer world
+
+func (o *observer) Committed(m *nodes.Member, ents []*raftpb.Entry) {
+	if last := ents[len(ents)-1].GetIndex(); last > o.committed {
+		o.committed = last
+	}
+	o.chk.Committed(m, ents)
+}
+
+func (o *observer) Applied(m *nodes.Member, index uint64, out *nodes.Outcome) {
+	o.chk.Applied(m, index, out)
+}
+
+func (o *observer) DurableCommit(m *nodes.Member) {
+	o.chk.DurableCommit(m)
+}
+
+func (o *observer) WALSynced(m *nodes.Member, hs *raftpb.HardState, _ uint64) {
+	o.chk.WALSynced(m, hs)
+}
+
+var _ invariants.View = (*nodes.Member)(nil)

@@ -1,0 +1,181 @@
+package sim
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"time"
+
+	"go.etcd.io/raft/v3/raftpb"
+
+	"github.com/etcdsim/etcdsim/disk"
+	"github.com/etcdsim/etcdsim/invariants"
+	"github.com/etcdsim/etcdsim/network"
+	"github.com/etcdsim/etcdsim/nodes"
+)
+
+// Event kinds of the world.
+const (
+	evTimer EventKind = iota + 1
+	evDeliver
+	evRequest
+	evReply
+	evTimeout
+	evArrival
+	evFaultTick
+	evRestart
+	evResume
+	evProbe
+)
+
+var evNames = [...]string{"", "timer", "deliver", "request", "reply", "timeout", "arrival", "fault-tick", "restart", "resume", "probe"}
+
+// clientBase is the network endpoint of client 0; members are 1..N.
+const clientBase = 1000
+
+// slot is one member position of the cluster, across its lives.
+type slot struct {
+	id      uint64
+	m       *nodes.Member // nil while down
+	fs      *disk.FS
+	life    uint64 // incremented at each crash: stale timers are dropped
+	paused  bool
+	held    []Event // events that reached a paused member
+	drift   [2]int64
+	slowTil time.Duration
+}
+
+type world struct {
+	cfg     Config
+	faults  Faults
+	streams Streams
+	q       Queue
+	tr      *Trace
+	net     *network.Net
+	slots   []*slot
+	clients []*client
+	chk     *invariants.Checker
+	views   []invariants.View // members that are up
+	durable []invariants.View // each slot's latest life, down or up: its stable log is on disk
+
+	rngFault, rngWork *rand.Rand
+	fpActive          map[string]bool
+	fpList            []string
+	healing           bool
+	nextID            uint64
+	history           []Op
+	stats             Stats
+	step              uint64
+	stopAt            uint64 // MaxSteps
+	probe             *probe
+	committed         uint64 // the highest index any member committed
+}
+
+func newWorld(cfg Config) *world {
+	cfg.defaults()
+	s := NewStreams(cfg.Seed)
+	w := &world{cfg: cfg, streams: s, tr: NewTrace(cfg.Trace), stopAt: cfg.MaxSteps}
+	if cfg.Faults != nil {
+		w.faults = *cfg.Faults
+	} else {
+		w.faults = DrawFaults(s.Fork("faults/swarm"))
+	}
+	w.rngFault = s.Fork("faults")
+	w.rngWork = s.Fork("workload")
+	w.chk = invariants.NewChecker(cfg.Members)
+	w.chk.Off = cfg.NoChecks
+	w.net = network.New(s.Fork("network"), w.netConfig())
+	w.pickFailpoints()
+	for i := 0; i < cfg.Members; i++ {
+		sl := &slot{id: uint64(i + 1), drift: [2]int64{1, 1}}
+		sl.fs = disk.New(s.Fork(fmt.Sprintf("disk/m%d", i+1)), w.diskFaults())
+		if w.faults.Drift.Hit(w.rngFault) {
+			sl.drift = [][2]int64{{9, 10}, {11, 10}, {1, 2}, {3, 2}}[w.rngFault.IntN(4)]
+		}
+		w.slots = append(w.slots, sl)
+	}
+	w.views = make([]invariants.View, cfg.Members)
+	w.durable = make([]invariants.View, cfg.Members)
+	for i := 0; i < cfg.Clients; i++ {
+		w.clients = append(w.clients, &client{idx: i, proc: i, target: i % cfg.Members})
+	}
+	return w
+}
+
+func (w *world) netConfig() network.Config {
+	f := w.faults
+	return network.Config{
+		DelayMin: 100 * time.Microsecond, DelayMax: 2 * time.Millisecond,
+		Drop: f.Drop, Duplicate: f.Dup, Reorder: f.Reorder, ReorderMax: 20 * time.Millisecond,
+	}
+}
+
+func (w *world) diskFaults() disk.Faults {
+	f := w.faults
+	return disk.Faults{
+		KeepUnsynced: f.KeepUnsynced, TornWrite: f.TornWrite, DirLoss: f.DirLoss,
+		LyingSync: f.LyingSync, BitFlip: f.BitFlip, Misdirect: f.Misdirect,
+	}
+}
+
+// pickFailpoints is the first level of two-level activation: each named
+// point is switched on for the whole run with probability Failpoint.
+func (w *world) pickFailpoints() {
+	w.fpActive = map[string]bool{}
+	if w.faults.Failpoint.Zero() {
+		return
+	}
+	rng := w.streams.Fork("faults/failpoints")
+	for _, name := range nodes.Failpoints {
+		if w.faults.Failpoint.Hit(rng) {
+			w.fpActive[name] = true
+			w.fpList = append(w.fpList, name)
+		}
+	}
+}
+
+// failpoint is the second level: an active point fires with FailpointFire.
+func (w *world) failpoint(name string) bool {
+	if w.healing || !w.fpActive[name] {
+		return false
+	}
+	return w.faults.FailpointFire.Hit(w.rngFault)
+}
+
+func (w *world) memberConfig(sl *slot) nodes.Config {
+	peers := make([]uint64, len(w.slots))
+	for i := range w.slots {
+		peers[i] = uint64(i + 1)
+	}
+	return nodes.Config{
+		ID:        sl.id,
+		Peers:     peers,
+		Bugs:      w.cfg.Bugs,
+		Rand:      w.streams.Fork(fmt.Sprintf("member/m%d/life%d", sl.id, sl.life)),
+		Latency:   defaultLatency,
+		Failpoint: w.failpoint,
+		Observer:  (*observer)(w),
+	}
+}
+
+// defaultLatency is a datacenter SSD: writes in microseconds, fsync in
+// about a millisecond.
+var defaultLatency = disk.Latency{
+	Read:    disk.Range{Min: 5 * time.Microsecond, Max: 50 * time.Microsecond},
+	Write:   disk.Range{Min: 10 * time.Microsecond, Max: 100 * time.Microsecond},
+	Sync:    disk.Range{Min: 300 * time.Microsecond, Max: 3 * time.Millisecond},
+	SyncDir: disk.Range{Min: 300 * time.Microsecond, Max: 2 * time.Millisecond},
+	Meta:    disk.Range{Min: 10 * time.Microsecond, Max: 100 * time.Microsecond},
+}
+
+// sortedKeys returns the keys of a set in order.
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+var _ = raftpb.MsgApp
