@@ -86,7 +86,11 @@ func (d *dec) bool() bool {
 		d.err = errShort
 		return false
 	}
-	v := d.b[0] != 0
+	if d.b[0] > 1 {
+		d.err = errShort
+		return false
+	}
+	v := d.b[0] == 1
 	d.b = d.b[1:]
 	return v
 }

@@ -172,4 +172,7 @@ func (w *world) onTimeout(e Event) {
 	c.req = nil
 	c.proc = len(w.clients) + int(w.stats.Timeouts) // a new identity
 	c.target = (c.target + 1) % len(w.slots)
+	if w.probe != nil && w.probe.client == c.idx {
+		w.q.After(0, Event{Kind: evProbe})
+	}
 }

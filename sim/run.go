@@ -115,14 +115,29 @@ func (w *world) start(i int, restart bool) {
 	}
 	var m *nodes.Member
 	var err error
+	crashed := ""
 	func() {
 		defer func() {
 			if r := recover(); r != nil {
+				if c, ok := r.(nodes.Crashed); ok {
+					crashed = c.Point
+					return
+				}
 				err = fmt.Errorf("panic: %v", r)
 			}
 		}()
 		m, err = nodes.Start(w.memberConfig(sl), sl.fs)
 	}()
+	if crashed != "" {
+		// Died at a failpoint while starting: crash again, restart later.
+		w.stats.Failpoints++
+		w.stats.Crashes++
+		sl.fs = sl.fs.Crash()
+		sl.life++
+		w.note(fmt.Sprintf("m%d crash while starting (failpoint %s)", sl.id, crashed))
+		w.q.After(time.Duration(100+w.rngFault.IntN(2900))*time.Millisecond, Event{Kind: evRestart, Node: i})
+		return
+	}
 	if err != nil {
 		w.chk.RestartFailed(sl.id, err)
 		return

@@ -1,7 +1,9 @@
 package mvcc
 
 import (
+	"encoding/binary"
 	"hash/crc32"
+	"math/bits"
 
 	"github.com/etcdsim/etcdsim/nodes/backend"
 )
@@ -9,13 +11,22 @@ import (
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // liveHash hashes a record (key, create, mod, version, lease, value) with
-// 64-bit FNV-1a and a final avalanche, so that sums stay well spread. It is
-// the same in every process, unlike hash/maphash.
+// a 64-bit, 8-bytes-a-step MurmurHash3-style mix and its final avalanche,
+// so that sums of hashes stay well spread. It is the same in every process,
+// unlike hash/maphash.
 func liveHash(rec []byte) uint64 {
-	h := uint64(14695981039346656037)
-	for _, c := range rec {
-		h = (h ^ uint64(c)) * 1099511628211
+	const c1, c2 = 0x87c37b91114253d5, 0x4cf5ad432745937f
+	h := uint64(0x9e3779b97f4a7c15)
+	for ; len(rec) >= 8; rec = rec[8:] {
+		h ^= bits.RotateLeft64(binary.LittleEndian.Uint64(rec)*c1, 31) * c2
+		h = bits.RotateLeft64(h, 27)*5 + 0x52dce729
 	}
+	var w uint64
+	for i, c := range rec {
+		w |= uint64(c) << (8 * i)
+	}
+	h ^= bits.RotateLeft64(w*c1, 31) * c2
+	h ^= uint64(len(rec))
 	h ^= h >> 33
 	h *= 0xff51afd7ed558ccd
 	h ^= h >> 33

@@ -1,0 +1,40 @@
+# etcdsim — see README.md. Every target runs from a fresh clone with Go alone.
+GO      ?= go
+SEEDS   ?= 2000
+BIN     := bin/etcdsim
+
+.PHONY: run test vet build fuzz bench soak determinism replay
+
+build:
+	$(GO) build -o $(BIN) ./cmd/etcdsim
+
+# The main job: one default world (3 members, 60 s simulated, the seed's swarm of faults).
+run: build
+	./$(BIN) run --seed 1
+
+# Unit, property and regression tests, a few hundred soak worlds, and the determinism check.
+test: vet
+	$(GO) test -count=1 -timeout 15m ./... -args -rapid.checks=100 -rapid.nofailfile -soak.seeds=100
+
+vet:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1)
+	$(GO) vet ./...
+
+# The same 200 seeds twice in one process and once more in a second process.
+determinism:
+	$(GO) test -count=1 ./sim -run '^TestDeterminism$$' -v -args -determinism.seeds=200
+
+# The correct model over $(SEEDS) seeds each of 1, 3 and 5 members, 60 s simulated each.
+soak:
+	$(GO) test -count=1 -timeout 0 ./sim -run '^TestSoak$$' -v -args -soak.seeds=$(SEEDS)
+
+# Coverage-guided fuzzing of the parsers a user feeds (fault lines, seeds, requests).
+fuzz:
+	$(GO) test ./sim -run '^$$' -fuzz '^FuzzParseFaults$$' -fuzztime 30s
+	$(GO) test ./nodes -run '^$$' -fuzz '^FuzzDecodeRequest$$' -fuzztime 30s
+
+bench:
+	$(GO) test ./... -run '^$$' -bench . -benchmem
+
+replay: build
+	./$(BIN) replay --seed $(SEED) -v

@@ -1,0 +1,77 @@
+package sim
+
+import (
+	"bufio"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+var flagDetSeeds = flag.Int("determinism.seeds", 200, "seeds of TestDeterminism")
+
+// detHashes runs seeds 1..n (short worlds with the seed's swarm of faults
+// and a bug mode on every third seed) and returns one "seed=hash" line each.
+func detHashes(n int) []string {
+	out := make([]string, 0, n)
+	for s := 1; s <= n; s++ {
+		cfg := Config{Seed: uint64(s), Duration: 5 * time.Second, Liveness: 10 * time.Second}
+		if s%3 == 0 {
+			cfg.Bugs.CIBeforeLock = true
+		}
+		rep, err := Run(cfg)
+		if err != nil {
+			panic(err)
+		}
+		out = append(out, fmt.Sprintf("%d=%016x/%d", s, rep.TraceHash, rep.Steps))
+	}
+	return out
+}
+
+// TestDeterminism runs the same seeds twice in this process and once more
+// in a child process with GOMAXPROCS=1, and requires the same trace hash
+// for every seed each time.
+func TestDeterminism(t *testing.T) {
+	if os.Getenv("ETCDSIM_DET_CHILD") != "" {
+		w := bufio.NewWriter(os.Stdout)
+		for _, l := range detHashes(*flagDetSeeds) {
+			fmt.Fprintln(w, "HASH "+l)
+		}
+		w.Flush()
+		return
+	}
+	n := *flagDetSeeds
+	if testing.Short() && n > 30 {
+		n = 30
+	}
+	a, b := detHashes(n), detHashes(n)
+	for i := range a {
+		if a[i] != b[i] {
+			t.Fatalf("same process, two runs: %s vs %s", a[i], b[i])
+		}
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestDeterminism$", fmt.Sprintf("-determinism.seeds=%d", n))
+	cmd.Env = append(os.Environ(), "ETCDSIM_DET_CHILD=1", "GOMAXPROCS=1")
+	raw, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("child process: %v\n%s", err, raw)
+	}
+	var c []string
+	for _, l := range strings.Split(string(raw), "\n") {
+		if h, ok := strings.CutPrefix(l, "HASH "); ok {
+			c = append(c, h)
+		}
+	}
+	if len(c) != len(a) {
+		t.Fatalf("child printed %d hashes, want %d", len(c), len(a))
+	}
+	for i := range a {
+		if a[i] != c[i] {
+			t.Fatalf("two processes: %s vs %s", a[i], c[i])
+		}
+	}
+	t.Logf("%d seeds: same trace hash twice in one process and once more in a second process (GOMAXPROCS=1)", n)
+}
