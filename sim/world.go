@@ -43,6 +43,7 @@ type slot struct {
 	held    []Event // events that reached a paused member
 	drift   [2]int64
 	slowTil time.Duration
+	armed   string // a failpoint armed by hand: the member crashes there next time
 }
 
 type world struct {
@@ -135,7 +136,12 @@ func (w *world) pickFailpoints() {
 }
 
 // failpoint is the second level: an active point fires with FailpointFire.
-func (w *world) failpoint(name string) bool {
+// A point armed on the slot by hand (scenarios) fires once, first.
+func (w *world) failpoint(sl *slot, name string) bool {
+	if sl.armed == name {
+		sl.armed = ""
+		return true
+	}
 	if w.healing || !w.fpActive[name] {
 		return false
 	}
@@ -153,7 +159,7 @@ func (w *world) memberConfig(sl *slot) nodes.Config {
 		Bugs:      w.cfg.Bugs,
 		Rand:      w.streams.Fork(fmt.Sprintf("member/m%d/life%d", sl.id, sl.life)),
 		Latency:   defaultLatency,
-		Failpoint: w.failpoint,
+		Failpoint: func(name string) bool { return w.failpoint(sl, name) },
 		Observer:  (*observer)(w),
 	}
 }
