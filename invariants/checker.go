@@ -23,6 +23,7 @@ type Checker struct {
 // track is what the checker remembers of a member across its lives.
 type track struct {
 	persistedCI uint64 // the last durable consistent index
+	snapCI      uint64 // the consistent index of the last snapshot database installed
 	hsTerm      uint64 // the last fsynced HardState
 	hsVote      uint64
 	maxRev      int64 // the highest revision returned to a client
@@ -129,7 +130,9 @@ func (c *Checker) DurableCommit(v View) {
 		return
 	}
 	t.persistedCI = ci
-	if last := v.DurableLastIndex(); ci > last {
+	// A snapshot database carries the sender's consistent index, which may
+	// pass the receiver's own log (etcd's merged snapshot): allowed.
+	if last := v.DurableLastIndex(); ci > last && ci > t.snapCI {
 		c.fail("consistent-index-monotonic", "m%d persisted consistent index %d past its durable WAL (last index %d)", v.ID(), ci, last)
 		return
 	}
@@ -189,6 +192,25 @@ func (c *Checker) Restarted(v View) {
 	}
 }
 
+// SnapshotInstalled checks a member that replaced its backend with the
+// database of a snapshot it received: that database is durable, so it must
+// be exactly the reference state at the consistent index it carries, and
+// that index must not go back.
+func (c *Checker) SnapshotInstalled(v View) {
+	if c.Off {
+		return
+	}
+	t := c.track(v.ID())
+	mem := v.Backend()
+	ci := MetaIndex(mem)
+	if ci < t.persistedCI {
+		c.fail("consistent-index-monotonic", "m%d installed a snapshot database with consistent index %d after a durable %d", v.ID(), ci, t.persistedCI)
+		return
+	}
+	t.persistedCI, t.snapCI = ci, ci
+	c.atomic(v, mem, ci, "commit-atomicity")
+}
+
 // RestartFailed reports a member that could not start from its disk.
 func (c *Checker) RestartFailed(id uint64, err any) {
 	c.fail("restart-clean", "m%d cannot restart from its crash image: %v", id, err)
@@ -213,7 +235,7 @@ func (c *Checker) Acked(v View, r nodes.Reply, members []View) {
 		if m == nil {
 			continue
 		}
-		if t, ok := m.DurableTerm(r.Index); ok && t == r.Term {
+		if t, ok := m.DurableTerm(r.Index); ok && (t == r.Term || t == 0) {
 			durable++
 		}
 	}

@@ -31,9 +31,14 @@ type Reference struct {
 	recs  []Record // recs[i] is index i+1
 }
 
-// NewReference returns the reference of an empty cluster.
-func NewReference() *Reference {
-	return &Reference{mem: backend.NewMem(), state: nodes.NewState()}
+// NewReference returns the reference of an empty cluster of the correct
+// model.
+func NewReference() *Reference { return NewReferenceFor(nodes.Bugs{}) }
+
+// NewReferenceFor returns the reference with the apply semantics of the
+// given bug modes (see nodes.NewState).
+func NewReferenceFor(bugs nodes.Bugs) *Reference {
+	return &Reference{mem: backend.NewMem(), state: nodes.NewState(bugs)}
 }
 
 // Last returns the last index applied.

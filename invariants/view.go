@@ -13,6 +13,8 @@ type View interface {
 	KVHash() uint64
 	Backend() *backend.Mem
 	Compacting() bool
+	// DurableTerm is the term of a stable log entry; 0 with ok for an
+	// entry compacted into a durable snapshot.
 	DurableTerm(index uint64) (uint64, bool)
 	DurableLastIndex() uint64
 }

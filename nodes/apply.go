@@ -15,9 +15,9 @@ import (
 // applies committed entries one per event, so that a backend commit or a
 // crash can fall between any two of them.
 type applier struct {
-	q        []*raftpb.Entry
-	queuedTo uint64          // the highest index ever queued
-	held     []*raftpb.Entry // waiting for the WAL fsync (one voter, #14370)
+	q        []item
+	queuedTo uint64 // the highest index ever queued
+	held     []item // waiting for the WAL fsync (one voter #14370; snapshots)
 	armed    bool            // a TimerApply is set
 	blocked  bool            // defrag holds the backend
 	locked   *raftpb.Entry   // ci-before-lock: CI set, effects not yet applied
@@ -32,17 +32,27 @@ type applier struct {
 	applyingIdx, applyingTm uint64
 }
 
+// item is one unit of apply work: an entry, or a raft snapshot to install.
+type item struct {
+	e    *raftpb.Entry
+	snap *raftpb.Snapshot
+}
+
+func (a *applier) push(it item, wait bool) {
+	if wait {
+		a.held = append(a.held, it)
+	} else {
+		a.q = append(a.q, it)
+	}
+}
+
 func (a *applier) enqueue(m *Member, ents []*raftpb.Entry, wait bool) {
 	for _, e := range ents {
 		if e.GetIndex() <= a.queuedTo {
 			continue // already queued early (ack-before-wal-sync)
 		}
 		a.queuedTo = e.GetIndex()
-		if wait {
-			a.held = append(a.held, e)
-		} else {
-			a.q = append(a.q, e)
-		}
+		a.push(item{e: e}, wait)
 	}
 	if o := m.cfg.Observer; o != nil && len(ents) > 0 {
 		o.Committed(m, ents)
@@ -73,11 +83,16 @@ func (m *Member) applyNext() {
 	if a.blocked || a.locked != nil || len(a.q) == 0 {
 		return
 	}
-	e := a.q[0]
-	a.q[0] = nil
+	it := a.q[0]
+	a.q[0] = item{}
 	a.q = a.q[1:]
+	if it.snap != nil {
+		m.applySnapshot(it.snap)
+		a.arm(m)
+		return
+	}
 	m.failpoint(FPBeforeApply)
-	m.applyEntry(e)
+	m.applyEntry(it.e)
 	m.failpoint(FPAfterApply)
 	a.arm(m)
 }
@@ -172,6 +187,7 @@ func (m *Member) finishApply(e *raftpb.Entry, req *Request, res *Result) {
 		m.commit()
 	}
 	m.serveReads()
+	m.maybeSnapshot()
 }
 
 func (m *Member) applyConfChange(e *raftpb.Entry) {

@@ -1,6 +1,7 @@
 package nodes
 
 import (
+	"errors"
 	"fmt"
 
 	"go.etcd.io/raft/v3"
@@ -8,6 +9,7 @@ import (
 	"github.com/etcdsim/etcdsim/disk"
 	"github.com/etcdsim/etcdsim/nodes/backend"
 	"github.com/etcdsim/etcdsim/nodes/mvcc"
+	"github.com/etcdsim/etcdsim/nodes/snap"
 	"github.com/etcdsim/etcdsim/nodes/wal"
 )
 
@@ -27,6 +29,9 @@ func Start(cfg Config, fs *disk.FS) (*Member, error) {
 		return nil, err
 	}
 	if err := m.openBackend(); err != nil {
+		return nil, err
+	}
+	if err := m.recoverSnapshotBackend(); err != nil {
 		return nil, err
 	}
 	rn, err := raft.NewRawNode(m.raftConfig(0))
@@ -63,14 +68,52 @@ func (m *Member) openWAL(fresh bool) error {
 		return fmt.Errorf("%w: %v", ErrBoot, err)
 	}
 	m.wal = w
+	// etcd #11888: the newest snapshot with a WAL record at or below the
+	// durable commit index.
+	s, err := snap.LoadNewestAvailable(m.fs, c.ValidSnapshots(), c.HardState.GetCommit())
+	if err != nil && !errors.Is(err, snap.ErrNoSnapshot) {
+		return fmt.Errorf("%w: %v", ErrBoot, err)
+	}
+	ents := c.Entries
+	if s != nil {
+		if err := m.storage.ApplySnapshot(s); err != nil {
+			return fmt.Errorf("%w: %v", ErrBoot, err)
+		}
+		md := s.GetMetadata()
+		m.snapIndex, m.apply.applied, m.apply.queuedTo = md.GetIndex(), md.GetIndex(), md.GetIndex()
+		m.confState = md.GetConfState()
+		m.confVote = len(m.confState.GetVoters())
+		for len(ents) > 0 && ents[0].GetIndex() <= m.snapIndex {
+			ents = ents[1:]
+		}
+	}
 	if err := m.storage.SetHardState(c.HardState); err != nil {
 		return fmt.Errorf("%w: %v", ErrBoot, err)
 	}
 	m.prevHS = c.HardState
-	if err := m.storage.Append(c.Entries); err != nil {
+	if err := m.storage.Append(ents); err != nil {
 		return fmt.Errorf("%w: %v", ErrBoot, err)
 	}
 	return nil
+}
+
+// recoverSnapshotBackend is etcd's RecoverSnapshotBackend: a backend
+// whose consistent index is below the snapshot's index has not applied
+// the snapshot yet; its database, received as <index>.snap.db, takes its
+// place. Without that file etcd panics ("failed to recover v3 backend
+// from snapshot", the symptom of #13937 and #14382).
+func (m *Member) recoverSnapshotBackend() error {
+	if m.snapIndex <= m.apply.ci {
+		return nil
+	}
+	name := snapDBName(m.snapIndex)
+	if !m.fs.Exists(name) {
+		return fmt.Errorf("%w: failed to recover v3 backend from snapshot %d: consistent index %d and no %s", ErrBoot, m.snapIndex, m.apply.ci, name)
+	}
+	if err := m.fs.Rename(name, DBName); err != nil {
+		return fmt.Errorf("%w: %v", ErrBoot, err)
+	}
+	return m.openBackend()
 }
 
 func (m *Member) openBackend() error {

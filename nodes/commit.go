@@ -36,15 +36,16 @@ func (m *Member) periodicCommit() {
 	m.timer(m.cfg.BatchInterval, TimerCommit)
 }
 
-// commit is batchTx.Commit: nothing to do without pending writes;
-// otherwise the hook, the commit record, and its fsync.
+// commit is batchTx.Commit: the pre-commit hook writes the consistent
+// index, then the commit record and its fsync.
 func (m *Member) commit() {
-	if m.be.Pending() == 0 {
-		return
-	}
 	m.failpoint(FPBeforeCommit)
-	if _, err := m.be.WriteCommit(true); err != nil {
+	wrote, err := m.be.WriteCommit(true)
+	if err != nil {
 		panic(err)
+	}
+	if !wrote {
+		return
 	}
 	m.failpoint(FPCommitBeforeSync)
 	if err := m.be.SyncCommit(); err != nil {

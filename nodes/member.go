@@ -29,6 +29,8 @@ type Config struct {
 	BatchLimit           int           // pending writes that force a commit (etcd 10000)
 	CompactionBatchLimit int           // revisions deleted per compaction batch (etcd 1000)
 	CompactionInterval   time.Duration // pause between compaction batches (etcd 10ms)
+	SnapshotCount        uint64        // applied entries between snapshots (etcd --snapshot-count)
+	SnapshotCatchUp      uint64        // entries kept after a snapshot for slow followers (etcd 5000)
 }
 
 func (c *Config) defaults() {
@@ -47,6 +49,12 @@ func (c *Config) defaults() {
 	if c.CompactionInterval == 0 {
 		c.CompactionInterval = 10 * time.Millisecond
 	}
+	if c.SnapshotCount == 0 {
+		c.SnapshotCount = 10000
+	}
+	if c.SnapshotCatchUp == 0 {
+		c.SnapshotCatchUp = 500
+	}
 }
 
 // Observer is told what a member does, for the invariants. It must not
@@ -61,6 +69,8 @@ type Observer interface {
 	DurableCommit(m *Member)
 	// WALSynced: entries and HardState of a Ready are on stable storage.
 	WALSynced(m *Member, hs *raftpb.HardState, lastIndex uint64)
+	// SnapshotInstalled: the member replaced its backend with a snapshot's.
+	SnapshotInstalled(m *Member)
 }
 
 // Outcome is the apply result of one entry, compared across members.
@@ -115,6 +125,7 @@ type Output struct {
 // Stats counts what a member did in its current life.
 type Stats struct {
 	Readies, Applied, Commits, Defrags, Compactions, LeaderChanges uint64
+	Snapshots, SnapshotsApplied                                   uint64
 }
 
 // Member is one etcd-like member: a raft.RawNode over a MemoryStorage
@@ -137,6 +148,7 @@ type Member struct {
 	lead      uint64
 	confVote  int // voters in the current configuration
 	confState *raftpb.ConfState
+	snapIndex uint64 // the index of the newest snapshot saved or installed
 
 	apply   applier
 	commits commitLoop
@@ -196,6 +208,9 @@ func (m *Member) Tick() {
 
 // Step delivers a raft message from a peer.
 func (m *Member) Step(msg *raftpb.Message) {
+	if msg.GetType() == raftpb.MsgSnap {
+		msg = m.receiveSnapshot(msg)
+	}
 	// Errors are raft's to ignore (a message from an unknown peer, a
 	// proposal dropped for want of a leader): etcd drops them too.
 	_ = m.rn.Step(msg)

@@ -30,6 +30,12 @@ func (m *Member) pump() {
 		m.stats.LeaderChanges++
 	}
 	m.readStates(rd.ReadStates)
+	if !raft.IsEmptySnap(rd.Snapshot) {
+		// etcd applies a received snapshot only after the raft loop has
+		// persisted it (notifyc), and before the entries that follow it.
+		m.apply.push(item{snap: rd.Snapshot}, true)
+		m.apply.queuedTo = max(m.apply.queuedTo, rd.Snapshot.GetMetadata().GetIndex())
+	}
 	m.handCommitted(&rd)
 	leader := m.rn.BasicStatus().RaftState == raft.StateLeader
 	if leader {
@@ -63,7 +69,8 @@ func (m *Member) handCommitted(rd *raft.Ready) {
 		m.apply.enqueue(m, rd.Entries, false)
 		return
 	}
-	m.apply.enqueue(m, rd.CommittedEntries, shouldWaitWALSync(rd))
+	wait := shouldWaitWALSync(rd) || !raft.IsEmptySnap(rd.Snapshot)
+	m.apply.enqueue(m, rd.CommittedEntries, wait)
 }
 
 func shouldWaitWALSync(rd *raft.Ready) bool {
@@ -85,7 +92,9 @@ func (m *Member) finishReady() {
 	}
 	m.failpoint(FPAfterSaveWAL)
 	if !raft.IsEmptySnap(rd.Snapshot) {
-		m.applyRaftSnapshot(rd.Snapshot)
+		if err := m.storage.ApplySnapshot(rd.Snapshot); err != nil {
+			panic(err)
+		}
 	}
 	if err := m.storage.Append(rd.Entries); err != nil {
 		panic(err)
@@ -108,5 +117,10 @@ func (m *Member) finishReady() {
 }
 
 func (m *Member) send(msgs []*raftpb.Message) {
-	m.out.Msgs = append(m.out.Msgs, msgs...)
+	for _, msg := range msgs {
+		if msg.GetType() == raftpb.MsgSnap {
+			msg = m.withSnapshotDB(msg)
+		}
+		m.out.Msgs = append(m.out.Msgs, msg)
+	}
 }

@@ -1,14 +1,142 @@
 package nodes
 
-import "go.etcd.io/raft/v3/raftpb"
+import (
+	"fmt"
 
-// saveSnapshot and applyRaftSnapshot handle a snapshot received from the
-// leader. Members never compact their raft log yet, so raft never sends
-// one; until log compaction lands, reaching here is a model bug.
-func (m *Member) saveSnapshot(s *raftpb.Snapshot) {
-	panic("nodes: raft snapshot received, but snapshots are not modelled yet")
+	"google.golang.org/protobuf/proto"
+
+	"go.etcd.io/raft/v3"
+	"go.etcd.io/raft/v3/raftpb"
+
+	"github.com/etcdsim/etcdsim/nodes/backend"
+	"github.com/etcdsim/etcdsim/nodes/snap"
+)
+
+// snapDBName is the database file of a received snapshot (etcd's
+// <index>.snap.db, written before the snapshot message reaches raft).
+func snapDBName(index uint64) string { return fmt.Sprintf("snap-%016x.snap.db", index) }
+
+// maybeSnapshot is EtcdServer.triggerSnapshot: every SnapshotCount applied
+// entries, once the raft loop has persisted them (etcd waits on notifyc
+// so that the applied index is in raft storage), commit the backend so
+// that it carries the applied index, save a raft snapshot, release old WAL
+// segments and snapshot files, and compact the raft log, keeping
+// SnapshotCatchUp entries for slow followers.
+func (m *Member) maybeSnapshot() {
+	a := &m.apply
+	if a.applied-m.snapIndex < m.cfg.SnapshotCount || a.applied > m.DurableLastIndex() || a.locked != nil {
+		return
+	}
+	if cur, _ := m.storage.Snapshot(); a.applied <= cur.GetMetadata().GetIndex() {
+		return // a received snapshot is ahead, waiting in the apply queue
+	}
+	m.commit()
+	s, err := m.storage.CreateSnapshot(a.applied, m.confState, nil)
+	if err != nil {
+		panic(fmt.Sprintf("nodes: create snapshot at %d: %v", a.applied, err))
+	}
+	m.saveSnapshot(s)
+	m.snapIndex = a.applied
+	if err := m.wal.ReleaseTo(m.snapIndex); err != nil {
+		panic(err)
+	}
+	if err := snap.Release(m.fs, m.snapIndex); err != nil {
+		panic(err)
+	}
+	m.releaseSnapDBs(m.snapIndex)
+	if m.snapIndex > m.cfg.SnapshotCatchUp {
+		if err := m.storage.Compact(m.snapIndex - m.cfg.SnapshotCatchUp); err != nil && err != raft.ErrCompacted {
+			panic(err)
+		}
+	}
+	m.stats.Snapshots++
 }
 
-func (m *Member) applyRaftSnapshot(s *raftpb.Snapshot) {
-	panic("nodes: raft snapshot received, but snapshots are not modelled yet")
+// saveSnapshot is storage.SaveSnap: the .snap file first, then the WAL's
+// snapshot record (the order #11888 fixed), both synced.
+func (m *Member) saveSnapshot(s *raftpb.Snapshot) {
+	m.failpoint(FPBeforeSaveSnap)
+	if err := snap.Save(m.fs, s); err != nil {
+		panic(err)
+	}
+	md := s.GetMetadata()
+	if err := m.wal.SaveSnapshot(md.GetIndex(), md.GetTerm()); err != nil {
+		panic(err)
+	}
+	m.failpoint(FPAfterSaveSnap)
+}
+
+// withSnapshotDB is etcd's createMergedSnapshotMessage: a MsgSnap carries
+// the leader's whole backend, committed first (backend.Snapshot commits),
+// so its consistent index is at least the snapshot's index. The leader
+// reports the send as finished, as rafthttp does once the stream is out.
+func (m *Member) withSnapshotDB(msg *raftpb.Message) *raftpb.Message {
+	m.commit()
+	out := proto.Clone(msg).(*raftpb.Message)
+	out.Snapshot.Data = backend.Image(m.be.State())
+	m.rn.ReportSnapshot(msg.GetTo(), raft.SnapshotFinish)
+	return out
+}
+
+// receiveSnapshot saves the database of an incoming MsgSnap as
+// <index>.snap.db (etcd's snapshotHandler: SaveDBFrom, before raft sees
+// the message) and returns the message without it.
+func (m *Member) receiveSnapshot(msg *raftpb.Message) *raftpb.Message {
+	idx := msg.GetSnapshot().GetMetadata().GetIndex()
+	name := snapDBName(idx)
+	f, err := m.fs.Create(name)
+	if err == nil {
+		_, err = f.Write(msg.GetSnapshot().GetData())
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if err == nil {
+		err = m.fs.SyncDir()
+	}
+	if err != nil {
+		panic(err)
+	}
+	out := proto.Clone(msg).(*raftpb.Message)
+	out.Snapshot.Data = nil
+	return out
+}
+
+// applySnapshot is EtcdServer.applySnapshot: open the received database in
+// place of the backend, restore every store from it, and take the
+// consistent index from it (before anything can commit: #13922).
+func (m *Member) applySnapshot(s *raftpb.Snapshot) {
+	md := s.GetMetadata()
+	idx := md.GetIndex()
+	if idx <= m.apply.applied {
+		panic(fmt.Sprintf("nodes: snapshot index %d should be above applied index %d", idx, m.apply.applied))
+	}
+	if err := m.fs.Rename(snapDBName(idx), DBName); err != nil {
+		panic(fmt.Sprintf("nodes: open snapshot backend: %v", err))
+	}
+	if err := m.openBackend(); err != nil {
+		panic(err)
+	}
+	m.apply.applied = idx
+	m.snapIndex = idx
+	m.confState = md.GetConfState()
+	m.confVote = len(m.confState.GetVoters())
+	m.stats.SnapshotsApplied++
+	if o := m.cfg.Observer; o != nil {
+		o.SnapshotInstalled(m)
+	}
+	m.serveReads()
+}
+
+// releaseSnapDBs removes received snapshot databases below index (etcd's
+// ReleaseSnapDBs).
+func (m *Member) releaseSnapDBs(index uint64) {
+	for _, name := range m.fs.List() {
+		var i uint64
+		if _, err := fmt.Sscanf(name, "snap-%016x.snap.db", &i); err == nil && i < index {
+			if err := m.fs.Remove(name); err != nil {
+				panic(err)
+			}
+		}
+	}
 }

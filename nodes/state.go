@@ -15,14 +15,25 @@ type State struct {
 	KV *mvcc.Store
 }
 
-// NewState returns the state of an empty store.
-func NewState() *State { return &State{KV: mvcc.New()} }
+// NewState returns the state of an empty store. Bug modes that change
+// what apply writes (not only how it persists) change it here too, so that
+// the reference state machine of a run uses the same semantics.
+func NewState(bugs Bugs) *State {
+	return &State{KV: mvcc.NewWithOptions(mvccOptions(bugs))}
+}
+
+// mvccOptions: compaction-rev-regress needs etcd's compaction before
+// v3.5.16 (#18089), which also removed a tombstone at exactly the
+// compaction revision — the record whose loss regresses the revision.
+func mvccOptions(bugs Bugs) mvcc.Options {
+	return mvcc.Options{DropCompactedTombstone: bugs.CompactionRevRegress}
+}
 
 // RestoreState rebuilds the state from a backend, as etcd's
 // kvstore.restore does at startup, and returns an interrupted compaction
 // to resume.
 func RestoreState(tx backend.ReadTx, bugs Bugs) (*State, *mvcc.CompactionJob, error) {
-	kv, job, err := mvcc.Restore(tx, mvcc.RestoreOptions{NoRevClamp: bugs.CompactionRevRegress})
+	kv, job, err := mvcc.Restore(tx, mvcc.RestoreOptions{Options: mvccOptions(bugs), NoRevClamp: bugs.CompactionRevRegress})
 	if err != nil {
 		return nil, nil, err
 	}

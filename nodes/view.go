@@ -1,6 +1,8 @@
 package nodes
 
 import (
+	"errors"
+
 	"go.etcd.io/raft/v3"
 
 	"github.com/etcdsim/etcdsim/nodes/backend"
@@ -46,9 +48,14 @@ func (m *Member) Backend() *backend.Mem { return m.be.State() }
 func (m *Member) Compacting() bool { return len(m.commits.jobs) > 0 }
 
 // DurableTerm returns the term of entry index in the member's stable log
-// (entries reach the MemoryStorage only after their WAL fsync).
+// (entries reach the MemoryStorage only after their WAL fsync). An index
+// compacted into a durable snapshot is durable with term 0: only
+// committed entries enter a snapshot.
 func (m *Member) DurableTerm(index uint64) (uint64, bool) {
 	t, err := m.storage.Term(index)
+	if errors.Is(err, raft.ErrCompacted) {
+		return 0, true
+	}
 	if err != nil {
 		return 0, false
 	}

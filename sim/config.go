@@ -77,8 +77,20 @@ type Stats struct {
 	Timeouts      uint64
 	Partitions    uint64
 	Failpoints    uint64 // crashes at a failpoint
-	Compactions   uint64
+	Compactions   uint64 // applied by members
 	Defrags       uint64
+	Snapshots     uint64 // raft snapshots members saved
+	Installs      uint64 // snapshots members received and installed
+}
+
+// absorb adds what one member life did.
+func (s *Stats) absorb(m nodes.Stats) {
+	s.Commits += m.Commits
+	s.LeaderChanges += m.LeaderChanges
+	s.Compactions += m.Compactions
+	s.Defrags += m.Defrags
+	s.Snapshots += m.Snapshots
+	s.Installs += m.SnapshotsApplied
 }
 
 // Report is the outcome of a run.

@@ -40,8 +40,7 @@ func (w *world) report() *Report {
 	rep.Stats.Committed = w.committed
 	for _, sl := range w.slots {
 		if sl.m != nil {
-			rep.Stats.Commits += sl.m.Stats().Commits
-			rep.Stats.LeaderChanges += sl.m.Stats().LeaderChanges
+			rep.Stats.absorb(sl.m.Stats())
 		}
 	}
 	return rep
@@ -255,8 +254,7 @@ func (w *world) crash(i int, why string) {
 		return
 	}
 	w.stats.Crashes++
-	w.stats.Commits += sl.m.Stats().Commits
-	w.stats.LeaderChanges += sl.m.Stats().LeaderChanges
+	w.stats.absorb(sl.m.Stats())
 	sl.m, w.views[i] = nil, nil
 	sl.fs = sl.fs.Crash()
 	sl.life++
@@ -298,6 +296,10 @@ func (o *observer) Applied(m *nodes.Member, index uint64, out *nodes.Outcome) {
 
 func (o *observer) DurableCommit(m *nodes.Member) {
 	o.chk.DurableCommit(m)
+}
+
+func (o *observer) SnapshotInstalled(m *nodes.Member) {
+	o.chk.SnapshotInstalled(m)
 }
 
 func (o *observer) WALSynced(m *nodes.Member, hs *raftpb.HardState, _ uint64) {

@@ -70,10 +70,12 @@ func medians(runs []Stats) string {
 		sort.Slice(v, func(i, j int) bool { return v[i] < v[j] })
 		return v[len(v)/2]
 	}
-	return fmt.Sprintf("committed=%d acked=%d crashes=%d restarts=%d backend-commits=%d leader-changes=%d partitions=%d failpoint-crashes=%d timeouts=%d",
+	return fmt.Sprintf("committed=%d acked=%d crashes=%d restarts=%d backend-commits=%d leader-changes=%d partitions=%d failpoint-crashes=%d timeouts=%d snapshots=%d installs=%d compactions=%d defrags=%d",
 		med(func(s Stats) uint64 { return s.Committed }), med(func(s Stats) uint64 { return s.Acked }),
 		med(func(s Stats) uint64 { return s.Crashes }), med(func(s Stats) uint64 { return s.Restarts }),
 		med(func(s Stats) uint64 { return s.Commits }), med(func(s Stats) uint64 { return s.LeaderChanges }),
 		med(func(s Stats) uint64 { return s.Partitions }), med(func(s Stats) uint64 { return s.Failpoints }),
-		med(func(s Stats) uint64 { return s.Timeouts }))
+		med(func(s Stats) uint64 { return s.Timeouts }), med(func(s Stats) uint64 { return s.Snapshots }),
+		med(func(s Stats) uint64 { return s.Installs }), med(func(s Stats) uint64 { return s.Compactions }),
+		med(func(s Stats) uint64 { return s.Defrags }))
 }

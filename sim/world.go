@@ -70,6 +70,7 @@ type world struct {
 	stopAt            uint64 // MaxSteps
 	probe             *probe
 	committed         uint64 // the highest index any member committed
+	snapCount         uint64 // the members' --snapshot-count, drawn per seed
 }
 
 func newWorld(cfg Config) *world {
@@ -85,8 +86,10 @@ func newWorld(cfg Config) *world {
 	w.rngWork = s.Fork("workload")
 	w.chk = invariants.NewChecker(cfg.Members)
 	w.chk.Off = cfg.NoChecks
+	w.chk.Ref = invariants.NewReferenceFor(cfg.Bugs)
 	w.net = network.New(s.Fork("network"), w.netConfig())
 	w.pickFailpoints()
+	w.snapCount = []uint64{100, 400, 2000, 10000}[s.Fork("members/snapshot-count").IntN(4)]
 	for i := 0; i < cfg.Members; i++ {
 		sl := &slot{id: uint64(i + 1), drift: [2]int64{1, 1}}
 		sl.fs = disk.New(s.Fork(fmt.Sprintf("disk/m%d", i+1)), w.diskFaults())
@@ -161,6 +164,9 @@ func (w *world) memberConfig(sl *slot) nodes.Config {
 		Latency:   defaultLatency,
 		Failpoint: func(name string) bool { return w.failpoint(sl, name) },
 		Observer:  (*observer)(w),
+
+		SnapshotCount:   w.snapCount,
+		SnapshotCatchUp: w.snapCount / 4,
 	}
 }
 

@@ -111,9 +111,11 @@ func TestPreCommitHook(t *testing.T) {
 		calls++
 		tx.Put("meta", []byte("ci"), fmt.Appendf(nil, "%d", calls))
 	})
+	// As etcd's unsafeCommit, the hook runs before the pending check, and
+	// its own write makes an otherwise idle commit real.
 	check(t, b.Commit())
-	if calls != 0 {
-		t.Fatal("the hook ran with nothing pending")
+	if calls != 1 || b.Stats().Commits != 1 {
+		t.Fatalf("idle commit: hook ran %d times, %d commits", calls, b.Stats().Commits)
 	}
 	steps := []struct {
 		name string
@@ -136,7 +138,7 @@ func TestPreCommitHook(t *testing.T) {
 	}
 	// The hook's write is in the same record as the batch it ran on.
 	r := mustOpen(t, fs.Crash())
-	if v, _ := r.Get("meta", []byte("ci")); string(v) != "2" {
+	if v, _ := r.Get("meta", []byte("ci")); string(v) != "3" {
 		t.Fatalf("meta ci = %q after reopen", v)
 	}
 }

@@ -20,19 +20,21 @@ func (b *Backend) resetBatch() {
 	b.pending = 0
 }
 
-// WriteCommit commits the batch if anything is pending: it runs the
-// pre-commit hook when hook is true and one is set, then appends the delta
-// as one record, volatile until SyncCommit. It reports whether it wrote a
-// record. hook=false is etcd's defrag commit before v3.5.6 (#14685).
+// WriteCommit commits the batch: it runs the pre-commit hook when hook is
+// true and one is set, then, if anything is pending, appends the delta as
+// one record, volatile until SyncCommit. It reports whether it wrote a
+// record. As in etcd's batchTxBuffered.unsafeCommit, the hook runs before
+// the pending check, so its own writes (the consistent index) make every
+// commit real. hook=false is etcd's defrag commit before v3.5.6 (#14685).
 func (b *Backend) WriteCommit(hook bool) (bool, error) {
 	if b.err != nil {
 		return false, b.err
 	}
-	if b.pending == 0 {
-		return false, nil
-	}
 	if hook && b.hook != nil {
 		b.hook(b)
+	}
+	if b.pending == 0 {
+		return false, nil
 	}
 	record.Finish(b.batch, 0)
 	if err := b.write(b.file, b.batch); err != nil {

@@ -101,3 +101,8 @@ func applyRecord(m *Mem, p []byte) error {
 	}
 	return nil
 }
+
+// Image returns the bytes of a backend file that holds exactly m: one
+// full record. A member writes it as the database of a raft snapshot it
+// sends (etcd sends its bbolt file along with MsgSnap); Open reads it back.
+func Image(m *Mem) []byte { return encodeFull(m) }

@@ -48,15 +48,6 @@ func Restore(tx backend.ReadTx, opts RestoreOptions) (*Store, *CompactionJob, er
 	return s, s.schedule(s.scheduledRev), nil
 }
 
-// readMarker reads a compaction marker of the meta bucket, -1 if absent.
-func readMarker(tx backend.ReadTx, key []byte) (int64, error) {
-	rev, ok, err := readMetaRev(tx, key)
-	if !ok || err != nil {
-		return -1, err
-	}
-	return rev, nil
-}
-
 // restoreRecord adds one key-bucket record, in revision order, to the index
 // (etcd's restoreIntoIndex).
 func (s *Store) restoreRecord(k, v []byte) error {
@@ -69,7 +60,7 @@ func (s *Store) restoreRecord(k, v []byte) error {
 	}
 	kv, err := decodeRecord(v)
 	if err != nil {
-		return fmt.Errorf("mvcc: restore: record %x: %w", k, err)
+		return fmt.Errorf("%w (key %x)", err, k)
 	}
 	s.currentRev = rev.main
 	ki := s.index.lookup(kv.Key)

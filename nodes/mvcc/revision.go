@@ -79,20 +79,22 @@ func mainUpperBound(main int64) []byte {
 	return binary.BigEndian.AppendUint64(make([]byte, 0, 8), uint64(main+1))
 }
 
-// readMetaRev reads a compaction marker: a revision key whose main is the
-// compaction revision (etcd's UnsafeReadScheduledCompact).
-func readMetaRev(tx backend.ReadTx, key []byte) (int64, bool, error) {
+// readMarker reads a compaction marker of the meta bucket: a revision key
+// whose main is the compaction revision (etcd's UnsafeReadScheduledCompact,
+// UnsafeReadFinishedCompact); -1 if absent.
+func readMarker(tx backend.ReadTx, key []byte) (int64, error) {
 	v, ok := tx.Get(MetaBucket, key)
 	if !ok {
-		return 0, false, nil
+		return -1, nil
 	}
 	rev, _, err := parseRevBytes(v)
 	if err != nil {
-		return 0, false, fmt.Errorf("mvcc: meta %s: %w", key, err)
+		return -1, fmt.Errorf("%w (meta %s)", err, key)
 	}
-	return rev.main, true, nil
+	return rev.main, nil
 }
 
+// metaRevBytes encodes a compaction marker.
 func metaRevBytes(main int64) []byte {
 	return appendRevBytes(make([]byte, 0, revBytesLen), revision{main: main}, false)
 }

@@ -2,7 +2,11 @@ package mvcc
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
+
+	"github.com/etcdsim/etcdsim/nodes/backend"
 )
 
 // rangeHistory writes:
@@ -211,5 +215,48 @@ func TestCompactErrors(t *testing.T) {
 	}
 	if got := e.s.ScheduledCompactRev(); got != 5 || e.s.FinishedCompactRev() != 5 {
 		t.Fatalf("markers %d %d", got, e.s.FinishedCompactRev())
+	}
+}
+
+func TestKeyIndexSince(t *testing.T) {
+	// put(2.0) put(3.0) put(3.1) tombstone(4.0) put(5.0), etcd's example shape.
+	ki := &keyIndex{key: []byte("k")}
+	ki.put(revision{2, 0}, []byte("r"))
+	ki.put(revision{3, 0}, []byte("r"))
+	ki.put(revision{3, 1}, []byte("r"))
+	if err := ki.tombstone(revision{4, 0}); err != nil {
+		t.Fatal(err)
+	}
+	if err := ki.tombstone(revision{4, 1}); err == nil {
+		t.Fatal("tombstone of a deleted key")
+	}
+	ki.put(revision{5, 0}, []byte("r"))
+	tests := []struct {
+		rev  int64
+		want string
+	}{{1, "[{2 0} {3 1} {4 0} {5 0}]"}, {3, "[{3 1} {4 0} {5 0}]"}, {5, "[{5 0}]"}, {6, "[]"}}
+	for _, tt := range tests {
+		if got := fmt.Sprint(ki.since(tt.rev)); got != tt.want {
+			t.Errorf("since(%d) = %s, want %s", tt.rev, got, tt.want)
+		}
+	}
+}
+
+func TestRestoreRejectsCorruptRecords(t *testing.T) {
+	tests := []struct {
+		name string
+		put  func(m *backend.Mem)
+	}{
+		{"short key", func(m *backend.Mem) { m.Put(KeyBucket, []byte("12345"), nil) }},
+		{"short record", func(m *backend.Mem) { m.Put(KeyBucket, appendRevBytes(nil, revision{2, 0}, false), []byte{1}) }},
+		{"bad meta", func(m *backend.Mem) { m.Put(MetaBucket, finishedCompactKey, []byte("x")) }},
+	}
+	for _, tt := range tests {
+		name, put := tt.name, tt.put
+		m := backend.NewMem()
+		put(m)
+		if _, _, err := Restore(m, RestoreOptions{}); err == nil || !strings.HasPrefix(err.Error(), "mvcc: ") {
+			t.Errorf("%s: err %v", name, err)
+		}
 	}
 }
