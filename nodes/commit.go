@@ -30,14 +30,18 @@ func (m *Member) preCommitHook(tx backend.Tx) {
 	tx.Put(mvcc.MetaBucket, []byte(KeyTerm), u64(m.apply.ciTerm))
 }
 
-// periodicCommit is backend.run's ticker (every BatchInterval).
+// periodicCommit is backend.run's ticker (every BatchInterval): it
+// commits only when writes are pending (safePending() != 0).
 func (m *Member) periodicCommit() {
-	m.commit()
+	if m.be.Pending() > 0 {
+		m.commit()
+	}
 	m.timer(m.cfg.BatchInterval, TimerCommit)
 }
 
-// commit is batchTx.Commit: the pre-commit hook writes the consistent
-// index, then the commit record and its fsync.
+// commit is batchTx.Commit / ForceCommit: the pre-commit hook writes the
+// consistent index (so a forced commit is always real), then the commit
+// record and its fsync.
 func (m *Member) commit() {
 	m.failpoint(FPBeforeCommit)
 	wrote, err := m.be.WriteCommit(true)

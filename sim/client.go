@@ -81,6 +81,9 @@ func (w *world) genRequest(c *client) *nodes.Request {
 	r := w.rngWork
 	k := key(r.IntN(keyspace))
 	val := []byte("v" + strconv.FormatUint(w.nextID+1, 10))
+	if w.cfg.Workload == "compaction" {
+		return w.genCompaction(c, k, val)
+	}
 	switch p := r.IntN(1000); {
 	case p < 400:
 		return &nodes.Request{Kind: nodes.KindPut, Key: k, Value: val}
@@ -102,6 +105,21 @@ func (w *world) genRequest(c *client) *nodes.Request {
 	default:
 		return &nodes.Request{Kind: nodes.KindDefrag}
 	}
+}
+
+// genCompaction is the mix of etcd #17780's reproduction (robustness
+// scenario Issue17780): deletes, and compactions at the newest revision the
+// client has seen, often the tombstone it just wrote.
+func (w *world) genCompaction(c *client, k, val []byte) *nodes.Request {
+	switch p := w.rngWork.IntN(100); {
+	case p < 30:
+		return &nodes.Request{Kind: nodes.KindPut, Key: k, Value: val}
+	case p < 65:
+		return &nodes.Request{Kind: nodes.KindDeleteRange, Key: k}
+	case p < 90 && c.lastRev > 0:
+		return &nodes.Request{Kind: nodes.KindCompact, Rev: c.lastRev}
+	}
+	return &nodes.Request{Kind: nodes.KindRange, Key: k}
 }
 
 // genTxn draws a compare-and-swap: if the key's version (or value) is as

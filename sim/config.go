@@ -3,6 +3,8 @@ package sim
 import (
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/etcdsim/etcdsim/invariants"
@@ -19,6 +21,7 @@ type Config struct {
 	Bugs     nodes.Bugs
 	Faults   *Faults // nil: drawn from the seed (swarm testing)
 	Rate     int     // client requests per simulated second (default 100)
+	Workload string  // the request mix: "default" or one of Workloads
 	Clients  int     // concurrent clients (default 10)
 	MaxSteps uint64  // stop after this many events (0: no limit)
 	NoChecks bool    // skip the invariants (for measuring their cost)
@@ -44,7 +47,14 @@ func (c *Config) defaults() {
 	if c.Liveness == 0 {
 		c.Liveness = 30 * time.Second
 	}
+	if c.Workload == "" {
+		c.Workload = "default"
+	}
 }
+
+// Workloads are the request mixes a run can select with one flag, each
+// shaped after the field reports of the bug it provokes.
+var Workloads = []string{"default", "compaction"}
 
 // Validate reports an impossible configuration.
 func (c Config) Validate() error {
@@ -58,6 +68,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("sim: rate %d out of range (0..100000 per second)", c.Rate)
 	case c.Clients < 1 || c.Clients > 1000:
 		return fmt.Errorf("sim: clients %d out of range (1..1000)", c.Clients)
+	case !slices.Contains(Workloads, c.Workload):
+		return fmt.Errorf("sim: unknown workload %q (known: %s)", c.Workload, strings.Join(Workloads, ", "))
 	}
 	if c.Faults != nil {
 		return c.Faults.Validate()
@@ -138,8 +150,9 @@ func (r *Report) Header() string {
 		fp = fmt.Sprint(r.Failpoints)
 		fp = fp[1 : len(fp)-1]
 	}
-	return fmt.Sprintf("SEED=%d members=%d bug=%s duration=%s rate=%d\nfaults: %s\nfailpoints: %s",
-		c.Seed, c.Members, c.Bugs, c.Duration, c.Rate, r.Faults, fp)
+	c.defaults()
+	return fmt.Sprintf("SEED=%d members=%d bug=%s duration=%s rate=%d workload=%s\nfaults: %s\nfailpoints: %s",
+		c.Seed, c.Members, c.Bugs, c.Duration, c.Rate, c.Workload, r.Faults, fp)
 }
 
 // ReplayLine returns the one command that replays the run exactly.
@@ -152,8 +165,11 @@ func (r *Report) ReplayLine() string {
 	if c.Faults != nil {
 		s += fmt.Sprintf(" --faults '%s'", c.Faults)
 	}
-	if c.Rate != 100 {
+	if c.Rate != 100 && c.Rate != 0 {
 		s += fmt.Sprintf(" --rate %d", c.Rate)
+	}
+	if c.Workload != "" && c.Workload != "default" {
+		s += " --workload " + c.Workload
 	}
 	return s + " -v"
 }

@@ -18,6 +18,7 @@ import (
 //	members: 3
 //	duration: 60s
 //	rate: 100
+//	workload: default
 //	bug: auth-ci
 //	faults: disk.torn_write=1/2 crash=1/1000
 //	expect: fail:commit-atomicity
@@ -57,8 +58,8 @@ func (sf SeedFile) String() string {
 	if c.Faults != nil {
 		faults = c.Faults.String()
 	}
-	fmt.Fprintf(&b, "seed: %d\nmembers: %d\nduration: %s\nrate: %d\nbug: %s\nfaults: %s\nexpect: %s\nstep: %d\ntrace: %016x\n",
-		c.Seed, c.Members, c.Duration, c.Rate, c.Bugs, faults, sf.Expect, sf.Step, sf.Trace)
+	fmt.Fprintf(&b, "seed: %d\nmembers: %d\nduration: %s\nrate: %d\nworkload: %s\nbug: %s\nfaults: %s\nexpect: %s\nstep: %d\ntrace: %016x\n",
+		c.Seed, c.Members, c.Duration, c.Rate, c.Workload, c.Bugs, faults, sf.Expect, sf.Step, sf.Trace)
 	return b.String()
 }
 
@@ -110,6 +111,8 @@ func (sf *SeedFile) set(k, v string) error {
 		c.Duration, err = ParseDuration(v)
 	case "rate":
 		c.Rate, err = strconv.Atoi(v)
+	case "workload":
+		c.Workload = v
 	case "bug":
 		c.Bugs, err = nodes.ParseBugs(v)
 	case "faults":

@@ -71,6 +71,7 @@ type world struct {
 	probe             *probe
 	committed         uint64 // the highest index any member committed
 	snapCount         uint64 // the members' --snapshot-count, drawn per seed
+	compactBatch      int    // the members' compaction batch limit, drawn per seed
 }
 
 func newWorld(cfg Config) *world {
@@ -90,6 +91,10 @@ func newWorld(cfg Config) *world {
 	w.net = network.New(s.Fork("network"), w.netConfig())
 	w.pickFailpoints()
 	w.snapCount = []uint64{100, 400, 2000, 10000}[s.Fork("members/snapshot-count").IntN(4)]
+	w.compactBatch = []int{1000, 100, 10, 3}[s.Fork("members/compaction-batch").IntN(4)]
+	if cfg.Workload == "compaction" {
+		w.compactBatch = 1 + s.Fork("members/compaction-batch").IntN(3)
+	}
 	for i := 0; i < cfg.Members; i++ {
 		sl := &slot{id: uint64(i + 1), drift: [2]int64{1, 1}}
 		sl.fs = disk.New(s.Fork(fmt.Sprintf("disk/m%d", i+1)), w.diskFaults())
@@ -165,8 +170,9 @@ func (w *world) memberConfig(sl *slot) nodes.Config {
 		Failpoint: func(name string) bool { return w.failpoint(sl, name) },
 		Observer:  (*observer)(w),
 
-		SnapshotCount:   w.snapCount,
-		SnapshotCatchUp: w.snapCount / 4,
+		SnapshotCount:        w.snapCount,
+		SnapshotCatchUp:      w.snapCount / 4,
+		CompactionBatchLimit: w.compactBatch,
 	}
 }
 

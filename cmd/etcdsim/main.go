@@ -2,10 +2,14 @@
 //
 //	etcdsim run --seed N [--bug NAME] [--members 3] [--duration 60s] [--faults LINE] [--rate 100]
 //	etcdsim replay --seed N [...] [-v]
+//	etcdsim swarm --seeds A..B [--bug NAME] [--members 3] [--duration 60s] [--faults LINE] [--rate 100]
+//	              [--parallel P] [--shard K/N] [--json FILE] [--out DIR] [--seed-timeout 10m]
+//	etcdsim merge [--json OUT] [--out DIR] FILE...
 //	etcdsim bugs
 //
 // Exit status: 0 clean, 2 bad input, 3 safety violation, 4 not
-// linearizable, 5 liveness.
+// linearizable, 5 liveness. A swarm or merge exits 3 when any seed
+// failed, and 1 when it could not run its worker processes.
 package main
 
 import (
@@ -33,7 +37,7 @@ func usagef(format string, args ...any) error { return errUsage{fmt.Sprintf(form
 
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "etcdsim: missing command (run, replay, bugs)")
+		fmt.Fprintln(stderr, "etcdsim: missing command (run, replay, swarm, merge, bugs)")
 		return sim.ExitBadInput
 	}
 	var code int
@@ -41,10 +45,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "run", "replay":
 		code, err = cmdRun(args[0], args[1:], stdout)
+	case "swarm":
+		code, err = cmdSwarm(args[1:], stdout, stderr)
+	case "merge":
+		code, err = cmdMerge(args[1:], stdout, stderr)
+	case "worker": // hidden: the process a swarm runs seeds in
+		code, err = cmdWorker(args[1:], os.Stdin, stdout)
 	case "bugs":
 		code, err = cmdBugs(args[1:], stdout)
 	default:
-		err = usagef("unknown command %q (run, replay, bugs)", args[0])
+		err = usagef("unknown command %q (run, replay, swarm, merge, bugs)", args[0])
 	}
 	if err != nil {
 		var u errUsage
@@ -78,6 +88,7 @@ func cmdBugs(args []string, stdout io.Writer) (int, error) {
 // worldFlags are the flags that define a world, shared by run and replay.
 type worldFlags struct {
 	seed, bug, faults string
+	workload          string
 	members, rate     int
 	duration          string
 	steps             uint64
@@ -90,6 +101,7 @@ func (wf *worldFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&wf.faults, "faults", "", "fault line (default: the seed's swarm)")
 	fs.IntVar(&wf.members, "members", 3, "cluster members (1..7)")
 	fs.IntVar(&wf.rate, "rate", 100, "client requests per simulated second")
+	fs.StringVar(&wf.workload, "workload", "default", "request mix: "+strings.Join(sim.Workloads, ", "))
 	fs.StringVar(&wf.duration, "duration", "60s", "simulated time of the safety phase")
 	fs.Uint64Var(&wf.steps, "steps", 0, "stop after this many events (0: no limit)")
 	fs.BoolVar(&wf.verbose, "v", false, "print the trace, one line per event")
@@ -112,7 +124,7 @@ func (wf *worldFlags) config() (sim.Config, error) {
 	if err != nil {
 		return cfg, err
 	}
-	cfg = sim.Config{Seed: seed, Bugs: bugs, Members: wf.members, Duration: d, Rate: wf.rate, MaxSteps: wf.steps}
+	cfg = sim.Config{Seed: seed, Bugs: bugs, Members: wf.members, Duration: d, Rate: wf.rate, MaxSteps: wf.steps, Workload: wf.workload}
 	if wf.faults != "" {
 		f, err := sim.ParseFaults(wf.faults)
 		if err != nil {
@@ -156,8 +168,9 @@ func printReport(w io.Writer, rep *sim.Report, header bool) {
 		fmt.Fprintln(w, rep.Header())
 	}
 	s := rep.Stats
-	fmt.Fprintf(w, "ran %d events, %s simulated: committed=%d acked=%d timeouts=%d crashes=%d restarts=%d commits=%d leader-changes=%d partitions=%d\n",
-		rep.Steps, sim.FormatTime(rep.End), s.Committed, s.Acked, s.Timeouts, s.Crashes, s.Restarts, s.Commits, s.LeaderChanges, s.Partitions)
+	fmt.Fprintf(w, "ran %d events, %s simulated: committed=%d acked=%d timeouts=%d crashes=%d restarts=%d backend-commits=%d leader-changes=%d partitions=%d snapshots=%d installs=%d compactions=%d defrags=%d\n",
+		rep.Steps, sim.FormatTime(rep.End), s.Committed, s.Acked, s.Timeouts, s.Crashes, s.Restarts, s.Commits, s.LeaderChanges, s.Partitions,
+		s.Snapshots, s.Installs, s.Compactions, s.Defrags)
 	if v := rep.Violation; v != nil {
 		fmt.Fprintf(w, "FAIL %s at step %d t=%s: %s\n", v.Name, rep.Step, sim.FormatTime(rep.At), v.Detail)
 		fmt.Fprintf(w, "replay: %s\n", rep.ReplayLine())

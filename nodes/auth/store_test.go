@@ -66,62 +66,64 @@ func run(t *testing.T, s *Store, m *backend.Mem, ops ...op) {
 // rootSetup adds root with the root role and a role "r" with no users.
 var rootSetup = []op{userAdd("root"), grantRole("root", "root"), roleAdd("r")}
 
+// mutationTests: each runs do after rootSetup, setup and, if enab, AuthEnable.
+var mutationTests = []struct {
+	name  string
+	setup []op
+	enab  bool // enable auth after setup
+	do    op
+	err   error
+	bump  bool
+}{
+	{"user add", nil, false, userAdd("a"), nil, true},
+	{"user add empty", nil, false, userAdd(""), ErrUserEmpty, false},
+	{"user add twice", []op{userAdd("a")}, false, userAdd("a"), ErrUserAlreadyExist, false},
+	{"user delete", []op{userAdd("a")}, false, userDel("a"), nil, true},
+	{"user delete missing", nil, false, userDel("a"), ErrUserNotFound, false},
+	{"user delete root enabled", nil, true, userDel("root"), ErrInvalidAuthMgmt, false},
+	{"user delete root disabled", nil, false, userDel("root"), nil, true},
+	{"password", []op{userAdd("a")}, false, passwd("a", "x"), nil, true},
+	{"password same", []op{userAdd("a")}, false, passwd("a", "pw-a"), nil, true},
+	{"password missing", nil, false, passwd("a", "x"), ErrUserNotFound, false},
+	{"grant role", []op{userAdd("a")}, false, grantRole("a", "r"), nil, true},
+	{"grant root role not added", []op{userAdd("a")}, false, grantRole("a", "root"), nil, true},
+	{"grant role held", []op{userAdd("a"), grantRole("a", "r")}, false, grantRole("a", "r"), nil, false},
+	{"grant role missing role", []op{userAdd("a")}, false, grantRole("a", "x"), ErrRoleNotFound, false},
+	{"grant role missing user", nil, false, grantRole("a", "r"), ErrUserNotFound, false},
+	{"revoke role", []op{userAdd("a"), grantRole("a", "r")}, false, revokeRole("a", "r"), nil, true},
+	{"revoke role not held", []op{userAdd("a")}, false, revokeRole("a", "r"), ErrRoleNotGranted, false},
+	{"revoke role missing user", nil, false, revokeRole("a", "r"), ErrUserNotFound, false},
+	{"revoke root root enabled", nil, true, revokeRole("root", "root"), ErrInvalidAuthMgmt, false},
+	{"revoke root root disabled", nil, false, revokeRole("root", "root"), nil, true},
+	{"role add", nil, false, roleAdd("x"), nil, true},
+	{"role add empty", nil, false, roleAdd(""), ErrRoleEmpty, false},
+	{"role add twice", nil, false, roleAdd("r"), ErrRoleAlreadyExist, false},
+	{"role delete", []op{userAdd("a"), grantRole("a", "r")}, false, roleDel("r"), nil, true},
+	{"role delete missing", nil, false, roleDel("x"), ErrRoleNotFound, false},
+	{"role delete root enabled", []op{roleAdd("root")}, true, roleDel("root"), ErrInvalidAuthMgmt, false},
+	{"grant perm", nil, false, grantPerm("r", Read, "a", ""), nil, true},
+	{"grant perm change type", []op{grantPerm("r", Read, "a", "")}, false, grantPerm("r", Write, "a", ""), nil, true},
+	{"grant perm identical", []op{grantPerm("r", Read, "a", "")}, false, grantPerm("r", Read, "a", ""), nil, false},
+	{"grant perm other end", []op{grantPerm("r", Read, "a", "")}, false, grantPerm("r", Read, "a", "b"), nil, true},
+	{"grant perm open", nil, false, grantPerm("r", Read, "a", "\x00"), nil, true},
+	{"grant perm missing role", nil, false, grantPerm("x", Read, "a", ""), ErrRoleNotFound, false},
+	{"grant perm empty key", nil, false, grantPerm("r", Read, "", ""), ErrInvalidAuthMgmt, false},
+	{"grant perm end before key", nil, false, grantPerm("r", Read, "b", "a"), ErrInvalidAuthMgmt, false},
+	{"grant perm end equals key", nil, false, grantPerm("r", Read, "b", "b"), ErrInvalidAuthMgmt, false},
+	{"grant perm bad type", nil, false, grantPerm("r", 3, "a", ""), ErrInvalidAuthMgmt, false},
+	{"revoke perm", []op{grantPerm("r", Read, "a", "b")}, false, revokePerm("r", "a", "b"), nil, true},
+	{"revoke perm other end", []op{grantPerm("r", Read, "a", "b")}, false, revokePerm("r", "a", "c"), ErrPermissionNotGranted, false},
+	{"revoke perm missing role", nil, false, revokePerm("x", "a", ""), ErrRoleNotFound, false},
+	{"enable", nil, false, enable, nil, false},
+	{"enable twice", nil, true, enable, nil, false},
+	{"enable no root", []op{userDel("root")}, false, enable, ErrRootUserNotExist, false},
+	{"enable root lacks role", []op{revokeRole("root", "root")}, false, enable, ErrRootRoleNotExist, false},
+	{"disable", nil, true, disable, nil, true},
+	{"disable twice", nil, false, disable, nil, false},
+}
+
 func TestMutations(t *testing.T) {
-	tests := []struct {
-		name  string
-		setup []op
-		enab  bool // enable auth after setup
-		do    op
-		err   error
-		bump  bool
-	}{
-		{"user add", nil, false, userAdd("a"), nil, true},
-		{"user add empty", nil, false, userAdd(""), ErrUserEmpty, false},
-		{"user add twice", []op{userAdd("a")}, false, userAdd("a"), ErrUserAlreadyExist, false},
-		{"user delete", []op{userAdd("a")}, false, userDel("a"), nil, true},
-		{"user delete missing", nil, false, userDel("a"), ErrUserNotFound, false},
-		{"user delete root enabled", nil, true, userDel("root"), ErrInvalidAuthMgmt, false},
-		{"user delete root disabled", nil, false, userDel("root"), nil, true},
-		{"password", []op{userAdd("a")}, false, passwd("a", "x"), nil, true},
-		{"password same", []op{userAdd("a")}, false, passwd("a", "pw-a"), nil, true},
-		{"password missing", nil, false, passwd("a", "x"), ErrUserNotFound, false},
-		{"grant role", []op{userAdd("a")}, false, grantRole("a", "r"), nil, true},
-		{"grant root role not added", []op{userAdd("a")}, false, grantRole("a", "root"), nil, true},
-		{"grant role held", []op{userAdd("a"), grantRole("a", "r")}, false, grantRole("a", "r"), nil, false},
-		{"grant role missing role", []op{userAdd("a")}, false, grantRole("a", "x"), ErrRoleNotFound, false},
-		{"grant role missing user", nil, false, grantRole("a", "r"), ErrUserNotFound, false},
-		{"revoke role", []op{userAdd("a"), grantRole("a", "r")}, false, revokeRole("a", "r"), nil, true},
-		{"revoke role not held", []op{userAdd("a")}, false, revokeRole("a", "r"), ErrRoleNotGranted, false},
-		{"revoke role missing user", nil, false, revokeRole("a", "r"), ErrUserNotFound, false},
-		{"revoke root root enabled", nil, true, revokeRole("root", "root"), ErrInvalidAuthMgmt, false},
-		{"revoke root root disabled", nil, false, revokeRole("root", "root"), nil, true},
-		{"role add", nil, false, roleAdd("x"), nil, true},
-		{"role add empty", nil, false, roleAdd(""), ErrRoleEmpty, false},
-		{"role add twice", nil, false, roleAdd("r"), ErrRoleAlreadyExist, false},
-		{"role delete", []op{userAdd("a"), grantRole("a", "r")}, false, roleDel("r"), nil, true},
-		{"role delete missing", nil, false, roleDel("x"), ErrRoleNotFound, false},
-		{"role delete root enabled", []op{roleAdd("root")}, true, roleDel("root"), ErrInvalidAuthMgmt, false},
-		{"grant perm", nil, false, grantPerm("r", Read, "a", ""), nil, true},
-		{"grant perm change type", []op{grantPerm("r", Read, "a", "")}, false, grantPerm("r", Write, "a", ""), nil, true},
-		{"grant perm identical", []op{grantPerm("r", Read, "a", "")}, false, grantPerm("r", Read, "a", ""), nil, false},
-		{"grant perm other end", []op{grantPerm("r", Read, "a", "")}, false, grantPerm("r", Read, "a", "b"), nil, true},
-		{"grant perm open", nil, false, grantPerm("r", Read, "a", "\x00"), nil, true},
-		{"grant perm missing role", nil, false, grantPerm("x", Read, "a", ""), ErrRoleNotFound, false},
-		{"grant perm empty key", nil, false, grantPerm("r", Read, "", ""), ErrInvalidAuthMgmt, false},
-		{"grant perm end before key", nil, false, grantPerm("r", Read, "b", "a"), ErrInvalidAuthMgmt, false},
-		{"grant perm end equals key", nil, false, grantPerm("r", Read, "b", "b"), ErrInvalidAuthMgmt, false},
-		{"grant perm bad type", nil, false, grantPerm("r", 3, "a", ""), ErrInvalidAuthMgmt, false},
-		{"revoke perm", []op{grantPerm("r", Read, "a", "b")}, false, revokePerm("r", "a", "b"), nil, true},
-		{"revoke perm other end", []op{grantPerm("r", Read, "a", "b")}, false, revokePerm("r", "a", "c"), ErrPermissionNotGranted, false},
-		{"revoke perm missing role", nil, false, revokePerm("x", "a", ""), ErrRoleNotFound, false},
-		{"enable", nil, false, enable, nil, false},
-		{"enable twice", nil, true, enable, nil, false},
-		{"enable no root", []op{userDel("root")}, false, enable, ErrRootUserNotExist, false},
-		{"enable root lacks role", []op{revokeRole("root", "root")}, false, enable, ErrRootRoleNotExist, false},
-		{"disable", nil, true, disable, nil, true},
-		{"disable twice", nil, false, disable, nil, false},
-	}
-	for _, tt := range tests {
+	for _, tt := range mutationTests {
 		t.Run(tt.name, func(t *testing.T) {
 			m, s := backend.NewMem(), New()
 			run(t, s, m, rootSetup...)

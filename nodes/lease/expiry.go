@@ -73,7 +73,7 @@ func (le *Lessor) Expired(now time.Duration, limit int) []int64 {
 		return true
 	})
 	for _, id := range out {
-		le.schedule(le.leases[id], now+RetryInterval)
+		le.requeue(le.leases[id], now+RetryInterval)
 	}
 	slices.Sort(out)
 	return out
@@ -91,11 +91,17 @@ func (le *Lessor) settle(now time.Duration) {
 
 // schedule sets a lease's expiry, replacing any earlier one.
 func (le *Lessor) schedule(l *lease, at time.Duration) {
-	le.unschedule(l)
 	l.expiry = at
+	le.requeue(l, at)
+}
+
+// requeue moves a lease in the expiry queue without changing its expiry.
+func (le *Lessor) requeue(l *lease, at time.Duration) {
+	le.unschedule(l)
+	l.queued = at
 	le.expiries.ReplaceOrInsert(expiryItem{at, l.id})
 }
 
 func (le *Lessor) unschedule(l *lease) {
-	le.expiries.Delete(expiryItem{l.expiry, l.id})
+	le.expiries.Delete(expiryItem{l.queued, l.id})
 }

@@ -41,9 +41,10 @@ type lease struct {
 	id, ttl   int64 // ttl in seconds
 	remaining int64 // checkpointed remaining TTL in seconds; 0 = unset
 	keys      map[string]uint64
-	// expiry is valid while the lessor is primary and the lease is
-	// scheduled (in Lessor.expiries).
-	expiry time.Duration
+	// While the lessor is primary: expiry is when the lease expires, and
+	// queued its place in Lessor.expiries (etcd's expiry notifier), which
+	// a lease that Expired returned leaves for RetryInterval.
+	expiry, queued time.Duration
 }
 
 // fullTTL is the TTL a refresh starts from (etcd's getRemainingTTL).
@@ -54,7 +55,7 @@ func (l *lease) fullTTL() time.Duration {
 	return time.Duration(l.ttl) * time.Second
 }
 
-// expiryItem orders the expiry schedule by time, then ID.
+// expiryItem orders the expiry queue by time, then ID.
 type expiryItem struct {
 	at time.Duration
 	id int64
