@@ -23,6 +23,9 @@ type client struct {
 	req     *nodes.Request
 	op      int // index of the request's history record
 	lastRev int64
+	// lastDelete: the last request was an acknowledged delete, so lastRev
+	// is its tombstone's revision.
+	lastDelete bool
 }
 
 // Op is one request in the client history: what was asked, when, and
@@ -108,16 +111,18 @@ func (w *world) genRequest(c *client) *nodes.Request {
 }
 
 // genCompaction is the mix of etcd #17780's reproduction (robustness
-// scenario Issue17780): deletes, and compactions at the newest revision the
-// client has seen, often the tombstone it just wrote.
+// scenario Issue17780, one client): puts and deletes, and after a delete,
+// often a compaction at the tombstone's revision, the newest of the store.
 func (w *world) genCompaction(c *client, k, val []byte) *nodes.Request {
-	switch p := w.rngWork.IntN(100); {
-	case p < 30:
-		return &nodes.Request{Kind: nodes.KindPut, Key: k, Value: val}
-	case p < 65:
-		return &nodes.Request{Kind: nodes.KindDeleteRange, Key: k}
-	case p < 90 && c.lastRev > 0:
+	r := w.rngWork
+	if c.lastDelete && r.IntN(2) == 0 {
 		return &nodes.Request{Kind: nodes.KindCompact, Rev: c.lastRev}
+	}
+	switch p := r.IntN(100); {
+	case p < 40:
+		return &nodes.Request{Kind: nodes.KindPut, Key: k, Value: val}
+	case p < 90:
+		return &nodes.Request{Kind: nodes.KindDeleteRange, Key: k}
 	}
 	return &nodes.Request{Kind: nodes.KindRange, Key: k}
 }
@@ -164,11 +169,13 @@ func (w *world) onReply(e Event) {
 	})
 	op := &w.history[c.op]
 	op.Return, op.Result = w.q.Now(), r.Result
+	c.lastDelete = false
 	if r.Result.Code == nodes.OK {
 		w.stats.Acked++
 		if r.Result.Rev > c.lastRev {
 			c.lastRev = r.Result.Rev
 		}
+		c.lastDelete = c.req.Kind == nodes.KindDeleteRange && r.Result.Deleted > 0
 	} else if r.Result.Code == nodes.ErrNoLeader || r.Result.Code == nodes.ErrStopped {
 		c.target = (c.target + 1) % len(w.slots)
 	}

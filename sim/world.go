@@ -12,6 +12,7 @@ import (
 	"github.com/etcdsim/etcdsim/invariants"
 	"github.com/etcdsim/etcdsim/network"
 	"github.com/etcdsim/etcdsim/nodes"
+	"github.com/etcdsim/etcdsim/prob"
 )
 
 // Event kinds of the world.
@@ -61,6 +62,7 @@ type world struct {
 
 	rngFault, rngWork *rand.Rand
 	fpActive          map[string]bool
+	fpWorkload        map[string]prob.Ratio // failpoints the workload mix switches on, with their own rate
 	fpList            []string
 	healing           bool
 	nextID            uint64
@@ -93,7 +95,11 @@ func newWorld(cfg Config) *world {
 	w.snapCount = []uint64{100, 400, 2000, 10000}[s.Fork("members/snapshot-count").IntN(4)]
 	w.compactBatch = []int{1000, 100, 10, 3}[s.Fork("members/compaction-batch").IntN(4)]
 	if cfg.Workload == "compaction" {
+		// Issue17780's scenario: one client, tiny compaction batches, and
+		// a crash between a batch commit and the finished marker.
 		w.compactBatch = 1 + s.Fork("members/compaction-batch").IntN(3)
+		w.fpWorkload = map[string]prob.Ratio{nodes.FPCompactFinished: prob.Of(1, 4)}
+		w.fpList = append(w.fpList, nodes.FPCompactFinished+"@1/4")
 	}
 	for i := 0; i < cfg.Members; i++ {
 		sl := &slot{id: uint64(i + 1), drift: [2]int64{1, 1}}
@@ -105,7 +111,11 @@ func newWorld(cfg Config) *world {
 	}
 	w.views = make([]invariants.View, cfg.Members)
 	w.durable = make([]invariants.View, cfg.Members)
-	for i := 0; i < cfg.Clients; i++ {
+	clients := cfg.Clients
+	if cfg.Workload == "compaction" {
+		clients = 1
+	}
+	for i := 0; i < clients; i++ {
 		w.clients = append(w.clients, &client{idx: i, proc: i, target: i % cfg.Members})
 	}
 	return w
@@ -150,7 +160,13 @@ func (w *world) failpoint(sl *slot, name string) bool {
 		sl.armed = ""
 		return true
 	}
-	if w.healing || !w.fpActive[name] {
+	if w.healing {
+		return false
+	}
+	if r, ok := w.fpWorkload[name]; ok {
+		return r.Hit(w.rngFault)
+	}
+	if !w.fpActive[name] {
 		return false
 	}
 	return w.faults.FailpointFire.Hit(w.rngFault)
