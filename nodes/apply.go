@@ -16,11 +16,11 @@ import (
 // crash can fall between any two of them.
 type applier struct {
 	q        []item
-	queuedTo uint64 // the highest index ever queued
-	held     []item // waiting for the WAL fsync (one voter #14370; snapshots)
-	armed    bool            // a TimerApply is set
-	blocked  bool            // defrag holds the backend
-	locked   *raftpb.Entry   // ci-before-lock: CI set, effects not yet applied
+	queuedTo uint64        // the highest index ever queued
+	held     []item        // waiting for the WAL fsync (one voter #14370; snapshots)
+	armed    bool          // a TimerApply is set
+	blocked  bool          // defrag holds the backend
+	locked   *raftpb.Entry // ci-before-lock: CI set, effects not yet applied
 
 	applied uint64
 	// The consistent index as etcd v3.5.5+ keeps it: apply sets the

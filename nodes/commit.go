@@ -39,6 +39,14 @@ func (m *Member) periodicCommit() {
 	m.timer(m.cfg.BatchInterval, TimerCommit)
 }
 
+// ForceCommit is etcd's backend ForceCommit, which maintenance paths
+// call to commit at once, between the periodic commits; here scenarios
+// use it. It commits even when no write is pending.
+func (m *Member) ForceCommit() {
+	m.commit()
+	m.pump()
+}
+
 // commit is batchTx.Commit / ForceCommit: the pre-commit hook writes the
 // consistent index (so a forced commit is always real), then the commit
 // record and its fsync.

@@ -125,7 +125,7 @@ type Output struct {
 // Stats counts what a member did in its current life.
 type Stats struct {
 	Readies, Applied, Commits, Defrags, Compactions, LeaderChanges uint64
-	Snapshots, SnapshotsApplied                                   uint64
+	Snapshots, SnapshotsApplied                                    uint64
 }
 
 // Member is one etcd-like member: a raft.RawNode over a MemoryStorage

@@ -74,3 +74,9 @@ func (m *Member) Voters() int { return m.confVote }
 
 // Stats returns what the member did in this life.
 func (m *Member) Stats() Stats { return m.stats }
+
+// InApplyWindow reports whether an entry's consistent index is set while
+// its effects are not yet applied (ci-before-lock: between
+// SetConsistentIndex and the apply taking the backend lock). It is never
+// true in the correct model.
+func (m *Member) InApplyWindow() bool { return m.apply.locked != nil }

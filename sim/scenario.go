@@ -33,6 +33,17 @@ import (
 //	heal                      remove every partition
 //	run for=300ms             step the world for a span of simulated time
 //	stabilize [max=10s]       step until no member has work left (see stable)
+//	run-until m=2 window [max=10s]
+//	                          step event by event until member 2 is in its
+//	                          apply window (ci-before-lock: consistent index
+//	                          set, effects not applied); an error if it is
+//	                          not within max of simulated time
+//	run-until m=2 applied=N [max=10s]
+//	                          step event by event until member 2 has applied
+//	                          index N (applies are one per event, so the next
+//	                          entry is not applied yet); an error past max
+//	commit m=2                force a backend commit on member 2 now (etcd's
+//	                          ForceCommit), with the per-step checks
 //	status                    one line per member
 //	replies                   client outcomes since the last call
 //	check                     "ok" or the first violation
@@ -109,6 +120,10 @@ func (s *Scenario) exec(cmd string, a scenarioArgs) (string, error) {
 			return "", err
 		}
 		return s.stabilize(d), nil
+	case "run-until":
+		return s.runUntil(a)
+	case "commit":
+		return s.forceCommit(a)
 	case "status":
 		return s.status(), nil
 	case "replies":
@@ -349,6 +364,76 @@ func (s *Scenario) stabilize(max time.Duration) string {
 		return s.flushNotes() + fmt.Sprintf("not stable at t=%s: %s", stime(s.w.q.Now()), why)
 	}
 	return s.flushNotes() + "stable at t=" + stime(s.w.q.Now())
+}
+
+// runUntil steps the world one event at a time until a member reaches a
+// condition, so that a script pins a window by what the member does, not
+// by a time that moves whenever the model's random draws change. Missing
+// the condition within max of simulated time is an error: the scenario no
+// longer shows what it claims.
+func (s *Scenario) runUntil(a scenarioArgs) (string, error) {
+	i, err := s.member(a)
+	if err != nil {
+		return "", err
+	}
+	max, err := a.duration("max", 10*time.Second)
+	if err != nil {
+		return "", err
+	}
+	var what string
+	var reached func(m *nodes.Member) bool
+	switch {
+	case a.has("window"):
+		what = "in its apply window"
+		reached = (*nodes.Member).InApplyWindow
+	case a.has("applied"):
+		n, err := a.uint("applied", 0)
+		if err != nil || n == 0 {
+			return "", fmt.Errorf("sim: run-until applied=N needs N > 0")
+		}
+		what = fmt.Sprintf("at applied=%d", n)
+		reached = func(m *nodes.Member) bool { return m.Applied() >= n }
+	default:
+		return "", fmt.Errorf("sim: run-until needs window or applied=N")
+	}
+	sl := s.w.slots[i]
+	deadline := s.w.q.Now() + max
+	for sl.m == nil || !reached(sl.m) {
+		at, ok := s.w.q.Peek()
+		if !ok || at > deadline {
+			return "", fmt.Errorf("sim: m%d not %s within %s (t=%s)\n%s",
+				sl.id, what, max, stime(s.w.q.Now()), s.flushNotes()+s.status())
+		}
+		s.step()
+	}
+	return s.flushNotes() + fmt.Sprintf("t=%s m%d %s\n%s", stime(s.w.q.Now()), sl.id, what, s.memberLine(i)), nil
+}
+
+// forceCommit commits member i's backend now, through the world's call
+// wrapper: its output is drained and the per-step checks run.
+func (s *Scenario) forceCommit(a scenarioArgs) (string, error) {
+	i, err := s.member(a)
+	if err != nil {
+		return "", err
+	}
+	sl := s.w.slots[i]
+	if sl.m == nil {
+		return fmt.Sprintf("m%d is down", sl.id), nil
+	}
+	armed := sl.armed
+	hadViolation := s.w.chk.Violation() != nil
+	s.w.call(i, (*nodes.Member).ForceCommit)
+	switch {
+	case sl.m == nil && armed != "" && sl.armed == "":
+		s.note("m%d crashed at failpoint %s", sl.id, armed)
+	case sl.m == nil:
+		s.note("m%d crashed", sl.id)
+	}
+	s.trackLeader(i)
+	if v := s.w.chk.Violation(); v != nil && !hadViolation {
+		s.note("violation %s", v.Error())
+	}
+	return s.flushNotes() + s.memberLine(i), nil
 }
 
 func (s *Scenario) flushNotes() string {
