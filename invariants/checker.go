@@ -111,9 +111,26 @@ func (c *Checker) Applied(v View, index uint64, out *nodes.Outcome) {
 	if index < v.ConsistentIndex() {
 		return // skipped on replay: the state reflects the consistent index
 	}
+	c.authAgrees(v, index, rec)
 	if v.Rev() != rec.Rev || v.CompactRev() != rec.CompactRe || v.KVHash() != rec.KVHash {
 		c.fail("equal-revisions", "m%d at index %d: rev=%d compact=%d hash=%x; reference rev=%d compact=%d hash=%x",
 			v.ID(), index, v.Rev(), v.CompactRev(), v.KVHash(), rec.Rev, rec.CompactRe, rec.KVHash)
+	}
+	if v.LeaseHash() != rec.LeaseHash {
+		c.fail("equal-revisions", "m%d at index %d: leases differ from the reference (%x vs %x)", v.ID(), index, v.LeaseHash(), rec.LeaseHash)
+	}
+}
+
+// authAgrees is auth-revision-agreement: at the same applied index a
+// member has the reference's AuthRevision, auth data and permission cache.
+func (c *Checker) authAgrees(v View, index uint64, rec *Record) {
+	switch {
+	case v.AuthRevision() != rec.AuthRev:
+		c.fail("auth-revision-agreement", "m%d at index %d has auth revision %d; the reference has %d", v.ID(), index, v.AuthRevision(), rec.AuthRev)
+	case AuthHash(v.Backend()) != rec.AuthData:
+		c.fail("auth-revision-agreement", "m%d at index %d: users and roles differ from the reference", v.ID(), index)
+	case v.AuthCacheHash() != rec.AuthCache:
+		c.fail("auth-revision-agreement", "m%d at index %d: permission cache %x differs from the reference's %x", v.ID(), index, v.AuthCacheHash(), rec.AuthCache)
 	}
 }
 
@@ -186,6 +203,9 @@ func (c *Checker) Restarted(v View) {
 	}
 	t.persistedCI = ci
 	c.atomic(v, mem, ci, "restart-clean")
+	if got, want := v.AuthCacheHash(), v.AuthRebuiltCacheHash(); got != want {
+		c.fail("auth-revision-agreement", "m%d restarted with a permission cache (%x) that differs from a rebuild from its own backend (%x)", v.ID(), got, want)
+	}
 	if rec, ok := c.Ref.At(ci); ok && (v.Rev() != rec.Rev || v.KVHash() != rec.KVHash) {
 		c.fail("restart-clean", "m%d restarted at consistent index %d with rev=%d hash=%x; the reference has rev=%d hash=%x",
 			v.ID(), ci, v.Rev(), v.KVHash(), rec.Rev, rec.KVHash)

@@ -7,6 +7,7 @@ import (
 	"go.etcd.io/raft/v3/raftpb"
 
 	"github.com/etcdsim/etcdsim/nodes"
+	"github.com/etcdsim/etcdsim/nodes/auth"
 	"github.com/etcdsim/etcdsim/nodes/backend"
 	"github.com/etcdsim/etcdsim/nodes/mvcc"
 )
@@ -20,6 +21,10 @@ type Record struct {
 	KVHash    uint64
 	KeyHash   uint64 // comparable hash of the key bucket after the entry
 	Other     uint64 // comparable hash of every other bucket
+	AuthRev   uint64
+	AuthCache uint64 // hash of the permission cache
+	AuthData  uint64 // hash of the auth buckets
+	LeaseHash uint64
 	Out       nodes.Outcome
 	Ran       bool // the entry carried a request
 }
@@ -70,6 +75,8 @@ func (r *Reference) Append(e *raftpb.Entry) error {
 	}
 	kv := r.state.KV
 	rec.Rev, rec.CompactRe, rec.KVHash = kv.Rev(), kv.CompactRev(), kv.KVHash()
+	rec.AuthRev, rec.AuthCache, rec.AuthData = r.state.Auth.Revision(), r.state.Auth.CacheHash(), AuthHash(r.mem)
+	rec.LeaseHash = r.state.Lease.Hash()
 	rec.KeyHash, rec.Other = StateHash(r.mem)
 	r.recs = append(r.recs, rec)
 	return nil
@@ -96,6 +103,11 @@ func StateHash(m *backend.Mem) (key, other uint64) {
 		}
 	}
 	return key, other
+}
+
+// AuthHash returns the hash of the auth buckets of a backend state.
+func AuthHash(m *backend.Mem) uint64 {
+	return m.BucketHash(auth.AuthBucket) + m.BucketHash(auth.UsersBucket) + m.BucketHash(auth.RolesBucket)
 }
 
 // MetaIndex reads the consistent index stored in a backend state.

@@ -17,6 +17,10 @@ type View interface {
 	// entry compacted into a durable snapshot.
 	DurableTerm(index uint64) (uint64, bool)
 	DurableLastIndex() uint64
+	AuthRevision() uint64
+	AuthCacheHash() uint64
+	AuthRebuiltCacheHash() uint64
+	LeaseHash() uint64
 }
 
 // Violation is a broken invariant with its evidence.

@@ -127,10 +127,17 @@ func (m *Member) applyEntry(e *raftpb.Entry) {
 	if len(e.Data) > 0 {
 		req, res = m.execute(e)
 	}
-	if a.ci < idx { // the deferred advance of applyEntryNormal (#14419)
+	if a.ci < idx && !m.authSkipsCI(req) { // the deferred advance of applyEntryNormal (#14419)
 		a.ci, a.ciTerm = idx, e.GetTerm()
 	}
 	m.finishApply(e, req, &res)
+}
+
+// authSkipsCI is the bug mode auth-ci (#11651, etcd <= 3.4.7): the
+// consistent index was saved only by MVCC write transactions, so an auth
+// mutation reached the backend without it, and a restart applied it again.
+func (m *Member) authSkipsCI(req *Request) bool {
+	return m.cfg.Bugs.AuthCI && req != nil && req.Kind.IsAuth()
 }
 
 // applyLocked is the second half of an apply under ci-before-lock.
@@ -160,7 +167,9 @@ func (m *Member) execute(e *raftpb.Entry) (*Request, Result) {
 	if err != nil {
 		return nil, Result{Code: ErrBadRequest, Rev: m.state.KV.Rev()}
 	}
-	m.lockInsideApply()
+	if !m.authSkipsCI(req) {
+		m.lockInsideApply()
+	}
 	res, job := m.state.Apply(m.be, req)
 	if job != nil {
 		m.startCompaction(job)

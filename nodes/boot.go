@@ -130,6 +130,7 @@ func (m *Member) openBackend() error {
 		return fmt.Errorf("%w: %v", ErrBoot, err)
 	}
 	m.state = st
+	st.oldVersion = m.cfg.Bugs.LeaseRevokeNoAuth && m.cfg.ID == 1
 	if job != nil {
 		// etcd resumes an unfinished compaction at restore.
 		m.commits.jobs = []*mvcc.CompactionJob{job}

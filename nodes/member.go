@@ -153,6 +153,9 @@ type Member struct {
 	apply   applier
 	commits commitLoop
 
+	clock       time.Duration // ticks times TickInterval: the lessor's clock
+	internalSeq uint64
+
 	waiters map[uint64]int // request ID -> client, for replies after apply
 	reads   []pendingRead
 	out     Output
@@ -201,7 +204,9 @@ func (m *Member) raftConfig(applied uint64) *raft.Config {
 
 // Tick advances raft's logical clock by one tick.
 func (m *Member) Tick() {
+	m.clock += m.cfg.TickInterval
 	m.rn.Tick()
+	m.revokeExpired()
 	m.timer(m.cfg.TickInterval, TimerTick)
 	m.pump()
 }

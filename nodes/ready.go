@@ -25,9 +25,12 @@ func (m *Member) pump() {
 	rd := m.rn.Ready()
 	m.rd, m.inReady = rd, true
 	m.stats.Readies++
-	if rd.SoftState != nil && rd.SoftState.Lead != m.lead {
-		m.lead = rd.SoftState.Lead
-		m.stats.LeaderChanges++
+	if rd.SoftState != nil {
+		if rd.SoftState.Lead != m.lead {
+			m.lead = rd.SoftState.Lead
+			m.stats.LeaderChanges++
+		}
+		m.leadership(rd.SoftState.RaftState == raft.StateLeader)
 	}
 	m.readStates(rd.ReadStates)
 	if !raft.IsEmptySnap(rd.Snapshot) {

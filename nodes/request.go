@@ -19,9 +19,30 @@ const (
 	KindRange
 	KindCompact
 	KindDefrag
+	KindLeaseGrant
+	KindLeaseRevoke
+	KindLeaseKeepAlive // served by the leader's lessor, not proposed
+	KindAuthEnable
+	KindAuthDisable
+	KindUserAdd
+	KindUserDelete
+	KindUserChangePassword
+	KindUserGrantRole
+	KindUserRevokeRole
+	KindRoleAdd
+	KindRoleDelete
+	KindRoleGrantPermission
+	KindRoleRevokePermission
+	KindAuthenticate // checked against local state, not proposed
 )
 
-var kindNames = [...]string{"", "put", "delete", "txn", "range", "compact", "defrag"}
+var kindNames = [...]string{"", "put", "delete", "txn", "range", "compact", "defrag",
+	"lease-grant", "lease-revoke", "lease-keepalive", "auth-enable", "auth-disable",
+	"user-add", "user-delete", "user-passwd", "user-grant", "user-revoke",
+	"role-add", "role-delete", "role-grant", "role-revoke", "authenticate"}
+
+// IsAuth reports whether k is an auth mutation.
+func (k Kind) IsAuth() bool { return k >= KindAuthEnable && k <= KindRoleRevokePermission }
 
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {
@@ -38,8 +59,12 @@ type Request struct {
 	Key, End     []byte
 	Value        []byte
 	Lease        int64
-	Rev          int64 // range revision, or the compaction revision
-	Serializable bool  // a range served from local state
+	Rev          int64  // range revision, or the compaction revision
+	TTL          int64  // lease grant
+	Serializable bool   // a range served from local state
+	Name, Role   string // auth: the user and role operated on
+	Password     string
+	Perm         uint8 // auth: the permission type granted (auth.PermType)
 	Txn          mvcc.TxnRequest
 	User         string
 	AuthRevision uint64
@@ -55,7 +80,12 @@ func (r *Request) Encode() []byte {
 	e.bytes(r.Value)
 	e.i(r.Lease)
 	e.i(r.Rev)
+	e.i(r.TTL)
 	e.bool(r.Serializable)
+	e.str(r.Name)
+	e.str(r.Role)
+	e.str(r.Password)
+	e.u(uint64(r.Perm))
 	e.u(uint64(len(r.Txn.Compares)))
 	for i := range r.Txn.Compares {
 		c := &r.Txn.Compares[i]
@@ -98,8 +128,10 @@ func DecodeRequest(p []byte) (*Request, error) {
 	d := dec{b: p}
 	r := &Request{ID: d.u(), Kind: Kind(d.u())}
 	r.Key, r.End, r.Value = d.bytes(), d.bytes(), d.bytes()
-	r.Lease, r.Rev = d.i(), d.i()
+	r.Lease, r.Rev, r.TTL = d.i(), d.i(), d.i()
 	r.Serializable = d.bool()
+	r.Name, r.Role, r.Password = d.str(), d.str(), d.str()
+	r.Perm = uint8(d.u())
 	if n := d.u(); n > 0 && n <= uint64(len(d.b)) {
 		r.Txn.Compares = make([]mvcc.Compare, n)
 		for i := range r.Txn.Compares {
@@ -155,9 +187,14 @@ const (
 	ErrLeaseNotFound
 	ErrAuthFailed
 	ErrBadRequest
+	ErrAuthMgmt // an auth mutation refused (exists, not found, not granted, no root)
+	ErrLeaseExists
+	ErrNotLeader // a keep-alive reached a member that does not lead
 )
 
-var codeNames = [...]string{"ok", "compacted", "future-rev", "no-leader", "stopped", "auth-old-revision", "permission-denied", "user-empty", "lease-not-found", "auth-failed", "bad-request"}
+var codeNames = [...]string{"ok", "compacted", "future-rev", "no-leader", "stopped", "auth-old-revision",
+	"permission-denied", "user-empty", "lease-not-found", "auth-failed", "bad-request", "auth-mgmt",
+	"lease-exists", "not-leader"}
 
 func (c Code) String() string {
 	if int(c) < len(codeNames) {
@@ -173,5 +210,6 @@ type Result struct {
 	KVs       []mvcc.KeyValue // range results (the last range of a txn)
 	Count     int64
 	Deleted   int64
-	Succeeded bool // txn branch taken
+	Succeeded bool  // txn branch taken
+	TTL       int64 // lease grant and keep-alive
 }

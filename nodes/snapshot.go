@@ -114,9 +114,14 @@ func (m *Member) applySnapshot(s *raftpb.Snapshot) {
 	if err := m.fs.Rename(snapDBName(idx), DBName); err != nil {
 		panic(fmt.Sprintf("nodes: open snapshot backend: %v", err))
 	}
+	oldAuth := m.state.Auth
 	if err := m.openBackend(); err != nil {
 		panic(err)
 	}
+	// authStore.Recover: the same store reloads from the new backend; with
+	// perm-cache-stale its permission cache keeps its old contents (#14571).
+	oldAuth.Recover(m.be)
+	m.state.Auth = oldAuth
 	m.apply.applied = idx
 	m.snapIndex = idx
 	m.confState = md.GetConfState()

@@ -3,23 +3,37 @@ package nodes
 import (
 	"errors"
 
+	"github.com/etcdsim/etcdsim/nodes/auth"
 	"github.com/etcdsim/etcdsim/nodes/backend"
+	"github.com/etcdsim/etcdsim/nodes/lease"
 	"github.com/etcdsim/etcdsim/nodes/mvcc"
 )
 
-// State is the replicated state machine of a member: the MVCC store over
-// a backend.Tx. Members run it over their backend; the reference state
-// machine of the world runs the very same code over a backend.Mem, so that
-// the two can only differ by what the member's persistence does.
+// State is the replicated state machine of a member: the MVCC store, the
+// auth store and the lessor over a backend.Tx. Members run it over their
+// backend; the reference state machine of the world runs the very same
+// code over a backend.Mem, so that the two can only differ by what the
+// member's persistence (or a bug mode) does.
 type State struct {
-	KV *mvcc.Store
+	KV    *mvcc.Store
+	Auth  *auth.Store
+	Lease *lease.Lessor
+	bugs  Bugs
+	// oldVersion marks the member of etcd 3.2 in a mixed cluster under
+	// lease-revoke-no-auth (#11689): it applies lease revokes unchecked.
+	oldVersion bool
 }
 
 // NewState returns the state of an empty store. Bug modes that change
 // what apply writes (not only how it persists) change it here too, so that
 // the reference state machine of a run uses the same semantics.
 func NewState(bugs Bugs) *State {
-	return &State{KV: mvcc.NewWithOptions(mvccOptions(bugs))}
+	return &State{
+		KV:    mvcc.NewWithOptions(mvccOptions(bugs)),
+		Auth:  auth.NewWithOptions(authOptions(bugs)),
+		Lease: lease.New(),
+		bugs:  bugs,
+	}
 }
 
 // mvccOptions: compaction-rev-regress needs etcd's compaction before
@@ -29,50 +43,186 @@ func mvccOptions(bugs Bugs) mvcc.Options {
 	return mvcc.Options{DropCompactedTombstone: bugs.CompactionRevRegress}
 }
 
-// RestoreState rebuilds the state from a backend, as etcd's
-// kvstore.restore does at startup, and returns an interrupted compaction
-// to resume.
+// authOptions: perm-cache-stale skips the cache refresh at startup and
+// snapshot recovery (#14355, #14571); auth-ci restores the revision bump
+// of an identical permission grant that PR 11652 removed.
+func authOptions(bugs Bugs) auth.Options {
+	return auth.Options{NoCacheRefresh: bugs.PermCacheStale, OldGrantBumps: bugs.AuthCI}
+}
+
+// RestoreState rebuilds the state from a backend, as etcd's startup does
+// (kvstore.restore, NewAuthStore, lessor initAndRecover, which attaches
+// keys to their leases), and returns an interrupted compaction to resume.
 func RestoreState(tx backend.ReadTx, bugs Bugs) (*State, *mvcc.CompactionJob, error) {
 	kv, job, err := mvcc.Restore(tx, mvcc.RestoreOptions{Options: mvccOptions(bugs), NoRevClamp: bugs.CompactionRevRegress})
 	if err != nil {
 		return nil, nil, err
 	}
-	return &State{KV: kv}, job, nil
+	as, err := auth.Restore(tx, authOptions(bugs))
+	if err != nil {
+		return nil, nil, err
+	}
+	le, err := lease.Restore(tx)
+	if err != nil {
+		return nil, nil, err
+	}
+	s := &State{KV: kv, Auth: as, Lease: le, bugs: bugs}
+	rr, _ := kv.Range([]byte{}, []byte{0}, mvcc.RangeOptions{})
+	for _, kv := range rr.KVs {
+		if kv.Lease != 0 {
+			_ = le.Attach(kv.Lease, kv.Key)
+		}
+	}
+	return s, job, nil
 }
 
-// Apply runs a request taken from the log. A compaction returns its job,
-// which deletes compacted revisions from the key bucket in batches.
+// Apply runs a request taken from the log, after the permission checks of
+// etcd's authApplierV3. A compaction returns its job, which deletes
+// compacted revisions from the key bucket in batches.
 func (s *State) Apply(tx backend.Tx, req *Request) (Result, *mvcc.CompactionJob) {
-	switch req.Kind {
-	case KindPut:
-		return Result{Rev: s.KV.Put(tx, req.Key, req.Value, req.Lease)}, nil
-	case KindDeleteRange:
-		n, rev := s.KV.DeleteRange(tx, req.Key, req.End)
-		return Result{Rev: rev, Deleted: n}, nil
-	case KindTxn:
-		resp, err := s.KV.Txn(tx, req.Txn)
-		if err != nil {
-			return Result{Code: codeOf(err), Rev: s.KV.Rev()}, nil
-		}
-		r := Result{Rev: resp.Rev, Succeeded: resp.Succeeded}
-		for _, op := range resp.Responses {
-			switch op.Type {
-			case mvcc.OpRange:
-				r.KVs, r.Count = op.Range.KVs, int64(op.Range.Count)
-			case mvcc.OpDeleteRange:
-				r.Deleted += op.Deleted
-			}
-		}
-		return r, nil
-	case KindCompact:
+	if err := s.permitted(req); err != nil {
+		return Result{Code: codeOf(err), Rev: s.KV.Rev()}, nil
+	}
+	switch {
+	case req.Kind.IsAuth():
+		return Result{Code: codeOf(s.applyAuth(tx, req)), Rev: s.KV.Rev()}, nil
+	case req.Kind == KindLeaseGrant:
+		err := s.Lease.Grant(tx, req.Lease, req.TTL)
+		ttl, _ := s.Lease.TTL(req.Lease)
+		return Result{Code: codeOf(err), Rev: s.KV.Rev(), TTL: ttl}, nil
+	case req.Kind == KindLeaseRevoke:
+		return s.revoke(tx, req.Lease), nil
+	case req.Kind == KindCompact:
 		job, err := s.KV.Compact(tx, req.Rev)
 		return Result{Code: codeOf(err), Rev: s.KV.Rev()}, job
 	}
-	return Result{Code: ErrBadRequest, Rev: s.KV.Rev()}, nil
+	return s.applyKV(tx, req), nil
 }
 
-// Read serves a range from local state.
+// applyKV runs put, delete-range and txn, keeping lease attachments in
+// step with the keys as etcd's kvstore does (Detach the old lease, Attach
+// the new one).
+func (s *State) applyKV(tx backend.Tx, req *Request) Result {
+	txn, ok := asTxn(req)
+	if !ok {
+		return Result{Code: ErrBadRequest, Rev: s.KV.Rev()}
+	}
+	branch := txn.Failure
+	if s.KV.TxnSucceeds(txn) {
+		branch = txn.Success
+	}
+	for i := range branch {
+		if op := &branch[i]; op.Type == mvcc.OpPut && op.Lease != 0 && !s.Lease.Lookup(op.Lease) {
+			return Result{Code: ErrLeaseNotFound, Rev: s.KV.Rev()}
+		}
+	}
+	before := s.leasesOf(branch)
+	resp, err := s.KV.Txn(tx, txn)
+	if err != nil {
+		return Result{Code: codeOf(err), Rev: s.KV.Rev()}
+	}
+	s.reattach(before)
+	r := Result{Rev: resp.Rev, Succeeded: resp.Succeeded}
+	for _, op := range resp.Responses {
+		switch op.Type {
+		case mvcc.OpRange:
+			r.KVs, r.Count = op.Range.KVs, int64(op.Range.Count)
+		case mvcc.OpDeleteRange:
+			r.Deleted += op.Deleted
+		}
+	}
+	return r
+}
+
+// asTxn expresses a put or a delete-range as the one-op txn it is.
+func asTxn(req *Request) (mvcc.TxnRequest, bool) {
+	switch req.Kind {
+	case KindPut:
+		return mvcc.TxnRequest{Success: []mvcc.Op{{Type: mvcc.OpPut, Key: req.Key, Value: req.Value, Lease: req.Lease}}}, true
+	case KindDeleteRange:
+		return mvcc.TxnRequest{Success: []mvcc.Op{{Type: mvcc.OpDeleteRange, Key: req.Key, End: req.End}}}, true
+	case KindTxn:
+		return req.Txn, true
+	}
+	return mvcc.TxnRequest{}, false
+}
+
+// attachment is a key and the lease it had before a write.
+type attachment struct {
+	key   []byte
+	lease int64
+}
+
+// leasesOf returns the live keys a branch writes, with their leases.
+func (s *State) leasesOf(branch []mvcc.Op) []attachment {
+	var out []attachment
+	for i := range branch {
+		op := &branch[i]
+		if op.Type == mvcc.OpRange {
+			continue
+		}
+		if op.Type == mvcc.OpPut {
+			out = append(out, attachment{key: op.Key, lease: s.leaseOfKey(op.Key)})
+			continue
+		}
+		rr, _ := s.KV.Range(op.Key, op.End, mvcc.RangeOptions{})
+		for _, kv := range rr.KVs {
+			out = append(out, attachment{key: kv.Key, lease: kv.Lease})
+		}
+	}
+	return out
+}
+
+func (s *State) leaseOfKey(key []byte) int64 {
+	rr, _ := s.KV.Range(key, nil, mvcc.RangeOptions{})
+	if len(rr.KVs) == 0 {
+		return 0
+	}
+	return rr.KVs[0].Lease
+}
+
+// reattach moves each written key from its old lease to its new one.
+func (s *State) reattach(before []attachment) {
+	for _, a := range before {
+		now := s.leaseOfKey(a.key)
+		if now == a.lease {
+			continue
+		}
+		if a.lease != 0 {
+			s.Lease.Detach(a.lease, a.key)
+		}
+		if now != 0 {
+			_ = s.Lease.Attach(now, a.key)
+		}
+	}
+}
+
+// revoke is lessor.Revoke: the lease goes, and its keys are deleted in one
+// write txn (one revision).
+func (s *State) revoke(tx backend.Tx, id int64) Result {
+	keys, err := s.Lease.Revoke(tx, id)
+	if err != nil {
+		return Result{Code: codeOf(err), Rev: s.KV.Rev()}
+	}
+	if len(keys) == 0 {
+		return Result{Rev: s.KV.Rev()}
+	}
+	ops := make([]mvcc.Op, len(keys))
+	for i, k := range keys {
+		ops[i] = mvcc.Op{Type: mvcc.OpDeleteRange, Key: k}
+	}
+	resp, err := s.KV.Txn(tx, mvcc.TxnRequest{Success: ops})
+	if err != nil {
+		return Result{Code: codeOf(err), Rev: s.KV.Rev()}
+	}
+	return Result{Rev: resp.Rev, Deleted: int64(len(keys))}
+}
+
+// Read serves a range from local state, with the read permission check.
 func (s *State) Read(req *Request) Result {
+	if err := s.Auth.IsRangePermitted(req.User, req.AuthRevision, req.Key, req.End); err != nil {
+		return Result{Code: codeOf(err), Rev: s.KV.Rev()}
+	}
 	rr, err := s.KV.Range(req.Key, req.End, mvcc.RangeOptions{Rev: req.Rev})
 	if err != nil {
 		return Result{Code: codeOf(err), Rev: s.KV.Rev()}
@@ -88,9 +238,30 @@ func codeOf(err error) Code {
 		return ErrCompacted
 	case errors.Is(err, mvcc.ErrFutureRev):
 		return ErrFutureRev
+	case errors.Is(err, auth.ErrAuthOldRevision):
+		return ErrAuthOld
+	case errors.Is(err, auth.ErrUserEmpty):
+		return ErrUserEmpty
+	case errors.Is(err, auth.ErrPermissionDenied):
+		return ErrPermission
+	case errors.Is(err, auth.ErrAuthFailed):
+		return ErrAuthFailed
+	case errors.Is(err, lease.ErrLeaseNotFound):
+		return ErrLeaseNotFound
+	case errors.Is(err, lease.ErrLeaseExists):
+		return ErrLeaseExists
+	}
+	for _, e := range authMgmtErrors {
+		if errors.Is(err, e) {
+			return ErrAuthMgmt
+		}
 	}
 	return ErrBadRequest
 }
+
+var authMgmtErrors = []error{auth.ErrRootUserNotExist, auth.ErrRootRoleNotExist, auth.ErrUserAlreadyExist,
+	auth.ErrUserNotFound, auth.ErrRoleAlreadyExist, auth.ErrRoleNotFound, auth.ErrRoleNotGranted,
+	auth.ErrPermissionNotGranted, auth.ErrAuthNotEnabled, auth.ErrInvalidAuthMgmt, auth.ErrRoleEmpty}
 
 // Digest hashes a result, for apply-determinism: members that apply the
 // same entry must get the same digest.
@@ -101,6 +272,7 @@ func (r *Result) Digest() uint64 {
 	mix(uint64(r.Rev))
 	mix(uint64(r.Count))
 	mix(uint64(r.Deleted))
+	mix(uint64(r.TTL))
 	if r.Succeeded {
 		mix(1)
 	}

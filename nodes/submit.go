@@ -21,11 +21,18 @@ type pendingRead struct {
 // ReadIndex unless serializable; defrag runs on this member only.
 func (m *Member) Submit(client int, req *Request) {
 	defer m.pump()
+	// Simple tokens: the header carries the proposing member's current
+	// auth revision (etcd's processInternalRaftRequestOnce).
+	req.AuthRevision = m.state.Auth.Revision()
 	switch req.Kind {
 	case KindDefrag:
 		m.startDefrag(client, req.ID)
 	case KindRange:
 		m.submitRange(client, req)
+	case KindLeaseKeepAlive:
+		m.keepAlive(client, req)
+	case KindAuthenticate:
+		m.reply(client, req.ID, Result{Code: codeOf(m.state.Auth.CheckPassword(m.be, req.Name, req.Password)), Rev: m.state.KV.Rev()})
 	default:
 		if err := m.rn.Propose(req.Encode()); err != nil {
 			// raft.ErrProposalDropped: no leader known (etcd answers

@@ -80,3 +80,16 @@ func (m *Member) Stats() Stats { return m.stats }
 // SetConsistentIndex and the apply taking the backend lock). It is never
 // true in the correct model.
 func (m *Member) InApplyWindow() bool { return m.apply.locked != nil }
+
+// AuthRevision returns the auth store's revision.
+func (m *Member) AuthRevision() uint64 { return m.state.Auth.Revision() }
+
+// AuthCacheHash returns the hash of the permission cache as it is.
+func (m *Member) AuthCacheHash() uint64 { return m.state.Auth.CacheHash() }
+
+// AuthRebuiltCacheHash returns the hash the permission cache would have if
+// rebuilt from the member's backend now.
+func (m *Member) AuthRebuiltCacheHash() uint64 { return m.state.Auth.RebuiltCacheHash(m.be) }
+
+// LeaseHash returns the hash of the lessor's leases and attached keys.
+func (m *Member) LeaseHash() uint64 { return m.state.Lease.Hash() }

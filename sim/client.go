@@ -26,6 +26,20 @@ type client struct {
 	// lastDelete: the last request was an acknowledged delete, so lastRev
 	// is its tombstone's revision.
 	lastDelete bool
+	user       string           // the user it acts as (auth on)
+	script     []*nodes.Request // requests to send first (root's auth setup)
+	scripted   *nodes.Request   // the script request in flight, retried until answered
+}
+
+// retryScript puts a script request that got no definite answer back at
+// the head of the script, as a new request.
+func (c *client) retryScript() {
+	if c.scripted == nil {
+		return
+	}
+	again := *c.scripted
+	again.ID = 0
+	c.script = append([]*nodes.Request{&again}, c.script...)
 }
 
 // Op is one request in the client history: what was asked, when, and
@@ -81,11 +95,31 @@ func (w *world) issue(c *client, req *nodes.Request) {
 // genRequest draws the default mix: writes, txns, reads, and a little
 // compaction and defragmentation.
 func (w *world) genRequest(c *client) *nodes.Request {
+	req := w.genKind(c)
+	req.User = c.user
+	return req
+}
+
+func (w *world) genKind(c *client) *nodes.Request {
 	r := w.rngWork
 	k := key(r.IntN(keyspace))
 	val := []byte("v" + strconv.FormatUint(w.nextID+1, 10))
+	if len(c.script) > 0 {
+		req := c.script[0]
+		c.script = c.script[1:]
+		c.scripted = req
+		return req
+	}
 	if w.cfg.Workload == "compaction" {
 		return w.genCompaction(c, k, val)
+	}
+	if c.user == "root" && w.authChurn.Hit(r) {
+		return w.genAuthChange()
+	}
+	if w.leasesOn && r.IntN(10) == 0 {
+		if req, ok := w.genLease(k, val); ok {
+			return req
+		}
 	}
 	switch p := r.IntN(1000); {
 	case p < 400:
@@ -176,9 +210,11 @@ func (w *world) onReply(e Event) {
 			c.lastRev = r.Result.Rev
 		}
 		c.lastDelete = c.req.Kind == nodes.KindDeleteRange && r.Result.Deleted > 0
-	} else if r.Result.Code == nodes.ErrNoLeader || r.Result.Code == nodes.ErrStopped {
+	} else if r.Result.Code == nodes.ErrNoLeader || r.Result.Code == nodes.ErrStopped || r.Result.Code == nodes.ErrNotLeader {
 		c.target = (c.target + 1) % len(w.slots)
+		c.retryScript()
 	}
+	c.scripted = nil
 	c.req = nil
 	if w.probe != nil && w.probe.client == c.idx {
 		w.probeDone(r)
@@ -197,6 +233,8 @@ func (w *world) onTimeout(e Event) {
 	c.req = nil
 	c.proc = len(w.clients) + int(w.stats.Timeouts) // a new identity
 	c.target = (c.target + 1) % len(w.slots)
+	c.retryScript()
+	c.scripted = nil
 	if w.probe != nil && w.probe.client == c.idx {
 		w.q.After(0, Event{Kind: evProbe})
 	}

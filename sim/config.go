@@ -54,7 +54,7 @@ func (c *Config) defaults() {
 
 // Workloads are the request mixes a run can select with one flag, each
 // shaped after the field reports of the bug it provokes.
-var Workloads = []string{"default", "compaction"}
+var Workloads = []string{"default", "auth", "compaction"}
 
 // Validate reports an impossible configuration.
 func (c Config) Validate() error {
@@ -110,6 +110,7 @@ type Report struct {
 	Config     Config
 	Faults     Faults
 	Failpoints []string // the failpoints switched on for this run
+	Mix        string   // the workload knobs the seed drew
 	Violation  *invariants.Violation
 	Step       uint64        // the event at which it broke
 	At         time.Duration // and its simulated time
@@ -151,8 +152,8 @@ func (r *Report) Header() string {
 		fp = fp[1 : len(fp)-1]
 	}
 	c.defaults()
-	return fmt.Sprintf("SEED=%d members=%d bug=%s duration=%s rate=%d workload=%s\nfaults: %s\nfailpoints: %s",
-		c.Seed, c.Members, c.Bugs, c.Duration, c.Rate, c.Workload, r.Faults, fp)
+	return fmt.Sprintf("SEED=%d members=%d bug=%s duration=%s rate=%d workload=%s\nfaults: %s\nfailpoints: %s\nmix: %s",
+		c.Seed, c.Members, c.Bugs, c.Duration, c.Rate, c.Workload, r.Faults, fp, r.Mix)
 }
 
 // ReplayLine returns the one command that replays the run exactly.

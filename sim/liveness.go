@@ -66,7 +66,7 @@ func (w *world) onProbe(e Event) {
 		w.q.After(200*time.Millisecond, Event{Kind: evProbe})
 		return
 	}
-	w.issue(c, &nodes.Request{Kind: nodes.KindPut, Key: []byte("probe"), Value: []byte("liveness")})
+	w.issue(c, &nodes.Request{Kind: nodes.KindPut, Key: []byte("probe"), Value: []byte("liveness"), User: c.user})
 }
 
 func (w *world) probeDone(r *nodes.Reply) {

@@ -32,7 +32,7 @@ func Run(cfg Config) (rep *Report, err error) {
 
 func (w *world) report() *Report {
 	cfg := w.cfg
-	rep := &Report{Config: cfg, Faults: w.faults, Failpoints: w.fpList, Violation: w.chk.Violation(),
+	rep := &Report{Config: cfg, Faults: w.faults, Failpoints: w.fpList, Mix: w.mix(), Violation: w.chk.Violation(),
 		Steps: w.step, End: w.q.Now(), TraceHash: w.tr.Hash(), Stats: w.stats}
 	if rep.Violation != nil {
 		rep.Step, rep.At = w.step, w.q.Now()
@@ -47,7 +47,7 @@ func (w *world) report() *Report {
 }
 
 func (w *world) run() {
-	w.tr.Note("%s", (&Report{Config: w.cfg, Faults: w.faults, Failpoints: w.fpList}).Header())
+	w.tr.Note("%s", (&Report{Config: w.cfg, Faults: w.faults, Failpoints: w.fpList, Mix: w.mix()}).Header())
 	for i := range w.slots {
 		w.start(i, false)
 	}
@@ -58,6 +58,12 @@ func (w *world) run() {
 		return
 	}
 	w.liveness()
+}
+
+// mix describes the workload knobs the seed drew.
+func (w *world) mix() string {
+	return fmt.Sprintf("auth=%v auth-churn=%s leases=%v snapshot-count=%d compaction-batch=%d clients=%d",
+		w.authOn, w.authChurn, w.leasesOn, w.snapCount, w.compactBatch, len(w.clients))
 }
 
 func (w *world) stopped() bool { return w.stopAt != 0 && w.step >= w.stopAt }

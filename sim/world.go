@@ -71,9 +71,14 @@ type world struct {
 	step              uint64
 	stopAt            uint64 // MaxSteps
 	probe             *probe
-	committed         uint64 // the highest index any member committed
-	snapCount         uint64 // the members' --snapshot-count, drawn per seed
-	compactBatch      int    // the members' compaction batch limit, drawn per seed
+	committed         uint64     // the highest index any member committed
+	snapCount         uint64     // the members' --snapshot-count, drawn per seed
+	compactBatch      int        // the members' compaction batch limit, drawn per seed
+	authOn            bool       // clients set up auth and act as users
+	authChurn         prob.Ratio // per root request: an auth change instead
+	leasesOn          bool       // clients grant, use, keep alive and revoke leases
+	leases            []int64    // recently granted lease IDs
+	nextLease         int64
 }
 
 func newWorld(cfg Config) *world {
@@ -118,7 +123,37 @@ func newWorld(cfg Config) *world {
 	for i := 0; i < clients; i++ {
 		w.clients = append(w.clients, &client{idx: i, proc: i, target: i % cfg.Members})
 	}
+	w.drawWorkload()
 	return w
+}
+
+// drawWorkload draws the seed's workload knobs (swarm testing, like the
+// faults): whether auth is on and how often root changes it, and whether
+// clients use leases. The auth workload always has auth on, churns it
+// often, and restarts members.
+func (w *world) drawWorkload() {
+	rng := w.streams.Fork("workload/swarm")
+	auth := rng.IntN(2) == 0
+	w.leasesOn = rng.IntN(2) == 0
+	w.authChurn = []prob.Ratio{prob.Of(1, 100), prob.Of(1, 20)}[rng.IntN(2)]
+	if w.cfg.Workload == "auth" {
+		auth, w.authChurn = true, prob.Of(1, 8)
+		if w.cfg.Faults == nil && w.faults.Crash.Zero() {
+			w.faults.Crash = prob.Of(1, 500)
+		}
+	}
+	if w.cfg.Workload == "compaction" {
+		auth, w.leasesOn = false, false
+	}
+	if !auth {
+		w.authChurn = prob.Never
+		return
+	}
+	w.authOn = true
+	for i, c := range w.clients {
+		c.user = authUsers[i%len(authUsers)]
+	}
+	w.clients[0].script = authSetup()
 }
 
 func (w *world) netConfig() network.Config {

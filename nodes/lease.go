@@ -1,0 +1,63 @@
+package nodes
+
+import (
+	"time"
+
+	"go.etcd.io/raft/v3"
+
+	"github.com/etcdsim/etcdsim/nodes/auth"
+)
+
+// The lessor's clock is the member's own: ticks times TickInterval, so a
+// member whose clock drifts expires leases early or late, as a real one.
+
+// internalID returns a request ID for a proposal the member makes itself
+// (lease revokes): the top bit set, then the member ID, then a counter.
+func (m *Member) internalID() uint64 {
+	m.internalSeq++
+	return 1<<63 | m.cfg.ID<<40 | m.internalSeq
+}
+
+// leadership runs when raft's role changes: the lessor is promoted on
+// becoming leader, with its leases extended by an election timeout (etcd's
+// Promote(extend)), and demoted on losing it.
+func (m *Member) leadership(leader bool) {
+	le := m.state.Lease
+	switch {
+	case leader && !le.Primary():
+		le.Promote(m.clock + 10*m.cfg.TickInterval)
+	case !leader && le.Primary():
+		le.Demote()
+	}
+}
+
+// revokeExpired is EtcdServer.revokeExpiredLeases: the leader proposes a
+// revoke for each expired lease, as the root user with the current auth
+// revision (#11689's fix). The old-version member of lease-revoke-no-auth
+// proposes them with an empty header, as etcd 3.2 did.
+func (m *Member) revokeExpired() {
+	if m.rn.BasicStatus().RaftState != raft.StateLeader {
+		return
+	}
+	for _, id := range m.state.Lease.Expired(m.clock, 16) {
+		req := &Request{ID: m.internalID(), Kind: KindLeaseRevoke, Lease: id}
+		if !m.state.oldVersion {
+			req.User, req.AuthRevision = auth.RootUser, m.state.Auth.Revision()
+		}
+		_ = m.rn.Propose(req.Encode())
+	}
+}
+
+// keepAlive is the leader's lessor.Renew; another member answers that it
+// does not lead and the client tries elsewhere (etcd forwards keep-alives
+// to the leader over its peer connection).
+func (m *Member) keepAlive(client int, req *Request) {
+	if m.rn.BasicStatus().RaftState != raft.StateLeader {
+		m.reply(client, req.ID, Result{Code: ErrNotLeader, Rev: m.state.KV.Rev()})
+		return
+	}
+	ttl, err := m.state.Lease.Renew(req.Lease, m.clock)
+	m.reply(client, req.ID, Result{Code: codeOf(err), Rev: m.state.KV.Rev(), TTL: ttl})
+}
+
+var _ = time.Second
