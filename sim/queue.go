@@ -17,13 +17,24 @@ type Event struct {
 // EventKind names what an event does; the world dispatches on it.
 type EventKind uint8
 
+// heapSlot is a heap entry: the order key and where the event lives. Heap
+// entries hold no pointers, so sifting them costs no GC write barriers;
+// each event is written once into the slab.
+type heapSlot struct {
+	at  time.Duration
+	seq uint64
+	idx int32
+}
+
 // Queue is a binary min-heap of events with the virtual clock: Now is the
 // time of the last event popped. It is not safe for concurrent use; the
 // simulated world has one thread.
 type Queue struct {
-	h   []Event
-	seq uint64
-	now time.Duration
+	h    []heapSlot
+	slab []Event
+	free []int32
+	seq  uint64
+	now  time.Duration
 }
 
 // Now returns the virtual time.
@@ -39,7 +50,16 @@ func (q *Queue) At(at time.Duration, e Event) {
 	}
 	q.seq++
 	e.At, e.Seq = at, q.seq
-	q.h = append(q.h, e)
+	var idx int32
+	if n := len(q.free); n > 0 {
+		idx = q.free[n-1]
+		q.free = q.free[:n-1]
+		q.slab[idx] = e
+	} else {
+		idx = int32(len(q.slab))
+		q.slab = append(q.slab, e)
+	}
+	q.h = append(q.h, heapSlot{at: at, seq: q.seq, idx: idx})
 	q.up(len(q.h) - 1)
 }
 
@@ -51,7 +71,7 @@ func (q *Queue) Peek() (time.Duration, bool) {
 	if len(q.h) == 0 {
 		return 0, false
 	}
-	return q.h[0].At, true
+	return q.h[0].at, true
 }
 
 // Pop removes the next event and advances the clock to its time.
@@ -59,24 +79,26 @@ func (q *Queue) Pop() (Event, bool) {
 	if len(q.h) == 0 {
 		return Event{}, false
 	}
-	e := q.h[0]
+	top := q.h[0]
 	last := len(q.h) - 1
 	q.h[0] = q.h[last]
-	q.h[last] = Event{}
 	q.h = q.h[:last]
 	if last > 0 {
 		q.down(0)
 	}
+	e := q.slab[top.idx]
+	q.slab[top.idx] = Event{}
+	q.free = append(q.free, top.idx)
 	q.now = e.At
 	return e, true
 }
 
 func (q *Queue) less(i, j int) bool {
 	a, b := &q.h[i], &q.h[j]
-	if a.At != b.At {
-		return a.At < b.At
+	if a.at != b.at {
+		return a.at < b.at
 	}
-	return a.Seq < b.Seq
+	return a.seq < b.seq
 }
 
 func (q *Queue) up(i int) {
@@ -106,5 +128,15 @@ func (q *Queue) down(i int) {
 		}
 		q.h[i], q.h[m] = q.h[m], q.h[i]
 		i = m
+	}
+}
+
+// Each calls fn for every pending event, in heap order (deterministic, not
+// time order), until fn returns false.
+func (q *Queue) Each(fn func(e *Event) bool) {
+	for _, hs := range q.h {
+		if !fn(&q.slab[hs.idx]) {
+			return
+		}
 	}
 }

@@ -682,16 +682,21 @@ func (s *Scenario) unstable() string {
 			return fmt.Sprintf("client %d waits for #%d", c.idx, c.req.ID)
 		}
 	}
-	for _, e := range w.q.h {
+	busy := ""
+	w.q.Each(func(e *Event) bool {
 		sl := w.slots[min(e.Node, len(w.slots)-1)]
 		switch {
 		case e.Kind == evDeliver && sl.m != nil:
-			return fmt.Sprintf("a message to m%d is in flight", sl.id)
+			busy = fmt.Sprintf("a message to m%d is in flight", sl.id)
 		case e.Kind == evTimer && sl.m != nil && e.Arg>>8 == sl.life:
 			if k := nodes.TimerKind(e.Arg & 0xff); k != nodes.TimerTick && k != nodes.TimerCommit {
-				return fmt.Sprintf("m%d has a %s pending", sl.id, k)
+				busy = fmt.Sprintf("m%d has a %s pending", sl.id, k)
 			}
 		}
+		return busy == ""
+	})
+	if busy != "" {
+		return busy
 	}
 	var first *slot
 	for _, sl := range w.slots {
