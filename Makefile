@@ -3,7 +3,7 @@ GO      ?= go
 SEEDS   ?= 2000
 BIN     := bin/etcdsim
 
-.PHONY: run test vet build fuzz bench soak determinism replay
+.PHONY: run test vet build fuzz bench soak determinism replay seeds
 
 build:
 	$(GO) build -o $(BIN) ./cmd/etcdsim
@@ -38,3 +38,7 @@ bench:
 
 replay: build
 	./$(BIN) replay --seed $(SEED) -v
+
+# Search seeds for every bug mode and rewrite the regression corpus in seeds/.
+seeds:
+	$(GO) test -count=1 ./seeds -run '^TestGenerate$$' -v -args -generate

@@ -1,0 +1,151 @@
+package seeds
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/etcdsim/etcdsim/nodes"
+	"github.com/etcdsim/etcdsim/sim"
+)
+
+var (
+	generate = flag.Bool("generate", false, "search seeds for every bug mode and rewrite the corpus")
+	perMode  = flag.Int("generate.count", 3, "seeds to record per bug mode")
+	maxSeed  = flag.Uint64("generate.max", 400, "highest seed to try per bug mode")
+)
+
+func files(t *testing.T) []string {
+	names, err := filepath.Glob("*.seed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// TestSeeds replays the corpus.
+func TestSeeds(t *testing.T) {
+	names := files(t)
+	if len(names) == 0 {
+		t.Fatal("no seed files")
+	}
+	for _, name := range names {
+		t.Run(strings.TrimSuffix(name, ".seed"), func(t *testing.T) {
+			t.Parallel()
+			replay(t, name)
+		})
+	}
+}
+
+func replay(t *testing.T, name string) {
+	text, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sf, err := sim.ParseSeedFile(string(text))
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	rep := run(t, sf.Config)
+	if got := rep.Outcome(); got != sf.Expect || rep.Step != sf.Step || rep.TraceHash != sf.Trace {
+		t.Fatalf("%s: got %s at step %d trace %016x; recorded %s at step %d trace %016x (if the model changed on purpose: make seeds)\n%s",
+			name, got, rep.Step, rep.TraceHash, sf.Expect, sf.Step, sf.Trace, detail(rep))
+	}
+	if sf.Config.Bugs == (nodes.Bugs{}) {
+		return
+	}
+	clean := sf.Config
+	clean.Bugs = nodes.Bugs{}
+	if rep := run(t, clean); rep.Violation != nil {
+		t.Fatalf("%s: with the bug mode off the seed still fails: %s", name, detail(rep))
+	}
+}
+
+func run(t *testing.T, cfg sim.Config) *sim.Report {
+	rep, err := sim.Run(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep
+}
+
+func detail(rep *sim.Report) string {
+	if v := rep.Violation; v != nil {
+		return fmt.Sprintf("FAIL %s: %s\nreplay: %s", v.Name, v.Detail, rep.ReplayLine())
+	}
+	return "PASS"
+}
+
+// modes lists every bug mode with the world that shows it: the default
+// world, or the named workload mix its field reports describe.
+var modes = []struct {
+	bug      string
+	members  int
+	workload string
+	rate     int
+}{
+	{"auth-ci", 3, "default", 100},
+	{"ci-before-lock", 3, "default", 100},
+	{"ack-before-wal-sync", 1, "default", 100},
+	{"lease-revoke-no-auth", 3, "default", 100},
+	{"defrag-no-ci-hook", 3, "default", 100},
+	{"compaction-rev-regress", 1, "compaction", 10},
+	{"perm-cache-stale", 3, "default", 100},
+}
+
+// TestGenerate searches seeds for each bug mode and rewrites the corpus.
+func TestGenerate(t *testing.T) {
+	if !*generate {
+		t.Skip("run with -generate to search seeds and rewrite the corpus")
+	}
+	for _, old := range files(t) {
+		os.Remove(old)
+	}
+	for _, m := range modes {
+		bugs, err := nodes.ParseBugs(m.bug)
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := 0
+		for seed := uint64(1); seed <= *maxSeed && found < *perMode; seed++ {
+			cfg := sim.Config{Seed: seed, Members: m.members, Workload: m.workload, Rate: m.rate, Bugs: bugs}
+			rep := run(t, cfg)
+			if rep.Violation == nil {
+				continue
+			}
+			clean := cfg
+			clean.Bugs = nodes.Bugs{}
+			if run(t, clean).Violation != nil {
+				continue
+			}
+			found++
+			desc := fmt.Sprintf("%s: the %s failing seed found searching from seed 1 (make seeds)\n%s", m.bug, ordinal(found), rep.Violation.Detail)
+			sf := sim.NewSeedFile(rep, desc)
+			name := fmt.Sprintf("%s-%d.seed", m.bug, seed)
+			if err := os.WriteFile(name, []byte(sf.String()), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("%s: %s at step %d", name, rep.Outcome(), rep.Step)
+		}
+		if found < *perMode {
+			t.Errorf("%s: only %d failing seeds in 1..%d", m.bug, found, *maxSeed)
+		}
+	}
+}
+
+func ordinal(n int) string {
+	switch n {
+	case 1:
+		return "first"
+	case 2:
+		return "second"
+	case 3:
+		return "third"
+	}
+	return fmt.Sprintf("%dth", n)
+}
