@@ -26,7 +26,8 @@ type track struct {
 	snapCI      uint64 // the consistent index of the last snapshot database installed
 	hsTerm      uint64 // the last fsynced HardState
 	hsVote      uint64
-	maxRev      int64 // the highest revision returned to a client
+	maxRev      int64  // the highest revision this member returned for a write
+	maxRevIdx   uint64 // the index of that write
 }
 
 // NewChecker returns a checker for a cluster of voters members.
@@ -110,6 +111,10 @@ func (c *Checker) Applied(v View, index uint64, out *nodes.Outcome) {
 	}
 	if index < v.ConsistentIndex() {
 		return // skipped on replay: the state reflects the consistent index
+	}
+	if t := c.members[v.ID()]; t != nil && index >= t.maxRevIdx && v.Rev() < t.maxRev {
+		c.fail("restart-clean", "m%d at index %d has revision %d, below revision %d it returned to a client for index %d",
+			v.ID(), index, v.Rev(), t.maxRev, t.maxRevIdx)
 	}
 	c.authAgrees(v, index, rec)
 	if v.Rev() != rec.Rev || v.CompactRev() != rec.CompactRe || v.KVHash() != rec.KVHash {
@@ -202,13 +207,17 @@ func (c *Checker) Restarted(v View) {
 		return
 	}
 	t.persistedCI = ci
+	if last := v.DurableLastIndex(); ci > last && ci > t.snapCI {
+		c.fail("consistent-index-monotonic", "m%d restarted with consistent index %d past its durable WAL (last index %d)", v.ID(), ci, last)
+		return
+	}
 	c.atomic(v, mem, ci, "restart-clean")
 	if got, want := v.AuthCacheHash(), v.AuthRebuiltCacheHash(); got != want {
 		c.fail("auth-revision-agreement", "m%d restarted with a permission cache (%x) that differs from a rebuild from its own backend (%x)", v.ID(), got, want)
 	}
-	if rec, ok := c.Ref.At(ci); ok && (v.Rev() != rec.Rev || v.KVHash() != rec.KVHash) {
-		c.fail("restart-clean", "m%d restarted at consistent index %d with rev=%d hash=%x; the reference has rev=%d hash=%x",
-			v.ID(), ci, v.Rev(), v.KVHash(), rec.Rev, rec.KVHash)
+	if rec, ok := c.Ref.At(ci); ok && (v.Rev() != rec.Rev || v.KVHash() != rec.KVHash || v.CompactRev() != rec.CompactRe) {
+		c.fail("restart-clean", "m%d restarted at consistent index %d with rev=%d compact=%d hash=%x; the reference has rev=%d compact=%d hash=%x",
+			v.ID(), ci, v.Rev(), v.CompactRev(), v.KVHash(), rec.Rev, rec.CompactRe, rec.KVHash)
 	}
 }
 
@@ -264,6 +273,6 @@ func (c *Checker) Acked(v View, r nodes.Reply, members []View) {
 	}
 	t := c.track(v.ID())
 	if r.Result.Rev > t.maxRev {
-		t.maxRev = r.Result.Rev
+		t.maxRev, t.maxRevIdx = r.Result.Rev, r.Index
 	}
 }

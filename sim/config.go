@@ -29,6 +29,9 @@ type Config struct {
 	Liveness time.Duration
 	// Trace, when set, receives one line per event.
 	Trace io.Writer
+	// SampleMemory records the peak heap in use during the run (read every
+	// 20,000 events; it never changes what the world does).
+	SampleMemory bool
 }
 
 func (c *Config) defaults() {
@@ -118,6 +121,7 @@ type Report struct {
 	End        time.Duration
 	TraceHash  uint64
 	Stats      Stats
+	PeakHeap   uint64 // bytes, with Config.SampleMemory
 }
 
 // Exit codes of a run, as DESIGN.md fixes them.

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"runtime"
 	"runtime/debug"
 	"time"
 
@@ -38,6 +39,7 @@ func (w *world) report() *Report {
 		rep.Step, rep.At = w.step, w.q.Now()
 	}
 	rep.Stats.Committed = w.committed
+	rep.PeakHeap = w.peakHeap
 	for _, sl := range w.slots {
 		if sl.m != nil {
 			rep.Stats.absorb(sl.m.Stats())
@@ -66,6 +68,12 @@ func (w *world) mix() string {
 		w.authOn, w.authChurn, w.leasesOn, w.snapCount, w.compactBatch, len(w.clients))
 }
 
+func (w *world) sampleMemory() {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	w.peakHeap = max(w.peakHeap, ms.HeapInuse)
+}
+
 func (w *world) stopped() bool { return w.stopAt != 0 && w.step >= w.stopAt }
 
 // loop pops events until the time limit, a violation or the step limit.
@@ -78,6 +86,9 @@ func (w *world) loop(until time.Duration) {
 		e, _ := w.q.Pop()
 		w.step++
 		w.dispatch(e)
+		if w.cfg.SampleMemory && w.step%20000 == 0 {
+			w.sampleMemory()
+		}
 	}
 }
 

@@ -71,7 +71,8 @@ type world struct {
 	step              uint64
 	stopAt            uint64 // MaxSteps
 	probe             *probe
-	committed         uint64     // the highest index any member committed
+	committed         uint64 // the highest index any member committed
+	peakHeap          uint64
 	snapCount         uint64     // the members' --snapshot-count, drawn per seed
 	compactBatch      int        // the members' compaction batch limit, drawn per seed
 	authOn            bool       // clients set up auth and act as users

@@ -1,0 +1,127 @@
+package linearizable
+
+import (
+	"strings"
+	"time"
+
+	"github.com/etcdsim/etcdsim/nodes"
+)
+
+// Op is one client request of the history, as the checker takes it.
+type Op struct {
+	// ClientID is the history identity: a client that gave up on a
+	// request (Unknown) continues under a new one.
+	ClientID int
+	// Call and Return are simulated nanoseconds. Return is ignored when
+	// Unknown; a Return before Call is read as Unknown too (a request still
+	// outstanding when the run ended).
+	Call, Return int64
+	// Unknown marks a request whose outcome the client never learned: it
+	// may have taken effect at any time after Call, or never.
+	Unknown bool
+	Req     *nodes.Request
+	Result  nodes.Result
+}
+
+// Annotation marks a window of simulated time in the visualization: a
+// crash, a partition, a pause. Tag names the row it is drawn in.
+type Annotation struct {
+	Start, End  int64
+	Tag         string
+	Description string
+}
+
+// The names of the sub-checks, as Result.Failed reports them.
+const (
+	// CheckRevisionUnique: acknowledged writes that took a revision took
+	// distinct ones.
+	CheckRevisionUnique = "revision-unique"
+	// CheckRevisionOrder: a write that took a revision took one above the
+	// header revision of every request that returned before it was called.
+	CheckRevisionOrder = "revision-order"
+	// CheckReadRevision: a read (or a write that changed nothing) answered
+	// with a header revision no lower than that of every request that
+	// returned before it was called.
+	CheckReadRevision = "read-revision"
+	// CheckKV: each key's history is linearizable against the KV model.
+	CheckKV = "kv-model"
+)
+
+// Result is the verdict of Check.
+type Result struct {
+	// OK is false when a sub-check found a violation.
+	OK bool
+	// TimedOut reports that the KV model search ran out of its time
+	// budget without finding a violation; OK stays true.
+	TimedOut bool
+	// Failed names the sub-checks that failed, in the order of the
+	// constants above.
+	Failed []string
+	// Partitions is the number of keys the KV model was split into; Ops
+	// the number of requests checked (after dropping those that neither
+	// changed nor showed anything).
+	Partitions, Ops int
+	// Detail is one line per failed sub-check, joined by "; ": the key and
+	// the offending requests.
+	Detail string
+}
+
+// String returns a one-line summary of r.
+func (r Result) String() string {
+	if r.OK {
+		s := "linearizable"
+		if r.TimedOut {
+			s += " (timed out)"
+		}
+		return s
+	}
+	return "not linearizable: " + r.Detail
+}
+
+// violation is one failed sub-check.
+type violation struct {
+	check, detail string
+}
+
+// Check checks that the history ops is linearizable against etcd's KV
+// API: first the global revision sub-checks, then the per-key KV model
+// under porcupine, which gives up after timeout (0: no limit). The verdict
+// is deterministic unless the timeout is reached.
+func Check(ops []Op, timeout time.Duration) Result {
+	h := prepare(ops)
+	res := Result{OK: true, Ops: len(h.hops), Partitions: len(h.parts)}
+	vs := h.revisionViolations
+	v, timedOut := checkKV(h, timeout)
+	if v != nil {
+		vs = append(vs, *v)
+	}
+	res.TimedOut = timedOut
+	details := make([]string, 0, len(vs))
+	for _, v := range vs {
+		res.OK = false
+		res.Failed = append(res.Failed, v.check)
+		details = append(details, v.check+": "+v.detail)
+	}
+	res.Detail = strings.Join(details, "; ")
+	return res
+}
+
+// history is a history ready for checking.
+type history struct {
+	hops               []*hop // the requests kept, in the caller's order
+	keys               []string
+	parts              []partition // one per key, in key order
+	revisionViolations []violation
+}
+
+// prepare classifies the requests, runs the revision sub-checks (which
+// also bound the revision of every unknown write), learns the outcome of
+// unknown writes that a read saw, and projects the history onto each key.
+func prepare(ops []Op) *history {
+	h := &history{hops: classifyAll(ops)}
+	h.revisionViolations = checkRevisions(h.hops)
+	h.keys = universe(h.hops)
+	observeUnknownWrites(h.hops)
+	h.parts = project(h.hops, h.keys)
+	return h
+}

@@ -1,0 +1,184 @@
+package linearizable
+
+import (
+	"math"
+
+	"github.com/etcdsim/etcdsim/nodes"
+	"github.com/etcdsim/etcdsim/nodes/mvcc"
+)
+
+// effect is what the checker knows of a request's effect on the store.
+type effect uint8
+
+const (
+	// effectDone: it happened once, between its call and its return, and
+	// its result is known (or, for an observed unknown write, its branch
+	// and revision are).
+	effectDone effect = iota + 1
+	// effectMaybe: it may have happened at any time after its call, or
+	// never; its result is unknown.
+	effectMaybe
+)
+
+// hop is one request kept for checking.
+type hop struct {
+	idx       int // index in the caller's history
+	client    int
+	call, ret int64 // ret is math.MaxInt64 while the outcome is unknown
+	req       *nodes.Request
+	res       nodes.Result
+	eff       effect
+	txn       mvcc.TxnRequest // the request as a txn: a put is a txn of one put
+	read      bool            // a plain range
+	pastRev   bool            // a range at a past revision: in the revision checks only
+	tookRev   bool            // done, and took a new main revision
+	minRev    int64           // the least revision it could take, were it to write
+	observed  bool            // an unknown write seen by a read: res holds Succeeded and Rev
+}
+
+// succeeded reports which branch a done request took.
+func (h *hop) succeeded() bool {
+	return h.req.Kind != nodes.KindTxn || h.res.Succeeded
+}
+
+// branch returns the ops of the branch a done request took.
+func (h *hop) branch() []mvcc.Op {
+	if h.succeeded() {
+		return h.txn.Success
+	}
+	return h.txn.Failure
+}
+
+// classifyAll keeps the requests that change or show something of the KV
+// state, in the caller's order.
+func classifyAll(ops []Op) []*hop {
+	hops := make([]*hop, 0, len(ops))
+	for i := range ops {
+		o := &ops[i]
+		eff := classify(o)
+		if eff == 0 {
+			continue
+		}
+		h := &hop{idx: i, client: o.ClientID, call: o.Call, ret: o.Return, req: o.Req, eff: eff}
+		h.read = o.Req.Kind == nodes.KindRange
+		h.pastRev = h.read && o.Req.Rev != 0
+		h.txn = asTxn(o.Req)
+		if eff == effectMaybe {
+			h.ret = math.MaxInt64
+		} else {
+			h.res = o.Result
+			h.tookRev = tookRevision(h)
+		}
+		hops = append(hops, h)
+	}
+	return hops
+}
+
+// classify decides what a request tells, or returns 0 to leave it out:
+// serializable ranges (they may be stale by design), compaction and
+// defragmentation (not part of the KV model), reads that failed or timed
+// out (they show nothing), and writes refused with a code that proves they
+// changed nothing.
+func classify(o *Op) effect {
+	r := o.Req
+	if r == nil {
+		return 0
+	}
+	read := r.Kind == nodes.KindRange
+	switch {
+	case read && r.Serializable:
+		return 0
+	case !read && r.Kind != nodes.KindPut && r.Kind != nodes.KindDeleteRange && r.Kind != nodes.KindTxn:
+		return 0
+	case o.Unknown || o.Return < o.Call:
+		if read {
+			return 0
+		}
+		return effectMaybe
+	case o.Result.Code == nodes.OK:
+		return effectDone
+	case read || !mayHaveApplied(o.Result.Code):
+		return 0
+	}
+	return effectMaybe
+}
+
+// mayHaveApplied reports whether a write answered with code c may still
+// have changed the store. ErrNoLeader is raft dropping the proposal before
+// it reached any log. The apply-time refusals (compacted or future range
+// revision in a txn, auth, lease, bad request) are answered after the
+// entry applied without writing anything. ErrStopped (a member shutting
+// down or defragmenting) and codes unknown to this package are taken as
+// unknown outcomes, which is always sound.
+func mayHaveApplied(c nodes.Code) bool {
+	switch c {
+	case nodes.ErrNoLeader, nodes.ErrCompacted, nodes.ErrFutureRev,
+		nodes.ErrAuthOld, nodes.ErrPermission, nodes.ErrUserEmpty,
+		nodes.ErrLeaseNotFound, nodes.ErrAuthFailed, nodes.ErrBadRequest:
+		return false
+	}
+	return true
+}
+
+// asTxn returns a request as a txn with no compares: a put, delete-range
+// or range becomes its Success branch.
+func asTxn(r *nodes.Request) mvcc.TxnRequest {
+	var op mvcc.Op
+	switch r.Kind {
+	case nodes.KindTxn:
+		return r.Txn
+	case nodes.KindPut:
+		op = mvcc.Op{Type: mvcc.OpPut, Key: r.Key, Value: r.Value, Lease: r.Lease}
+	case nodes.KindDeleteRange:
+		op = mvcc.Op{Type: mvcc.OpDeleteRange, Key: r.Key, End: r.End}
+	default:
+		op = mvcc.Op{Type: mvcc.OpRange, Key: r.Key, End: r.End, Range: mvcc.RangeOptions{Rev: r.Rev}}
+	}
+	return mvcc.TxnRequest{Success: []mvcc.Op{op}}
+}
+
+// tookRevision reports whether a done request took a new main revision:
+// as etcd, only a write transaction that changed something does.
+func tookRevision(h *hop) bool {
+	if h.res.Deleted > 0 {
+		return true
+	}
+	for _, op := range h.branch() {
+		if op.Type == mvcc.OpPut {
+			return true
+		}
+	}
+	return false
+}
+
+// lastRange returns the index of the last range of ops, whose result a
+// Result carries, or -1.
+func lastRange(ops []mvcc.Op) int {
+	for i := len(ops) - 1; i >= 0; i-- {
+		if ops[i].Type == mvcc.OpRange {
+			return i
+		}
+	}
+	return -1
+}
+
+// plainRange reports whether a range's result is the full current state
+// of its keys: at the current revision, no limit, not count-only.
+func plainRange(op *mvcc.Op) bool {
+	o := &op.Range
+	return o.Rev == 0 && o.Limit <= 0 && !o.CountOnly
+}
+
+// shownKVs returns the key-values a done request's result shows as the
+// current state of its last range's keys, and that range; nil if none.
+func (h *hop) shownKVs() (*mvcc.Op, []mvcc.KeyValue) {
+	if h.eff != effectDone || h.observed {
+		return nil, nil
+	}
+	ops := h.branch()
+	i := lastRange(ops)
+	if i < 0 || !plainRange(&ops[i]) {
+		return nil, nil
+	}
+	return &ops[i], h.res.KVs
+}

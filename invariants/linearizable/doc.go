@@ -1,0 +1,95 @@
+// Package linearizable checks that a client history of an etcd-like store
+// is linearizable against etcd's KV API: the invariant "linearizable" of
+// etcdsim. It runs once over a whole run's history, after the run.
+//
+// # Input
+//
+// A history is a []Op: who asked (ClientID), what (a nodes.Request), when
+// (Call and Return, in simulated nanoseconds), and what came back (a
+// nodes.Result), or Unknown when the client gave up waiting. The package
+// does not import sim; sim converts its own history (see Op).
+//
+// Check keeps, of the requests it is given:
+//
+//   - puts, delete-ranges and txns, and linearizable ranges;
+//   - not serializable ranges (served from local state, stale by design),
+//     compactions or defragmentations (not part of the KV model; the
+//     workload's ranges read the current revision, which a compaction does
+//     not change), nor ranges that failed or timed out (they show nothing);
+//   - ranges at a past revision only in the revision sub-checks.
+//
+// # Outcomes
+//
+// A request answered OK happened exactly once, between its call and its
+// return. A write whose outcome is unknown (a timeout; a Return before its
+// Call, which is how a request still outstanding at the end of the run
+// should be passed) may have taken effect at any moment after its call, or
+// never: porcupine sees it return at the end of time (as etcd's robustness
+// tests do), so it may be ordered anywhere after its call, including after
+// every other request, where its effect no longer matters. The client that
+// gave up continues under a new ClientID.
+//
+// A write answered with an error code is taken, per code, as:
+//
+//	no-leader                     did not happen: raft dropped the proposal before any log had it
+//	compacted, future-rev         did not happen: the entry applied and the txn was refused
+//	auth-old-revision, permission-denied, user-empty, auth-failed,
+//	lease-not-found, bad-request  did not happen: refused before or at apply, nothing written
+//	stopped, and any other code   unknown outcome: the member may have proposed it before stopping
+//
+// # Sub-checks
+//
+// etcd's revision is one counter over the whole store: every write
+// transaction that changes something takes the next main revision, and
+// every response carries the store revision it was served at. So a full
+// model cannot be split by key. Check does both halves:
+//
+//  1. The revision sub-checks, global and cheap (O(n log n)), over the
+//     requests answered OK:
+//     revision-unique — writes that took a revision (a put; a delete or txn
+//     that deleted something; a txn whose branch puts) took distinct ones;
+//     revision-order — such a write took a revision above the header
+//     revision of every request that returned before it was called;
+//     read-revision — any other request (a read, a write that changed
+//     nothing) was answered at a revision no lower than that of every
+//     request that returned before it was called.
+//     They catch a revision going back after a crash (etcd #17780) and an
+//     acknowledged write lost and its revision reused (#14370).
+//  2. The KV model, "kv-model": porcupine over each key's history, the key
+//     state being etcd's KeyValue (exists, value, version, create and mod
+//     revision, lease). A put sets the mod revision to the revision it
+//     returned (an unknown put to a span: above every revision returned
+//     before its call and above the key's mod revision); a delete removes
+//     the key; a txn's compares on the key decide its branch, which must be
+//     the one the result reports; a range must show the key as the state
+//     holds it, with a mod revision no higher than its header revision.
+//     Reads narrow revision spans to what they show.
+//
+// A request over several keys (a multi-key delete-range or range, a txn
+// over several keys) is put into the partition of every key it touches, as
+// its projection onto that key: the key set is every key the history names
+// (a key no request names was never written). Projection is sound (the
+// projection of a linearizable history is linearizable, with the same
+// points) but does not check the atomicity of a multi-key request across
+// keys. A txn's compares on other keys, and compares over a range of keys,
+// are not evaluated: they only leave its branch open. Only a branch's last
+// range is checked, since a nodes.Result carries only its result, and only
+// when it reads the current revision without limit or count-only. A
+// delete's count is checked when it pins one key (a single-key delete) or
+// is zero. A leased key may vanish at any moment (lease expiry is not in
+// the history).
+//
+// An unknown write whose value a read returned, when no other request of
+// the history puts that key-value, took effect before that read returned,
+// took that branch, and took the revision the read shows as the key's mod
+// revision: Check uses this (as etcd's robustness tests patch their
+// histories), which keeps porcupine's search short.
+//
+// # Output
+//
+// Check returns a Result: OK, the names of the failed sub-checks, and one
+// line per failure naming the key and the requests. It is deterministic
+// (porcupine's search is, per key; keys are reported in order) unless the
+// caller's timeout ends the search, which Result.TimedOut reports.
+// Visualize writes porcupine's HTML view, with annotations for faults.
+package linearizable

@@ -1,0 +1,160 @@
+package linearizable
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"pgregory.net/rapid"
+
+	"github.com/etcdsim/etcdsim/nodes"
+	"github.com/etcdsim/etcdsim/nodes/backend"
+	"github.com/etcdsim/etcdsim/nodes/mvcc"
+)
+
+// source draws integers in [0, n): rapid in properties, a seeded PCG in
+// benchmarks.
+type source interface{ IntN(n int) int }
+
+type rapidSource struct{ t *rapid.T }
+
+func (s rapidSource) IntN(n int) int { return rapid.IntRange(0, n-1).Draw(s.t, "n") }
+
+// genSpec shapes a generated history.
+type genSpec struct {
+	ops, keys int
+	gap       int // mean nanoseconds between linearization points is gap/2
+	width     int // a request's call and return lie up to width before and after its point
+	clients   int
+}
+
+// generate runs a random workload sequentially against the members' own
+// apply code (nodes.State over a backend.Mem), and dresses it as a
+// concurrent history: each request gets a linearization point, strictly
+// increasing, and an interval around it, so that real-time order agrees
+// with the sequential order and the history is linearizable by
+// construction. Some writes time out (after taking effect, or without),
+// some are refused with no-leader (without effect).
+func generate(src source, g genSpec) []Op {
+	st, mem := nodes.NewState(nodes.Bugs{}), backend.NewMem()
+	ops := make([]Op, 0, g.ops)
+	var point int64
+	for i := 0; i < g.ops; i++ {
+		point += 1 + int64(src.IntN(g.gap))
+		req := genRequest(src, i, g.keys)
+		o := Op{ClientID: i % g.clients, Req: req,
+			Call: point - int64(src.IntN(g.width)), Return: point + int64(src.IntN(g.width))}
+		fate := src.IntN(100)
+		switch {
+		case req.Kind == nodes.KindRange:
+			o.Result = st.Read(req)
+		case fate < 2:
+			o.Result, _ = st.Apply(mem, req)
+			o.Unknown = true
+		case fate < 4:
+			o.Unknown = true
+		case fate < 5:
+			o.Result = nodes.Result{Code: nodes.ErrNoLeader}
+		default:
+			o.Result, _ = st.Apply(mem, req)
+		}
+		if o.Unknown {
+			o.Return, o.Result = 0, nodes.Result{}
+		}
+		ops = append(ops, o)
+	}
+	return ops
+}
+
+func genKey(i int) []byte { return []byte(fmt.Sprintf("k%02d", i)) }
+
+// genRequest draws the simulation's mix, with a few multi-key requests.
+func genRequest(src source, id, keys int) *nodes.Request {
+	k := genKey(src.IntN(keys))
+	val := []byte(fmt.Sprintf("v%d", id))
+	switch p := src.IntN(100); {
+	case p < 40:
+		return &nodes.Request{Kind: nodes.KindPut, Key: k, Value: val}
+	case p < 46:
+		return &nodes.Request{Kind: nodes.KindDeleteRange, Key: k}
+	case p < 48:
+		return &nodes.Request{Kind: nodes.KindDeleteRange, Key: k, End: genKey(src.IntN(keys) + 1)}
+	case p < 65:
+		return genTxn(src, k, genKey(src.IntN(keys)), val)
+	case p < 67:
+		return &nodes.Request{Kind: nodes.KindRange, Key: k, End: genKey(src.IntN(keys) + 1)}
+	}
+	return &nodes.Request{Kind: nodes.KindRange, Key: k}
+}
+
+// genTxn draws the workload's compare-and-swap on k, or now and then one
+// that compares k and writes other.
+func genTxn(src source, k, other, val []byte) *nodes.Request {
+	c := mvcc.Compare{Key: k, Target: mvcc.CompareVersion, Result: mvcc.CompareEqual, Version: int64(src.IntN(3))}
+	if src.IntN(2) == 0 {
+		c = mvcc.Compare{Key: k, Target: mvcc.CompareMod, Result: mvcc.CompareLess, ModRevision: int64(src.IntN(200))}
+	}
+	target := k
+	if src.IntN(10) == 0 {
+		target = other
+	}
+	return &nodes.Request{Kind: nodes.KindTxn, Txn: mvcc.TxnRequest{
+		Compares: []mvcc.Compare{c},
+		Success:  []mvcc.Op{{Type: mvcc.OpPut, Key: target, Value: val}},
+		Failure:  []mvcc.Op{{Type: mvcc.OpRange, Key: target}},
+	}}
+}
+
+var propSpec = genSpec{ops: 120, keys: 4, gap: 20, width: 40, clients: 6}
+
+func TestGeneratedHistoriesAreLinearizable(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		ops := generate(rapidSource{t}, propSpec)
+		if res := Check(ops, 0); !res.OK {
+			t.Fatalf("%s", res.Detail)
+		}
+	})
+}
+
+func TestNeverWrittenValueFails(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		ops := generate(rapidSource{t}, propSpec)
+		// A final put and read, after everything, so that some read
+		// always shows a key.
+		end := ops[len(ops)-1].Return + int64(propSpec.width) + 1
+		ops = append(ops,
+			put(0, end, end+1, "k00", "final", 1_000_000), get(0, end+2, end+3, "k00", 1_000_000, kv("k00", "final", 1_000_000, 1_000_000, 1)))
+		var reads []int
+		for i, o := range ops {
+			if o.Req.Kind == nodes.KindRange && !o.Unknown && len(o.Result.KVs) > 0 {
+				reads = append(reads, i)
+			}
+		}
+		i := reads[rapid.IntRange(0, len(reads)-1).Draw(t, "read")]
+		kvs := slices.Clone(ops[i].Result.KVs)
+		j := rapid.IntRange(0, len(kvs)-1).Draw(t, "kv")
+		kvs[j].Value = []byte("never-written")
+		ops[i].Result.KVs = kvs
+		res := Check(ops, 0)
+		if res.OK || !slices.Contains(res.Failed, CheckKV) {
+			t.Fatalf("mutated read %d passed: %v", i, res)
+		}
+	})
+}
+
+// benchSpec is a 60 s simulated history: 6,000 requests on 16 keys, a
+// request every 10 ms on average, each in flight up to 40 ms either side
+// of its point (about eight at a time).
+var benchSpec = genSpec{ops: 6000, keys: 16, gap: 20_000_000, width: 40_000_000, clients: 16}
+
+func BenchmarkCheck6000(b *testing.B) {
+	ops := generate(rand.New(rand.NewPCG(1, 2)), benchSpec)
+	if res := Check(ops, 0); !res.OK {
+		b.Fatalf("generated history fails: %s", res.Detail)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		Check(ops, 0)
+	}
+}

@@ -1,0 +1,225 @@
+package linearizable
+
+import (
+	"cmp"
+	"math"
+	"slices"
+
+	"github.com/etcdsim/etcdsim/nodes/mvcc"
+)
+
+// unbounded is the upper end of a revision span that nothing bounds.
+const unbounded = math.MaxInt64
+
+// span is the set of revisions [lo, hi] a field may hold: one revision
+// once known, an open span after an unknown write.
+type span struct{ lo, hi int64 }
+
+func exactly(rev int64) span      { return span{rev, rev} }
+func (s span) has(rev int64) bool { return s.lo <= rev && rev <= s.hi }
+
+// keyState is the state of one key: etcd's KeyValue without the key. Its
+// zero value is a key that does not exist (etcd compares a missing key's
+// fields as zero).
+type keyState struct {
+	live        bool
+	value       string
+	version     int64
+	create, mod span
+	lease       int64
+}
+
+// stateSet is the states a key may be in, sorted and without duplicates;
+// more than one only after an unknown write whose branch is uncertain, or
+// while a leased key may have expired.
+type stateSet []keyState
+
+// action is one op of a txn branch, projected onto a key.
+type action struct {
+	typ      mvcc.OpType
+	value    string // put
+	lease    int64  // put
+	check    bool   // range: its result is in the request's output
+	keysOnly bool   // range: the result has no value or lease
+}
+
+// keyInput is a request projected onto a key.
+type keyInput struct {
+	h         *hop
+	part      int            // the index of its key's partition
+	cmps      []mvcc.Compare // the compares on this key
+	allCmps   bool           // the request has no compare on anything else
+	then, els []action
+	minRev    int64 // an unknown write takes a revision no lower
+}
+
+// keyOutput is what a request's outcome tells of a key.
+type keyOutput struct {
+	maybe     bool // unknown: may have happened, or not
+	succeeded bool // the branch taken
+	rev       int64
+	read      bool // the checked range's result is known: found and kv
+	found     bool
+	kv        mvcc.KeyValue
+	deleted   int64 // each delete of the branch deleted this key (1) or found nothing (0); -1 unknown
+}
+
+// step returns the states a key may be in after a request, from any of
+// the states set; none if the request's output is impossible in all.
+func step(set stateSet, in *keyInput, out *keyOutput) stateSet {
+	next := make(stateSet, 0, len(set)+1)
+	for _, s := range set {
+		if s.lease != 0 {
+			// A leased key may be deleted by the lease's expiry or
+			// revocation at any time; no client request records that.
+			next = stepOne(next, keyState{}, in, out)
+		}
+		next = stepOne(next, s, in, out)
+	}
+	if len(next) > 1 {
+		slices.SortFunc(next, compareStates)
+		next = slices.Compact(next)
+	}
+	return next
+}
+
+// stepOne appends to dst the states s may become under a request.
+func stepOne(dst stateSet, s keyState, in *keyInput, out *keyOutput) stateSet {
+	t := evalCompares(&s, in.cmps)
+	if out.maybe {
+		// It takes a branch its compares allow; compares on other keys
+		// may fail whatever this key holds. Never taking effect needs no
+		// state: porcupine may order it last, after every other request.
+		if t&canTrue != 0 {
+			dst = append(dst, applyMaybe(s, in.then, in.minRev))
+		}
+		if t&canFalse != 0 || !in.allCmps {
+			dst = append(dst, applyMaybe(s, in.els, in.minRev))
+		}
+		return dst
+	}
+	acts := in.then
+	switch {
+	case out.succeeded && t&canTrue == 0:
+		return dst
+	case !out.succeeded && in.allCmps && t&canFalse == 0:
+		return dst
+	case !out.succeeded:
+		acts = in.els
+	}
+	if n, ok := applyDone(s, acts, out); ok {
+		dst = append(dst, n)
+	}
+	return dst
+}
+
+// applyDone runs a branch whose outcome is known: the request's revision
+// is the store revision after it, which is the revision its puts took,
+// and never below the mod revision of a live key.
+func applyDone(s keyState, acts []action, out *keyOutput) (keyState, bool) {
+	if s.live && out.rev < s.mod.lo {
+		return s, false
+	}
+	for _, a := range acts {
+		switch a.typ {
+		case mvcc.OpPut:
+			if s.live && out.rev <= s.mod.lo {
+				return s, false
+			}
+			s = putVersion(s, a, exactly(out.rev))
+		case mvcc.OpDeleteRange:
+			if out.deleted > 1 || (out.deleted >= 0 && s.live != (out.deleted == 1)) {
+				return s, false
+			}
+			s = keyState{}
+		case mvcc.OpRange:
+			if !a.check || !out.read {
+				continue
+			}
+			var ok bool
+			if s, ok = observe(s, a, out); !ok {
+				return s, false
+			}
+		}
+	}
+	return s, true
+}
+
+// applyMaybe runs a branch of a request whose outcome is unknown: a put
+// takes some revision from minRev on, above the key's mod revision.
+func applyMaybe(s keyState, acts []action, minRev int64) keyState {
+	for _, a := range acts {
+		switch a.typ {
+		case mvcc.OpPut:
+			r := span{minRev, unbounded}
+			if s.live && s.mod.lo >= r.lo {
+				r.lo = s.mod.lo + 1
+			}
+			s = putVersion(s, a, r)
+		case mvcc.OpDeleteRange:
+			s = keyState{}
+		}
+	}
+	return s
+}
+
+// putVersion writes a new version at revision rev, as etcd's storeTxnWrite.put.
+func putVersion(s keyState, a action, rev span) keyState {
+	if !s.live {
+		s = keyState{live: true, create: rev}
+	}
+	s.value, s.lease, s.mod = a.value, a.lease, rev
+	s.version++
+	return s
+}
+
+// observe checks a range's result for the key against s, and narrows the
+// revisions of s to what the result shows.
+func observe(s keyState, a action, out *keyOutput) (keyState, bool) {
+	if !out.found {
+		return s, !s.live
+	}
+	kv := &out.kv
+	switch {
+	case !s.live, kv.Version != s.version, !s.mod.has(kv.ModRevision), !s.create.has(kv.CreateRevision),
+		kv.ModRevision > out.rev, kv.CreateRevision > kv.ModRevision, kv.Version == 1 && kv.CreateRevision != kv.ModRevision:
+		return s, false
+	case !a.keysOnly && (string(kv.Value) != s.value || kv.Lease != s.lease):
+		return s, false
+	}
+	s.mod, s.create = exactly(kv.ModRevision), exactly(kv.CreateRevision)
+	return s, true
+}
+
+func compareStates(a, b keyState) int {
+	if a.live != b.live {
+		if a.live {
+			return 1
+		}
+		return -1
+	}
+	return cmp.Or(cmp.Compare(a.value, b.value), cmp.Compare(a.version, b.version),
+		cmp.Compare(a.create.lo, b.create.lo), cmp.Compare(a.create.hi, b.create.hi),
+		cmp.Compare(a.mod.lo, b.mod.lo), cmp.Compare(a.mod.hi, b.mod.hi), cmp.Compare(a.lease, b.lease))
+}
+
+// hashStates hashes a canonical state set (FNV-1a over its fields).
+func hashStates(set stateSet) uint64 {
+	h := uint64(14695981039346656037)
+	mix := func(v uint64) { h = (h ^ v) * 1099511628211 }
+	for i := range set {
+		s := &set[i]
+		if s.live {
+			mix(1)
+		}
+		for j := 0; j < len(s.value); j++ {
+			mix(uint64(s.value[j]))
+		}
+		mix(uint64(s.version))
+		mix(uint64(s.create.lo))
+		mix(uint64(s.mod.lo))
+		mix(uint64(s.mod.hi))
+		mix(uint64(s.lease))
+	}
+	return h
+}

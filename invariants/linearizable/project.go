@@ -1,0 +1,259 @@
+package linearizable
+
+import (
+	"maps"
+	"slices"
+	"sort"
+
+	"github.com/anishathalye/porcupine"
+
+	"github.com/etcdsim/etcdsim/nodes"
+	"github.com/etcdsim/etcdsim/nodes/mvcc"
+)
+
+// partition is the history of one key, as porcupine checks it.
+type partition struct {
+	key string
+	ops []porcupine.Operation
+}
+
+// universe returns, sorted, every key the history names: the keys of
+// puts, single-key deletes, ranges and compares, and the keys reads
+// returned. A range over several keys stands for these keys only; a key
+// that no request names was never written.
+func universe(hops []*hop) []string {
+	set := map[string]struct{}{}
+	add := func(k []byte) { set[string(k)] = struct{}{} }
+	for _, h := range hops {
+		for _, c := range h.txn.Compares {
+			if len(c.RangeEnd) == 0 {
+				add(c.Key)
+			}
+		}
+		for _, br := range [][]mvcc.Op{h.txn.Success, h.txn.Failure} {
+			for _, op := range br {
+				if op.Type == mvcc.OpPut || len(op.End) == 0 {
+					add(op.Key)
+				}
+			}
+		}
+		for _, kv := range h.res.KVs {
+			add(kv.Key)
+		}
+	}
+	return slices.Sorted(maps.Keys(set))
+}
+
+// project splits the history by key. A request that touches several keys
+// (a multi-key delete-range or range, a txn over several keys) goes into
+// the partition of each, as its projection onto that key: what it does to
+// and shows of that key alone.
+func project(hops []*hop, keys []string) []partition {
+	index := make(map[string]int, len(keys))
+	for i, k := range keys {
+		index[k] = i
+	}
+	parts := make([]partition, len(keys))
+	for i, k := range keys {
+		parts[i].key = k
+	}
+	for _, h := range hops {
+		if h.pastRev {
+			continue
+		}
+		for _, i := range touched(h, keys, index) {
+			in, out := projectInput(h, keys[i]), projectOutput(h, keys[i])
+			parts[i].ops = append(parts[i].ops, porcupine.Operation{
+				ClientId: h.client, Input: in, Call: h.call, Output: out, Return: h.ret,
+			})
+		}
+	}
+	parts = slices.DeleteFunc(parts, func(p partition) bool { return len(p.ops) == 0 })
+	for i := range parts {
+		for _, op := range parts[i].ops {
+			op.Input.(*keyInput).part = i
+		}
+	}
+	return parts
+}
+
+// touched returns the indexes of the keys a request reads, writes or
+// compares, in key order.
+func touched(h *hop, keys []string, index map[string]int) []int {
+	var ks []int
+	add := func(key, end []byte) {
+		if len(end) == 0 {
+			if i, ok := index[string(key)]; ok {
+				ks = append(ks, i)
+			}
+			return
+		}
+		for i := sort.SearchStrings(keys, string(key)); i < len(keys) && inRange(keys[i], key, end); i++ {
+			ks = append(ks, i)
+		}
+	}
+	for _, c := range h.txn.Compares {
+		if len(c.RangeEnd) == 0 {
+			add(c.Key, nil)
+		}
+	}
+	for _, br := range [][]mvcc.Op{h.txn.Success, h.txn.Failure} {
+		for i := range br {
+			if op := &br[i]; op.Type == mvcc.OpPut {
+				add(op.Key, nil)
+			} else {
+				add(op.Key, op.End)
+			}
+		}
+	}
+	slices.Sort(ks)
+	return slices.Compact(ks)
+}
+
+// inRange reports whether k is in the range of key and end, with etcd's
+// range semantics: an empty end is the single key, "\x00" every key from
+// key on, anything else [key, end).
+func inRange(k string, key, end []byte) bool {
+	switch {
+	case len(end) == 0:
+		return k == string(key)
+	case len(end) == 1 && end[0] == 0:
+		return k >= string(key)
+	}
+	return k >= string(key) && k < string(end)
+}
+
+// projectInput returns what a request asks of one key. Compares over a
+// range of keys are not checked; they only make the branch uncertain.
+func projectInput(h *hop, key string) *keyInput {
+	in := &keyInput{h: h, allCmps: true, minRev: h.minRev}
+	for _, c := range h.txn.Compares {
+		if len(c.RangeEnd) == 0 && string(c.Key) == key {
+			in.cmps = append(in.cmps, c)
+		} else {
+			in.allCmps = false
+		}
+	}
+	in.then, in.els = actions(h.txn.Success, key), actions(h.txn.Failure, key)
+	return in
+}
+
+// actions returns a branch's ops on one key. Only the branch's last range
+// has its result in nodes.Result; it is checked when it reads the current
+// state in full.
+func actions(ops []mvcc.Op, key string) []action {
+	var acts []action
+	last := lastRange(ops)
+	for i := range ops {
+		op := &ops[i]
+		if (op.Type == mvcc.OpPut && string(op.Key) != key) || (op.Type != mvcc.OpPut && !inRange(key, op.Key, op.End)) {
+			continue
+		}
+		a := action{typ: op.Type}
+		switch op.Type {
+		case mvcc.OpPut:
+			a.value, a.lease = string(op.Value), op.Lease
+		case mvcc.OpRange:
+			a.check, a.keysOnly = i == last && plainRange(op), op.Range.KeysOnly
+		}
+		acts = append(acts, a)
+	}
+	return acts
+}
+
+// projectOutput returns what a request's result tells of one key.
+func projectOutput(h *hop, key string) *keyOutput {
+	out := &keyOutput{deleted: -1}
+	if h.eff == effectMaybe {
+		out.maybe = true
+		return out
+	}
+	out.succeeded, out.rev = h.succeeded(), h.res.Rev
+	if h.observed {
+		return out
+	}
+	out.deleted = exactDeleted(h)
+	if op, kvs := h.shownKVs(); op != nil {
+		out.read = true
+		for _, kv := range kvs {
+			if string(kv.Key) == key {
+				out.found, out.kv = true, kv
+				break
+			}
+		}
+	}
+	return out
+}
+
+// exactDeleted returns how many keys each delete of a done request's
+// branch deleted on its key, when the result tells: none if it deleted
+// nothing at all, its count if the branch has a single single-key delete;
+// -1 otherwise.
+func exactDeleted(h *hop) int64 {
+	if h.res.Deleted == 0 {
+		return 0
+	}
+	var del *mvcc.Op
+	for i, op := range h.branch() {
+		if op.Type == mvcc.OpDeleteRange {
+			if del != nil {
+				return -1
+			}
+			del = &h.branch()[i]
+		}
+	}
+	if del == nil || len(del.End) != 0 {
+		return -1
+	}
+	return h.res.Deleted
+}
+
+// observeUnknownWrites learns the outcome of unknown writes from reads,
+// as etcd's robustness tests patch their histories: when a done read shows
+// a key-value that exactly one request of the history puts, and that
+// request's outcome is unknown, it took effect before the read returned,
+// took the branch holding that put, and took the revision the read shows
+// as the key's mod revision (when that is possible: called before the read
+// returned, at or above its least revision). Its return time becomes that of the earliest
+// such read, which lets porcupine order it instead of keeping it open
+// until the end of time.
+func observeUnknownWrites(hops []*hop) {
+	type writer struct {
+		h       *hop
+		n       int
+		success bool
+	}
+	type kvPair struct{ key, value string }
+	writers := map[kvPair]*writer{}
+	for _, h := range hops {
+		for bi, br := range [][]mvcc.Op{h.txn.Success, h.txn.Failure} {
+			for _, op := range br {
+				if op.Type != mvcc.OpPut {
+					continue
+				}
+				k := kvPair{string(op.Key), string(op.Value)}
+				w := writers[k]
+				if w == nil {
+					w = &writer{}
+					writers[k] = w
+				}
+				w.h, w.n, w.success = h, w.n+1, bi == 0
+			}
+		}
+	}
+	for _, r := range hops {
+		op, kvs := r.shownKVs()
+		if op == nil || op.Range.KeysOnly {
+			continue
+		}
+		for _, kv := range kvs {
+			w := writers[kvPair{string(kv.Key), string(kv.Value)}]
+			if w == nil || w.n != 1 || (w.h.eff != effectMaybe && !w.h.observed) ||
+				w.h.call > r.ret || w.h.ret <= r.ret || kv.ModRevision < w.h.minRev {
+				continue // not this writer's, or impossible: left to the model to judge
+			}
+			w.h.eff, w.h.observed, w.h.ret = effectDone, true, r.ret
+			w.h.res = nodes.Result{Rev: kv.ModRevision, Succeeded: w.success}
+		}
+	}
+}

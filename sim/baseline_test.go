@@ -1,0 +1,125 @@
+package sim
+
+import (
+	"testing"
+
+	"google.golang.org/protobuf/proto"
+
+	"go.etcd.io/raft/v3"
+	"go.etcd.io/raft/v3/raftpb"
+)
+
+// bareCluster is the baseline of the simulation's cost: the same raft
+// (go.etcd.io/raft/v3, PreVote, CheckQuorum, etcd's tick ratio) stepped
+// through bare RawNodes over MemoryStorage, messages delivered at once, no
+// disk, network, apply, clients or checks.
+type bareCluster struct {
+	nodes []*raft.RawNode
+	store []*raft.MemoryStorage
+	msgs  []*raftpb.Message
+	sent  int
+}
+
+func newBareCluster(n int) *bareCluster {
+	c := &bareCluster{}
+	peers := make([]raft.Peer, n)
+	for i := range peers {
+		peers[i] = raft.Peer{ID: uint64(i + 1)}
+	}
+	for i := 0; i < n; i++ {
+		ms := raft.NewMemoryStorage()
+		rn, err := raft.NewRawNode(&raft.Config{ID: uint64(i + 1), ElectionTick: 10, HeartbeatTick: 1, Storage: ms,
+			MaxSizePerMsg: 1 << 20, MaxInflightMsgs: 512, CheckQuorum: true, PreVote: true, Logger: discardLogger{}})
+		if err != nil {
+			panic(err)
+		}
+		if err := rn.Bootstrap(peers); err != nil {
+			panic(err)
+		}
+		c.nodes, c.store = append(c.nodes, rn), append(c.store, ms)
+	}
+	c.settle()
+	_ = c.nodes[0].Campaign()
+	c.settle()
+	if st := c.nodes[0].BasicStatus(); st.RaftState != raft.StateLeader {
+		panic("bare cluster: node 1 did not become leader")
+	}
+	return c
+}
+
+// settle handles Readies and delivers messages until nothing is left:
+// persist to MemoryStorage, apply conf changes, Advance.
+func (c *bareCluster) settle() (committed int) {
+	for busy := true; busy; {
+		busy = false
+		for i, rn := range c.nodes {
+			for rn.HasReady() {
+				busy = true
+				rd := rn.Ready()
+				if !raft.IsEmptyHardState(rd.HardState) {
+					_ = c.store[i].SetHardState(rd.HardState)
+				}
+				_ = c.store[i].Append(rd.Entries)
+				for _, e := range rd.CommittedEntries {
+					if e.GetType() == raftpb.EntryConfChange {
+						var cc raftpb.ConfChange
+						_ = proto.Unmarshal(e.Data, &cc)
+						rn.ApplyConfChange(&cc)
+					} else if len(e.Data) > 0 && i == 0 {
+						committed++
+					}
+				}
+				c.msgs = append(c.msgs, rd.Messages...)
+				rn.Advance(rd)
+			}
+		}
+		for len(c.msgs) > 0 {
+			busy = true
+			m := c.msgs[0]
+			c.msgs = c.msgs[1:]
+			c.sent++
+			_ = c.nodes[m.GetTo()-1].Step(m)
+		}
+	}
+	return committed
+}
+
+type discardLogger struct{}
+
+func (discardLogger) Debug(...any)            {}
+func (discardLogger) Debugf(string, ...any)   {}
+func (discardLogger) Info(...any)             {}
+func (discardLogger) Infof(string, ...any)    {}
+func (discardLogger) Warning(...any)          {}
+func (discardLogger) Warningf(string, ...any) {}
+func (discardLogger) Error(...any)            {}
+func (discardLogger) Errorf(string, ...any)   {}
+func (discardLogger) Fatal(v ...any)          { panic(v) }
+func (discardLogger) Fatalf(string, ...any)   { panic("fatal") }
+func (discardLogger) Panic(v ...any)          { panic(v) }
+func (discardLogger) Panicf(string, ...any)   { panic("panic") }
+
+// BenchmarkBareRaft measures one committed proposal through three bare
+// RawNodes, with a heartbeat tick every ten proposals (100 proposals per
+// second against 100 ms ticks).
+func BenchmarkBareRaft(b *testing.B) {
+	c := newBareCluster(3)
+	data := []byte("put k07 v123456")
+	sent := c.sent
+	committed := 0
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if i%10 == 0 {
+			for _, rn := range c.nodes {
+				rn.Tick()
+			}
+		}
+		_ = c.nodes[0].Propose(data)
+		committed += c.settle()
+	}
+	b.StopTimer()
+	if committed != b.N {
+		b.Fatalf("committed %d of %d", committed, b.N)
+	}
+	b.ReportMetric(float64(c.sent-sent)/float64(b.N), "msgs/commit")
+}
