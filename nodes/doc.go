@@ -1,0 +1,86 @@
+/*
+Package nodes is the etcd-like member of etcdsim: a go.etcd.io/raft/v3
+RawNode over a MemoryStorage rebuilt from a WAL and a snapshot, etcd's Ready
+loop and apply loop, a batched backend with the consistent index, MVCC,
+auth and leases — each mechanism placed where etcd keeps it, so that etcd's
+historical bugs have somewhere to live, and each bug mode has an obvious
+home.
+
+# Driving a member
+
+A member never schedules anything and never reads a clock. The world calls
+it — Tick, Step (a raft message), Submit (a client request), Fire (one of
+its timers) — and after each call drains Out: raft messages to send,
+replies to clients, and timers to set. Every step of persistence and apply
+is a separate timer, so the world can crash the member between any two of
+them.
+
+# The Ready loop (ready.go), etcd's raftNode.start
+
+When no Ready is being persisted and raft has one, the member:
+
+ 1. Queues a snapshot and the committed entries for the apply loop. Apply
+    runs concurrently with the WAL write of the same Ready; a snapshot, and
+    with one voter the committed entries that overlap the unstable ones
+    (shouldWaitWALSync, #14370), wait for the fsync.
+ 2. As leader, sends its messages before saving (raft thesis §10.2.1).
+    A MsgSnap carries the whole backend, committed first (etcd's merged
+    snapshot message).
+ 3. Saves a received snapshot (.snap file, then the WAL record, #11888),
+    and writes entries and HardState to the WAL. The write is volatile; a
+    timer after the disk latency finishes it.
+ 4. On that timer (finishReady): fsync when raft.MustSync says so — a
+    HardState change that only advances Commit is not fsynced —, append to
+    the MemoryStorage, send a follower's messages, Advance, and release the
+    held entries to the apply loop.
+
+# The apply loop (apply.go), etcd's applyAll
+
+One entry per timer, so that a backend commit or a crash can fall between
+any two applies. An entry at or below the consistent index is skipped
+(shouldApplyV3). Otherwise, as etcd v3.5.5+: the applying index is set; the
+apply's backend lock promotes it to the consistent index (LockInsideApply,
+#13854); a deferred step advances it even when the apply took no lock
+(#13942, #14419). Every N entries (SnapshotCount) the member commits the
+backend, saves a raft snapshot, releases WAL segments and compacts the raft
+log (triggerSnapshot).
+
+# The backend (commit.go, nodes/backend)
+
+A batch transaction committed every BatchInterval when writes are pending
+(backend.run), at BatchLimit pending writes, or forced (compaction,
+snapshot, defrag). Every commit runs the pre-commit hook first, which
+writes the in-memory consistent index and term into the same batch
+(OnPreCommitUnsafe, in unsafeCommit since #14730). Compaction
+force-commits its scheduled revision and each batch of deletions, and
+writes the finished marker with the last batch (#17780). Defrag commits,
+copies the database, and renames the copy over it on a later timer.
+
+# Restart (boot.go)
+
+Start on an empty disk bootstraps the cluster. On a crash image it opens
+the WAL (cutting a torn tail, refusing corruption before it), loads the
+newest snapshot the WAL vouches for, reopens the backend — taking the
+received <index>.snap.db in place when the backend's consistent index is
+below the snapshot (RecoverSnapshotBackend) —, restores MVCC, auth and
+leases from it, and lets raft deliver every committed entry above the
+snapshot again; the apply loop skips those at or below the consistent
+index.
+
+# Failpoints and crashes (failpoint.go)
+
+Named points, as etcd's gofail points, where Config.Failpoint may answer
+that the member dies: it panics with Crashed, which the world recovers,
+keeping only the crash image of the member's disk. Any other panic is a
+failing seed.
+
+# Bug modes (bugs.go)
+
+Each historical behaviour is one flag of Bugs, and its code says which etcd
+issue it restores: auth-ci (#11651), ci-before-lock (#13766),
+ack-before-wal-sync (#14370), lease-revoke-no-auth (#11689),
+defrag-no-ci-hook (#14685), compaction-rev-regress (#17780),
+perm-cache-stale (#14355, #14571), stale-read. The zero value is the
+correct model.
+*/
+package nodes
