@@ -184,9 +184,9 @@ func (m *Member) finishApply(e *raftpb.Entry, req *Request, res *Result) {
 	var out *Outcome
 	if req != nil {
 		out = &Outcome{Kind: req.Kind, Code: res.Code, Rev: res.Rev, Digest: res.Digest()}
-		if c, ok := m.waiters[req.ID]; ok {
+		if w, ok := m.waiters[req.ID]; ok {
 			delete(m.waiters, req.ID)
-			m.out.Replies = append(m.out.Replies, Reply{Client: c, ID: req.ID, Result: *res, Index: e.GetIndex(), Term: e.GetTerm()})
+			m.out.Replies = append(m.out.Replies, Reply{Client: w.client, ID: req.ID, Result: *res, Index: e.GetIndex(), Term: e.GetTerm()})
 		}
 	}
 	if o := m.cfg.Observer; o != nil {

@@ -23,7 +23,7 @@ const DBName = "db"
 // applied again.
 func Start(cfg Config, fs *disk.FS) (*Member, error) {
 	cfg.defaults()
-	m := &Member{cfg: cfg, fs: fs, storage: raft.NewMemoryStorage(), waiters: map[uint64]int{}}
+	m := &Member{cfg: cfg, fs: fs, storage: raft.NewMemoryStorage(), waiters: map[uint64]waiter{}}
 	fresh := !wal.Exist(fs)
 	if err := m.openWAL(fresh); err != nil {
 		return nil, err

@@ -156,7 +156,7 @@ type Member struct {
 	clock       time.Duration // ticks times TickInterval: the lessor's clock
 	internalSeq uint64
 
-	waiters map[uint64]int // request ID -> client, for replies after apply
+	waiters map[uint64]waiter // request ID -> client, for replies after apply
 	reads   []pendingRead
 	out     Output
 	stats   Stats
@@ -207,6 +207,12 @@ func (m *Member) Tick() {
 	m.clock += m.cfg.TickInterval
 	m.rn.Tick()
 	m.revokeExpired()
+	if len(m.reads) > 0 {
+		m.expireReads()
+	}
+	if m.clock%readTimeout == 0 {
+		m.expireWaiters()
+	}
 	m.timer(m.cfg.TickInterval, TimerTick)
 	m.pump()
 }

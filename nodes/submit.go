@@ -2,6 +2,7 @@ package nodes
 
 import (
 	"encoding/binary"
+	"time"
 
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
@@ -14,6 +15,39 @@ type pendingRead struct {
 	req    *Request
 	index  uint64
 	ready  bool
+	since  time.Duration // the member's clock when it was submitted
+}
+
+// readTimeout drops a read whose ReadIndex never came back (the leader
+// changed, the message was lost): etcd's client has long given up by then.
+const readTimeout = 5 * time.Second
+
+// waiter is a client waiting for its proposal to be applied here.
+type waiter struct {
+	client int
+	since  time.Duration
+}
+
+// expireWaiters forgets proposals that were never applied here (dropped
+// with a leader change): etcd's request timeout. Only deletions depend on
+// the map's order, never what happens.
+func (m *Member) expireWaiters() {
+	for id, w := range m.waiters {
+		if m.clock-w.since >= readTimeout {
+			delete(m.waiters, id)
+		}
+	}
+}
+
+func (m *Member) expireReads() {
+	kept := m.reads[:0]
+	for _, r := range m.reads {
+		if m.clock-r.since < readTimeout {
+			kept = append(kept, r)
+		}
+	}
+	clear(m.reads[len(kept):])
+	m.reads = kept
 }
 
 // Submit takes a client request. Writes are proposed through raft and
@@ -40,7 +74,7 @@ func (m *Member) Submit(client int, req *Request) {
 			m.reply(client, req.ID, Result{Code: ErrNoLeader})
 			return
 		}
-		m.waiters[req.ID] = client
+		m.waiters[req.ID] = waiter{client: client, since: m.clock}
 	}
 }
 
@@ -59,7 +93,7 @@ func (m *Member) submitRange(client int, req *Request) {
 		m.reply(client, req.ID, m.state.Read(req))
 		return
 	}
-	m.reads = append(m.reads, pendingRead{client: client, req: req})
+	m.reads = append(m.reads, pendingRead{client: client, req: req, since: m.clock})
 	m.rn.ReadIndex(binary.BigEndian.AppendUint64(nil, req.ID))
 }
 
