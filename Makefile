@@ -12,9 +12,9 @@ build:
 run: build
 	./$(BIN) run --seed 1
 
-# Unit, property and regression tests, a few hundred soak worlds, and the determinism check.
+# Unit, property and regression tests, 300 soak worlds, the seeds corpus, and the determinism check.
 test: vet
-	$(GO) test -count=1 -timeout 15m ./... -args -rapid.checks=100 -rapid.nofailfile -soak.seeds=100
+	$(GO) test -count=1 -timeout 15m ./...
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1)
