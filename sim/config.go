@@ -32,6 +32,8 @@ type Config struct {
 	// SampleMemory records the peak heap in use during the run (read every
 	// 20,000 events; it never changes what the world does).
 	SampleMemory bool
+	// Timeline keeps the marks of Report.Timeline (replay -html).
+	Timeline bool
 }
 
 func (c *Config) defaults() {
@@ -122,6 +124,7 @@ type Report struct {
 	TraceHash  uint64
 	Stats      Stats
 	PeakHeap   uint64 // bytes, with Config.SampleMemory
+	Timeline   []Mark // with Config.Timeline
 }
 
 // Exit codes of a run, as DESIGN.md fixes them.

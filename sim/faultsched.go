@@ -34,13 +34,13 @@ func (w *world) onFaultTick() {
 			w.slots[i].paused = true
 			d := time.Duration(200+rng.IntN(2800)) * time.Millisecond
 			w.q.After(d, Event{Kind: evResume, Node: i})
-			w.note(fmt.Sprintf("pause m%d for %s", i+1, d))
+			w.noteOn(i+1, MarkPause, fmt.Sprintf("pause m%d for %s", i+1, d))
 		}
 	}
 	if f.DiskSlow.Hit(rng) {
 		i := rng.IntN(len(w.slots))
 		w.slots[i].slowTil = now + time.Duration(1+rng.IntN(5))*time.Second
-		w.note(fmt.Sprintf("slow disk m%d", i+1))
+		w.noteOn(i+1, MarkDisk, fmt.Sprintf("slow disk m%d", i+1))
 	}
 }
 
@@ -84,8 +84,12 @@ func (w *world) togglePartition() {
 	w.note("partition " + w.net.String())
 }
 
-// note traces a world-level fault.
-func (w *world) note(s string) {
+// note traces a world-level fault and puts it on the timeline.
+func (w *world) note(s string) { w.noteOn(0, MarkNet, s) }
+
+// noteOn traces a fault of one member (0: the cluster) and marks it.
+func (w *world) noteOn(member int, kind, s string) {
+	w.mark(member, kind, s)
 	h := fnv.New64a()
 	h.Write([]byte(s))
 	w.tr.Add(w.q.Now(), 0xf1, 0, h.Sum64(), 0, func() string { return s })

@@ -40,6 +40,10 @@ func (w *world) report() *Report {
 	}
 	rep.Stats.Committed = w.committed
 	rep.PeakHeap = w.peakHeap
+	if v := rep.Violation; v != nil {
+		w.mark(0, MarkViolation, v.Name+": "+v.Detail)
+	}
+	rep.Timeline = w.timeline
 	for _, sl := range w.slots {
 		if sl.m != nil {
 			rep.Stats.absorb(sl.m.Stats())
@@ -150,7 +154,7 @@ func (w *world) start(i int, restart bool) {
 		w.stats.Crashes++
 		sl.fs = sl.fs.Crash()
 		sl.life++
-		w.note(fmt.Sprintf("m%d crash while starting (failpoint %s)", sl.id, crashed))
+		w.noteOn(int(sl.id), MarkCrash, fmt.Sprintf("m%d crash while starting (failpoint %s)", sl.id, crashed))
 		w.q.After(time.Duration(100+w.rngFault.IntN(2900))*time.Millisecond, Event{Kind: evRestart, Node: i})
 		return
 	}
@@ -162,6 +166,7 @@ func (w *world) start(i int, restart bool) {
 	w.views[i], w.durable[i] = m, m
 	if restart {
 		w.stats.Restarts++
+		w.mark(int(sl.id), MarkRestart, "restart from its crash image")
 		w.chk.Restarted(m)
 	}
 	w.drain(i)
@@ -192,6 +197,7 @@ func (w *world) call(i int, f func(m *nodes.Member)) {
 	}
 	w.drain(i)
 	w.chk.Step(sl.m)
+	w.markRole(i)
 }
 
 // drain carries out what member i asked for.
@@ -279,6 +285,11 @@ func (w *world) crash(i int, why string) {
 	w.tr.Add(w.q.Now(), 0xf0, i, sl.life, 0, func() string {
 		return fmt.Sprintf("m%d crash (%s) %v", sl.id, why, sl.fs.CrashLog())
 	})
+	w.mark(int(sl.id), MarkCrash, why)
+	for _, l := range sl.fs.CrashLog() {
+		w.mark(int(sl.id), MarkDisk, l)
+	}
+	sl.lastRole = ""
 	if !w.healing {
 		w.q.After(time.Duration(100+w.rngFault.IntN(2900))*time.Millisecond, Event{Kind: evRestart, Node: i})
 	}
@@ -290,6 +301,7 @@ func (w *world) resume(i int) {
 		return
 	}
 	sl.paused = false
+	w.mark(int(sl.id), MarkResume, "resumes")
 	held := sl.held
 	sl.held = nil
 	for _, e := range held {
@@ -309,10 +321,16 @@ func (o *observer) Committed(m *nodes.Member, ents []*raftpb.Entry) {
 
 func (o *observer) Applied(m *nodes.Member, index uint64, out *nodes.Outcome) {
 	o.chk.Applied(m, index, out)
+	if o.cfg.Timeline && out != nil {
+		(*world)(o).mark(int(m.ID()), MarkApply, fmt.Sprintf("index %d %s %s rev=%d", index, out.Kind, out.Code, out.Rev))
+	}
 }
 
 func (o *observer) DurableCommit(m *nodes.Member) {
 	o.chk.DurableCommit(m)
+	if o.cfg.Timeline {
+		(*world)(o).mark(int(m.ID()), MarkCommit, fmt.Sprintf("backend commit, consistent index %d", invariants.MetaIndex(m.Backend())))
+	}
 }
 
 func (o *observer) SnapshotInstalled(m *nodes.Member) {

@@ -36,15 +36,16 @@ const clientBase = 1000
 
 // slot is one member position of the cluster, across its lives.
 type slot struct {
-	id      uint64
-	m       *nodes.Member // nil while down
-	fs      *disk.FS
-	life    uint64 // incremented at each crash: stale timers are dropped
-	paused  bool
-	held    []Event // events that reached a paused member
-	drift   [2]int64
-	slowTil time.Duration
-	armed   string // a failpoint armed by hand: the member crashes there next time
+	id       uint64
+	m        *nodes.Member // nil while down
+	fs       *disk.FS
+	life     uint64 // incremented at each crash: stale timers are dropped
+	paused   bool
+	held     []Event // events that reached a paused member
+	drift    [2]int64
+	slowTil  time.Duration
+	armed    string // a failpoint armed by hand: the member crashes there next time
+	lastRole string // the role and term last put on the timeline
 }
 
 type world struct {
@@ -73,6 +74,7 @@ type world struct {
 	probe             *probe
 	committed         uint64 // the highest index any member committed
 	peakHeap          uint64
+	timeline          []Mark
 	snapCount         uint64     // the members' --snapshot-count, drawn per seed
 	compactBatch      int        // the members' compaction batch limit, drawn per seed
 	authOn            bool       // clients set up auth and act as users
