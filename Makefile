@@ -42,3 +42,9 @@ replay: build
 # Search seeds for every bug mode and rewrite the regression corpus in seeds/.
 seeds:
 	$(GO) test -count=1 ./seeds -run '^TestGenerate$$' -v -args -generate
+
+# Render the HTML timeline of a failing and a clean run in headless Chromium (installed from
+# Debian when missing), save screenshots to /tmp/etcdsim-timeline*.png, and check the DOM.
+.PHONY: html-check
+html-check:
+	GO=$(GO) bash scripts/render-check.sh

@@ -8,3 +8,10 @@ require (
 	google.golang.org/protobuf v1.36.11
 	pgregory.net/rapid v1.3.0
 )
+
+require (
+	github.com/anishathalye/porcupine v1.3.1 // indirect
+	github.com/cockroachdb/datadriven v1.0.2 // indirect
+	github.com/pmezard/go-difflib v1.0.0 // indirect
+	gonum.org/v1/gonum v0.17.0 // indirect
+)

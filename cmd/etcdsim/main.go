@@ -3,7 +3,7 @@
 //	etcdsim run --seed N [--bug NAME] [--members 3] [--duration 60s] [--faults LINE] [--rate 100]
 //	etcdsim replay --seed N [...] [-v]
 //	etcdsim swarm --seeds A..B [--bug NAME] [--members 3] [--duration 60s] [--faults LINE] [--rate 100]
-//	              [--parallel P] [--shard K/N] [--json FILE] [--out DIR] [--seed-timeout 10m]
+//	              [--workload W] [--parallel P] [--shard K/N] [--json FILE] [--out DIR] [--seed-timeout 10m]
 //	etcdsim merge [--json OUT] [--out DIR] FILE...
 //	etcdsim bugs
 //

@@ -1,0 +1,157 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"sort"
+	"text/tabwriter"
+
+	"gonum.org/v1/gonum/stat"
+	"gonum.org/v1/gonum/stat/distuv"
+
+	"github.com/etcdsim/etcdsim/sim"
+)
+
+// summary accumulates the statistics of a swarm (or of merged shards):
+// the detection rate, the time to the first violation, which invariants
+// fired, and which fault kinds the failing seeds had. Results are added
+// in seed order; nothing it prints depends on map order.
+type summary struct {
+	seeds, failing int
+	configs        map[string]int // bug, members, duration, rate, workload
+	invariants     map[string]int
+	kindFail       map[string]int // fault kind -> failing seeds with it
+	kindPass       map[string]int // fault kind -> passing seeds with it
+	simMs, wallMs  []float64      // failing seeds (sim: not worker crashes)
+}
+
+func (s *summary) add(r Result) {
+	if s.configs == nil {
+		s.configs, s.invariants = map[string]int{}, map[string]int{}
+		s.kindFail, s.kindPass = map[string]int{}, map[string]int{}
+	}
+	s.seeds++
+	s.configs[fmt.Sprintf("bug=%s members=%d duration=%s rate=%d workload=%s", r.Bug, r.Members, r.Duration, r.Rate, r.Workload)]++
+	kinds := s.kindPass
+	if r.Invariant != "" {
+		s.failing++
+		s.invariants[r.Invariant]++
+		kinds = s.kindFail
+		s.wallMs = append(s.wallMs, r.WallMs)
+		if !r.WorkerCrash {
+			s.simMs = append(s.simMs, r.SimMs)
+		}
+	}
+	for _, k := range r.FaultKinds {
+		kinds[k]++
+	}
+}
+
+// wilson returns the Wilson score interval of k successes in n trials at
+// the given confidence (0.95 for 95%).
+func wilson(k, n int, confidence float64) (lo, hi float64) {
+	if n == 0 {
+		return 0, 1
+	}
+	z := distuv.UnitNormal.Quantile(1 - (1-confidence)/2)
+	p, nf := float64(k)/float64(n), float64(n)
+	d := 1 + z*z/nf
+	center := (p + z*z/(2*nf)) / d
+	half := z / d * math.Sqrt(p*(1-p)/nf+z*z/(4*nf*nf))
+	return math.Max(0, center-half), math.Min(1, center+half)
+}
+
+// quantiles returns the median and the 90th percentile of xs (empirical:
+// each is a value that occurred).
+func quantiles(xs []float64) (median, p90 float64) {
+	x := slices.Clone(xs)
+	sort.Float64s(x)
+	return stat.Quantile(0.5, stat.Empirical, x, nil), stat.Quantile(0.9, stat.Empirical, x, nil)
+}
+
+func pct(k, n int) string {
+	if n == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.1f%% (%d)", 100*float64(k)/float64(n), k)
+}
+
+func fmtMs(v float64) string {
+	if v < 1000 {
+		return fmt.Sprintf("%.1fms", v)
+	}
+	return fmt.Sprintf("%.3fs", v/1000)
+}
+
+// write prints the summary as a compact aligned table.
+func (s *summary) write(w io.Writer) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	defer tw.Flush()
+	for _, c := range sortedKeys(s.configs) {
+		fmt.Fprintf(tw, "seeds\t%d\t%s\n", s.configs[c], c)
+	}
+	if s.seeds == 0 {
+		fmt.Fprintf(tw, "seeds\t0\n")
+		return
+	}
+	lo, hi := wilson(s.failing, s.seeds, 0.95)
+	fmt.Fprintf(tw, "failing\t%d\tdetection rate %.1f%%, 95%% CI [%.1f%%, %.1f%%] (Wilson)\n",
+		s.failing, 100*float64(s.failing)/float64(s.seeds), 100*lo, 100*hi)
+	if s.failing == 0 {
+		return
+	}
+	fmt.Fprintf(tw, "time to first violation\tmedian\tp90\n")
+	if len(s.simMs) > 0 {
+		m, p := quantiles(s.simMs)
+		fmt.Fprintf(tw, "  simulated\t%s\t%s\n", fmtMs(m), fmtMs(p))
+	}
+	m, p := quantiles(s.wallMs)
+	fmt.Fprintf(tw, "  wall\t%s\t%s\n", fmtMs(m), fmtMs(p))
+	fmt.Fprintf(tw, "invariant\tseeds\n")
+	invs := sortedKeys(s.invariants)
+	sort.SliceStable(invs, func(i, j int) bool { return s.invariants[invs[i]] > s.invariants[invs[j]] })
+	for _, inv := range invs {
+		fmt.Fprintf(tw, "  %s\t%d\n", inv, s.invariants[inv])
+	}
+	fmt.Fprintf(tw, "fault kind\tin failing\tin passing\n")
+	for _, k := range s.kinds() {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", k, pct(s.kindFail[k], s.failing), pct(s.kindPass[k], s.seeds-s.failing))
+	}
+}
+
+// kinds returns the fault kinds seen, in the fault line's stable order
+// (kinds this build does not know last, by name).
+func (s *summary) kinds() []string {
+	order := map[string]int{}
+	for i, k := range sim.FaultNames() {
+		order[k] = i
+	}
+	seen := map[string]bool{}
+	for k := range s.kindFail {
+		seen[k] = true
+	}
+	for k := range s.kindPass {
+		seen[k] = true
+	}
+	out := sortedKeys(seen)
+	sort.SliceStable(out, func(i, j int) bool {
+		oi, iok := order[out[i]]
+		oj, jok := order[out[j]]
+		if iok != jok {
+			return iok
+		}
+		return iok && oi < oj
+	})
+	return out
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

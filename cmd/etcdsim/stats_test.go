@@ -1,0 +1,67 @@
+package main
+
+import (
+	"bytes"
+	"math"
+	"testing"
+)
+
+func TestWilsonInterval(t *testing.T) {
+	for _, tc := range []struct {
+		k, n   int
+		lo, hi float64
+	}{
+		{0, 10, 0, 0.2775328},
+		{5, 10, 0.2365931, 0.7634069},
+		{10, 10, 0.7224672, 1},
+		{36, 100, 0.2727122, 0.4576460},
+		{1, 1000, 0.0001765, 0.0056426},
+		{0, 0, 0, 1},
+	} {
+		lo, hi := wilson(tc.k, tc.n, 0.95)
+		if math.Abs(lo-tc.lo) > 1e-6 || math.Abs(hi-tc.hi) > 1e-6 {
+			t.Errorf("wilson(%d, %d) = [%.7f, %.7f], want [%.7f, %.7f]", tc.k, tc.n, lo, hi, tc.lo, tc.hi)
+		}
+	}
+}
+
+func TestQuantiles(t *testing.T) {
+	m, p := quantiles([]float64{9, 1, 8, 2, 7, 3, 6, 4, 5, 10})
+	if m != 5 || p != 9 {
+		t.Errorf("median %v p90 %v, want 5 and 9", m, p)
+	}
+}
+
+func TestSummaryText(t *testing.T) {
+	res := func(seed uint64, inv string, simMs, wallMs float64, kinds ...string) Result {
+		r := Result{Seed: seed, Members: 3, Duration: "20s", Rate: 100, Workload: "default", Bug: "auth-ci", Invariant: inv, SimMs: simMs, WallMs: wallMs, FaultKinds: kinds}
+		return r
+	}
+	var s summary
+	for _, r := range []Result{
+		res(1, "", 20000, 10, "crash"),
+		res(2, "commit-atomicity", 1500, 3, "crash", "disk.torn_write"),
+		res(3, "equal-revisions", 2500, 4, "disk.torn_write"),
+		res(4, "commit-atomicity", 3500, 5, "crash", "disk.torn_write"),
+		res(5, "", 20000, 10),
+	} {
+		s.add(r)
+	}
+	var b bytes.Buffer
+	s.write(&b)
+	want := `seeds                    5       bug=auth-ci members=3 duration=20s rate=100 workload=default
+failing                  3       detection rate 60.0%, 95% CI [23.1%, 88.2%] (Wilson)
+time to first violation  median  p90
+  simulated              2.500s  3.500s
+  wall                   4.0ms   5.0ms
+invariant                seeds
+  commit-atomicity       2
+  equal-revisions        1
+fault kind               in failing  in passing
+  disk.torn_write        100.0% (3)  0.0% (0)
+  crash                  66.7% (2)   50.0% (1)
+`
+	if b.String() != want {
+		t.Errorf("summary:\n%s\nwant:\n%s", b.String(), want)
+	}
+}
