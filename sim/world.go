@@ -88,11 +88,7 @@ func newWorld(cfg Config) *world {
 	cfg.defaults()
 	s := NewStreams(cfg.Seed)
 	w := &world{cfg: cfg, streams: s, tr: NewTrace(cfg.Trace), stopAt: cfg.MaxSteps}
-	if cfg.Faults != nil {
-		w.faults = *cfg.Faults
-	} else {
-		w.faults = DrawFaults(s.Fork("faults/swarm"))
-	}
+	w.faults = WorldFaults(cfg)
 	w.rngFault = s.Fork("faults")
 	w.rngWork = s.Fork("workload")
 	w.chk = invariants.NewChecker(cfg.Members)
@@ -141,9 +137,6 @@ func (w *world) drawWorkload() {
 	w.authChurn = []prob.Ratio{prob.Of(1, 100), prob.Of(1, 20)}[rng.IntN(2)]
 	if w.cfg.Workload == "auth" {
 		auth, w.authChurn = true, prob.Of(1, 8)
-		if w.cfg.Faults == nil && w.faults.Crash.Zero() {
-			w.faults.Crash = prob.Of(1, 500)
-		}
 	}
 	if w.cfg.Workload == "compaction" {
 		auth, w.leasesOn = false, false
@@ -157,6 +150,20 @@ func (w *world) drawWorkload() {
 		c.user = authUsers[i%len(authUsers)]
 	}
 	w.clients[0].script = authSetup()
+}
+
+// WorldFaults returns the fault configuration a world of cfg runs with:
+// the configured line, or the seed's swarm draw; the auth workload makes
+// sure members restart (its field reports needed restarts).
+func WorldFaults(cfg Config) Faults {
+	if cfg.Faults != nil {
+		return *cfg.Faults
+	}
+	f := DrawFaults(NewStreams(cfg.Seed).Fork("faults/swarm"))
+	if cfg.Workload == "auth" && f.Crash.Zero() {
+		f.Crash = prob.Of(1, 500)
+	}
+	return f
 }
 
 func (w *world) netConfig() network.Config {

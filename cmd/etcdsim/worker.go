@@ -120,14 +120,8 @@ func crashResult(cfg sim.Config, seed uint64, why string, wall time.Duration) Re
 	return r
 }
 
-// swarmFaults returns the fault configuration a world of cfg runs with:
-// the pinned line, or the seed's swarm draw (as sim's newWorld draws it).
-func swarmFaults(cfg sim.Config) sim.Faults {
-	if cfg.Faults != nil {
-		return *cfg.Faults
-	}
-	return sim.DrawFaults(sim.NewStreams(cfg.Seed).Fork("faults/swarm"))
-}
+// swarmFaults returns the fault configuration a world of cfg runs with.
+func swarmFaults(cfg sim.Config) sim.Faults { return sim.WorldFaults(cfg) }
 
 // key identifies the world of a result (everything but the seed).
 func (r Result) key() string {
