@@ -71,11 +71,43 @@ func (w *world) onArrival() {
 		return
 	}
 	w.q.After(time.Second/time.Duration(w.cfg.Rate), Event{Kind: evArrival})
+	if w.plan != nil {
+		w.runPlanRequests()
+		return
+	}
 	c := w.clients[w.rngWork.IntN(len(w.clients))]
 	if c.req != nil {
 		return
 	}
-	w.issue(c, w.genRequest(c))
+	req := w.genRequest(c)
+	template := *req
+	w.record(Step{Kind: StepRequest, Client: c.idx, Member: c.target + 1, Req: &template})
+	w.issue(c, req)
+}
+
+// runPlanRequests sends the plan's requests that are due; a request whose
+// client still waits for an answer is dropped (a shrunk plan may shift
+// what happens when).
+func (w *world) runPlanRequests() {
+	now := w.q.Now()
+	for w.planReq < len(w.plan.Steps) {
+		s := &w.plan.Steps[w.planReq]
+		if s.Kind != StepRequest {
+			w.planReq++
+			continue
+		}
+		if s.At > now {
+			return
+		}
+		w.planReq++
+		c := w.clients[s.Client]
+		if c.req != nil {
+			continue
+		}
+		req := *s.Req
+		c.target = s.Member - 1
+		w.issue(c, &req)
+	}
 }
 
 func (w *world) issue(c *client, req *nodes.Request) {

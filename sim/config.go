@@ -34,6 +34,9 @@ type Config struct {
 	SampleMemory bool
 	// Timeline keeps the marks of Report.Timeline (replay -html).
 	Timeline bool
+	// Plan, when set, is followed instead of drawing requests and per-tick
+	// faults from the seed (see Plan).
+	Plan *Plan
 }
 
 func (c *Config) defaults() {
@@ -75,6 +78,17 @@ func (c Config) Validate() error {
 		return fmt.Errorf("sim: clients %d out of range (1..1000)", c.Clients)
 	case !slices.Contains(Workloads, c.Workload):
 		return fmt.Errorf("sim: unknown workload %q (known: %s)", c.Workload, strings.Join(Workloads, ", "))
+	}
+	if c.Plan != nil {
+		clients := c.Clients
+		if c.Workload == "compaction" {
+			clients = 1
+		}
+		for i := range c.Plan.Steps {
+			if err := c.Plan.Steps[i].validate(c, clients); err != nil {
+				return err
+			}
+		}
 	}
 	if c.Faults != nil {
 		return c.Faults.Validate()
@@ -125,6 +139,7 @@ type Report struct {
 	Stats      Stats
 	PeakHeap   uint64 // bytes, with Config.SampleMemory
 	Timeline   []Mark // with Config.Timeline
+	Plan       *Plan  // the plan the run followed or drew
 }
 
 // Exit codes of a run, as DESIGN.md fixes them.

@@ -6,18 +6,23 @@ import (
 	"time"
 )
 
-// onFaultTick draws the per-tick faults of the run's configuration.
+// onFaultTick draws the per-tick faults of the run's configuration, or
+// runs the plan's faults that are due.
 func (w *world) onFaultTick() {
 	if w.healing {
 		return
 	}
 	now := w.q.Now()
 	w.q.After(FaultTick, Event{Kind: evFaultTick})
+	if w.plan != nil {
+		w.runPlanFaults(now)
+		return
+	}
 	f := &w.faults
 	rng := w.rngFault
 	if f.Crash.Hit(rng) {
 		if i, ok := w.pickUp(); ok {
-			w.crash(i, "fault")
+			w.doCrash(i, "fault", w.restartDelay())
 		}
 	}
 	if f.Partition.Hit(rng) && w.net.StableFor(now, f.PartitionStable) {
@@ -26,21 +31,104 @@ func (w *world) onFaultTick() {
 	if f.OneWay.Hit(rng) && len(w.slots) > 1 {
 		a := rng.IntN(len(w.slots))
 		b := (a + 1 + rng.IntN(len(w.slots)-1)) % len(w.slots)
-		w.net.Cut(now, a+1, b+1)
-		w.note(fmt.Sprintf("cut m%d->m%d", a+1, b+1))
+		w.doCut(a+1, b+1)
 	}
 	if f.Pause.Hit(rng) {
 		if i, ok := w.pickUp(); ok && !w.slots[i].paused {
-			w.slots[i].paused = true
-			d := time.Duration(200+rng.IntN(2800)) * time.Millisecond
-			w.q.After(d, Event{Kind: evResume, Node: i})
-			w.noteOn(i+1, MarkPause, fmt.Sprintf("pause m%d for %s", i+1, d))
+			w.doPause(i, time.Duration(200+rng.IntN(2800))*time.Millisecond)
 		}
 	}
 	if f.DiskSlow.Hit(rng) {
-		i := rng.IntN(len(w.slots))
-		w.slots[i].slowTil = now + time.Duration(1+rng.IntN(5))*time.Second
-		w.noteOn(i+1, MarkDisk, fmt.Sprintf("slow disk m%d", i+1))
+		w.doSlow(rng.IntN(len(w.slots)), time.Duration(1+rng.IntN(5))*time.Second)
+	}
+}
+
+// restartDelay draws how long a crashed member stays down.
+func (w *world) restartDelay() time.Duration {
+	if w.healing {
+		return -1
+	}
+	return time.Duration(100+w.rngFault.IntN(2900)) * time.Millisecond
+}
+
+// record appends a step to the plan a seeded run draws.
+func (w *world) record(s Step) {
+	if w.plan == nil {
+		s.At = w.q.Now()
+		w.recorded.Steps = append(w.recorded.Steps, s)
+	}
+}
+
+func (w *world) doCrash(i int, why string, down time.Duration) {
+	if w.slots[i].m == nil {
+		return
+	}
+	w.record(Step{Kind: StepCrash, Member: i + 1, For: down})
+	w.crash(i, why, down)
+}
+
+func (w *world) doCut(a, b int) {
+	w.record(Step{Kind: StepCut, Member: a, To: b})
+	w.net.Cut(w.q.Now(), a, b)
+	w.note(fmt.Sprintf("cut m%d->m%d", a, b))
+}
+
+func (w *world) doPause(i int, d time.Duration) {
+	sl := w.slots[i]
+	if sl.m == nil || sl.paused {
+		return
+	}
+	w.record(Step{Kind: StepPause, Member: i + 1, For: d})
+	sl.paused = true
+	w.q.After(d, Event{Kind: evResume, Node: i})
+	w.noteOn(i+1, MarkPause, fmt.Sprintf("pause m%d for %s", i+1, d))
+}
+
+func (w *world) doSlow(i int, d time.Duration) {
+	w.record(Step{Kind: StepSlowDisk, Member: i + 1, For: d})
+	w.slots[i].slowTil = w.q.Now() + d
+	w.noteOn(i+1, MarkDisk, fmt.Sprintf("slow disk m%d", i+1))
+}
+
+func (w *world) doHeal() {
+	w.record(Step{Kind: StepHeal})
+	w.net.Heal(w.q.Now())
+	w.note("heal")
+}
+
+func (w *world) doPartition(groups [][]int) {
+	w.record(Step{Kind: StepPartition, Groups: groups})
+	w.net.Partition(w.q.Now(), groups...)
+	w.stats.Partitions++
+	w.note("partition " + w.net.String())
+}
+
+// runPlanFaults runs the plan's faults that are due.
+func (w *world) runPlanFaults(now time.Duration) {
+	for w.planFault < len(w.plan.Steps) {
+		s := &w.plan.Steps[w.planFault]
+		if s.Kind == StepRequest || s.Kind == StepFailpoint {
+			w.planFault++
+			continue
+		}
+		if s.At > now {
+			return
+		}
+		w.planFault++
+		switch s.Kind {
+		case StepCrash:
+			w.doCrash(s.Member-1, "plan", s.For)
+		case StepPartition:
+			w.doPartition(s.Groups)
+		case StepHeal:
+			w.doHeal()
+		case StepCut:
+			w.doCut(s.Member, s.To)
+		case StepPause:
+			w.doPause(s.Member-1, s.For)
+		case StepSlowDisk:
+			w.doSlow(s.Member-1, s.For)
+		}
 	}
 }
 
@@ -59,10 +147,8 @@ func (w *world) pickUp() (int, bool) {
 // togglePartition heals a partitioned network, or splits the members into
 // two random non-empty sides (clients reach everyone).
 func (w *world) togglePartition() {
-	now := w.q.Now()
 	if w.net.String() != "healed" {
-		w.net.Heal(now)
-		w.note("heal")
+		w.doHeal()
 		return
 	}
 	n := len(w.slots)
@@ -79,9 +165,7 @@ func (w *world) togglePartition() {
 			b = append(b, i+1)
 		}
 	}
-	w.net.Partition(now, a, b)
-	w.stats.Partitions++
-	w.note("partition " + w.net.String())
+	w.doPartition([][]int{a, b})
 }
 
 // note traces a world-level fault and puts it on the timeline.

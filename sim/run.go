@@ -44,6 +44,10 @@ func (w *world) report() *Report {
 		w.mark(0, MarkViolation, v.Name+": "+v.Detail)
 	}
 	rep.Timeline = w.timeline
+	rep.Plan = w.plan
+	if w.plan == nil {
+		rep.Plan = &w.recorded
+	}
 	for _, sl := range w.slots {
 		if sl.m != nil {
 			rep.Stats.absorb(sl.m.Stats())
@@ -155,7 +159,9 @@ func (w *world) start(i int, restart bool) {
 		sl.fs = sl.fs.Crash()
 		sl.life++
 		w.noteOn(int(sl.id), MarkCrash, fmt.Sprintf("m%d crash while starting (failpoint %s)", sl.id, crashed))
-		w.q.After(time.Duration(100+w.rngFault.IntN(2900))*time.Millisecond, Event{Kind: evRestart, Node: i})
+		if down := w.failpointDown(sl, crashed); down >= 0 {
+			w.q.After(down, Event{Kind: evRestart, Node: i})
+		}
 		return
 	}
 	if err != nil {
@@ -192,7 +198,8 @@ func (w *world) call(i int, f func(m *nodes.Member)) {
 	}()
 	if crashed != "" {
 		w.stats.Failpoints++
-		w.crash(i, "failpoint "+crashed)
+		down := w.failpointDown(sl, crashed)
+		w.crash(i, "failpoint "+crashed, down)
 		return
 	}
 	w.drain(i)
@@ -271,7 +278,7 @@ func (w *world) onDeliver(e Event) {
 }
 
 // crash kills member i: its memory is gone, its disk keeps a crash image.
-func (w *world) crash(i int, why string) {
+func (w *world) crash(i int, why string, down time.Duration) {
 	sl := w.slots[i]
 	if sl.m == nil {
 		return
@@ -290,8 +297,8 @@ func (w *world) crash(i int, why string) {
 		w.mark(int(sl.id), MarkDisk, l)
 	}
 	sl.lastRole = ""
-	if !w.healing {
-		w.q.After(time.Duration(100+w.rngFault.IntN(2900))*time.Millisecond, Event{Kind: evRestart, Node: i})
+	if down >= 0 && !w.healing {
+		w.q.After(down, Event{Kind: evRestart, Node: i})
 	}
 }
 

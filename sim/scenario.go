@@ -278,7 +278,7 @@ func (s *Scenario) crash(a scenarioArgs) (string, error) {
 	if sl.m == nil {
 		return fmt.Sprintf("m%d is already down", sl.id), nil
 	}
-	s.w.crash(i, "scenario")
+	s.w.crash(i, "scenario", -1)
 	s.leads[i] = 0
 	return fmt.Sprintf("m%d down", sl.id), nil
 }

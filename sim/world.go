@@ -46,6 +46,12 @@ type slot struct {
 	slowTil  time.Duration
 	armed    string // a failpoint armed by hand: the member crashes there next time
 	lastRole string // the role and term last put on the timeline
+	// passes counts each failpoint name reached, over the member's lives;
+	// firedPass is the pass at which the last one fired, planDown the down
+	// time a plan gave it.
+	passes    map[string]uint64
+	firedPass uint64
+	planDown  time.Duration
 }
 
 type world struct {
@@ -75,6 +81,10 @@ type world struct {
 	committed         uint64 // the highest index any member committed
 	peakHeap          uint64
 	timeline          []Mark
+	plan              *Plan      // the plan followed, or nil: draw from the seed
+	planReq           int        // the next request step of the plan
+	planFault         int        // the next fault step of the plan
+	recorded          Plan       // the plan a seeded run drew
 	snapCount         uint64     // the members' --snapshot-count, drawn per seed
 	compactBatch      int        // the members' compaction batch limit, drawn per seed
 	authOn            bool       // clients set up auth and act as users
@@ -89,6 +99,9 @@ func newWorld(cfg Config) *world {
 	s := NewStreams(cfg.Seed)
 	w := &world{cfg: cfg, streams: s, tr: NewTrace(cfg.Trace), stopAt: cfg.MaxSteps}
 	w.faults = WorldFaults(cfg)
+	if cfg.Plan != nil {
+		w.plan = sortedPlan(cfg.Plan)
+	}
 	w.rngFault = s.Fork("faults")
 	w.rngWork = s.Fork("workload")
 	w.chk = invariants.NewChecker(cfg.Members)
@@ -200,6 +213,7 @@ func (w *world) pickFailpoints() {
 
 // failpoint is the second level: an active point fires with FailpointFire.
 // A point armed on the slot by hand (scenarios) fires once, first.
+// A plan's failpoint step fires at its pass through the point.
 func (w *world) failpoint(sl *slot, name string) bool {
 	if sl.armed == name {
 		sl.armed = ""
@@ -208,13 +222,46 @@ func (w *world) failpoint(sl *slot, name string) bool {
 	if w.healing {
 		return false
 	}
+	if sl.passes == nil {
+		sl.passes = map[string]uint64{}
+	}
+	sl.passes[name]++
+	if w.plan != nil {
+		return w.planFailpoint(sl, name)
+	}
+	fire := false
 	if r, ok := w.fpWorkload[name]; ok {
-		return r.Hit(w.rngFault)
+		fire = r.Hit(w.rngFault)
+	} else if w.fpActive[name] {
+		fire = w.faults.FailpointFire.Hit(w.rngFault)
 	}
-	if !w.fpActive[name] {
-		return false
+	if fire {
+		sl.firedPass = sl.passes[name]
 	}
-	return w.faults.FailpointFire.Hit(w.rngFault)
+	return fire
+}
+
+// planFailpoint reports whether the plan crashes sl at this pass of name.
+func (w *world) planFailpoint(sl *slot, name string) bool {
+	pass := sl.passes[name]
+	for _, s := range w.plan.Steps {
+		if s.Kind == StepFailpoint && s.Member == int(sl.id) && s.Point == name && s.Pass == pass {
+			sl.planDown = s.For
+			return true
+		}
+	}
+	return false
+}
+
+// failpointDown is how long a member that died at a failpoint stays down:
+// the plan's, or drawn and recorded in the plan.
+func (w *world) failpointDown(sl *slot, point string) time.Duration {
+	if w.plan != nil {
+		return sl.planDown
+	}
+	down := w.restartDelay()
+	w.record(Step{Kind: StepFailpoint, Member: int(sl.id), Point: point, Pass: sl.firedPass, For: down})
+	return down
 }
 
 func (w *world) memberConfig(sl *slot) nodes.Config {
