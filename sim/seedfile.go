@@ -32,7 +32,8 @@ type SeedFile struct {
 	Trace       uint64 // the trace hash of the run
 }
 
-// NewSeedFile records a report as a seed file.
+// NewSeedFile records a report as a seed file. A run that followed a plan
+// keeps it in the file (a shrunk world is its plan).
 func NewSeedFile(rep *Report, description string) SeedFile {
 	sf := SeedFile{Description: description, Config: rep.Config, Expect: "pass", Trace: rep.TraceHash}
 	f := rep.Faults
@@ -60,6 +61,9 @@ func (sf SeedFile) String() string {
 	}
 	fmt.Fprintf(&b, "seed: %d\nmembers: %d\nduration: %s\nrate: %d\nworkload: %s\nbug: %s\nfaults: %s\nexpect: %s\nstep: %d\ntrace: %016x\n",
 		c.Seed, c.Members, c.Duration, c.Rate, c.Workload, c.Bugs, faults, sf.Expect, sf.Step, sf.Trace)
+	if c.Plan != nil {
+		b.WriteString(c.Plan.String())
+	}
 	return b.String()
 }
 
@@ -75,6 +79,17 @@ func ParseSeedFile(text string) (SeedFile, error) {
 		}
 		if c, ok := strings.CutPrefix(line, "#"); ok {
 			sf.Description += strings.TrimSpace(c) + "\n"
+			continue
+		}
+		if strings.HasPrefix(line, "plan ") {
+			step, err := ParseStep(line)
+			if err != nil {
+				return sf, fmt.Errorf("sim: seed file line %d: %v", n, err)
+			}
+			if sf.Config.Plan == nil {
+				sf.Config.Plan = &Plan{}
+			}
+			sf.Config.Plan.Steps = append(sf.Config.Plan.Steps, step)
 			continue
 		}
 		k, v, ok := strings.Cut(line, ":")

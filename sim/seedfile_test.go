@@ -49,3 +49,23 @@ func TestSeedFileErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestSeedFileWithPlan(t *testing.T) {
+	cfg := Config{Seed: 2, Bugs: nodes.Bugs{AuthCI: true}, Duration: 20 * time.Second}
+	sh, err := Shrink(cfg, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sf := NewSeedFile(sh.Report, "shrunk")
+	back, err := ParseSeedFile(sf.String())
+	if err != nil {
+		t.Fatalf("%v\n%s", err, sf)
+	}
+	if back.String() != sf.String() || back.Config.Plan == nil {
+		t.Fatalf("plan lost:\n%s\n---\n%s", sf, back)
+	}
+	rep, err := Run(back.Config)
+	if err != nil || rep.Outcome() != sf.Expect || rep.TraceHash != sf.Trace {
+		t.Fatalf("replay of the file: %v %s %016x, recorded %s %016x", err, rep.Outcome(), rep.TraceHash, sf.Expect, sf.Trace)
+	}
+}
