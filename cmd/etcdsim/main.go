@@ -1,7 +1,8 @@
 // Command etcdsim runs deterministic simulations of etcd-like clusters.
 //
-//	etcdsim run --seed N [--bug NAME] [--members 3] [--duration 60s] [--faults LINE] [--rate 100]
-//	etcdsim replay --seed N [...] [-v]
+//	etcdsim run --seed N [--bug NAME] [--members 3] [--duration 60s] [--faults LINE] [--rate 100] [--workload W]
+//	etcdsim replay FILE|--seed N [...] [-v] [--html FILE]
+//	etcdsim shrink FILE [--out FILE] [--budget N]
 //	etcdsim swarm --seeds A..B [--bug NAME] [--members 3] [--duration 60s] [--faults LINE] [--rate 100]
 //	              [--workload W] [--parallel P] [--shard K/N] [--json FILE] [--out DIR] [--seed-timeout 10m]
 //	etcdsim merge [--json OUT] [--out DIR] FILE...
@@ -37,7 +38,7 @@ func usagef(format string, args ...any) error { return errUsage{fmt.Sprintf(form
 
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "etcdsim: missing command (run, replay, swarm, merge, bugs)")
+		fmt.Fprintln(stderr, "etcdsim: missing command (run, replay, shrink, swarm, merge, bugs)")
 		return sim.ExitBadInput
 	}
 	var code int
@@ -45,6 +46,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "run", "replay":
 		code, err = cmdRun(args[0], args[1:], stdout)
+	case "shrink":
+		code, err = cmdShrink(args[1:], stdout)
 	case "swarm":
 		code, err = cmdSwarm(args[1:], stdout, stderr)
 	case "merge":
@@ -54,7 +57,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "bugs":
 		code, err = cmdBugs(args[1:], stdout)
 	default:
-		err = usagef("unknown command %q (run, replay, swarm, merge, bugs)", args[0])
+		err = usagef("unknown command %q (run, replay, shrink, swarm, merge, bugs)", args[0])
 	}
 	if err != nil {
 		var u errUsage
@@ -93,6 +96,7 @@ type worldFlags struct {
 	duration          string
 	steps             uint64
 	verbose           bool
+	html              string
 }
 
 func (wf *worldFlags) register(fs *flag.FlagSet) {
@@ -105,6 +109,7 @@ func (wf *worldFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&wf.duration, "duration", "60s", "simulated time of the safety phase")
 	fs.Uint64Var(&wf.steps, "steps", 0, "stop after this many events (0: no limit)")
 	fs.BoolVar(&wf.verbose, "v", false, "print the trace, one line per event")
+	fs.StringVar(&wf.html, "html", "", "write the HTML timeline of the run here (replay: by default on a failure)")
 }
 
 func (wf *worldFlags) config() (sim.Config, error) {
@@ -124,6 +129,12 @@ func (wf *worldFlags) config() (sim.Config, error) {
 	if err != nil {
 		return cfg, err
 	}
+	if wf.members < 1 || wf.members > 7 {
+		return cfg, usagef("--members must be 1..7, not %d", wf.members)
+	}
+	if wf.rate < 1 {
+		return cfg, usagef("--rate must be at least 1 request per second, not %d", wf.rate)
+	}
 	cfg = sim.Config{Seed: seed, Bugs: bugs, Members: wf.members, Duration: d, Rate: wf.rate, MaxSteps: wf.steps, Workload: wf.workload}
 	if wf.faults != "" {
 		f, err := sim.ParseFaults(wf.faults)
@@ -142,28 +153,54 @@ func cmdRun(name string, args []string, stdout io.Writer) (int, error) {
 	fs := newFlags(name)
 	var wf worldFlags
 	wf.register(fs)
+	file, args := fileArg(args)
 	if err := fs.Parse(args); err != nil {
 		return 0, usagef("%s: %v", name, err)
 	}
-	if fs.NArg() > 0 {
-		return 0, usagef("%s: unexpected argument %q", name, strings.Join(fs.Args(), " "))
+	if fs.NArg() > 0 || file != "" && name != "replay" {
+		return 0, usagef("%s: unexpected argument %q", name, strings.Join(append([]string{file}, fs.Args()...), " "))
 	}
-	cfg, err := wf.config()
-	if err != nil {
+	var cfg sim.Config
+	var sf *sim.SeedFile
+	var err error
+	if file != "" {
+		if sf, err = readSeedFile(file); err != nil {
+			return 0, err
+		}
+		cfg = sf.Config
+	} else if cfg, err = wf.config(); err != nil {
 		return 0, err
 	}
 	if wf.verbose {
 		cfg.Trace = stdout
 	}
+	htmlPath := wf.html
+	if name == "replay" && htmlPath == "" {
+		htmlPath = fmt.Sprintf("etcdsim-%d.html", cfg.Seed)
+	}
+	cfg.Timeline = htmlPath != ""
 	rep, err := sim.Run(cfg)
 	if err != nil {
 		return 0, usagef("%v", err)
 	}
-	printReport(stdout, rep, !wf.verbose)
+	if wf.verbose {
+		fmt.Fprintln(stdout)
+		fmt.Fprintln(stdout, rep.Header())
+	}
+	printReport(stdout, rep, !wf.verbose, file)
+	if sf != nil {
+		compareSeedFile(stdout, sf, rep)
+	}
+	if htmlPath != "" && (rep.Violation != nil || wf.html != "") {
+		if err := writeHTML(htmlPath, rep); err != nil {
+			return 0, err
+		}
+		fmt.Fprintf(stdout, "timeline: %s\n", htmlPath)
+	}
 	return rep.ExitCode(), nil
 }
 
-func printReport(w io.Writer, rep *sim.Report, header bool) {
+func printReport(w io.Writer, rep *sim.Report, header bool, file string) {
 	if header {
 		fmt.Fprintln(w, rep.Header())
 	}
@@ -173,7 +210,11 @@ func printReport(w io.Writer, rep *sim.Report, header bool) {
 		s.Snapshots, s.Installs, s.Compactions, s.Defrags)
 	if v := rep.Violation; v != nil {
 		fmt.Fprintf(w, "FAIL %s at step %d t=%s: %s\n", v.Name, rep.Step, sim.FormatTime(rep.At), v.Detail)
-		fmt.Fprintf(w, "replay: %s\n", rep.ReplayLine())
+		if file != "" {
+			fmt.Fprintf(w, "replay: go run ./cmd/etcdsim replay %s -v\n", file)
+		} else {
+			fmt.Fprintf(w, "replay: %s\n", rep.ReplayLine())
+		}
 	} else {
 		fmt.Fprintln(w, "PASS")
 	}

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestRunBadInputIsOneLineExit2(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.seed")
+	os.WriteFile(bad, []byte("seed: 1\nmembers: 3\nduration: 10s\nrate: 100\nbug: none\nfaults: none\nexpect: fail:no-such-invariant\nstep: 0\ntrace: 0\n"), 0o644)
+	badBug := filepath.Join(dir, "badbug.seed")
+	os.WriteFile(badBug, []byte("seed: 1\nbug: nosuch\n"), 0o644)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{}, "missing command"},
+		{[]string{"frobnicate"}, "unknown command"},
+		{[]string{"run"}, "--seed is required"},
+		{[]string{"run", "--seed", "x"}, "not a decimal"},
+		{[]string{"run", "--seed", "1", "--bug", "nosuch"}, "unknown bug mode"},
+		{[]string{"run", "--seed", "1", "--faults", "crash=3/2"}, "above 1"},
+		{[]string{"run", "--seed", "1", "--members", "0"}, "members"},
+		{[]string{"run", "--seed", "1", "--duration", "-1s"}, "duration"},
+		{[]string{"run", "--seed", "1", "--nosuchflag"}, "not defined"},
+		{[]string{"run", "file.seed"}, "unexpected argument"},
+		{[]string{"replay", filepath.Join(dir, "missing.seed")}, "missing.seed"},
+		{[]string{"replay", bad}, "unknown invariant"},
+		{[]string{"replay", badBug}, "unknown bug mode"},
+		{[]string{"shrink"}, "want one seed file"},
+		{[]string{"shrink", bad}, "unknown invariant"},
+		{[]string{"shrink", bad, "--budget", "0"}, "budget"},
+		{[]string{"bugs", "extra"}, "no arguments"},
+	} {
+		code, stdout, stderr := etcdsim(t, tc.args...)
+		if code != 2 || stdout != "" || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q; want exit 2 and one line with %q", tc.args, code, stdout, stderr, tc.want)
+		}
+	}
+}
+
+func TestReplayAndShrinkSeedFile(t *testing.T) {
+	dir := t.TempDir()
+	src, err := filepath.Abs("../../seeds/auth-ci-2.seed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ := etcdsim(t, "replay", src, "--html", filepath.Join(dir, "t.html"))
+	if code != 3 || !strings.Contains(out, "as recorded: fail:commit-atomicity") || !strings.Contains(out, "timeline: ") {
+		t.Fatalf("replay: exit %d\n%s", code, out)
+	}
+	if fi, err := os.Stat(filepath.Join(dir, "t.html")); err != nil || fi.Size() < 1000 {
+		t.Fatalf("no timeline written: %v", err)
+	}
+	shrunk := filepath.Join(dir, "s.seed")
+	code, out, _ = etcdsim(t, "shrink", src, "--out", shrunk)
+	if code != 0 || !strings.Contains(out, "shrunk:") {
+		t.Fatalf("shrink: exit %d\n%s", code, out)
+	}
+	code, out, _ = etcdsim(t, "replay", shrunk, "--html", filepath.Join(dir, "s.html"))
+	if code != 3 || !strings.Contains(out, "as recorded") {
+		t.Fatalf("replay of the shrunk file: exit %d\n%s", code, out)
+	}
+}
