@@ -81,23 +81,6 @@ func detail(rep *sim.Report) string {
 	return "PASS"
 }
 
-// modes lists every bug mode with the world that shows it: the default
-// world, or the named workload mix its field reports describe.
-var modes = []struct {
-	bug      string
-	members  int
-	workload string
-	rate     int
-}{
-	{"auth-ci", 3, "default", 100},
-	{"ci-before-lock", 3, "default", 100},
-	{"ack-before-wal-sync", 1, "default", 100},
-	{"lease-revoke-no-auth", 3, "default", 100},
-	{"defrag-no-ci-hook", 3, "default", 100},
-	{"compaction-rev-regress", 1, "compaction", 10},
-	{"perm-cache-stale", 3, "default", 100},
-}
-
 // TestGenerate searches seeds for each bug mode and rewrites the corpus.
 func TestGenerate(t *testing.T) {
 	if !*generate {
@@ -106,14 +89,13 @@ func TestGenerate(t *testing.T) {
 	for _, old := range files(t) {
 		os.Remove(old)
 	}
-	for _, m := range modes {
-		bugs, err := nodes.ParseBugs(m.bug)
-		if err != nil {
-			t.Fatal(err)
+	for _, m := range sim.BugWorlds() {
+		if m.Bug == "none" {
+			continue
 		}
 		found := 0
 		for seed := uint64(1); seed <= *maxSeed && found < *perMode; seed++ {
-			cfg := sim.Config{Seed: seed, Members: m.members, Workload: m.workload, Rate: m.rate, Bugs: bugs}
+			cfg := m.Config(seed)
 			rep := run(t, cfg)
 			if rep.Violation == nil {
 				continue
@@ -124,16 +106,16 @@ func TestGenerate(t *testing.T) {
 				continue
 			}
 			found++
-			desc := fmt.Sprintf("%s: the %s failing seed found searching from seed 1 (make seeds)\n%s", m.bug, ordinal(found), rep.Violation.Detail)
+			desc := fmt.Sprintf("%s: the %s failing seed found searching from seed 1 (make seeds)\n%s", m.Bug, ordinal(found), rep.Violation.Detail)
 			sf := sim.NewSeedFile(rep, desc)
-			name := fmt.Sprintf("%s-%d.seed", m.bug, seed)
+			name := fmt.Sprintf("%s-%d.seed", m.Bug, seed)
 			if err := os.WriteFile(name, []byte(sf.String()), 0o644); err != nil {
 				t.Fatal(err)
 			}
 			t.Logf("%s: %s at step %d", name, rep.Outcome(), rep.Step)
 		}
 		if found < *perMode {
-			t.Errorf("%s: only %d failing seeds in 1..%d", m.bug, found, *maxSeed)
+			t.Errorf("%s: only %d failing seeds in 1..%d", m.Bug, found, *maxSeed)
 		}
 	}
 }
