@@ -3,14 +3,26 @@ GO      ?= go
 SEEDS   ?= 2000
 BIN     := bin/etcdsim
 
-.PHONY: run test vet build fuzz bench soak determinism replay seeds
+.PHONY: run test vet build fuzz bench soak determinism replay seeds swarm table
 
 build:
 	$(GO) build -o $(BIN) ./cmd/etcdsim
 
-# The main job: one default world (3 members, 60 s simulated, the seed's swarm of faults).
+# The main job: the correct model and every bug mode over seeds 1..50 in
+# worker processes, ending in one table (mode, seeds, detected, first
+# invariant, median time to detect).
 run: build
-	./$(BIN) run --seed 1
+	./$(BIN) table --seeds 1..50
+
+# The detection table of README.md, over seeds 1..1000 per mode.
+table: build
+	./$(BIN) table --seeds 1..1000 --readme README.md
+
+# A swarm: make swarm RANGE=1..1000 BUG=auth-ci
+RANGE ?= 1..200
+BUG   ?= none
+swarm: build
+	./$(BIN) swarm --seeds $(RANGE) --bug $(BUG) --out out/seeds
 
 # Unit, property and regression tests, 300 soak worlds, the seeds corpus, and the determinism check.
 test: vet

@@ -1,6 +1,10 @@
 package sim
 
-import "github.com/etcdsim/etcdsim/nodes"
+import (
+	"time"
+
+	"github.com/etcdsim/etcdsim/nodes"
+)
 
 // BugWorld is the world in which a bug mode is hunted: the default world,
 // or the workload mix and cluster size its field reports describe.
@@ -17,7 +21,7 @@ func (b BugWorld) Config(seed uint64) Config {
 	if err != nil {
 		panic(err)
 	}
-	return Config{Seed: seed, Bugs: bugs, Members: b.Members, Workload: b.Workload, Rate: b.Rate}
+	return Config{Seed: seed, Bugs: bugs, Members: b.Members, Workload: b.Workload, Rate: b.Rate, Duration: 60 * time.Second}
 }
 
 // String names the world, e.g. "3 members, default".

@@ -6,6 +6,7 @@
 //	etcdsim swarm --seeds A..B [--bug NAME] [--members 3] [--duration 60s] [--faults LINE] [--rate 100]
 //	              [--workload W] [--parallel P] [--shard K/N] [--json FILE] [--out DIR] [--seed-timeout 10m]
 //	etcdsim merge [--json OUT] [--out DIR] FILE...
+//	etcdsim table [--seeds 1..40] [--parallel P] [--markdown] [--readme FILE]
 //	etcdsim bugs
 //
 // Exit status: 0 clean, 2 bad input, 3 safety violation, 4 not
@@ -38,7 +39,7 @@ func usagef(format string, args ...any) error { return errUsage{fmt.Sprintf(form
 
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "etcdsim: missing command (run, replay, shrink, swarm, merge, bugs)")
+		fmt.Fprintln(stderr, "etcdsim: missing command (run, replay, shrink, swarm, merge, table, bugs)")
 		return sim.ExitBadInput
 	}
 	var code int
@@ -48,6 +49,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		code, err = cmdRun(args[0], args[1:], stdout)
 	case "shrink":
 		code, err = cmdShrink(args[1:], stdout)
+	case "table":
+		code, err = cmdTable(args[1:], stdout, stderr)
 	case "swarm":
 		code, err = cmdSwarm(args[1:], stdout, stderr)
 	case "merge":
@@ -57,7 +60,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "bugs":
 		code, err = cmdBugs(args[1:], stdout)
 	default:
-		err = usagef("unknown command %q (run, replay, shrink, swarm, merge, bugs)", args[0])
+		err = usagef("unknown command %q (run, replay, shrink, swarm, merge, table, bugs)", args[0])
 	}
 	if err != nil {
 		var u errUsage
