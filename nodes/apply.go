@@ -2,6 +2,7 @@ package nodes
 
 import (
 	"encoding/binary"
+	"fmt"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -183,6 +184,9 @@ func (m *Member) finishApply(e *raftpb.Entry, req *Request, res *Result) {
 	m.stats.Applied++
 	var out *Outcome
 	if req != nil {
+		if req.Kind == KindPublish && req.Name == fmt.Sprintf("m%d", m.cfg.ID) {
+			m.published = true
+		}
 		out = &Outcome{Kind: req.Kind, Code: res.Code, Rev: res.Rev, Digest: res.Digest()}
 		if w, ok := m.waiters[req.ID]; ok {
 			delete(m.waiters, req.ID)

@@ -24,6 +24,7 @@ type Bugs struct {
 	CompactionRevRegress bool // compaction-rev-regress
 	PermCacheStale       bool // perm-cache-stale
 	StaleRead            bool // stale-read
+	ServeBeforeReady     bool // serve-before-ready
 }
 
 type bugEntry struct {
@@ -40,6 +41,7 @@ var catalog = []bugEntry{
 	{Bug{"compaction-rev-regress", "17780", "a crash during compaction loses the latest revision on restore (no clamp to the scheduled compact revision)", "restart-clean, linearizable"}, func(b *Bugs) *bool { return &b.CompactionRevRegress }},
 	{Bug{"perm-cache-stale", "14355, 14571", "the permission cache is not rebuilt at restart or snapshot recovery", "apply-determinism, auth-revision-agreement"}, func(b *Bugs) *bool { return &b.PermCacheStale }},
 	{Bug{"stale-read", "classic partitioned leader", "linearizable reads are served from the leader's local state without confirming leadership", "linearizable"}, func(b *Bugs) *bool { return &b.StaleRead }},
+	{Bug{"serve-before-ready", "raft PR 105, etcd PR 16675", "a restarted member serves clients before its publish is applied; a lone voter's ReadIndex answers its stale durable commit index", "linearizable"}, func(b *Bugs) *bool { return &b.ServeBeforeReady }},
 }
 
 // Catalog returns every bug mode, in stable order.

@@ -155,6 +155,7 @@ type Member struct {
 
 	clock       time.Duration // ticks times TickInterval: the lessor's clock
 	internalSeq uint64
+	published   bool // its publish request was applied: it serves clients
 
 	waiters map[uint64]waiter // request ID -> client, for replies after apply
 	reads   []pendingRead
@@ -207,6 +208,7 @@ func (m *Member) Tick() {
 	m.clock += m.cfg.TickInterval
 	m.rn.Tick()
 	m.revokeExpired()
+	m.publish()
 	if len(m.reads) > 0 {
 		m.expireReads()
 	}

@@ -34,12 +34,13 @@ const (
 	KindRoleGrantPermission
 	KindRoleRevokePermission
 	KindAuthenticate // checked against local state, not proposed
+	KindPublish      // a member announcing itself after start (etcd's publishV3)
 )
 
 var kindNames = [...]string{"", "put", "delete", "txn", "range", "compact", "defrag",
 	"lease-grant", "lease-revoke", "lease-keepalive", "auth-enable", "auth-disable",
 	"user-add", "user-delete", "user-passwd", "user-grant", "user-revoke",
-	"role-add", "role-delete", "role-grant", "role-revoke", "authenticate"}
+	"role-add", "role-delete", "role-grant", "role-revoke", "authenticate", "publish"}
 
 // IsAuth reports whether k is an auth mutation.
 func (k Kind) IsAuth() bool { return k >= KindAuthEnable && k <= KindRoleRevokePermission }
@@ -189,12 +190,13 @@ const (
 	ErrBadRequest
 	ErrAuthMgmt // an auth mutation refused (exists, not found, not granted, no root)
 	ErrLeaseExists
-	ErrNotLeader // a keep-alive reached a member that does not lead
+	ErrNotLeader   // a keep-alive reached a member that does not lead
+	ErrUnavailable // the member is not serving clients yet (etcd before ReadyNotify)
 )
 
 var codeNames = [...]string{"ok", "compacted", "future-rev", "no-leader", "stopped", "auth-old-revision",
 	"permission-denied", "user-empty", "lease-not-found", "auth-failed", "bad-request", "auth-mgmt",
-	"lease-exists", "not-leader"}
+	"lease-exists", "not-leader", "unavailable"}
 
 func (c Code) String() string {
 	if int(c) < len(codeNames) {

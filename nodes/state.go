@@ -95,6 +95,10 @@ func (s *State) Apply(tx backend.Tx, req *Request) (Result, *mvcc.CompactionJob)
 	case req.Kind == KindCompact:
 		job, err := s.KV.Compact(tx, req.Rev)
 		return Result{Code: codeOf(err), Rev: s.KV.Rev()}, job
+	case req.Kind == KindPublish:
+		// etcd records the member's attributes in its membership store;
+		// membership is not modelled, so it changes nothing here.
+		return Result{Rev: s.KV.Rev()}, nil
 	}
 	return s.applyKV(tx, req), nil
 }

@@ -2,6 +2,7 @@ package nodes
 
 import (
 	"encoding/binary"
+	"fmt"
 	"time"
 
 	"go.etcd.io/raft/v3"
@@ -55,6 +56,10 @@ func (m *Member) expireReads() {
 // ReadIndex unless serializable; defrag runs on this member only.
 func (m *Member) Submit(client int, req *Request) {
 	defer m.pump()
+	if !m.serving() {
+		m.reply(client, req.ID, Result{Code: ErrUnavailable})
+		return
+	}
 	// Simple tokens: the header carries the proposing member's current
 	// auth revision (etcd's processInternalRaftRequestOnce).
 	req.AuthRevision = m.state.Auth.Revision()
@@ -131,3 +136,31 @@ func (m *Member) serveReads() {
 }
 
 var _ = raftpb.MsgReadIndex
+
+// WaitClusterReadyTimeout is etcd's --wait-cluster-ready-timeout (default
+// 5s): a member that could not publish itself by then serves clients anyway.
+const WaitClusterReadyTimeout = 5 * time.Second
+
+// serving reports whether the member serves clients: etcd's embed starts
+// its client listeners after ReadyNotify, which closes once the member's
+// publish request is applied — so that a restarted member, whose raft
+// commit index may trail what it acknowledged before the crash (a
+// commit-only HardState is not fsynced), has caught up with a quorum
+// first (etcd-io/raft#105, etcd#16675) — or after the timeout.
+//
+// The bug mode serve-before-ready serves at once, as etcd does when that
+// timeout passes; etcdsim found the stale read it allows in its own
+// correct model before the publish was modelled.
+func (m *Member) serving() bool {
+	return m.published || m.clock >= WaitClusterReadyTimeout || m.cfg.Bugs.ServeBeforeReady
+}
+
+// publish proposes the member's announcement, again every second until it
+// is applied (etcd's publishV3 retries).
+func (m *Member) publish() {
+	if m.published || m.clock%time.Second != 0 {
+		return
+	}
+	req := &Request{ID: m.internalID(), Kind: KindPublish, Name: fmt.Sprintf("m%d", m.cfg.ID)}
+	_ = m.rn.Propose(req.Encode())
+}

@@ -93,3 +93,7 @@ func (m *Member) AuthRebuiltCacheHash() uint64 { return m.state.Auth.RebuiltCach
 
 // LeaseHash returns the hash of the lessor's leases and attached keys.
 func (m *Member) LeaseHash() uint64 { return m.state.Lease.Hash() }
+
+// Serving reports whether the member serves clients (its publish request
+// was applied, or WaitClusterReadyTimeout passed).
+func (m *Member) Serving() bool { return m.serving() }

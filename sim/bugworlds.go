@@ -44,8 +44,8 @@ func BugWorlds() []BugWorld {
 	for _, b := range nodes.Catalog() {
 		w := BugWorld{Bug: b.Name, Members: 3, Workload: "default", Rate: 100}
 		switch b.Name {
-		case "ack-before-wal-sync":
-			w.Members = 1 // etcd #14370: a one-member cluster
+		case "ack-before-wal-sync", "serve-before-ready":
+			w.Members = 1 // etcd #14370, raft #105: a one-member cluster
 		case "compaction-rev-regress":
 			w.Members, w.Workload, w.Rate = 1, "compaction", 10 // robustness scenario Issue17780
 		}

@@ -242,7 +242,8 @@ func (w *world) onReply(e Event) {
 			c.lastRev = r.Result.Rev
 		}
 		c.lastDelete = c.req.Kind == nodes.KindDeleteRange && r.Result.Deleted > 0
-	} else if r.Result.Code == nodes.ErrNoLeader || r.Result.Code == nodes.ErrStopped || r.Result.Code == nodes.ErrNotLeader {
+	} else if r.Result.Code == nodes.ErrNoLeader || r.Result.Code == nodes.ErrStopped || r.Result.Code == nodes.ErrNotLeader ||
+		r.Result.Code == nodes.ErrUnavailable {
 		c.target = (c.target + 1) % len(w.slots)
 		c.retryScript()
 	}

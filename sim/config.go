@@ -140,6 +140,10 @@ type Report struct {
 	PeakHeap   uint64 // bytes, with Config.SampleMemory
 	Timeline   []Mark // with Config.Timeline
 	Plan       *Plan  // the plan the run followed or drew
+	History    []Op   // the client history
+	// LinearizabilityTimedOut: porcupine ran out of time on the history,
+	// so the check was inconclusive (not a failure).
+	LinearizabilityTimedOut bool
 }
 
 // Exit codes of a run, as DESIGN.md fixes them.

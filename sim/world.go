@@ -81,10 +81,11 @@ type world struct {
 	committed         uint64 // the highest index any member committed
 	peakHeap          uint64
 	timeline          []Mark
-	plan              *Plan      // the plan followed, or nil: draw from the seed
-	planReq           int        // the next request step of the plan
-	planFault         int        // the next fault step of the plan
-	recorded          Plan       // the plan a seeded run drew
+	plan              *Plan // the plan followed, or nil: draw from the seed
+	planReq           int   // the next request step of the plan
+	planFault         int   // the next fault step of the plan
+	recorded          Plan  // the plan a seeded run drew
+	linTimedOut       bool
 	snapCount         uint64     // the members' --snapshot-count, drawn per seed
 	compactBatch      int        // the members' compaction batch limit, drawn per seed
 	authOn            bool       // clients set up auth and act as users

@@ -116,12 +116,14 @@ type history struct {
 
 // prepare classifies the requests, runs the revision sub-checks (which
 // also bound the revision of every unknown write), learns the outcome of
-// unknown writes that a read saw, and projects the history onto each key.
+// unknown writes that a read saw, leaves out those no one can have seen,
+// and projects the history onto each key.
 func prepare(ops []Op) *history {
 	h := &history{hops: classifyAll(ops)}
 	h.revisionViolations = checkRevisions(h.hops)
+	u := newUnknowns(h.hops)
+	h.hops = dropUnseeable(h.hops, u.gaps)
 	h.keys = universe(h.hops)
-	observeUnknownWrites(h.hops)
-	h.parts = project(h.hops, h.keys)
+	h.parts = project(h.hops, h.keys, u)
 	return h
 }

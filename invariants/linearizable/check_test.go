@@ -1,6 +1,7 @@
 package linearizable
 
 import (
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -66,95 +67,115 @@ func withLease(o Op, lease int64) Op {
 	return o
 }
 
+// checkCases are small hand-written histories and the sub-checks that
+// must fail on each (none: linearizable).
+var checkCases = []struct {
+	name   string
+	ops    []Op
+	failed []string
+}{
+	{"empty", nil, nil},
+	{"sequential", []Op{
+		put(0, 0, 10, "a", "1", 1), get(0, 20, 30, "a", 1, kv("a", "1", 1, 1, 1)),
+		put(0, 40, 50, "a", "2", 2), get(1, 60, 70, "a", 2, kv("a", "2", 1, 2, 2)),
+		del(1, 80, 90, "a", "", 1, 3), get(0, 100, 110, "a", 3),
+	}, nil},
+	{"read concurrent with put sees either", []Op{
+		put(0, 0, 50, "a", "1", 1), get(1, 10, 20, "a", 0), get(2, 30, 40, "a", 1, kv("a", "1", 1, 1, 1)),
+	}, nil},
+	{"stale read", []Op{
+		put(0, 0, 10, "a", "1", 1), get(1, 20, 30, "a", 1),
+	}, []string{CheckKV}},
+	{"stale read with a stale header", []Op{
+		put(0, 0, 10, "a", "1", 1), get(1, 20, 30, "a", 0),
+	}, []string{CheckReadRevision, CheckKV}},
+	{"lost acknowledged write", []Op{
+		put(0, 0, 10, "a", "1", 1), put(1, 20, 30, "b", "1", 2), get(1, 40, 50, "a", 2),
+	}, []string{CheckKV}},
+	{"lost acknowledged write, revision reused (#14370)", []Op{
+		put(0, 0, 10, "a", "1", 1), put(1, 20, 30, "b", "1", 1), get(1, 40, 50, "a", 1),
+	}, []string{CheckRevisionUnique, CheckRevisionOrder, CheckKV}},
+	{"revision reuse", []Op{
+		put(0, 0, 10, "a", "1", 1), put(1, 5, 15, "b", "1", 1),
+	}, []string{CheckRevisionUnique}},
+	{"revision regress after a crash (#17780)", []Op{
+		put(0, 0, 10, "a", "1", 5), put(1, 20, 30, "b", "1", 3),
+	}, []string{CheckRevisionOrder}},
+	{"txn compare outcome impossible", []Op{
+		put(0, 0, 10, "a", "1", 1), cas(1, 20, 30, "a", 1, "2", false, 1, kv("a", "1", 1, 1, 1)),
+	}, []string{CheckKV}},
+	{"txn compare outcomes possible", []Op{
+		put(0, 0, 10, "a", "1", 1), cas(1, 20, 30, "a", 1, "2", true, 2),
+		cas(0, 40, 50, "a", 1, "3", false, 2, kv("a", "2", 1, 2, 2)),
+	}, nil},
+	{"unknown write seen later", []Op{
+		unknown(put(0, 0, 10, "a", "1", 1)), get(1, 50, 60, "a", 1, kv("a", "1", 1, 1, 1)),
+	}, nil},
+	{"unknown write seen later, value not unique", []Op{
+		unknown(put(0, 0, 10, "a", "1", 1)), unknown(put(2, 5, 10, "a", "1", 1)),
+		get(1, 50, 60, "a", 2, kv("a", "1", 1, 2, 2)),
+	}, nil},
+	{"unknown write never seen", []Op{
+		unknown(put(0, 0, 10, "a", "1", 1)), get(1, 50, 60, "a", 0), put(1, 70, 80, "a", "2", 1),
+		get(1, 90, 100, "a", 1, kv("a", "2", 1, 1, 1)),
+	}, nil},
+	{"unknown write seen before its call", []Op{
+		get(1, 0, 10, "a", 1, kv("a", "1", 1, 1, 1)), unknown(put(0, 20, 30, "a", "1", 1)),
+	}, []string{CheckKV}},
+	{"unknown write below the revision of a returned write", []Op{
+		put(0, 0, 10, "b", "1", 5), unknown(put(1, 20, 30, "a", "1", 0)),
+		get(1, 40, 50, "a", 5, kv("a", "1", 4, 4, 1)),
+	}, []string{CheckKV}},
+	{"unknown write seen at a revision another write took", []Op{
+		put(0, 0, 10, "b", "1", 1), unknown(put(1, 5, 10, "a", "1", 0)),
+		get(1, 40, 50, "a", 1, kv("a", "1", 1, 1, 1)),
+	}, []string{CheckRevisionUnique}},
+	{"unknown writes no one can have seen are left out", []Op{
+		put(0, 0, 10, "a", "1", 1), unknown(put(1, 20, 30, "a", "2", 0)), unknown(del(2, 25, 30, "a", "", 0, 0)),
+		get(0, 40, 50, "a", 1, kv("a", "1", 1, 1, 1)), put(0, 60, 70, "a", "3", 2),
+		get(0, 80, 90, "a", 2, kv("a", "3", 1, 2, 2)),
+	}, nil},
+	{"unknown write fills a revision gap", []Op{
+		put(0, 0, 10, "a", "1", 1), unknown(put(1, 20, 30, "a", "2", 0)),
+		put(0, 60, 70, "a", "3", 3), get(0, 80, 90, "a", 3, kv("a", "3", 1, 3, 3)),
+	}, nil},
+	{"unknown write with no revision gap left", []Op{
+		put(0, 0, 10, "a", "1", 1), unknown(put(1, 20, 30, "a", "2", 0)),
+		put(0, 60, 70, "a", "3", 2), get(0, 80, 90, "a", 2, kv("a", "3", 1, 2, 3)),
+	}, []string{CheckKV}},
+	{"write refused with no-leader seen", []Op{
+		code(put(0, 0, 10, "a", "1", 1), nodes.ErrNoLeader), get(1, 20, 30, "a", 1, kv("a", "1", 1, 1, 1)),
+	}, []string{CheckKV}},
+	{"write answered stopped seen", []Op{
+		code(put(0, 0, 10, "a", "1", 1), nodes.ErrStopped), get(1, 20, 30, "a", 1, kv("a", "1", 1, 1, 1)),
+	}, nil},
+	{"outstanding write at the end", []Op{
+		{ClientID: 0, Call: 20, Req: &nodes.Request{Kind: nodes.KindPut, Key: []byte("a"), Value: []byte("1")}},
+		get(1, 30, 40, "a", 1, kv("a", "1", 1, 1, 1)),
+	}, nil},
+	{"serializable stale read is not checked", []Op{
+		put(0, 0, 10, "a", "1", 1), serializable(get(1, 20, 30, "a", 0)),
+	}, nil},
+	{"multi-key delete", []Op{
+		put(0, 0, 10, "a", "1", 1), put(0, 20, 30, "b", "1", 2), del(1, 40, 50, "a", "c", 2, 3),
+		get(0, 60, 70, "b", 3), get(0, 60, 70, "a", 3),
+	}, nil},
+	{"multi-key delete that missed a live key", []Op{
+		put(0, 0, 10, "a", "1", 1), del(1, 40, 50, "a", "c", 0, 1),
+	}, []string{CheckKV}},
+	{"version skipped", []Op{
+		put(0, 0, 10, "a", "1", 1), get(1, 20, 30, "a", 1, kv("a", "1", 1, 1, 2)),
+	}, []string{CheckKV}},
+	{"mod revision above the header", []Op{
+		put(0, 0, 10, "a", "1", 3), get(1, 20, 30, "a", 3, kv("a", "1", 3, 4, 1)),
+	}, []string{CheckKV}},
+	{"leased key expires", []Op{
+		withLease(put(0, 0, 10, "a", "1", 1), 7), get(1, 20, 30, "a", 2),
+	}, nil},
+}
+
 func TestCheck(t *testing.T) {
-	tests := []struct {
-		name   string
-		ops    []Op
-		failed []string
-	}{
-		{"empty", nil, nil},
-		{"sequential", []Op{
-			put(0, 0, 10, "a", "1", 1), get(0, 20, 30, "a", 1, kv("a", "1", 1, 1, 1)),
-			put(0, 40, 50, "a", "2", 2), get(1, 60, 70, "a", 2, kv("a", "2", 1, 2, 2)),
-			del(1, 80, 90, "a", "", 1, 3), get(0, 100, 110, "a", 3),
-		}, nil},
-		{"read concurrent with put sees either", []Op{
-			put(0, 0, 50, "a", "1", 1), get(1, 10, 20, "a", 0), get(2, 30, 40, "a", 1, kv("a", "1", 1, 1, 1)),
-		}, nil},
-		{"stale read", []Op{
-			put(0, 0, 10, "a", "1", 1), get(1, 20, 30, "a", 1),
-		}, []string{CheckKV}},
-		{"stale read with a stale header", []Op{
-			put(0, 0, 10, "a", "1", 1), get(1, 20, 30, "a", 0),
-		}, []string{CheckReadRevision, CheckKV}},
-		{"lost acknowledged write", []Op{
-			put(0, 0, 10, "a", "1", 1), put(1, 20, 30, "b", "1", 2), get(1, 40, 50, "a", 2),
-		}, []string{CheckKV}},
-		{"lost acknowledged write, revision reused (#14370)", []Op{
-			put(0, 0, 10, "a", "1", 1), put(1, 20, 30, "b", "1", 1), get(1, 40, 50, "a", 1),
-		}, []string{CheckRevisionUnique, CheckRevisionOrder, CheckKV}},
-		{"revision reuse", []Op{
-			put(0, 0, 10, "a", "1", 1), put(1, 5, 15, "b", "1", 1),
-		}, []string{CheckRevisionUnique}},
-		{"revision regress after a crash (#17780)", []Op{
-			put(0, 0, 10, "a", "1", 5), put(1, 20, 30, "b", "1", 3),
-		}, []string{CheckRevisionOrder}},
-		{"txn compare outcome impossible", []Op{
-			put(0, 0, 10, "a", "1", 1), cas(1, 20, 30, "a", 1, "2", false, 1, kv("a", "1", 1, 1, 1)),
-		}, []string{CheckKV}},
-		{"txn compare outcomes possible", []Op{
-			put(0, 0, 10, "a", "1", 1), cas(1, 20, 30, "a", 1, "2", true, 2),
-			cas(0, 40, 50, "a", 1, "3", false, 2, kv("a", "2", 1, 2, 2)),
-		}, nil},
-		{"unknown write seen later", []Op{
-			unknown(put(0, 0, 10, "a", "1", 1)), get(1, 50, 60, "a", 1, kv("a", "1", 1, 1, 1)),
-		}, nil},
-		{"unknown write seen later, value not unique", []Op{
-			unknown(put(0, 0, 10, "a", "1", 1)), unknown(put(2, 5, 10, "a", "1", 1)),
-			get(1, 50, 60, "a", 2, kv("a", "1", 1, 2, 2)),
-		}, nil},
-		{"unknown write never seen", []Op{
-			unknown(put(0, 0, 10, "a", "1", 1)), get(1, 50, 60, "a", 0), put(1, 70, 80, "a", "2", 1),
-			get(1, 90, 100, "a", 1, kv("a", "2", 1, 1, 1)),
-		}, nil},
-		{"unknown write seen before its call", []Op{
-			get(1, 0, 10, "a", 1, kv("a", "1", 1, 1, 1)), unknown(put(0, 20, 30, "a", "1", 1)),
-		}, []string{CheckKV}},
-		{"unknown write below the revision of a returned write", []Op{
-			put(0, 0, 10, "b", "1", 5), unknown(put(1, 20, 30, "a", "1", 0)),
-			get(1, 40, 50, "a", 5, kv("a", "1", 4, 4, 1)),
-		}, []string{CheckKV}},
-		{"write refused with no-leader seen", []Op{
-			code(put(0, 0, 10, "a", "1", 1), nodes.ErrNoLeader), get(1, 20, 30, "a", 1, kv("a", "1", 1, 1, 1)),
-		}, []string{CheckKV}},
-		{"write answered stopped seen", []Op{
-			code(put(0, 0, 10, "a", "1", 1), nodes.ErrStopped), get(1, 20, 30, "a", 1, kv("a", "1", 1, 1, 1)),
-		}, nil},
-		{"outstanding write at the end", []Op{
-			{ClientID: 0, Call: 20, Req: &nodes.Request{Kind: nodes.KindPut, Key: []byte("a"), Value: []byte("1")}},
-			get(1, 30, 40, "a", 1, kv("a", "1", 1, 1, 1)),
-		}, nil},
-		{"serializable stale read is not checked", []Op{
-			put(0, 0, 10, "a", "1", 1), serializable(get(1, 20, 30, "a", 0)),
-		}, nil},
-		{"multi-key delete", []Op{
-			put(0, 0, 10, "a", "1", 1), put(0, 20, 30, "b", "1", 2), del(1, 40, 50, "a", "c", 2, 3),
-			get(0, 60, 70, "b", 3), get(0, 60, 70, "a", 3),
-		}, nil},
-		{"multi-key delete that missed a live key", []Op{
-			put(0, 0, 10, "a", "1", 1), del(1, 40, 50, "a", "c", 0, 1),
-		}, []string{CheckKV}},
-		{"version skipped", []Op{
-			put(0, 0, 10, "a", "1", 1), get(1, 20, 30, "a", 1, kv("a", "1", 1, 1, 2)),
-		}, []string{CheckKV}},
-		{"mod revision above the header", []Op{
-			put(0, 0, 10, "a", "1", 3), get(1, 20, 30, "a", 3, kv("a", "1", 3, 4, 1)),
-		}, []string{CheckKV}},
-		{"leased key expires", []Op{
-			withLease(put(0, 0, 10, "a", "1", 1), 7), get(1, 20, 30, "a", 2),
-		}, nil},
-	}
-	for _, tt := range tests {
+	for _, tt := range checkCases {
 		t.Run(tt.name, func(t *testing.T) {
 			res := Check(tt.ops, 0)
 			if res.OK != (len(tt.failed) == 0) || !slices.Equal(res.Failed, tt.failed) {
@@ -173,6 +194,24 @@ func TestDetailNamesKeyAndRequest(t *testing.T) {
 	for _, want := range []string{"kv-model: key k03", "c4 range k03 -> [] rev=1", "c0 put k03=v1 -> rev=1"} {
 		if !strings.Contains(res.Detail, want) {
 			t.Errorf("Detail %q lacks %q", res.Detail, want)
+		}
+	}
+}
+
+func TestVisualize(t *testing.T) {
+	path := t.TempDir() + "/history.html"
+	ops := []Op{put(0, 0, 10, "a", "1", 1), get(1, 20, 30, "a", 1), unknown(put(2, 5, 0, "b", "1", 0))}
+	err := Visualize(ops, path, []Annotation{{Start: 12, End: 18, Tag: "m2", Description: "crash m2"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"crash m2", "c1 range a"} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("visualization lacks %q", want)
 		}
 	}
 }

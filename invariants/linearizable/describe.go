@@ -110,8 +110,12 @@ func describeOutcome(h *hop) string {
 		return "?"
 	}
 	var parts []string
-	if h.req.Kind == nodes.KindTxn {
-		parts = append(parts, map[bool]string{true: "then", false: "else"}[h.res.Succeeded])
+	switch {
+	case h.req.Kind != nodes.KindTxn:
+	case h.res.Succeeded:
+		parts = append(parts, "then")
+	default:
+		parts = append(parts, "else")
 	}
 	if h.observed {
 		return strings.Join(append(parts, fmt.Sprintf("? seen at rev=%d", h.res.Rev)), " ")

@@ -24,18 +24,35 @@
 // return. A write whose outcome is unknown (a timeout; a Return before its
 // Call, which is how a request still outstanding at the end of the run
 // should be passed) may have taken effect at any moment after its call, or
-// never: porcupine sees it return at the end of time (as etcd's robustness
-// tests do), so it may be ordered anywhere after its call, including after
-// every other request, where its effect no longer matters. The client that
-// gave up continues under a new ClientID.
+// never. The client that gave up continues under a new ClientID.
 //
-// A write answered with an error code is taken, per code, as:
+// etcd's robustness tests give such a write a return time of infinity.
+// That alone makes porcupine try every subset of the open unknown writes
+// at every point, which real histories (hundreds of timeouts around a
+// partition) do not survive. So the model lets an unknown write also take
+// no effect (the same as taking effect after everyone, or never), and the
+// revisions bound the rest (see unknown.go): an unknown write took a
+// revision that no done request took (a gap), or one above every revision
+// returned, where no one saw it; it is left out when no gap is left for
+// it, and on each key its return time becomes the moment the last gap it
+// could take was known to have been applied. A done read that showed the
+// key with mod revision m at header h rules out a write on that key at
+// m+1..h. And an unknown write whose key-value a read returned, when no
+// other request of the history puts that key-value, took effect before
+// that read returned, in the branch holding that put, at the mod revision
+// the read showed (as etcd's robustness tests patch their histories).
+//
+// A put, delete-range or txn answered with an error code is taken, per
+// code, as:
 //
 //	no-leader                     did not happen: raft dropped the proposal before any log had it
 //	compacted, future-rev         did not happen: the entry applied and the txn was refused
 //	auth-old-revision, permission-denied, user-empty, auth-failed,
 //	lease-not-found, bad-request  did not happen: refused before or at apply, nothing written
 //	stopped, and any other code   unknown outcome: the member may have proposed it before stopping
+//
+// Leases and auth requests are not part of the model: a key put with a
+// lease may vanish at any moment (expiry, or a revoke).
 //
 // # Sub-checks
 //
@@ -54,16 +71,18 @@
 //     nothing) was answered at a revision no lower than that of every
 //     request that returned before it was called.
 //     They catch a revision going back after a crash (etcd #17780) and an
-//     acknowledged write lost and its revision reused (#14370).
+//     acknowledged write lost and its revision reused (#14370). An unknown
+//     write a read saw (see above) counts for revision-unique.
 //  2. The KV model, "kv-model": porcupine over each key's history, the key
 //     state being etcd's KeyValue (exists, value, version, create and mod
 //     revision, lease). A put sets the mod revision to the revision it
-//     returned (an unknown put to a span: above every revision returned
-//     before its call and above the key's mod revision); a delete removes
-//     the key; a txn's compares on the key decide its branch, which must be
-//     the one the result reports; a range must show the key as the state
-//     holds it, with a mod revision no higher than its header revision.
-//     Reads narrow revision spans to what they show.
+//     returned (an unknown put to a span: from the first gap above every
+//     revision returned before its call and the key's mod revision); a
+//     delete removes
+//     the key; a txn's compares on the key decide its branch, which must
+//     be the one the result reports; a range must show the key as the
+//     state holds it, with a mod revision no higher than its header
+//     revision. Reads narrow revision spans to what they show.
 //
 // A request over several keys (a multi-key delete-range or range, a txn
 // over several keys) is put into the partition of every key it touches, as
@@ -76,14 +95,7 @@
 // range is checked, since a nodes.Result carries only its result, and only
 // when it reads the current revision without limit or count-only. A
 // delete's count is checked when it pins one key (a single-key delete) or
-// is zero. A leased key may vanish at any moment (lease expiry is not in
-// the history).
-//
-// An unknown write whose value a read returned, when no other request of
-// the history puts that key-value, took effect before that read returned,
-// took that branch, and took the revision the read shows as the key's mod
-// revision: Check uses this (as etcd's robustness tests patch their
-// histories), which keeps porcupine's search short.
+// is zero.
 //
 // # Output
 //

@@ -50,7 +50,8 @@ type keyInput struct {
 	cmps      []mvcc.Compare // the compares on this key
 	allCmps   bool           // the request has no compare on anything else
 	then, els []action
-	minRev    int64 // an unknown write takes a revision no lower
+	minRev    int64    // an unknown write takes a revision no lower
+	gaps      *revGaps // and one that no done request took
 }
 
 // keyOutput is what a request's outcome tells of a key.
@@ -87,14 +88,18 @@ func step(set stateSet, in *keyInput, out *keyOutput) stateSet {
 func stepOne(dst stateSet, s keyState, in *keyInput, out *keyOutput) stateSet {
 	t := evalCompares(&s, in.cmps)
 	if out.maybe {
-		// It takes a branch its compares allow; compares on other keys
-		// may fail whatever this key holds. Never taking effect needs no
-		// state: porcupine may order it last, after every other request.
+		// It takes a branch its compares allow (compares on other keys
+		// may fail whatever this key holds), or no effect: the same as
+		// taking effect after every other request, or never, which
+		// porcupine could reach by ordering it last. Keeping that branch
+		// in the state set spares the search from backtracking over every
+		// subset of the unknown writes it ordered early.
+		dst = append(dst, s)
 		if t&canTrue != 0 {
-			dst = append(dst, applyMaybe(s, in.then, in.minRev))
+			dst = append(dst, applyMaybe(s, in.then, in))
 		}
 		if t&canFalse != 0 || !in.allCmps {
-			dst = append(dst, applyMaybe(s, in.els, in.minRev))
+			dst = append(dst, applyMaybe(s, in.els, in))
 		}
 		return dst
 	}
@@ -146,16 +151,17 @@ func applyDone(s keyState, acts []action, out *keyOutput) (keyState, bool) {
 }
 
 // applyMaybe runs a branch of a request whose outcome is unknown: a put
-// takes some revision from minRev on, above the key's mod revision.
-func applyMaybe(s keyState, acts []action, minRev int64) keyState {
+// takes some revision gap from minRev on, above the key's mod revision;
+// past the last gap, no done request can follow it on this key.
+func applyMaybe(s keyState, acts []action, in *keyInput) keyState {
 	for _, a := range acts {
 		switch a.typ {
 		case mvcc.OpPut:
-			r := span{minRev, unbounded}
-			if s.live && s.mod.lo >= r.lo {
-				r.lo = s.mod.lo + 1
+			lo := in.minRev
+			if s.live {
+				lo = max(lo, s.mod.lo+1)
 			}
-			s = putVersion(s, a, r)
+			s = putVersion(s, a, span{in.gaps.next(lo), unbounded})
 		case mvcc.OpDeleteRange:
 			s = keyState{}
 		}

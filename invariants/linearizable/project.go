@@ -48,7 +48,7 @@ func universe(hops []*hop) []string {
 // (a multi-key delete-range or range, a txn over several keys) goes into
 // the partition of each, as its projection onto that key: what it does to
 // and shows of that key alone.
-func project(hops []*hop, keys []string) []partition {
+func project(hops []*hop, keys []string, u *unknowns) []partition {
 	index := make(map[string]int, len(keys))
 	for i, k := range keys {
 		index[k] = i
@@ -62,9 +62,16 @@ func project(hops []*hop, keys []string) []partition {
 			continue
 		}
 		for _, i := range touched(h, keys, index) {
-			in, out := projectInput(h, keys[i]), projectOutput(h, keys[i])
+			ret, ok := h.ret, true
+			if h.eff == effectMaybe {
+				ret, ok = u.window(h, keys[i])
+			}
+			if !ok {
+				continue
+			}
+			in, out := projectInput(h, keys[i], u.forKey(keys[i])), projectOutput(h, keys[i])
 			parts[i].ops = append(parts[i].ops, porcupine.Operation{
-				ClientId: h.client, Input: in, Call: h.call, Output: out, Return: h.ret,
+				ClientId: h.client, Input: in, Call: h.call, Output: out, Return: ret,
 			})
 		}
 	}
@@ -125,8 +132,8 @@ func inRange(k string, key, end []byte) bool {
 
 // projectInput returns what a request asks of one key. Compares over a
 // range of keys are not checked; they only make the branch uncertain.
-func projectInput(h *hop, key string) *keyInput {
-	in := &keyInput{h: h, allCmps: true, minRev: h.minRev}
+func projectInput(h *hop, key string, gaps *revGaps) *keyInput {
+	in := &keyInput{h: h, allCmps: true, minRev: h.minRev, gaps: gaps}
 	for _, c := range h.txn.Compares {
 		if len(c.RangeEnd) == 0 && string(c.Key) == key {
 			in.cmps = append(in.cmps, c)

@@ -7,25 +7,28 @@ import (
 )
 
 // checkRevisions runs the global revision sub-checks over the done
-// requests, and sets the least revision each unknown write could take.
-// They are sound because etcd's revision is one counter over the whole
-// store, advanced by every write transaction that changes something, and a
-// linearizable request is served at a revision that includes every entry
-// committed before it was called.
+// requests; orderRevisions has set the least revision of each unknown
+// write, and observeUnknownWrites has pinned those a read saw, in
+// between. They are sound because etcd's revision is one counter over the
+// whole store, advanced by every write transaction that changes
+// something, and a linearizable request is served at a revision that
+// includes every entry committed before it was called.
 func checkRevisions(hops []*hop) []violation {
-	var vs []violation
+	order := orderRevisions(hops)
+	observeUnknownWrites(hops)
 	if v := uniqueRevisions(hops); v != nil {
-		vs = append(vs, *v)
+		return append([]violation{*v}, order...)
 	}
-	return append(vs, orderRevisions(hops)...)
+	return order
 }
 
-// uniqueRevisions finds two done writes that took the same revision: a
-// revision reused after it was lost (etcd #14370, #17780).
+// uniqueRevisions finds two done writes (or unknown writes a read saw)
+// that took the same revision: a revision reused after it was lost (etcd
+// #14370, #17780).
 func uniqueRevisions(hops []*hop) *violation {
 	var ws []*hop
 	for _, h := range hops {
-		if h.tookRev {
+		if h.tookRev || h.observed {
 			ws = append(ws, h)
 		}
 	}

@@ -36,6 +36,7 @@ type Backend struct {
 	copy        *disk.File // the defrag copy, between DefragCopy and DefragRename
 	copyRecords int64      // records in the defrag copy
 	mem         *Mem
+	fullBytes   int64  // the size of the last full image written (rewrite, defrag)
 	batch       []byte // the pending delta, encoded as ops after a record header
 	pending     int
 	unsynced    bool
@@ -69,6 +70,7 @@ func Open(fs *disk.FS, name string) (*Backend, error) {
 	if err := b.replay(f.ReadAll()); err != nil {
 		return nil, err
 	}
+	b.fullBytes = int64(len(encodeFull(b.mem)))
 	b.resetBatch()
 	return b, nil
 }

@@ -89,6 +89,44 @@ func (b *Backend) SyncCommit() error {
 		}
 	}
 	b.unsynced = false
+	return b.maybeRewrite()
+}
+
+// rewriteSlack is how far the commit log may outgrow the state it holds
+// before it is rewritten.
+const rewriteSlack = 512 << 10
+
+// maybeRewrite keeps the file in proportion to the state, as bbolt's page
+// reuse keeps its file from growing with every commit: once the commit
+// records pass twice the size of the last full image (plus slack), the
+// state is written as one full record to a temporary file, synced, and
+// renamed over the file — the same crash-safe path as a defrag, and
+// invisible to what the backend holds.
+func (b *Backend) maybeRewrite() error {
+	if b.copy != nil || b.stats.Bytes <= 2*b.fullBytes+rewriteSlack {
+		return nil
+	}
+	full := encodeFull(b.mem)
+	tmp := b.name + DefragSuffix
+	f, err := b.fs.Create(tmp)
+	if err != nil {
+		return b.fail("create rewrite", err)
+	}
+	if err := b.write(f, full); err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		return b.fail("sync rewrite", err)
+	}
+	if err := b.fs.Rename(tmp, b.name); err != nil {
+		return b.fail("rename rewrite", err)
+	}
+	if err := b.fs.SyncDir(); err != nil {
+		return b.fail("sync dir", err)
+	}
+	b.file, b.fullBytes = f, int64(len(full))
+	b.stats.Bytes, b.stats.Records = int64(len(full)), 1
+	b.stats.Syncs += 2
 	return nil
 }
 
@@ -150,6 +188,7 @@ func (b *Backend) DefragRename() error {
 	}
 	b.file, b.copy = f, nil
 	b.stats.Bytes = f.Size()
+	b.fullBytes = f.Size()
 	b.stats.Records = b.copyRecords
 	b.stats.Defrags++
 	return nil
