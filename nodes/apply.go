@@ -2,7 +2,6 @@ package nodes
 
 import (
 	"encoding/binary"
-	"fmt"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -184,7 +183,9 @@ func (m *Member) finishApply(e *raftpb.Entry, req *Request, res *Result) {
 	m.stats.Applied++
 	var out *Outcome
 	if req != nil {
-		if req.Kind == KindPublish && req.Name == fmt.Sprintf("m%d", m.cfg.ID) {
+		// ReadyNotify waits for this life's own publish request, not one
+		// replayed from an earlier life's log.
+		if req.Kind == KindPublish && req.ID&^0xffffffff == m.idPrefix() {
 			m.published = true
 		}
 		out = &Outcome{Kind: req.Kind, Code: res.Code, Rev: res.Rev, Digest: res.Digest()}

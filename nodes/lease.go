@@ -12,10 +12,16 @@ import (
 // member whose clock drifts expires leases early or late, as a real one.
 
 // internalID returns a request ID for a proposal the member makes itself
-// (lease revokes): the top bit set, then the member ID, then a counter.
+// (lease revokes, publish), unique across its lives as etcd's ID generator
+// (member ID and a time prefix): the top bit, the member ID, the life,
+// then a counter.
 func (m *Member) internalID() uint64 {
 	m.internalSeq++
-	return 1<<63 | m.cfg.ID<<40 | m.internalSeq
+	return m.idPrefix() | m.internalSeq
+}
+
+func (m *Member) idPrefix() uint64 {
+	return 1<<63 | (m.cfg.ID&0x7f)<<56 | (m.cfg.Life&0xffffff)<<32
 }
 
 // leadership runs when raft's role changes: the lessor is promoted on

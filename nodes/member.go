@@ -17,6 +17,7 @@ import (
 // defaults.
 type Config struct {
 	ID        uint64
+	Life      uint64   // how many times this member started before (request IDs stay unique)
 	Peers     []uint64 // the voters the cluster bootstraps with
 	Bugs      Bugs
 	Rand      *rand.Rand // the member's own stream: disk latency, apply cost

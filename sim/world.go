@@ -272,6 +272,7 @@ func (w *world) memberConfig(sl *slot) nodes.Config {
 	}
 	return nodes.Config{
 		ID:        sl.id,
+		Life:      sl.life,
 		Peers:     peers,
 		Bugs:      w.cfg.Bugs,
 		Rand:      w.streams.Fork(fmt.Sprintf("member/m%d/life%d", sl.id, sl.life)),
