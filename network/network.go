@@ -69,6 +69,7 @@ type burst struct {
 // from the rng handed to New, in a fixed order per Send. A Net is not safe
 // for concurrent use; the simulation is single-threaded.
 type Net struct {
+	times  [2]time.Duration // Send's result, reused
 	rng    *rand.Rand
 	cfg    Config
 	delays map[link]delayRange // per-link overrides
@@ -125,7 +126,7 @@ func (n *Net) Send(now time.Duration, from, to int) []time.Duration {
 		copies = 2
 		n.stats.Duplicated++
 	}
-	times := make([]time.Duration, copies)
+	times := n.times[:copies]
 	for i := range times {
 		times[i] = now + n.delay(from, to, inBurst)
 	}

@@ -120,7 +120,10 @@ func (s *State) applyKV(tx backend.Tx, req *Request) Result {
 			return Result{Code: ErrLeaseNotFound, Rev: s.KV.Rev()}
 		}
 	}
-	before := s.leasesOf(branch)
+	var before []attachment
+	if s.Lease.Len() > 0 { // no lease, nothing to attach or detach
+		before = s.leasesOf(branch)
+	}
 	resp, err := s.KV.Txn(tx, txn)
 	if err != nil {
 		return Result{Code: codeOf(err), Rev: s.KV.Rev()}

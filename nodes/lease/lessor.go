@@ -238,3 +238,6 @@ func (l *lease) sortedKeys() [][]byte {
 	slices.SortFunc(keys, bytes.Compare)
 	return keys
 }
+
+// Len returns the number of leases.
+func (le *Lessor) Len() int { return len(le.leases) }
