@@ -144,6 +144,9 @@ type Report struct {
 	// LinearizabilityTimedOut: porcupine ran out of time on the history,
 	// so the check was inconclusive (not a failure).
 	LinearizabilityTimedOut bool
+	// LinearizabilityWall is the wall time the check took (the only wall
+	// clock reading of a run; it never changes what the world does).
+	LinearizabilityWall time.Duration
 }
 
 // Exit codes of a run, as DESIGN.md fixes them.

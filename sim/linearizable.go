@@ -29,7 +29,9 @@ func (w *world) checkLinearizable() {
 	if w.cfg.NoChecks || w.chk.Violation() != nil {
 		return
 	}
+	start := time.Now()
 	res := linearizable.Check(linearizableOps(w.history), linearizableTimeout)
+	w.linWall = time.Since(start)
 	w.linTimedOut = res.TimedOut
 	if !res.OK {
 		w.chk.Fail("linearizable", res.Detail)

@@ -47,7 +47,7 @@ func (w *world) report() *Report {
 		w.mark(0, MarkViolation, v.Name+": "+v.Detail)
 	}
 	rep.Timeline = w.timeline
-	rep.History, rep.LinearizabilityTimedOut = w.history, w.linTimedOut
+	rep.History, rep.LinearizabilityTimedOut, rep.LinearizabilityWall = w.history, w.linTimedOut, w.linWall
 	rep.Plan = w.plan
 	if w.plan == nil {
 		rep.Plan = &w.recorded

@@ -677,6 +677,11 @@ func (s *Scenario) trackLeader(i int) {
 // are down do not count.
 func (s *Scenario) unstable() string {
 	w := s.w
+	for _, sl := range w.slots {
+		if sl.m != nil && !sl.m.Serving() {
+			return fmt.Sprintf("m%d does not serve clients yet (its publish is not applied)", sl.id)
+		}
+	}
 	for _, c := range w.clients {
 		if c.req != nil {
 			return fmt.Sprintf("client %d waits for #%d", c.idx, c.req.ID)

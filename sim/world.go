@@ -86,12 +86,13 @@ type world struct {
 	planFault         int   // the next fault step of the plan
 	recorded          Plan  // the plan a seeded run drew
 	linTimedOut       bool
-	snapCount         uint64     // the members' --snapshot-count, drawn per seed
-	compactBatch      int        // the members' compaction batch limit, drawn per seed
-	authOn            bool       // clients set up auth and act as users
-	authChurn         prob.Ratio // per root request: an auth change instead
-	leasesOn          bool       // clients grant, use, keep alive and revoke leases
-	leases            []int64    // recently granted lease IDs
+	linWall           time.Duration // wall time of the linearizability check
+	snapCount         uint64        // the members' --snapshot-count, drawn per seed
+	compactBatch      int           // the members' compaction batch limit, drawn per seed
+	authOn            bool          // clients set up auth and act as users
+	authChurn         prob.Ratio    // per root request: an auth change instead
+	leasesOn          bool          // clients grant, use, keep alive and revoke leases
+	leases            []int64       // recently granted lease IDs
 	nextLease         int64
 }
 

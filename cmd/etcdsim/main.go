@@ -195,10 +195,9 @@ func cmdRun(name string, args []string, stdout io.Writer) (int, error) {
 		compareSeedFile(stdout, sf, rep)
 	}
 	if htmlPath != "" && (rep.Violation != nil || wf.html != "") {
-		if err := writeHTML(htmlPath, rep); err != nil {
+		if err := writeReports(stdout, htmlPath, rep); err != nil {
 			return 0, err
 		}
-		fmt.Fprintf(stdout, "timeline: %s\n", htmlPath)
 	}
 	return rep.ExitCode(), nil
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/etcdsim/etcdsim/report"
@@ -41,15 +42,27 @@ func compareSeedFile(w io.Writer, sf *sim.SeedFile, rep *sim.Report) {
 	fmt.Fprintf(w, "NOT as recorded: the file expects %s at step %d with trace=%016x\n", sf.Expect, sf.Step, sf.Trace)
 }
 
-func writeHTML(path string, rep *sim.Report) error {
+// writeReports writes the HTML timeline, and for a linearizability failure
+// porcupine's visualization of the history next to it, linked from it.
+func writeReports(w io.Writer, path string, rep *sim.Report) error {
+	var opts report.Options
+	if v := rep.Violation; v != nil && v.Name == "linearizable" {
+		lin := strings.TrimSuffix(path, ".html") + "-history.html"
+		if err := sim.LinearizabilityHTML(rep, lin); err != nil {
+			return err
+		}
+		opts.LinearizabilityHTML = filepath.Base(lin)
+		fmt.Fprintf(w, "history: %s\n", lin)
+	}
 	f, err := os.Create(path)
 	if err != nil {
 		return err
 	}
-	if err := report.WriteHTML(f, rep, report.Options{}); err != nil {
+	if err := report.WriteHTML(f, rep, opts); err != nil {
 		f.Close()
 		return err
 	}
+	fmt.Fprintf(w, "timeline: %s\n", path)
 	return f.Close()
 }
 

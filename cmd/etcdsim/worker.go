@@ -46,6 +46,8 @@ type Result struct {
 	WallMs      float64  `json:"wall_ms"`
 	Trace       string   `json:"trace"` // the trace hash, 16 hex digits
 	WorkerCrash bool     `json:"worker_crash,omitempty"`
+	LinMs       float64  `json:"lin_ms"`                  // wall time of the linearizability check
+	LinTimedOut bool     `json:"lin_timed_out,omitempty"` // the check ran out of time (inconclusive)
 
 	Committed        uint64 `json:"committed"`
 	Crashes          uint64 `json:"crashes"`
@@ -76,8 +78,10 @@ func resultOf(rep *sim.Report, wall time.Duration) Result {
 		Workload: c.Workload, Bug: c.Bugs.String(), Faults: rep.Faults.String(),
 		FaultKinds: nonNil(rep.Faults.Kinds()), Failpoints: nonNil(rep.Failpoints), Mix: rep.Mix,
 		Outcome: rep.Outcome(), Steps: rep.Steps, SimMs: ms(rep.End),
-		WallMs: math.Round(float64(wall)/float64(time.Microsecond)) / 1000,
-		Trace:  fmt.Sprintf("%016x", rep.TraceHash),
+		WallMs:      math.Round(float64(wall)/float64(time.Microsecond)) / 1000,
+		Trace:       fmt.Sprintf("%016x", rep.TraceHash),
+		LinMs:       math.Round(float64(rep.LinearizabilityWall)/float64(time.Microsecond)) / 1000,
+		LinTimedOut: rep.LinearizabilityTimedOut,
 	}
 	if v := rep.Violation; v != nil {
 		r.Invariant, r.Detail, r.Step, r.SimMs = v.Name, oneLine(v.Detail), rep.Step, ms(rep.At)
