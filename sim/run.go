@@ -144,19 +144,10 @@ func (w *world) start(i int, restart bool) {
 	}
 	var m *nodes.Member
 	var err error
-	crashed := ""
-	func() {
-		defer func() {
-			if r := recover(); r != nil {
-				if c, ok := r.(nodes.Crashed); ok {
-					crashed = c.Point
-					return
-				}
-				err = fmt.Errorf("panic: %v", r)
-			}
-		}()
-		m, err = nodes.Start(w.memberConfig(sl), sl.fs)
-	}()
+	crashed, panicked := guard(func() { m, err = nodes.Start(w.memberConfig(sl), sl.fs) })
+	if panicked != nil {
+		err = fmt.Errorf("panic: %v", panicked)
+	}
 	if crashed != "" {
 		// Died at a failpoint while starting: crash again, restart later.
 		w.stats.Failpoints++
@@ -183,24 +174,31 @@ func (w *world) start(i int, restart bool) {
 	w.drain(i)
 }
 
+// guard runs fn and recovers what it panics with: the failpoint a member
+// died at (nodes.Crashed), or anything else, with its stack.
+func guard(fn func()) (crashed string, panicked any) {
+	defer func() {
+		if r := recover(); r != nil {
+			if c, ok := r.(nodes.Crashed); ok {
+				crashed = c.Point
+				return
+			}
+			panicked = fmt.Sprintf("%v\n%s", r, debug.Stack())
+		}
+	}()
+	fn()
+	return "", nil
+}
+
 // call runs f on member i, turning a failpoint crash into a crash of the
 // member and any other panic into a violation, then drains its output and
 // runs the per-step checks.
 func (w *world) call(i int, f func(m *nodes.Member)) {
 	sl := w.slots[i]
-	crashed := ""
-	func() {
-		defer func() {
-			if r := recover(); r != nil {
-				if c, ok := r.(nodes.Crashed); ok {
-					crashed = c.Point
-					return
-				}
-				w.chk.Panicked(sl.id, fmt.Sprintf("%v\n%s", r, debug.Stack()))
-			}
-		}()
-		f(sl.m)
-	}()
+	crashed, panicked := guard(func() { f(sl.m) })
+	if panicked != nil {
+		w.chk.Panicked(sl.id, panicked)
+	}
 	if crashed != "" {
 		w.stats.Failpoints++
 		down := w.failpointDown(sl, crashed)

@@ -139,8 +139,13 @@ func (wf *worldFlags) config() (sim.Config, error) {
 		return cfg, usagef("--rate must be at least 1 request per second, not %d", wf.rate)
 	}
 	cfg = sim.Config{Seed: seed, Bugs: bugs, Members: wf.members, Duration: d, Rate: wf.rate, MaxSteps: wf.steps, Workload: wf.workload}
-	if wf.faults != "" {
-		f, err := sim.ParseFaults(wf.faults)
+	return withFaults(cfg, wf.faults)
+}
+
+// withFaults sets a fault line (if any) and validates the world.
+func withFaults(cfg sim.Config, line string) (sim.Config, error) {
+	if line != "" {
+		f, err := sim.ParseFaults(line)
 		if err != nil {
 			return cfg, usagef("%v", err)
 		}

@@ -61,17 +61,7 @@ func (sf *swarmFlags) config() (sim.Config, error) {
 	if cfg.Duration, err = parseDuration(sf.duration); err != nil {
 		return cfg, err
 	}
-	if sf.faults != "" {
-		f, err := sim.ParseFaults(sf.faults)
-		if err != nil {
-			return cfg, usagef("%v", err)
-		}
-		cfg.Faults = &f
-	}
-	if err := cfg.Validate(); err != nil {
-		return cfg, usagef("%v", err)
-	}
-	return cfg, nil
+	return withFaults(cfg, sf.faults)
 }
 
 // workerArgs are the flags that give a worker the same world.
