@@ -80,8 +80,10 @@ func (w *world) onArrival() {
 		return
 	}
 	req := w.genRequest(c)
-	template := *req
-	w.record(Step{Kind: StepRequest, Client: c.idx, Member: c.target + 1, Req: &template})
+	if w.cfg.RecordPlan {
+		template := *req
+		w.record(Step{Kind: StepRequest, Client: c.idx, Member: c.target + 1, Req: &template})
+	}
 	w.issue(c, req)
 }
 

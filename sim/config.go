@@ -37,6 +37,9 @@ type Config struct {
 	// Plan, when set, is followed instead of drawing requests and per-tick
 	// faults from the seed (see Plan).
 	Plan *Plan
+	// RecordPlan keeps the plan a seeded run draws, in Report.Plan (for
+	// Shrink; it costs memory in proportion to the run).
+	RecordPlan bool
 }
 
 func (c *Config) defaults() {
@@ -139,7 +142,7 @@ type Report struct {
 	Stats      Stats
 	PeakHeap   uint64 // bytes, with Config.SampleMemory
 	Timeline   []Mark // with Config.Timeline
-	Plan       *Plan  // the plan the run followed or drew
+	Plan       *Plan  // the plan the run followed, or drew with Config.RecordPlan
 	History    []Op   // the client history
 	// LinearizabilityTimedOut: porcupine ran out of time on the history,
 	// so the check was inconclusive (not a failure).

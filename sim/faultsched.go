@@ -53,7 +53,7 @@ func (w *world) restartDelay() time.Duration {
 
 // record appends a step to the plan a seeded run draws.
 func (w *world) record(s Step) {
-	if w.plan == nil {
+	if w.plan == nil && w.cfg.RecordPlan {
 		s.At = w.q.Now()
 		w.recorded.Steps = append(w.recorded.Steps, s)
 	}

@@ -11,7 +11,7 @@ import (
 // that plan gives the same run, event for event (the same trace hash).
 func TestRecordedPlanReplays(t *testing.T) {
 	for seed := uint64(1); seed <= 12; seed++ {
-		cfg := Config{Seed: seed, Duration: 8 * time.Second}
+		cfg := Config{Seed: seed, Duration: 8 * time.Second, RecordPlan: true}
 		if seed%4 == 0 {
 			cfg.Bugs = nodes.Bugs{CIBeforeLock: true}
 		}
@@ -27,7 +27,7 @@ func TestRecordedPlanReplays(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		cfg.Plan = plan
+		cfg.Plan, cfg.RecordPlan = plan, false
 		b, err := Run(cfg)
 		if err != nil {
 			t.Fatal(err)

@@ -49,7 +49,7 @@ func (w *world) report() *Report {
 	rep.Timeline = w.timeline
 	rep.History, rep.LinearizabilityTimedOut, rep.LinearizabilityWall = w.history, w.linTimedOut, w.linWall
 	rep.Plan = w.plan
-	if w.plan == nil {
+	if w.plan == nil && w.cfg.RecordPlan {
 		rep.Plan = &w.recorded
 	}
 	for _, sl := range w.slots {

@@ -31,7 +31,9 @@ func (s PlanSize) String() string {
 func Shrink(cfg Config, budget int) (*Shrunk, error) {
 	cfg.defaults()
 	cfg.Trace, cfg.Timeline = nil, false
-	first, err := Run(cfg)
+	rec := cfg
+	rec.RecordPlan = true
+	first, err := Run(rec)
 	if err != nil {
 		return nil, err
 	}
@@ -40,6 +42,7 @@ func Shrink(cfg Config, budget int) (*Shrunk, error) {
 	}
 	want := first.Violation.Name
 	sh := &Shrunk{Runs: 1, Config: cfg, Report: first}
+	sh.Config.RecordPlan = false
 	sh.Config.Plan = first.Plan
 	sh.Before = sizeOf(first.Plan, cfg.Duration)
 	fails := func(c Config) (*Report, bool) {
