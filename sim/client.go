@@ -29,6 +29,8 @@ type client struct {
 	user       string           // the user it acts as (auth on)
 	script     []*nodes.Request // requests to send first (root's auth setup)
 	scripted   *nodes.Request   // the script request in flight, retried until answered
+	deadline   time.Duration    // when the request in flight times out
+	timerSet   bool             // a timeout event is pending for this client
 }
 
 // retryScript puts a script request that got no definite answer back at
@@ -123,7 +125,13 @@ func (w *world) issue(c *client, req *nodes.Request) {
 	if ts := w.net.Send(now, clientBase+c.idx, c.target+1); len(ts) > 0 {
 		w.q.At(ts[0], Event{Kind: evRequest, Node: c.target, Arg: uint64(c.idx), Data: req})
 	}
-	w.q.After(RequestTimeout, Event{Kind: evTimeout, Node: c.idx, Arg: req.ID})
+	// One timer per client, not per request: it fires at the deadline of
+	// the request in flight then, and moves on to the next one's.
+	c.deadline = now + RequestTimeout
+	if !c.timerSet {
+		c.timerSet = true
+		w.q.At(c.deadline, Event{Kind: evTimeout, Node: c.idx})
+	}
 }
 
 // genRequest draws the default mix: writes, txns, reads, and a little
@@ -258,10 +266,17 @@ func (w *world) onReply(e Event) {
 
 func (w *world) onTimeout(e Event) {
 	c := w.clients[e.Node]
-	if c.req == nil || c.req.ID != e.Arg {
+	c.timerSet = false
+	if c.req == nil {
 		return
 	}
-	w.trace(e, e.Arg, 0, func() string { return fmt.Sprintf("c%d timeout #%d", c.idx, e.Arg) })
+	if now := w.q.Now(); c.deadline > now {
+		c.timerSet = true
+		w.q.At(c.deadline, Event{Kind: evTimeout, Node: c.idx})
+		return
+	}
+	id := c.req.ID
+	w.trace(e, id, 0, func() string { return fmt.Sprintf("c%d timeout #%d", c.idx, id) })
 	op := &w.history[c.op]
 	op.Unknown = true
 	w.stats.Timeouts++

@@ -43,6 +43,21 @@ func (w *world) onFaultTick() {
 	}
 }
 
+// tickedFaults reports whether any fault is drawn (or planned) at fault
+// ticks; without one the ticks are not scheduled at all.
+func (w *world) tickedFaults() bool {
+	if w.plan != nil {
+		for _, s := range w.plan.Steps {
+			if s.Kind != StepRequest && s.Kind != StepFailpoint {
+				return true
+			}
+		}
+		return false
+	}
+	f := &w.faults
+	return !f.Crash.Zero() || !f.Partition.Zero() || !f.OneWay.Zero() || !f.Pause.Zero() || !f.DiskSlow.Zero()
+}
+
 // restartDelay draws how long a crashed member stays down.
 func (w *world) restartDelay() time.Duration {
 	if w.healing {

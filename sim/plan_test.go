@@ -32,7 +32,9 @@ func TestRecordedPlanReplays(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if a.TraceHash != b.TraceHash || a.Outcome() != b.Outcome() || a.Steps != b.Steps {
+		// Steps may differ: fault ticks that draw nothing are not
+		// scheduled when the plan holds no fault, and they trace nothing.
+		if a.TraceHash != b.TraceHash || a.Outcome() != b.Outcome() || a.At != b.At || a.End != b.End {
 			t.Fatalf("seed %d: seeded run %016x %s (%d steps) vs its plan (%d requests, %d faults) %016x %s (%d steps)",
 				seed, a.TraceHash, a.Outcome(), a.Steps, plan.Requests(), plan.Faults(), b.TraceHash, b.Outcome(), b.Steps)
 		}

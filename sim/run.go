@@ -66,7 +66,9 @@ func (w *world) run() {
 		w.start(i, false)
 	}
 	w.q.After(0, Event{Kind: evArrival})
-	w.q.After(FaultTick, Event{Kind: evFaultTick})
+	if w.tickedFaults() {
+		w.q.After(FaultTick, Event{Kind: evFaultTick})
+	}
 	w.loop(w.cfg.Duration)
 	if w.chk.Violation() != nil || w.stopped() {
 		return

@@ -594,8 +594,8 @@ func (s *Scenario) step() Event {
 	case evReply:
 		s.onReply(e)
 	case evTimeout:
-		if c := w.clients[e.Node]; c.req != nil && c.req.ID == e.Arg {
-			s.outcome(e.Arg, "timeout (outcome unknown)")
+		if c := w.clients[e.Node]; c.req != nil && c.deadline <= w.q.Now() {
+			s.outcome(c.req.ID, "timeout (outcome unknown)")
 		}
 	}
 	up := make([]bool, len(w.slots))
