@@ -103,8 +103,10 @@ func (m *Member) finishReady() {
 		panic(err)
 	}
 	if hs := rd.HardState; !raft.IsEmptyHardState(hs) {
-		m.prevHS = &raftpb.HardState{Term: new(hs.GetTerm()), Vote: new(hs.GetVote()), Commit: new(hs.GetCommit())}
-		_ = m.storage.SetHardState(m.prevHS)
+		// raft builds a fresh HardState for every Ready and never changes
+		// it afterwards (it keeps the pointer as its own previous one).
+		m.prevHS = hs
+		_ = m.storage.SetHardState(hs)
 	}
 	if o := m.cfg.Observer; o != nil && m.mustSync {
 		last, _ := m.storage.LastIndex()
