@@ -9,6 +9,10 @@ import (
 	"github.com/etcdsim/etcdsim/invariants/linearizable"
 )
 
+// LinCheckpoint is how often a long run checks the history so far, so that
+// a violation stops it near where it happened rather than at the end.
+const LinCheckpoint = 60 * time.Second
+
 // linearizableTimeout bounds porcupine's search; running out is reported
 // as inconclusive, never as a failure.
 const linearizableTimeout = 10 * time.Second
@@ -25,17 +29,18 @@ func linearizableOps(history []Op) []linearizable.Op {
 	return ops
 }
 
-// checkLinearizable is the invariant linearizable, run at the end of the
-// run over the whole client history (etcd's robustness tests judge etcd
-// the same way).
+// checkLinearizable is the invariant linearizable, run over the whole
+// client history at the end of the run, and at checkpoints of a long one
+// (etcd's robustness tests judge etcd the same way). Requests still in
+// flight at a checkpoint count as unknown outcomes then.
 func (w *world) checkLinearizable() {
 	if w.cfg.NoChecks || w.chk.Violation() != nil {
 		return
 	}
 	start := time.Now()
 	res := linearizable.Check(linearizableOps(w.history), linearizableTimeout)
-	w.linWall = time.Since(start)
-	w.linTimedOut = res.TimedOut
+	w.linWall += time.Since(start)
+	w.linTimedOut = w.linTimedOut || res.TimedOut
 	if !res.OK {
 		w.chk.Fail("linearizable", res.Detail)
 	}

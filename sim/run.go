@@ -69,6 +69,9 @@ func (w *world) run() {
 	if w.tickedFaults() {
 		w.q.After(FaultTick, Event{Kind: evFaultTick})
 	}
+	if w.cfg.Duration > LinCheckpoint {
+		w.q.After(LinCheckpoint, Event{Kind: evLinCheck})
+	}
 	w.loop(w.cfg.Duration)
 	if w.chk.Violation() != nil || w.stopped() {
 		return
@@ -130,6 +133,9 @@ func (w *world) dispatch(e Event) {
 		w.resume(e.Node)
 	case evProbe:
 		w.onProbe(e)
+	case evLinCheck:
+		w.checkLinearizable()
+		w.q.After(LinCheckpoint, Event{Kind: evLinCheck})
 	}
 }
 

@@ -27,9 +27,10 @@ const (
 	evRestart
 	evResume
 	evProbe
+	evLinCheck
 )
 
-var evNames = [...]string{"", "timer", "deliver", "request", "reply", "timeout", "arrival", "fault-tick", "restart", "resume", "probe"}
+var evNames = [...]string{"", "timer", "deliver", "request", "reply", "timeout", "arrival", "fault-tick", "restart", "resume", "probe", "lin-check"}
 
 // clientBase is the network endpoint of client 0; members are 1..N.
 const clientBase = 1000
