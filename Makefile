@@ -3,7 +3,7 @@ GO      ?= go
 SEEDS   ?= 2000
 BIN     := bin/etcdsim
 
-.PHONY: run test vet build fuzz bench soak determinism replay seeds swarm table
+.PHONY: run test vet build fuzz bench gobench soak determinism replay seeds swarm table
 
 build:
 	$(GO) build -o $(BIN) ./cmd/etcdsim
@@ -45,7 +45,12 @@ fuzz:
 	$(GO) test ./sim -run '^$$' -fuzz '^FuzzParseFaults$$' -fuzztime 30s
 	$(GO) test ./nodes -run '^$$' -fuzz '^FuzzDecodeRequest$$' -fuzztime 30s
 
+# BENCHMARKS.md: worlds of 1..7 members, 10..600 s, checks on and off, against bare raft; one core.
 bench:
+	$(GO) test -count=1 -timeout 30m ./sim -run '^TestBenchTable$$' -v -args -benchtable ../BENCHMARKS.md
+
+# The Go benchmarks of every package (compare runs with benchstat).
+gobench:
 	$(GO) test ./... -run '^$$' -bench . -benchmem
 
 replay: build
