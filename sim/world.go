@@ -82,10 +82,11 @@ type world struct {
 	committed         uint64 // the highest index any member committed
 	peakHeap          uint64
 	timeline          []Mark
-	plan              *Plan // the plan followed, or nil: draw from the seed
-	planReq           int   // the next request step of the plan
-	planFault         int   // the next fault step of the plan
-	recorded          Plan  // the plan a seeded run drew
+	plan              *Plan             // the plan followed, or nil: draw from the seed
+	planReq           int               // the next request step of the plan
+	planFault         int               // the next fault step of the plan
+	recorded          Plan              // the plan a seeded run drew
+	planFP            map[string][]Step // the plan's failpoint steps by point
 	linTimedOut       bool
 	linWall           time.Duration // wall time of the linearizability check
 	snapCount         uint64        // the members' --snapshot-count, drawn per seed
@@ -104,6 +105,12 @@ func newWorld(cfg Config) *world {
 	w.faults = WorldFaults(cfg)
 	if cfg.Plan != nil {
 		w.plan = sortedPlan(cfg.Plan)
+		w.planFP = map[string][]Step{}
+		for _, st := range w.plan.Steps {
+			if st.Kind == StepFailpoint {
+				w.planFP[st.Point] = append(w.planFP[st.Point], st)
+			}
+		}
 	}
 	w.rngFault = s.Fork("faults")
 	w.rngWork = s.Fork("workload")
@@ -225,30 +232,46 @@ func (w *world) failpoint(sl *slot, name string) bool {
 	if w.healing {
 		return false
 	}
-	if sl.passes == nil {
-		sl.passes = map[string]uint64{}
-	}
-	sl.passes[name]++
 	if w.plan != nil {
 		return w.planFailpoint(sl, name)
 	}
-	fire := false
-	if r, ok := w.fpWorkload[name]; ok {
+	r, workload := w.fpWorkload[name]
+	if !workload && !w.fpActive[name] {
+		return false // never fires: its passes need no counting
+	}
+	pass := sl.pass(name)
+	var fire bool
+	if workload {
 		fire = r.Hit(w.rngFault)
-	} else if w.fpActive[name] {
+	} else {
 		fire = w.faults.FailpointFire.Hit(w.rngFault)
 	}
 	if fire {
-		sl.firedPass = sl.passes[name]
+		sl.firedPass = pass
 	}
 	return fire
 }
 
+// pass counts one more pass of sl through name and returns its number.
+// Only names that can fire are counted, in a seeded run and in its plan
+// alike, so the numbers agree.
+func (sl *slot) pass(name string) uint64 {
+	if sl.passes == nil {
+		sl.passes = map[string]uint64{}
+	}
+	sl.passes[name]++
+	return sl.passes[name]
+}
+
 // planFailpoint reports whether the plan crashes sl at this pass of name.
 func (w *world) planFailpoint(sl *slot, name string) bool {
-	pass := sl.passes[name]
-	for _, s := range w.plan.Steps {
-		if s.Kind == StepFailpoint && s.Member == int(sl.id) && s.Point == name && s.Pass == pass {
+	steps := w.planFP[name]
+	if len(steps) == 0 {
+		return false
+	}
+	pass := sl.pass(name)
+	for _, s := range steps {
+		if s.Member == int(sl.id) && s.Pass == pass {
 			sl.planDown = s.For
 			return true
 		}
