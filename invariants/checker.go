@@ -154,7 +154,7 @@ func (c *Checker) DurableCommit(v View) {
 	t.persistedCI = ci
 	// A snapshot database carries the sender's consistent index, which may
 	// pass the receiver's own log (etcd's merged snapshot): allowed.
-	if last := v.DurableLastIndex(); ci > last && ci > t.snapCI {
+	if last := v.DurableLastIndex(); ci > last && ci > max(t.snapCI, v.SnapshotDBIndex()) {
 		c.fail("consistent-index-monotonic", "m%d persisted consistent index %d past its durable WAL (last index %d)", v.ID(), ci, last)
 		return
 	}
@@ -207,7 +207,7 @@ func (c *Checker) Restarted(v View) {
 		return
 	}
 	t.persistedCI = ci
-	if last := v.DurableLastIndex(); ci > last && ci > t.snapCI {
+	if last := v.DurableLastIndex(); ci > last && ci > max(t.snapCI, v.SnapshotDBIndex()) {
 		c.fail("consistent-index-monotonic", "m%d restarted with consistent index %d past its durable WAL (last index %d)", v.ID(), ci, last)
 		return
 	}

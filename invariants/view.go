@@ -21,6 +21,7 @@ type View interface {
 	AuthCacheHash() uint64
 	AuthRebuiltCacheHash() uint64
 	LeaseHash() uint64
+	SnapshotDBIndex() uint64
 }
 
 // Violation is a broken invariant with its evidence.

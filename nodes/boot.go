@@ -113,7 +113,11 @@ func (m *Member) recoverSnapshotBackend() error {
 	if err := m.fs.Rename(name, DBName); err != nil {
 		return fmt.Errorf("%w: %v", ErrBoot, err)
 	}
-	return m.openBackend()
+	if err := m.openBackend(); err != nil {
+		return err
+	}
+	m.snapDBCI = m.apply.ci
+	return nil
 }
 
 func (m *Member) openBackend() error {

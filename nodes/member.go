@@ -150,6 +150,7 @@ type Member struct {
 	confVote  int // voters in the current configuration
 	confState *raftpb.ConfState
 	snapIndex uint64 // the index of the newest snapshot saved or installed
+	snapDBCI  uint64 // the consistent index of the last snapshot database opened
 
 	apply   applier
 	commits commitLoop

@@ -49,7 +49,10 @@ func (m *Member) pump() {
 		m.saveSnapshot(rd.Snapshot)
 	}
 	hs := rd.HardState
-	m.mustSync = raft.MustSync(hs, m.prevHS, len(rd.Entries))
+	// etcd forces an fsync after saving a snapshot (#10219): the HardState
+	// that commits it must be durable before old WAL data is released, or
+	// the snapshot is not valid at restart (index above the durable commit).
+	m.mustSync = raft.MustSync(hs, m.prevHS, len(rd.Entries)) || !raft.IsEmptySnap(rd.Snapshot)
 	if err := m.wal.Save(hs, rd.Entries); err != nil {
 		panic(err)
 	}

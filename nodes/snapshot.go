@@ -124,6 +124,7 @@ func (m *Member) applySnapshot(s *raftpb.Snapshot) {
 	m.state.Auth = oldAuth
 	m.apply.applied = idx
 	m.snapIndex = idx
+	m.snapDBCI = m.apply.ci
 	m.confState = md.GetConfState()
 	m.confVote = len(m.confState.GetVoters())
 	m.stats.SnapshotsApplied++

@@ -97,3 +97,9 @@ func (m *Member) LeaseHash() uint64 { return m.state.Lease.Hash() }
 // Serving reports whether the member serves clients (its publish request
 // was applied, or WaitClusterReadyTimeout passed).
 func (m *Member) Serving() bool { return m.serving() }
+
+// SnapshotDBIndex returns the consistent index of the last snapshot
+// database this life opened (installed, or recovered at restart), 0 if
+// none: such a database carries the sender's index, which may pass this
+// member's own log (etcd's merged snapshot).
+func (m *Member) SnapshotDBIndex() uint64 { return m.snapDBCI }
