@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/etcdsim/etcdsim/invariants/linearizable"
+	"github.com/etcdsim/etcdsim/nodes"
 )
 
 // LinCheckpoint is how often a long run checks the history so far, so that
@@ -43,7 +44,36 @@ func (w *world) checkLinearizable() {
 	w.linTimedOut = w.linTimedOut || res.TimedOut
 	if !res.OK {
 		w.chk.Fail("linearizable", res.Detail)
+		return
 	}
+	if d := serializableMonotonic(w.history); d != "" {
+		w.chk.Fail("linearizable", d)
+	}
+}
+
+// serializableMonotonic checks what serializable ranges promise, which is
+// not linearizability: one client reading from one member never sees the
+// revision go back. (A restarted member serves again only once its publish
+// is applied, by when it has applied at least what it served before.)
+func serializableMonotonic(history []Op) string {
+	type session struct {
+		proc   int
+		member uint64
+	}
+	last := map[session]*Op{}
+	for i := range history {
+		o := &history[i]
+		if o.Req == nil || o.Req.Kind != nodes.KindRange || !o.Req.Serializable || o.Unknown || o.Return == 0 || o.Result.Code != nodes.OK {
+			continue
+		}
+		k := session{o.Proc, o.Member}
+		if p := last[k]; p != nil && o.Result.Rev < p.Result.Rev {
+			return fmt.Sprintf("serializable reads of client %d from m%d went back in revision: %d at %s, then %d at %s",
+				o.Proc, o.Member, p.Result.Rev, FormatTime(p.Call), o.Result.Rev, FormatTime(o.Call))
+		}
+		last[k] = o
+	}
+	return ""
 }
 
 // LinearizabilityHTML writes porcupine's visualization of a run's client
