@@ -73,12 +73,12 @@ func TestBenchTable(t *testing.T) {
 		rows = append(rows, &benchRow{name: name, cfg: cfg, seeds: seeds})
 	}
 	for _, n := range []int{1, 3, 5, 7} {
-		add(fmt.Sprintf("%d members, 60s", n), 6, Config{Members: n, Duration: 60 * time.Second})
+		add(fmt.Sprintf("%d members, 60s", n), 12, Config{Members: n, Duration: 60 * time.Second})
 	}
-	add("3 members, 10s", 20, Config{Duration: 10 * time.Second})
-	add("3 members, 600s", 2, Config{Duration: 600 * time.Second})
-	add("3 members, 60s, no checks", 6, Config{Duration: 60 * time.Second, NoChecks: true})
-	add("3 members, 60s, plan recorded", 6, Config{Duration: 60 * time.Second, RecordPlan: true})
+	add("3 members, 10s", 40, Config{Duration: 10 * time.Second})
+	add("3 members, 600s", 3, Config{Duration: 600 * time.Second})
+	add("3 members, 60s, no checks", 12, Config{Duration: 60 * time.Second, NoChecks: true})
+	add("3 members, 60s, plan recorded", 12, Config{Duration: 60 * time.Second, RecordPlan: true})
 	for _, r := range rows {
 		r.measure(t)
 		t.Logf("%s: %.0fx", r.name, r.sim.Seconds()/r.wall.Seconds())

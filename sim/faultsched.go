@@ -170,6 +170,18 @@ func (w *world) togglePartition() {
 	if n < 2 {
 		return
 	}
+	// Half the partitions isolate the leader, Jepsen's "partition the
+	// leader" nemesis: the classic setting of stale reads and of CheckQuorum.
+	if lead := w.leader(); lead > 0 && w.rngFault.IntN(2) == 0 {
+		var rest []int
+		for i := 1; i <= n; i++ {
+			if i != lead {
+				rest = append(rest, i)
+			}
+		}
+		w.doPartition([][]int{{lead}, rest})
+		return
+	}
 	var a, b []int
 	perm := w.rngFault.Perm(n)
 	cut := 1 + w.rngFault.IntN(n-1)
@@ -181,6 +193,21 @@ func (w *world) togglePartition() {
 		}
 	}
 	w.doPartition([][]int{a, b})
+}
+
+// leader returns the member that some up member believes leads (the one
+// with the highest term), or 0.
+func (w *world) leader() int {
+	var lead, term uint64
+	for _, sl := range w.slots {
+		if sl.m == nil {
+			continue
+		}
+		if t, _, l, _, _ := sl.m.RaftStatus(); l != 0 && t > term {
+			lead, term = l, t
+		}
+	}
+	return int(lead)
 }
 
 // note traces a world-level fault and puts it on the timeline.

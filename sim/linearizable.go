@@ -10,8 +10,9 @@ import (
 	"github.com/etcdsim/etcdsim/nodes"
 )
 
-// LinCheckpoint is how often a long run checks the history so far, so that
-// a violation stops it near where it happened rather than at the end.
+// LinCheckpoint is when a long run first checks the history so far (then
+// at 2×, 4×, … that time), so that a violation stops it nearer to where it
+// happened than the end.
 const LinCheckpoint = 60 * time.Second
 
 // linearizableTimeout bounds porcupine's search; running out is reported
