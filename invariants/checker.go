@@ -146,19 +146,27 @@ func (c *Checker) DurableCommit(v View) {
 	}
 	mem := v.Backend()
 	ci := MetaIndex(mem)
+	if c.persisted(v, ci, "persisted") {
+		c.atomic(v, mem, ci, "commit-atomicity")
+	}
+}
+
+// persisted is consistent-index-monotonic for a consistent index that just
+// became durable (what: "persisted", "restarted with"): it never goes back,
+// and it never passes the member's durable WAL — unless a snapshot database
+// brought it, which carries the sender's index (etcd's merged snapshot).
+func (c *Checker) persisted(v View, ci uint64, what string) bool {
 	t := c.track(v.ID())
 	if ci < t.persistedCI {
-		c.fail("consistent-index-monotonic", "m%d persisted consistent index %d after %d", v.ID(), ci, t.persistedCI)
-		return
+		c.fail("consistent-index-monotonic", "m%d %s consistent index %d after a durable %d", v.ID(), what, ci, t.persistedCI)
+		return false
 	}
 	t.persistedCI = ci
-	// A snapshot database carries the sender's consistent index, which may
-	// pass the receiver's own log (etcd's merged snapshot): allowed.
 	if last := v.DurableLastIndex(); ci > last && ci > max(t.snapCI, v.SnapshotDBIndex()) {
-		c.fail("consistent-index-monotonic", "m%d persisted consistent index %d past its durable WAL (last index %d)", v.ID(), ci, last)
-		return
+		c.fail("consistent-index-monotonic", "m%d %s consistent index %d past its durable WAL (last index %d)", v.ID(), what, ci, last)
+		return false
 	}
-	c.atomic(v, mem, ci, "commit-atomicity")
+	return true
 }
 
 // atomic compares a backend state with the reference after 1..ci.
@@ -202,13 +210,7 @@ func (c *Checker) Restarted(v View) {
 	}
 	mem := v.Backend()
 	ci := MetaIndex(mem)
-	if ci < t.persistedCI {
-		c.fail("consistent-index-monotonic", "m%d restarted with consistent index %d after a durable %d", v.ID(), ci, t.persistedCI)
-		return
-	}
-	t.persistedCI = ci
-	if last := v.DurableLastIndex(); ci > last && ci > max(t.snapCI, v.SnapshotDBIndex()) {
-		c.fail("consistent-index-monotonic", "m%d restarted with consistent index %d past its durable WAL (last index %d)", v.ID(), ci, last)
+	if !c.persisted(v, ci, "restarted with") {
 		return
 	}
 	c.atomic(v, mem, ci, "restart-clean")

@@ -310,7 +310,7 @@ func TestConsistentIndexMonotonic(t *testing.T) {
 			m.run(c, std()[:5]...)
 			m.ci, m.ciTerm = 3, 2 // a stale in-memory index reaches the hook
 			m.durableCommit(c)
-		}, want: "consistent-index-monotonic", evidence: []string{"m1", "consistent index 3 after 5"}},
+		}, want: "consistent-index-monotonic", evidence: []string{"m1", "consistent index 3 after a durable 5"}},
 		{name: "restart from an older image", feed: func(t *testing.T, c *Checker) {
 			m := newMember(1)
 			m.run(c, std()[:3]...)

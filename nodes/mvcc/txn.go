@@ -2,6 +2,7 @@ package mvcc
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 
@@ -241,13 +242,13 @@ func compareKV(c *Compare, kv *KeyValue) bool {
 	case CompareValue:
 		r = bytes.Compare(kv.Value, c.Value)
 	case CompareCreate:
-		r = cmpInt(kv.CreateRevision, c.CreateRevision)
+		r = cmp.Compare(kv.CreateRevision, c.CreateRevision)
 	case CompareMod:
-		r = cmpInt(kv.ModRevision, c.ModRevision)
+		r = cmp.Compare(kv.ModRevision, c.ModRevision)
 	case CompareVersion:
-		r = cmpInt(kv.Version, c.Version)
+		r = cmp.Compare(kv.Version, c.Version)
 	case CompareLease:
-		r = cmpInt(kv.Lease, c.Lease)
+		r = cmp.Compare(kv.Lease, c.Lease)
 	}
 	switch c.Result {
 	case CompareEqual:
@@ -260,14 +261,4 @@ func compareKV(c *Compare, kv *KeyValue) bool {
 		return r < 0
 	}
 	return true
-}
-
-func cmpInt(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }

@@ -1,6 +1,7 @@
 package snap
 
 import (
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -59,21 +60,11 @@ func List(fs *disk.FS) []File {
 	}
 	slices.SortFunc(out, func(a, b File) int {
 		if a.Index != b.Index {
-			return cmpU64(b.Index, a.Index)
+			return cmp.Compare(b.Index, a.Index)
 		}
-		return cmpU64(b.Term, a.Term)
+		return cmp.Compare(b.Term, a.Term)
 	})
 	return out
-}
-
-func cmpU64(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // Save writes s durably: to a temporary file, synced, renamed into place,
