@@ -12,6 +12,10 @@ import (
 	"github.com/etcdsim/etcdsim/nodes"
 )
 
+// MemoryLimit is the soft heap limit during a run (runtime/debug): the
+// collector runs rarely below it and as often as needed near it.
+const MemoryLimit = 192 << 20
+
 // Run runs one world to its end or its first violation. A panic inside the
 // world is a failing report (invariant "panic"), never a crash of the
 // caller. Only one run owns the process at a time (see runMu).
@@ -24,6 +28,8 @@ func Run(cfg Config) (rep *Report, err error) {
 		// A world allocates at a steady rate and keeps a modest live heap:
 		// collecting less often buys about a fifth of the run time.
 		defer debug.SetGCPercent(debug.SetGCPercent(400))
+		// ... but not past a soft limit, so that long runs stay small.
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(MemoryLimit))
 		defer func() {
 			if r := recover(); r != nil {
 				w.chk.Panicked(0, fmt.Sprintf("%v\n%s", r, debug.Stack()))
