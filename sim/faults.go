@@ -223,7 +223,7 @@ func DrawFaults(rng *rand.Rand) Faults {
 	if !f.Failpoint.Zero() {
 		f.FailpointFire = []prob.Ratio{prob.Of(1, 500), prob.Of(1, 5000)}[rng.IntN(2)]
 	}
-	pick(&f.Pause, prob.Of(1, 1000), prob.Of(1, 3000))
+	pick(&f.Pause, prob.Of(1, 300), prob.Of(1, 1000), prob.Of(1, 3000))
 	pick(&f.Drift, prob.Of(1, 2), prob.Of(1, 1))
 	return f
 }
