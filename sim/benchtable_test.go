@@ -27,11 +27,15 @@ type benchRow struct {
 	lin      time.Duration // wall time in the linearizability check
 }
 
+// measure runs the row's seeds once; the fastest of its rounds counts
+// (worlds are deterministic, so every round does the same work: only the
+// machine's noise differs between them).
 func (r *benchRow) measure(t *testing.T) {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
 	start := time.Now()
+	r.sim, r.events, r.commits, r.lin = 0, 0, 0, 0
 	for s := 1; s <= r.seeds; s++ {
 		cfg := r.cfg
 		cfg.Seed, cfg.SampleMemory = uint64(s), true
@@ -48,10 +52,16 @@ func (r *benchRow) measure(t *testing.T) {
 		r.peakHeap = max(r.peakHeap, rep.PeakHeap)
 		r.lin += rep.LinearizabilityWall
 	}
-	r.wall = time.Since(start)
-	runtime.ReadMemStats(&after)
-	r.mallocs = after.Mallocs - before.Mallocs
+	if wall := time.Since(start); r.wall == 0 || wall < r.wall {
+		r.wall = wall
+		runtime.ReadMemStats(&after)
+		r.mallocs = after.Mallocs - before.Mallocs
+	}
 }
+
+// benchRounds is how many times each row runs, rows interleaved, so that a
+// slow spell of the machine does not land on one row only.
+const benchRounds = 3
 
 // bareNsPerCommit measures the baseline: one committed proposal through
 // three bare RawNodes (BenchmarkBareRaft).
@@ -79,8 +89,12 @@ func TestBenchTable(t *testing.T) {
 	add("3 members, 600s", 3, Config{Duration: 600 * time.Second})
 	add("3 members, 60s, no checks", 12, Config{Duration: 60 * time.Second, NoChecks: true})
 	add("3 members, 60s, plan recorded", 12, Config{Duration: 60 * time.Second, RecordPlan: true})
+	for round := 0; round < benchRounds; round++ {
+		for _, r := range rows {
+			r.measure(t)
+		}
+	}
 	for _, r := range rows {
-		r.measure(t)
 		t.Logf("%s: %.0fx", r.name, r.sim.Seconds()/r.wall.Seconds())
 	}
 	if err := os.WriteFile(*benchTable, []byte(renderBench(rows, bareNs, bareMsgs)), 0o644); err != nil {
@@ -94,6 +108,7 @@ func renderBench(rows []*benchRow, bareNs, bareMsgs float64) string {
 	fmt.Fprintf(&b, "One core (GOMAXPROCS=1), %s %s/%s, %s. Default world: the seed's swarm of in-model faults, 100 client requests per simulated second; the time includes the liveness phase.\n\n",
 		runtime.Version(), runtime.GOOS, runtime.GOARCH, cpuModel())
 	fmt.Fprintf(&b, "Baseline: bare go.etcd.io/raft/v3 (3 RawNodes, MemoryStorage, instant delivery, no disk/network/apply/checks): %.1f µs per committed proposal, %.1f messages each.\n\n", bareNs/1e3, bareMsgs)
+	fmt.Fprintf(&b, "Each row is the fastest of %d rounds, rows interleaved (this machine's speed varies by a third from minute to minute); the linearizability share is of the last round.\n\n", benchRounds)
 	fmt.Fprintf(&b, "Every world runs all invariants, linearizability included (its share of the time is the last column), unless it says no checks.\n\n")
 	fmt.Fprintf(&b, "| world | seeds | seeds/s | time acceleration | events/s | allocs/event | µs per committed entry | × bare raft | peak heap | linearizability check |\n")
 	fmt.Fprintf(&b, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
