@@ -7,8 +7,6 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"go.etcd.io/raft/v3/raftpb"
-
-	"github.com/etcdsim/etcdsim/nodes/mvcc"
 )
 
 // applier is etcd's apply loop (EtcdServer.applyAll/applyEntries): it
@@ -223,5 +221,3 @@ func (m *Member) applyConfChange(e *raftpb.Entry) {
 
 // u64 encodes a meta value as etcd does (8 bytes big-endian).
 func u64(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
-
-var _ = mvcc.ErrCompacted

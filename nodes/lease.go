@@ -1,8 +1,6 @@
 package nodes
 
 import (
-	"time"
-
 	"go.etcd.io/raft/v3"
 
 	"github.com/etcdsim/etcdsim/nodes/auth"
@@ -65,5 +63,3 @@ func (m *Member) keepAlive(client int, req *Request) {
 	ttl, err := m.state.Lease.Renew(req.Lease, m.clock)
 	m.reply(client, req.ID, Result{Code: codeOf(err), Rev: m.state.KV.Rev(), TTL: ttl})
 }
-
-var _ = time.Second

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"go.etcd.io/raft/v3"
-	"go.etcd.io/raft/v3/raftpb"
 )
 
 // pendingRead is a linearizable range waiting for its ReadIndex and then
@@ -134,8 +133,6 @@ func (m *Member) serveReads() {
 	clear(m.reads[len(kept):])
 	m.reads = kept
 }
-
-var _ = raftpb.MsgReadIndex
 
 // WaitClusterReadyTimeout is etcd's --wait-cluster-ready-timeout (default
 // 5s): a member that could not publish itself by then serves clients anyway.

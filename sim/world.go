@@ -3,10 +3,7 @@ package sim
 import (
 	"fmt"
 	"math/rand/v2"
-	"sort"
 	"time"
-
-	"go.etcd.io/raft/v3/raftpb"
 
 	"github.com/etcdsim/etcdsim/disk"
 	"github.com/etcdsim/etcdsim/invariants"
@@ -320,15 +317,3 @@ var defaultLatency = disk.Latency{
 	SyncDir: disk.Range{Min: 300 * time.Microsecond, Max: 2 * time.Millisecond},
 	Meta:    disk.Range{Min: 10 * time.Microsecond, Max: 100 * time.Microsecond},
 }
-
-// sortedKeys returns the keys of a set in order.
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
-var _ = raftpb.MsgApp
