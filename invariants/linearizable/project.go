@@ -95,7 +95,7 @@ func touched(h *hop, keys []string, index map[string]int) []int {
 			}
 			return
 		}
-		for i := sort.SearchStrings(keys, string(key)); i < len(keys) && inRange(keys[i], key, end); i++ {
+		for i := sort.SearchStrings(keys, string(key)); i < len(keys) && mvcc.InRange([]byte(keys[i]), key, end); i++ {
 			ks = append(ks, i)
 		}
 	}
@@ -115,19 +115,6 @@ func touched(h *hop, keys []string, index map[string]int) []int {
 	}
 	slices.Sort(ks)
 	return slices.Compact(ks)
-}
-
-// inRange reports whether k is in the range of key and end, with etcd's
-// range semantics: an empty end is the single key, "\x00" every key from
-// key on, anything else [key, end).
-func inRange(k string, key, end []byte) bool {
-	switch {
-	case len(end) == 0:
-		return k == string(key)
-	case len(end) == 1 && end[0] == 0:
-		return k >= string(key)
-	}
-	return k >= string(key) && k < string(end)
 }
 
 // projectInput returns what a request asks of one key. Compares over a
@@ -153,7 +140,7 @@ func actions(ops []mvcc.Op, key string) []action {
 	last := lastRange(ops)
 	for i := range ops {
 		op := &ops[i]
-		if (op.Type == mvcc.OpPut && string(op.Key) != key) || (op.Type != mvcc.OpPut && !inRange(key, op.Key, op.End)) {
+		if (op.Type == mvcc.OpPut && string(op.Key) != key) || (op.Type != mvcc.OpPut && !mvcc.InRange([]byte(key), op.Key, op.End)) {
 			continue
 		}
 		a := action{typ: op.Type}

@@ -125,7 +125,7 @@ func validateBranch(ops []Op) error {
 		for j := range ops {
 			o := &ops[j]
 			if (o.Type == OpPut && j > i && bytes.Equal(o.Key, k)) ||
-				(o.Type == OpDeleteRange && inRangeOf(k, o.Key, o.End)) {
+				(o.Type == OpDeleteRange && InRange(k, o.Key, o.End)) {
 				return ErrDuplicateKey
 			}
 		}
@@ -133,8 +133,9 @@ func validateBranch(ops []Op) error {
 	return nil
 }
 
-// inRangeOf reports whether k is in the range of key and end (see Range).
-func inRangeOf(k, key, end []byte) bool {
+// InRange reports whether k is in the range of key and end, with etcd's
+// range semantics (see Range).
+func InRange(k, key, end []byte) bool {
 	switch {
 	case len(end) == 0:
 		return bytes.Equal(k, key)
