@@ -91,55 +91,69 @@ func cmdBugs(args []string, stdout io.Writer) (int, error) {
 	return 0, nil
 }
 
-// worldFlags are the flags that define a world, shared by run and replay.
+// worldSpec is a world less its seed: the flags run, replay, swarm and
+// the swarm's workers share.
+type worldSpec struct {
+	bug, faults, workload, duration string
+	members, rate                   int
+}
+
+func (ws *worldSpec) register(fs *flag.FlagSet, faultsHelp string) {
+	fs.StringVar(&ws.bug, "bug", "none", "bug mode (see etcdsim bugs)")
+	fs.StringVar(&ws.faults, "faults", "", "fault line (default: "+faultsHelp+")")
+	fs.IntVar(&ws.members, "members", 3, "cluster members (1..7)")
+	fs.IntVar(&ws.rate, "rate", 100, "client requests per simulated second")
+	fs.StringVar(&ws.workload, "workload", "default", "request mix: "+strings.Join(sim.Workloads, ", "))
+	fs.StringVar(&ws.duration, "duration", "60s", "simulated time of the safety phase")
+}
+
+// config returns the world of the flags, without a seed, validated.
+func (ws *worldSpec) config() (sim.Config, error) {
+	cfg := sim.Config{Members: ws.members, Rate: ws.rate, Workload: ws.workload}
+	var err error
+	if cfg.Bugs, err = nodes.ParseBugs(ws.bug); err != nil {
+		return cfg, usagef("%v", err)
+	}
+	if cfg.Duration, err = parseDuration(ws.duration); err != nil {
+		return cfg, err
+	}
+	if ws.members < 1 || ws.members > 7 {
+		return cfg, usagef("--members must be 1..7, not %d", ws.members)
+	}
+	if ws.rate < 1 {
+		return cfg, usagef("--rate must be at least 1 request per second, not %d", ws.rate)
+	}
+	return withFaults(cfg, ws.faults)
+}
+
+// worldFlags are the flags of run and replay: a world and its seed.
 type worldFlags struct {
-	seed, bug, faults string
-	workload          string
-	members, rate     int
-	duration          string
-	steps             uint64
-	verbose           bool
-	html              string
+	worldSpec
+	seed    string
+	steps   uint64
+	verbose bool
+	html    string
 }
 
 func (wf *worldFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&wf.seed, "seed", "", "seed (decimal or 0x-hex)")
-	fs.StringVar(&wf.bug, "bug", "none", "bug mode (see etcdsim bugs)")
-	fs.StringVar(&wf.faults, "faults", "", "fault line (default: the seed's swarm)")
-	fs.IntVar(&wf.members, "members", 3, "cluster members (1..7)")
-	fs.IntVar(&wf.rate, "rate", 100, "client requests per simulated second")
-	fs.StringVar(&wf.workload, "workload", "default", "request mix: "+strings.Join(sim.Workloads, ", "))
-	fs.StringVar(&wf.duration, "duration", "60s", "simulated time of the safety phase")
+	wf.worldSpec.register(fs, "the seed's swarm")
 	fs.Uint64Var(&wf.steps, "steps", 0, "stop after this many events (0: no limit)")
 	fs.BoolVar(&wf.verbose, "v", false, "print the trace, one line per event")
 	fs.StringVar(&wf.html, "html", "", "write the HTML timeline of the run here (replay: by default on a failure)")
 }
 
 func (wf *worldFlags) config() (sim.Config, error) {
-	var cfg sim.Config
 	if wf.seed == "" {
-		return cfg, usagef("--seed is required")
+		return sim.Config{}, usagef("--seed is required")
 	}
 	seed, err := sim.ParseSeed(wf.seed)
 	if err != nil {
-		return cfg, usagef("%v", err)
+		return sim.Config{}, usagef("%v", err)
 	}
-	bugs, err := nodes.ParseBugs(wf.bug)
-	if err != nil {
-		return cfg, usagef("%v", err)
-	}
-	d, err := parseDuration(wf.duration)
-	if err != nil {
-		return cfg, err
-	}
-	if wf.members < 1 || wf.members > 7 {
-		return cfg, usagef("--members must be 1..7, not %d", wf.members)
-	}
-	if wf.rate < 1 {
-		return cfg, usagef("--rate must be at least 1 request per second, not %d", wf.rate)
-	}
-	cfg = sim.Config{Seed: seed, Bugs: bugs, Members: wf.members, Duration: d, Rate: wf.rate, MaxSteps: wf.steps, Workload: wf.workload}
-	return withFaults(cfg, wf.faults)
+	cfg, err := wf.worldSpec.config()
+	cfg.Seed, cfg.MaxSteps = seed, wf.steps
+	return cfg, err
 }
 
 // withFaults sets a fault line (if any) and validates the world.

@@ -15,53 +15,26 @@ import (
 	"sync"
 	"time"
 
-	"github.com/etcdsim/etcdsim/nodes"
 	"github.com/etcdsim/etcdsim/sim"
 )
 
 // swarmFlags are the flags of a swarm: the world, less its seed, and how
 // the seeds are farmed.
 type swarmFlags struct {
-	bug, faults, duration string
-	workload              string
-	members, rate         int
-
+	worldSpec
 	seeds, shard, json, out string
 	parallel                int
 	timeout                 time.Duration
 }
 
-// registerWorld registers the flags a worker shares with its swarm.
-func (sf *swarmFlags) registerWorld(fs *flag.FlagSet) {
-	fs.StringVar(&sf.bug, "bug", "none", "bug mode (see etcdsim bugs)")
-	fs.StringVar(&sf.faults, "faults", "", "fault line (default: each seed's swarm)")
-	fs.IntVar(&sf.members, "members", 3, "cluster members (1..7)")
-	fs.IntVar(&sf.rate, "rate", 100, "client requests per simulated second")
-	fs.StringVar(&sf.workload, "workload", "default", "request mix: "+strings.Join(sim.Workloads, ", "))
-	fs.StringVar(&sf.duration, "duration", "60s", "simulated time of the safety phase")
-}
-
 func (sf *swarmFlags) register(fs *flag.FlagSet) {
-	sf.registerWorld(fs)
+	sf.worldSpec.register(fs, "each seed's swarm")
 	fs.StringVar(&sf.seeds, "seeds", "", "seed range A..B (inclusive)")
 	fs.StringVar(&sf.shard, "shard", "1/1", "run shard K of N: the seeds s with (s-A) mod N == K-1")
 	fs.IntVar(&sf.parallel, "parallel", runtime.NumCPU(), "worker processes")
 	fs.StringVar(&sf.json, "json", "", "write one JSON line per seed, in seed order, to this file")
 	fs.StringVar(&sf.out, "out", "", "write a seed file for every failing seed into this directory")
 	fs.DurationVar(&sf.timeout, "seed-timeout", 10*time.Minute, "wall-clock limit of one seed (0: none)")
-}
-
-// config returns the world of the flags, without a seed.
-func (sf *swarmFlags) config() (sim.Config, error) {
-	cfg := sim.Config{Members: sf.members, Rate: sf.rate, Workload: sf.workload}
-	var err error
-	if cfg.Bugs, err = nodes.ParseBugs(sf.bug); err != nil {
-		return cfg, usagef("%v", err)
-	}
-	if cfg.Duration, err = parseDuration(sf.duration); err != nil {
-		return cfg, err
-	}
-	return withFaults(cfg, sf.faults)
 }
 
 // workerArgs are the flags that give a worker the same world.

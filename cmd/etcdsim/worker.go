@@ -203,12 +203,12 @@ func parseResult(line []byte) (Result, error) {
 // world owns the process at a time) and writes one JSON line per seed.
 func cmdWorker(args []string, stdin io.Reader, stdout io.Writer) (int, error) {
 	fs := newFlags("worker")
-	var sf swarmFlags
-	sf.registerWorld(fs)
+	var ws worldSpec
+	ws.register(fs, "each seed's swarm")
 	if err := fs.Parse(args); err != nil {
 		return 0, usagef("worker: %v", err)
 	}
-	cfg, err := sf.config()
+	cfg, err := ws.config()
 	if err != nil {
 		return 0, err
 	}
