@@ -1,6 +1,7 @@
 package nodes
 
 import (
+	"cmp"
 	"errors"
 	"math/rand/v2"
 	"time"
@@ -35,27 +36,13 @@ type Config struct {
 }
 
 func (c *Config) defaults() {
-	if c.TickInterval == 0 {
-		c.TickInterval = 100 * time.Millisecond
-	}
-	if c.BatchInterval == 0 {
-		c.BatchInterval = 100 * time.Millisecond
-	}
-	if c.BatchLimit == 0 {
-		c.BatchLimit = 10000
-	}
-	if c.CompactionBatchLimit == 0 {
-		c.CompactionBatchLimit = 1000
-	}
-	if c.CompactionInterval == 0 {
-		c.CompactionInterval = 10 * time.Millisecond
-	}
-	if c.SnapshotCount == 0 {
-		c.SnapshotCount = 10000
-	}
-	if c.SnapshotCatchUp == 0 {
-		c.SnapshotCatchUp = 500
-	}
+	c.TickInterval = cmp.Or(c.TickInterval, 100*time.Millisecond)
+	c.BatchInterval = cmp.Or(c.BatchInterval, 100*time.Millisecond)
+	c.BatchLimit = cmp.Or(c.BatchLimit, 10000)
+	c.CompactionBatchLimit = cmp.Or(c.CompactionBatchLimit, 1000)
+	c.CompactionInterval = cmp.Or(c.CompactionInterval, 10*time.Millisecond)
+	c.SnapshotCount = cmp.Or(c.SnapshotCount, 10000)
+	c.SnapshotCatchUp = cmp.Or(c.SnapshotCatchUp, 500)
 }
 
 // Observer is told what a member does, for the invariants. It must not

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"slices"
@@ -43,24 +44,12 @@ type Config struct {
 }
 
 func (c *Config) defaults() {
-	if c.Members == 0 {
-		c.Members = 3
-	}
-	if c.Duration == 0 {
-		c.Duration = 60 * time.Second
-	}
-	if c.Rate == 0 {
-		c.Rate = 100
-	}
-	if c.Clients == 0 {
-		c.Clients = 10
-	}
-	if c.Liveness == 0 {
-		c.Liveness = 30 * time.Second
-	}
-	if c.Workload == "" {
-		c.Workload = "default"
-	}
+	c.Members = cmp.Or(c.Members, 3)
+	c.Duration = cmp.Or(c.Duration, 60*time.Second)
+	c.Rate = cmp.Or(c.Rate, 100)
+	c.Clients = cmp.Or(c.Clients, 10)
+	c.Liveness = cmp.Or(c.Liveness, 30*time.Second)
+	c.Workload = cmp.Or(c.Workload, "default")
 }
 
 // Workloads are the request mixes a run can select with one flag, each
