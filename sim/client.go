@@ -77,8 +77,9 @@ func (w *world) onArrival() {
 		w.runPlanRequests()
 		return
 	}
-	c := w.clients[w.rngWork.IntN(len(w.clients))]
-	if c.req != nil {
+	c := w.idleClient()
+	if c == nil {
+		w.stats.Dropped++
 		return
 	}
 	req := w.genRequest(c)
@@ -87,6 +88,30 @@ func (w *world) onArrival() {
 		w.record(Step{Kind: StepRequest, Client: c.idx, Member: c.target + 1, Req: &template})
 	}
 	w.issue(c, req)
+}
+
+// idleClient returns a random client with no request in flight, or nil
+// when every client waits for an answer (the arrival is then dropped).
+func (w *world) idleClient() *client {
+	idle := 0
+	for _, c := range w.clients {
+		if c.req == nil {
+			idle++
+		}
+	}
+	if idle == 0 {
+		return nil
+	}
+	k := w.rngWork.IntN(idle)
+	for _, c := range w.clients {
+		if c.req == nil {
+			if k == 0 {
+				return c
+			}
+			k--
+		}
+	}
+	panic("unreachable")
 }
 
 // runPlanRequests sends the plan's requests that are due; a request whose

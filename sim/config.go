@@ -95,7 +95,8 @@ type Stats struct {
 	Restarts      uint64
 	Commits       uint64 // durable backend commits
 	LeaderChanges uint64
-	Requests      uint64
+	Requests      uint64 // sent by clients (retries included)
+	Dropped       uint64 // arrivals that found every client waiting
 	Acked         uint64
 	Timeouts      uint64
 	Partitions    uint64

@@ -55,6 +55,7 @@ type Result struct {
 	Commits          uint64 `json:"commits"`
 	LeaderChanges    uint64 `json:"leader_changes"`
 	Requests         uint64 `json:"requests"`
+	Dropped          uint64 `json:"dropped"` // arrivals that found every client busy
 	Acked            uint64 `json:"acked"`
 	Timeouts         uint64 `json:"timeouts"`
 	Partitions       uint64 `json:"partitions"`
@@ -90,7 +91,7 @@ func resultOf(rep *sim.Report, wall time.Duration) Result {
 	r.Committed, r.Crashes, r.Restarts, r.Commits = s.Committed, s.Crashes, s.Restarts, s.Commits
 	r.LeaderChanges, r.Requests, r.Acked, r.Timeouts = s.LeaderChanges, s.Requests, s.Acked, s.Timeouts
 	r.Partitions, r.FailpointCrashes, r.Compactions, r.Defrags = s.Partitions, s.Failpoints, s.Compactions, s.Defrags
-	r.Snapshots, r.Installs = s.Snapshots, s.Installs
+	r.Snapshots, r.Installs, r.Dropped = s.Snapshots, s.Installs, s.Dropped
 	return r
 }
 
