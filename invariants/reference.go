@@ -34,6 +34,8 @@ type Reference struct {
 	mem   *backend.Mem
 	state *nodes.State
 	recs  []Record // recs[i] is index i+1
+	// Decoded, when set, shares the members' decodings of entries.
+	Decoded *nodes.Decoded
 }
 
 // NewReference returns the reference of an empty cluster of the correct
@@ -64,7 +66,7 @@ func (r *Reference) Append(e *raftpb.Entry) error {
 	}
 	rec := Record{Term: e.GetTerm(), Data: backend.RecordHash("", nil, e.Data)}
 	if e.GetType() == raftpb.EntryNormal && len(e.Data) > 0 {
-		if req, err := nodes.DecodeRequest(e.Data); err == nil {
+		if req, err := r.Decoded.Decode(e.Data); err == nil {
 			res, job := r.state.Apply(r.mem, req)
 			if job != nil {
 				job.Run(r.mem)

@@ -161,7 +161,7 @@ func (m *Member) lockInsideApply() {
 }
 
 func (m *Member) execute(e *raftpb.Entry) (*Request, Result) {
-	req, err := DecodeRequest(e.Data)
+	req, err := m.cfg.Decoded.Decode(e.Data)
 	if err != nil {
 		return nil, Result{Code: ErrBadRequest, Rev: m.state.KV.Rev()}
 	}

@@ -121,7 +121,7 @@ func (m *Member) recoverSnapshotBackend() error {
 }
 
 func (m *Member) openBackend() error {
-	be, err := backend.Open(m.fs, DBName)
+	be, err := backend.OpenCached(m.fs, DBName, m.cfg.BackendCache)
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrBoot, err)
 	}

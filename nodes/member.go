@@ -25,6 +25,10 @@ type Config struct {
 	Latency   disk.Latency
 	Failpoint func(name string) bool // nil: never crash at a failpoint
 	Observer  Observer               // nil: nobody watches
+	Decoded   *Decoded               // shared decodings of entries (nil: decode each time)
+	// BackendCache outlives the member's lives on one machine: a restart
+	// replays only the backend commits since the last one (nil: all).
+	BackendCache *backend.ReplayCache
 
 	TickInterval         time.Duration // raft tick (etcd --heartbeat-interval 100ms)
 	BatchInterval        time.Duration // backend commit period (etcd 100ms)

@@ -75,3 +75,30 @@ func TestDeterminism(t *testing.T) {
 	}
 	t.Logf("%d seeds: same trace hash twice in one process and once more in a second process (GOMAXPROCS=1)", n)
 }
+
+// TestReplayCacheChangesNothing runs crash-heavy worlds, a bug mode that
+// lives in the backend among them, with and without the backend replay
+// cache, and requires the same trace: the cache is only a shortcut.
+func TestReplayCacheChangesNothing(t *testing.T) {
+	faults, err := ParseFaults("crash=1/400 failpoint=1/2@fire=1/300 disk.torn_write=1/1 disk.keep_unsynced=1/2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for s := uint64(1); s <= 8; s++ {
+		cfg := Config{Seed: s, Duration: 60 * time.Second, Faults: &faults}
+		if s%2 == 0 {
+			cfg.Bugs.DefragNoCIHook = true
+		}
+		with, _ := Run(cfg)
+		noReplayCache = true
+		without, _ := Run(cfg)
+		noReplayCache = false
+		if with.TraceHash != without.TraceHash || with.Steps != without.Steps {
+			t.Fatalf("seed %d: trace %016x/%d with the cache, %016x/%d without", s, with.TraceHash, with.Steps, without.TraceHash, without.Steps)
+		}
+		t.Logf("seed %d: %d steps, %d restarts, %v", s, with.Steps, with.Stats.Restarts, with.Violation)
+		if with.Stats.Restarts == 0 {
+			t.Fatalf("seed %d restarted no member: the test shows nothing", s)
+		}
+	}
+}

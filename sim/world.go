@@ -9,6 +9,7 @@ import (
 	"github.com/etcdsim/etcdsim/invariants"
 	"github.com/etcdsim/etcdsim/network"
 	"github.com/etcdsim/etcdsim/nodes"
+	"github.com/etcdsim/etcdsim/nodes/backend"
 	"github.com/etcdsim/etcdsim/prob"
 )
 
@@ -37,7 +38,8 @@ type slot struct {
 	id       uint64
 	m        *nodes.Member // nil while down
 	fs       *disk.FS
-	life     uint64 // incremented at each crash: stale timers are dropped
+	replay   backend.ReplayCache // the backend's last replay, kept across lives
+	life     uint64              // incremented at each crash: stale timers are dropped
 	paused   bool
 	held     []Event // events that reached a paused member
 	drift    [2]int64
@@ -61,6 +63,7 @@ type world struct {
 	net     *network.Net
 	slots   []*slot
 	clients []*client
+	decoded *nodes.Decoded // one decoding of an entry for every member and the reference
 	chk     *invariants.Checker
 	views   []invariants.View // members that are up
 	durable []invariants.View // each slot's latest life, down or up: its stable log is on disk
@@ -114,6 +117,8 @@ func newWorld(cfg Config) *world {
 	w.chk = invariants.NewChecker(cfg.Members)
 	w.chk.Off = cfg.NoChecks
 	w.chk.Ref = invariants.NewReferenceFor(cfg.Bugs)
+	w.decoded = new(nodes.Decoded)
+	w.chk.Ref.Decoded = w.decoded
 	w.net = network.New(s.Fork("network"), w.netConfig())
 	w.pickFailpoints()
 	w.snapCount = []uint64{100, 400, 2000, 10000}[s.Fork("members/snapshot-count").IntN(4)]
@@ -301,6 +306,9 @@ func (w *world) memberConfig(sl *slot) nodes.Config {
 		Latency:   defaultLatency,
 		Failpoint: func(name string) bool { return w.failpoint(sl, name) },
 		Observer:  (*observer)(w),
+		Decoded:   w.decoded,
+
+		BackendCache: replayCache(sl),
 
 		SnapshotCount:        w.snapCount,
 		SnapshotCatchUp:      w.snapCount / 4,
@@ -316,4 +324,15 @@ var defaultLatency = disk.Latency{
 	Sync:    disk.Range{Min: 300 * time.Microsecond, Max: 3 * time.Millisecond},
 	SyncDir: disk.Range{Min: 300 * time.Microsecond, Max: 2 * time.Millisecond},
 	Meta:    disk.Range{Min: 10 * time.Microsecond, Max: 100 * time.Microsecond},
+}
+
+// noReplayCache makes every restart replay its whole backend (a test
+// compares the two).
+var noReplayCache bool
+
+func replayCache(sl *slot) *backend.ReplayCache {
+	if noReplayCache {
+		return nil
+	}
+	return &sl.replay
 }

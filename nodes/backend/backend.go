@@ -1,6 +1,7 @@
 package backend
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -47,7 +48,26 @@ type Backend struct {
 
 // Open opens the backend file name in fs, creating it if it does not
 // exist, and replays its commit records. A leftover defrag copy is removed.
-func Open(fs *disk.FS, name string) (*Backend, error) {
+func Open(fs *disk.FS, name string) (*Backend, error) { return OpenCached(fs, name, nil) }
+
+// ReplayCache remembers what the last replay of a file produced: a copy
+// of the bytes it replayed (whole records) and the state they made. Open
+// with a cache whose bytes are a prefix of the file starts from a clone of
+// that state and replays only the records after it, so a restart costs
+// the commits made since the last one, not the whole file — the same
+// state as a full replay, byte for byte, since the prefix is compared in
+// full. (bbolt opens in constant time; replaying a commit log is this
+// model's stand-in for its pages, and its cost is not etcd's.) The cache
+// belongs to the machine the backend lives on and outlives its processes;
+// it is not safe for concurrent use.
+type ReplayCache struct {
+	data    []byte
+	mem     *Mem // never changed: every use clones it
+	records int64
+}
+
+// OpenCached is Open with a replay cache (nil: replay everything).
+func OpenCached(fs *disk.FS, name string, c *ReplayCache) (*Backend, error) {
 	b := &Backend{fs: fs, name: name, mem: NewMem()}
 	if fs.Exists(name + DefragSuffix) {
 		if err := fs.Remove(name + DefragSuffix); err != nil {
@@ -67,7 +87,7 @@ func Open(fs *disk.FS, name string) (*Backend, error) {
 		return nil, fmt.Errorf("backend: open %s: %w", name, err)
 	}
 	b.file = f
-	if err := b.replay(f.ReadAll()); err != nil {
+	if err := b.replay(f.ReadAll(), c); err != nil {
 		return nil, err
 	}
 	b.fullBytes = int64(len(encodeFull(b.mem)))
@@ -76,15 +96,29 @@ func Open(fs *disk.FS, name string) (*Backend, error) {
 }
 
 // replay applies the records of data to b.mem, cutting off a torn tail.
-func (b *Backend) replay(data []byte) error {
-	r := record.NewReader(data)
+func (b *Backend) replay(data []byte, c *ReplayCache) error {
+	from := 0
+	if c != nil && c.mem != nil && len(c.data) <= len(data) && bytes.Equal(c.data, data[:len(c.data)]) {
+		b.mem, from, b.stats.Records = c.mem.Clone(), len(c.data), c.records
+	}
+	r := record.NewReaderAt(data, from)
+	remember := func(good int64) {
+		if c != nil {
+			c.data = append(c.data[:0], data[:good]...)
+			c.mem, c.records = b.mem.Clone(), b.stats.Records
+		}
+	}
 	for {
 		p, err := r.Next()
 		if err == io.EOF {
 			break
 		}
 		if errors.Is(err, record.ErrTorn) {
-			return b.repair(int64(len(data)), r.Offset())
+			if err := b.repair(int64(len(data)), r.Offset()); err != nil {
+				return err
+			}
+			remember(r.Offset())
+			return nil
 		}
 		if err != nil {
 			return fmt.Errorf("%w: %s: %w", ErrCorrupt, b.name, err)
@@ -97,6 +131,7 @@ func (b *Backend) replay(data []byte) error {
 		b.stats.Records++
 	}
 	b.stats.Bytes = int64(len(data))
+	remember(b.stats.Bytes)
 	return nil
 }
 

@@ -17,6 +17,10 @@ type Reader struct {
 // NewReader returns a Reader over data, the whole contents of a file.
 func NewReader(data []byte) *Reader { return &Reader{data: data} }
 
+// NewReaderAt returns a Reader over data that starts at offset off, the
+// end of a frame an earlier read of the same bytes reached.
+func NewReaderAt(data []byte, off int) *Reader { return &Reader{data: data, off: off} }
+
 // Next returns the next payload, which aliases the data. At the clean end
 // of the data it returns io.EOF; at a bad frame it returns an *Error that
 // matches ErrTorn or ErrCorrupt, and keeps returning it.
