@@ -1,24 +1,47 @@
 package sim
 
 import (
+	"flag"
 	"testing"
 	"time"
 )
 
-// BenchmarkWorld runs the default world (3 members, the seed's swarm, 100
-// requests per simulated second) for 10 s of simulated time per op, and
-// reports the time acceleration.
-func BenchmarkWorld(b *testing.B) {
+var (
+	benchNoChecks = flag.Bool("world.nochecks", false, "BenchmarkWorld*: run without invariant checks")
+	benchNoGC     = flag.Bool("world.nogc", false, "BenchmarkWorld*: switch the collector off during runs "+
+		"(with valgrind --tool=cachegrind, instruction counts that do not depend on when the collector ran)")
+)
+
+// benchWorlds runs b.N default worlds (3 members, the seed's swarm, 100
+// requests per simulated second) of duration d, seeds 1..seeds over and
+// over, and reports the time acceleration and the cost per committed entry.
+func benchWorlds(b *testing.B, d time.Duration, seeds int) {
+	if *benchNoGC {
+		defer func(p, l int64) { gcPercent, memoryLimit = p, l }(gcPercent, memoryLimit)
+		gcPercent, memoryLimit = -1, 1<<62
+	}
 	var sim time.Duration
-	var events uint64
+	var events, commits uint64
 	for i := 0; i < b.N; i++ {
-		rep, err := Run(Config{Seed: uint64(i%20 + 1), Duration: 10 * time.Second})
-		if err != nil || rep.Violation != nil {
+		rep, err := Run(Config{Seed: uint64(i%seeds + 1), Duration: d, NoChecks: *benchNoChecks})
+		if err != nil || (rep.Violation != nil && !*benchNoChecks) {
 			b.Fatalf("%v %v", err, rep.Violation)
 		}
 		sim += rep.End
 		events += rep.Steps
+		commits += rep.Stats.Committed
 	}
 	b.ReportMetric(sim.Seconds()/b.Elapsed().Seconds(), "sim-s/wall-s")
 	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(commits), "µs/commit")
 }
+
+// BenchmarkWorld runs 10 s worlds.
+func BenchmarkWorld(b *testing.B) { benchWorlds(b, 10*time.Second, 20) }
+
+// BenchmarkWorld60 runs 60 s worlds, the default world of the speed figures.
+func BenchmarkWorld60(b *testing.B) { benchWorlds(b, 60*time.Second, 12) }
+
+// BenchmarkWorld600 runs 600 s worlds: the cost per simulated second
+// should match BenchmarkWorld60's.
+func BenchmarkWorld600(b *testing.B) { benchWorlds(b, 600*time.Second, 3) }

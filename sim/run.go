@@ -16,6 +16,10 @@ import (
 // collector runs rarely below it and as often as needed near it.
 const MemoryLimit = 192 << 20
 
+// gcPercent and memoryLimit are the collector's settings during a run; a
+// benchmark may switch the collector off to count only the world's work.
+var gcPercent, memoryLimit int64 = 400, MemoryLimit
+
 // Run runs one world to its end or its first violation. A panic inside the
 // world is a failing report (invariant "panic"), never a crash of the
 // caller. Only one run owns the process at a time (see runMu).
@@ -27,9 +31,9 @@ func Run(cfg Config) (rep *Report, err error) {
 	WithSeededCryptoRand(w.streams.Fork("raft/jitter"), func() {
 		// A world allocates at a steady rate and keeps a modest live heap:
 		// collecting less often buys about a fifth of the run time.
-		defer debug.SetGCPercent(debug.SetGCPercent(400))
+		defer debug.SetGCPercent(debug.SetGCPercent(int(gcPercent)))
 		// ... but not past a soft limit, so that long runs stay small.
-		defer debug.SetMemoryLimit(debug.SetMemoryLimit(MemoryLimit))
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(memoryLimit))
 		defer func() {
 			if r := recover(); r != nil {
 				w.chk.Panicked(0, fmt.Sprintf("%v\n%s", r, debug.Stack()))
