@@ -3,7 +3,7 @@ GO      ?= go
 SEEDS   ?= 2000
 BIN     := bin/etcdsim
 
-.PHONY: run test vet build fuzz bench gobench soak determinism replay seeds swarm table
+.PHONY: run test vet build fuzz bench gobench soak determinism replay seeds swarm table pgo
 
 build:
 	$(GO) build -o $(BIN) ./cmd/etcdsim
@@ -50,8 +50,14 @@ fuzz:
 	$(GO) test ./nodes -run '^$$' -fuzz '^FuzzDecodeRequest$$' -fuzztime 30s
 
 # BENCHMARKS.md: worlds of 1..7 members, 10..600 s, checks on and off, against bare raft; one core.
+# Built with the profile the etcdsim binary is built with (cmd/etcdsim/default.pgo).
 bench:
-	$(GO) test -count=1 -timeout 30m ./sim -run '^TestBenchTable$$' -v -args -benchtable ../BENCHMARKS.md
+	$(GO) test -count=1 -timeout 30m -pgo=cmd/etcdsim/default.pgo ./sim -run '^TestBenchTable$$' -v -args -benchtable ../BENCHMARKS.md
+
+# Refresh the profile-guided optimization profile of the etcdsim binary
+# from 60 default worlds (go build picks cmd/etcdsim/default.pgo up).
+pgo:
+	$(GO) test -count=1 ./sim -run '^$$' -bench '^BenchmarkWorld60$$' -benchtime 60x -cpuprofile ../cmd/etcdsim/default.pgo -o /tmp/etcdsim-pgo.test
 
 # The Go benchmarks of every package (compare runs with benchstat).
 gobench:
