@@ -26,7 +26,7 @@ type heapSlot struct {
 	idx int32
 }
 
-// Queue is a binary min-heap of events with the virtual clock: Now is the
+// Queue is a min-heap of events with the virtual clock: Now is the
 // time of the last event popped. It is not safe for concurrent use; the
 // simulated world has one thread.
 type Queue struct {
@@ -93,42 +93,50 @@ func (q *Queue) Pop() (Event, bool) {
 	return e, true
 }
 
-func (q *Queue) less(i, j int) bool {
-	a, b := &q.h[i], &q.h[j]
-	if a.at != b.at {
-		return a.at < b.at
-	}
-	return a.seq < b.seq
+// before reports whether heap entry a runs before b.
+func before(a, b *heapSlot) bool {
+	return a.at < b.at || (a.at == b.at && a.seq < b.seq)
 }
 
+// The heap is 4-ary: half the depth of a binary heap, and a parent's
+// children share a cache line. Sifting moves a hole instead of swapping.
+
 func (q *Queue) up(i int) {
+	h := q.h
+	x := h[i]
 	for i > 0 {
-		p := (i - 1) / 2
-		if !q.less(i, p) {
-			return
+		p := (i - 1) / 4
+		if !before(&x, &h[p]) {
+			break
 		}
-		q.h[i], q.h[p] = q.h[p], q.h[i]
+		h[i] = h[p]
 		i = p
 	}
+	h[i] = x
 }
 
 func (q *Queue) down(i int) {
-	n := len(q.h)
+	h := q.h
+	n := len(h)
+	x := h[i]
 	for {
-		l := 2*i + 1
-		if l >= n {
-			return
+		c := 4*i + 1
+		if c >= n {
+			break
 		}
-		m := l
-		if r := l + 1; r < n && q.less(r, l) {
-			m = r
+		m := c
+		for j := c + 1; j < c+4 && j < n; j++ {
+			if before(&h[j], &h[m]) {
+				m = j
+			}
 		}
-		if !q.less(m, i) {
-			return
+		if !before(&h[m], &x) {
+			break
 		}
-		q.h[i], q.h[m] = q.h[m], q.h[i]
+		h[i] = h[m]
 		i = m
 	}
+	h[i] = x
 }
 
 // Each calls fn for every pending event, in heap order (deterministic, not
