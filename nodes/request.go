@@ -190,8 +190,11 @@ const (
 	ErrBadRequest
 	ErrAuthMgmt // an auth mutation refused (exists, not found, not granted, no root)
 	ErrLeaseExists
-	ErrNotLeader   // a keep-alive reached a member that does not lead
-	ErrUnavailable // the member is not serving clients yet (etcd before ReadyNotify)
+	ErrNotLeader // a keep-alive reached a member that does not lead
+	// ErrUnavailable: the member does not serve clients yet (etcd before
+	// ReadyNotify), or its process is not running (a refused connection,
+	// gRPC Unavailable). Either way it never saw the request.
+	ErrUnavailable
 )
 
 var codeNames = [...]string{"ok", "compacted", "future-rev", "no-leader", "stopped", "auth-old-revision",

@@ -247,7 +247,15 @@ func (w *world) onRequest(e Event) {
 	sl := w.slots[e.Node]
 	req := e.Data.(*nodes.Request)
 	if sl.m == nil {
-		return // the client will time out
+		// The member's process is down but its machine is up: the
+		// connection is refused (gRPC Unavailable), and the request
+		// never reached etcd. A partitioned client hears nothing and
+		// times out.
+		if ts := w.net.Send(w.q.Now(), int(sl.id), clientBase+int(e.Arg)); len(ts) > 0 {
+			r := &nodes.Reply{Client: int(e.Arg), ID: req.ID, Result: nodes.Result{Code: nodes.ErrUnavailable}}
+			w.q.At(ts[0], Event{Kind: evReply, Node: int(e.Arg), Arg: sl.id, Data: r})
+		}
+		return
 	}
 	if sl.paused {
 		sl.held = append(sl.held, e)
@@ -302,11 +310,43 @@ func (w *world) onTimeout(e Event) {
 	}
 	id := c.req.ID
 	w.trace(e, id, 0, func() string { return fmt.Sprintf("c%d timeout #%d", c.idx, id) })
+	w.stats.Timeouts++
+	w.giveUp(c)
+}
+
+// resetClients is the crash of member i as its clients see it: the
+// connection of every request in flight to it is reset, and the client
+// learns at once (after the network's delay) that the outcome is unknown,
+// instead of waiting for its timeout.
+func (w *world) resetClients(i int) {
+	now := w.q.Now()
+	for _, c := range w.clients {
+		if c.req == nil || c.target != i {
+			continue
+		}
+		if ts := w.net.Send(now, int(w.slots[i].id), clientBase+c.idx); len(ts) > 0 {
+			w.q.At(ts[0], Event{Kind: evReset, Node: c.idx, Arg: c.req.ID})
+		}
+	}
+}
+
+func (w *world) onReset(e Event) {
+	c := w.clients[e.Node]
+	if c.req == nil || c.req.ID != e.Arg {
+		return
+	}
+	w.trace(e, e.Arg, 0, func() string { return fmt.Sprintf("c%d connection reset #%d", c.idx, e.Arg) })
+	w.stats.Resets++
+	w.giveUp(c)
+}
+
+// giveUp ends the client's request with an unknown outcome: it may or may
+// not take effect. The client goes on as a new identity, on the next member.
+func (w *world) giveUp(c *client) {
 	op := &w.history[c.op]
 	op.Unknown = true
-	w.stats.Timeouts++
 	c.req = nil
-	c.proc = len(w.clients) + int(w.stats.Timeouts) // a new identity
+	c.proc = len(w.clients) + int(w.stats.Timeouts+w.stats.Resets) // a new identity
 	c.target = (c.target + 1) % len(w.slots)
 	c.retryScript()
 	c.scripted = nil

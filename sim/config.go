@@ -31,7 +31,8 @@ type Config struct {
 	// Trace, when set, receives one line per event.
 	Trace io.Writer
 	// SampleMemory records the peak heap in use during the run (read every
-	// 20,000 events; it never changes what the world does).
+	// 20,000 events and at the end) and the live heap at the end; it never
+	// changes what the world does.
 	SampleMemory bool
 	// Timeline keeps the marks of Report.Timeline (replay -html).
 	Timeline bool
@@ -99,6 +100,7 @@ type Stats struct {
 	Dropped       uint64 // arrivals that found every client waiting
 	Acked         uint64
 	Timeouts      uint64
+	Resets        uint64 // requests in flight to a member that crashed
 	Partitions    uint64
 	Failpoints    uint64 // crashes at a failpoint
 	Compactions   uint64 // applied by members
@@ -131,9 +133,13 @@ type Report struct {
 	TraceHash  uint64
 	Stats      Stats
 	PeakHeap   uint64 // bytes, with Config.SampleMemory
-	Timeline   []Mark // with Config.Timeline
-	Plan       *Plan  // the plan the run followed, or drew with Config.RecordPlan
-	History    []Op   // the client history
+	// LiveHeap is the heap still reachable at the end of the run (after a
+	// collection), with Config.SampleMemory: what the world keeps.
+	LiveHeap     uint64
+	liveHeapWall time.Duration // the wall time of measuring LiveHeap
+	Timeline     []Mark        // with Config.Timeline
+	Plan         *Plan         // the plan the run followed, or drew with Config.RecordPlan
+	History      []Op          // the client history
 	// LinearizabilityTimedOut: porcupine ran out of time on the history,
 	// so the check was inconclusive (not a failure).
 	LinearizabilityTimedOut bool

@@ -40,6 +40,14 @@ func Run(cfg Config) (rep *Report, err error) {
 			}
 		}()
 		w.run()
+		if cfg.SampleMemory {
+			start := time.Now()
+			w.sampleMemory()
+			var ms runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&ms)
+			w.liveHeap, w.liveHeapWall = ms.HeapAlloc, time.Since(start)
+		}
 	})
 	return w.report(), nil
 }
@@ -52,7 +60,7 @@ func (w *world) report() *Report {
 		rep.Step, rep.At = w.step, w.q.Now()
 	}
 	rep.Stats.Committed = w.committed
-	rep.PeakHeap = w.peakHeap
+	rep.PeakHeap, rep.LiveHeap, rep.liveHeapWall = w.peakHeap, w.liveHeap, w.liveHeapWall
 	if v := rep.Violation; v != nil {
 		w.mark(0, MarkViolation, v.Name+": "+v.Detail)
 	}
@@ -143,6 +151,8 @@ func (w *world) dispatch(e Event) {
 		w.resume(e.Node)
 	case evProbe:
 		w.onProbe(e)
+	case evReset:
+		w.onReset(e)
 	case evLinCheck:
 		w.checkLinearizable()
 		// Each check reads the whole history, so checkpoints come at
@@ -317,6 +327,7 @@ func (w *world) crash(i int, why string, down time.Duration) {
 	}
 	w.stats.Crashes++
 	w.stats.absorb(sl.m.Stats())
+	w.resetClients(i)
 	sl.m, w.views[i] = nil, nil
 	sl.fs = sl.fs.Crash()
 	sl.life++

@@ -597,6 +597,10 @@ func (s *Scenario) step() Event {
 		if c := w.clients[e.Node]; c.req != nil && c.deadline <= w.q.Now() {
 			s.outcome(c.req.ID, "timeout (outcome unknown)")
 		}
+	case evReset:
+		if c := w.clients[e.Node]; c.req != nil && c.req.ID == e.Arg {
+			s.outcome(c.req.ID, "connection reset by the crash (outcome unknown)")
+		}
 	}
 	up := make([]bool, len(w.slots))
 	armed := make([]string, len(w.slots))

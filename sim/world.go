@@ -26,9 +26,10 @@ const (
 	evResume
 	evProbe
 	evLinCheck
+	evReset
 )
 
-var evNames = [...]string{"", "timer", "deliver", "request", "reply", "timeout", "arrival", "fault-tick", "restart", "resume", "probe", "lin-check"}
+var evNames = [...]string{"", "timer", "deliver", "request", "reply", "timeout", "arrival", "fault-tick", "restart", "resume", "probe", "lin-check", "reset"}
 
 // clientBase is the network endpoint of client 0; members are 1..N.
 const clientBase = 1000
@@ -81,6 +82,8 @@ type world struct {
 	probe             *probe
 	committed         uint64 // the highest index any member committed
 	peakHeap          uint64
+	liveHeap          uint64
+	liveHeapWall      time.Duration
 	timeline          []Mark
 	plan              *Plan             // the plan followed, or nil: draw from the seed
 	planReq           int               // the next request step of the plan

@@ -226,8 +226,8 @@ func printReport(w io.Writer, rep *sim.Report, header bool, file string) {
 		fmt.Fprintln(w, rep.Header())
 	}
 	s := rep.Stats
-	fmt.Fprintf(w, "ran %d events, %s simulated: requests=%d (dropped %d: every client busy) committed=%d acked=%d timeouts=%d crashes=%d restarts=%d backend-commits=%d leader-changes=%d partitions=%d snapshots=%d installs=%d compactions=%d defrags=%d\n",
-		rep.Steps, sim.FormatTime(rep.End), s.Requests, s.Dropped, s.Committed, s.Acked, s.Timeouts, s.Crashes, s.Restarts, s.Commits, s.LeaderChanges, s.Partitions,
+	fmt.Fprintf(w, "ran %d events, %s simulated: requests=%d (dropped %d: every client busy) committed=%d acked=%d timeouts=%d resets=%d crashes=%d restarts=%d backend-commits=%d leader-changes=%d partitions=%d snapshots=%d installs=%d compactions=%d defrags=%d\n",
+		rep.Steps, sim.FormatTime(rep.End), s.Requests, s.Dropped, s.Committed, s.Acked, s.Timeouts, s.Resets, s.Crashes, s.Restarts, s.Commits, s.LeaderChanges, s.Partitions,
 		s.Snapshots, s.Installs, s.Compactions, s.Defrags)
 	if v := rep.Violation; v != nil {
 		fmt.Fprintf(w, "FAIL %s at step %d t=%s: %s\n", v.Name, rep.Step, sim.FormatTime(rep.At), v.Detail)

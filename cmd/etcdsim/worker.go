@@ -58,6 +58,7 @@ type Result struct {
 	Dropped          uint64 `json:"dropped"` // arrivals that found every client busy
 	Acked            uint64 `json:"acked"`
 	Timeouts         uint64 `json:"timeouts"`
+	Resets           uint64 `json:"resets"` // requests in flight to a member that crashed
 	Partitions       uint64 `json:"partitions"`
 	FailpointCrashes uint64 `json:"failpoint_crashes"`
 	Compactions      uint64 `json:"compactions"`
@@ -91,7 +92,7 @@ func resultOf(rep *sim.Report, wall time.Duration) Result {
 	r.Committed, r.Crashes, r.Restarts, r.Commits = s.Committed, s.Crashes, s.Restarts, s.Commits
 	r.LeaderChanges, r.Requests, r.Acked, r.Timeouts = s.LeaderChanges, s.Requests, s.Acked, s.Timeouts
 	r.Partitions, r.FailpointCrashes, r.Compactions, r.Defrags = s.Partitions, s.Failpoints, s.Compactions, s.Defrags
-	r.Snapshots, r.Installs, r.Dropped = s.Snapshots, s.Installs, s.Dropped
+	r.Snapshots, r.Installs, r.Dropped, r.Resets = s.Snapshots, s.Installs, s.Dropped, s.Resets
 	return r
 }
 

@@ -106,7 +106,7 @@ func classify(o *Op) effect {
 // mayHaveApplied reports whether a write answered with code c may still
 // have changed the store. ErrNoLeader is raft dropping the proposal before
 // it reached any log; ErrUnavailable a member that never proposed it (not
-// serving clients yet). The apply-time refusals (compacted or future range
+// serving clients yet, or not running: a refused connection). The apply-time refusals (compacted or future range
 // revision in a txn, auth, lease, bad request) are answered after the
 // entry applied without writing anything. ErrStopped (a member shutting
 // down or defragmenting) and codes unknown to this package are taken as
