@@ -63,7 +63,7 @@ func (m *Member) openWAL(fresh bool) error {
 		m.wal = w
 		return nil
 	}
-	w, c, err := wal.Open(m.fs)
+	w, c, err := wal.OpenCached(m.fs, m.cfg.WALCache)
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrBoot, err)
 	}

@@ -29,6 +29,7 @@ type Config struct {
 	// BackendCache outlives the member's lives on one machine: a restart
 	// replays only the backend commits since the last one (nil: all).
 	BackendCache *backend.ReplayCache
+	WALCache     *wal.ReplayCache
 
 	TickInterval         time.Duration // raft tick (etcd --heartbeat-interval 100ms)
 	BatchInterval        time.Duration // backend commit period (etcd 100ms)

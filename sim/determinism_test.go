@@ -76,9 +76,10 @@ func TestDeterminism(t *testing.T) {
 	t.Logf("%d seeds: same trace hash twice in one process and once more in a second process (GOMAXPROCS=1)", n)
 }
 
-// TestReplayCacheChangesNothing runs crash-heavy worlds, a bug mode that
-// lives in the backend among them, with and without the backend replay
-// cache, and requires the same trace: the cache is only a shortcut.
+// TestReplayCacheChangesNothing runs crash-heavy worlds with torn writes,
+// a bug mode that lives in the backend among them, with and without the
+// WAL and backend replay caches, and requires the same trace: the caches
+// are only shortcuts.
 func TestReplayCacheChangesNothing(t *testing.T) {
 	faults, err := ParseFaults("crash=1/400 failpoint=1/2@fire=1/300 disk.torn_write=1/1 disk.keep_unsynced=1/2")
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/etcdsim/etcdsim/network"
 	"github.com/etcdsim/etcdsim/nodes"
 	"github.com/etcdsim/etcdsim/nodes/backend"
+	"github.com/etcdsim/etcdsim/nodes/wal"
 	"github.com/etcdsim/etcdsim/prob"
 )
 
@@ -40,6 +41,7 @@ type slot struct {
 	m        *nodes.Member // nil while down
 	fs       *disk.FS
 	replay   backend.ReplayCache // the backend's last replay, kept across lives
+	walRead  wal.ReplayCache     // the WAL's last read, kept across lives
 	life     uint64              // incremented at each crash: stale timers are dropped
 	paused   bool
 	held     []Event // events that reached a paused member
@@ -312,6 +314,7 @@ func (w *world) memberConfig(sl *slot) nodes.Config {
 		Decoded:   w.decoded,
 
 		BackendCache: replayCache(sl),
+		WALCache:     walCache(sl),
 
 		SnapshotCount:        w.snapCount,
 		SnapshotCatchUp:      w.snapCount / 4,
@@ -329,9 +332,16 @@ var defaultLatency = disk.Latency{
 	Meta:    disk.Range{Min: 10 * time.Microsecond, Max: 100 * time.Microsecond},
 }
 
-// noReplayCache makes every restart replay its whole backend (a test
-// compares the two).
+// noReplayCache makes every restart read its whole WAL and replay its
+// whole backend (a test compares the two).
 var noReplayCache bool
+
+func walCache(sl *slot) *wal.ReplayCache {
+	if noReplayCache {
+		return nil
+	}
+	return &sl.walRead
+}
 
 func replayCache(sl *slot) *backend.ReplayCache {
 	if noReplayCache {

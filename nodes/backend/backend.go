@@ -104,7 +104,7 @@ func (b *Backend) replay(data []byte, c *ReplayCache) error {
 	r := record.NewReaderAt(data, from)
 	remember := func(good int64) {
 		if c != nil {
-			c.data = append(c.data[:0], data[:good]...)
+			c.data = data[:good:good] // ReadAll's copy, never written
 			c.mem, c.records = b.mem.Clone(), b.stats.Records
 		}
 	}

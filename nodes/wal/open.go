@@ -1,9 +1,11 @@
 package wal
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"strings"
 
 	"github.com/etcdsim/etcdsim/disk"
@@ -15,12 +17,53 @@ import (
 // with what it read. A torn tail of the last segment is truncated and the
 // truncation synced; leftover temporary segments are removed. Damage
 // anywhere else is ErrCorrupt, and no segments at all is ErrNotExist.
-func Open(fs *disk.FS) (*WAL, *Contents, error) {
+func Open(fs *disk.FS) (*WAL, *Contents, error) { return OpenCached(fs, nil) }
+
+// ReplayCache remembers, per segment, the bytes an earlier Open parsed
+// and the records it parsed from them. OpenCached gives a segment whose
+// bytes begin with those the parsed records instead of parsing (checksums
+// and decoding) again, and still applies every record in order, so the
+// contents and every error are those of a full read. It belongs to the
+// machine the WAL lives on and outlives its processes; it is not safe for
+// concurrent use.
+type ReplayCache struct {
+	segs map[string]*parsedSegment
+}
+
+type parsedSegment struct {
+	data []byte // ReadAll's copy of the segment, up to its last good record
+	recs []parsed
+}
+
+// parsed is one record, decoded.
+type parsed struct {
+	off   int64
+	kind  byte
+	seq   uint64 // header
+	index uint64 // header
+	meta  []byte // header
+	e     *raftpb.Entry
+	state hardState
+	snap  SnapMarker
+}
+
+// OpenCached is Open with a replay cache (nil: parse everything).
+func OpenCached(fs *disk.FS, c *ReplayCache) (*WAL, *Contents, error) {
 	segs, err := listSegments(fs)
 	if err != nil {
 		return nil, nil, err
 	}
-	d := &decoder{}
+	if c != nil {
+		if c.segs == nil {
+			c.segs = map[string]*parsedSegment{}
+		}
+		live := map[string]bool{}
+		for _, s := range segs {
+			live[s.name] = true
+		}
+		maps.DeleteFunc(c.segs, func(name string, _ *parsedSegment) bool { return !live[name] })
+	}
+	d := &decoder{cache: c}
 	var w *WAL
 	for i, s := range segs {
 		f, err := fs.Open(s.name)
@@ -41,13 +84,13 @@ func Open(fs *disk.FS) (*WAL, *Contents, error) {
 			}
 		}
 	}
-	c := d.contents()
+	out := d.contents()
 	w.state = d.state
 	w.lastIndex = d.lastSnap
-	if n := len(c.Entries); n > 0 {
-		w.lastIndex = max(w.lastIndex, c.Entries[n-1].GetIndex())
+	if n := len(out.Entries); n > 0 {
+		w.lastIndex = max(w.lastIndex, out.Entries[n-1].GetIndex())
 	}
-	return w, c, nil
+	return w, out, nil
 }
 
 // repair cuts the tail segment from size bytes down to good and syncs.
@@ -103,6 +146,7 @@ type decoder struct {
 	snaps    []SnapMarker
 	lastSnap uint64
 	alloc    entryAlloc
+	cache    *ReplayCache
 }
 
 // errBadRecord is a record whose checksum holds but whose contents do not
@@ -112,48 +156,87 @@ var errBadRecord = errors.New("wal: malformed record")
 // segment decodes one segment's data and returns the offset just past its
 // last good record, with the record error that stopped it, if any.
 func (d *decoder) segment(s segment, data []byte) (int64, error) {
+	var recs []parsed
 	r := record.NewReader(data)
-	for n := 0; ; n++ {
+	if c := d.cache; c != nil {
+		if ps := c.segs[s.name]; ps != nil && len(ps.data) <= len(data) && bytes.Equal(ps.data, data[:len(ps.data)]) {
+			recs = ps.recs
+			r = record.NewReaderAt(data, len(ps.data))
+		}
+	}
+	for n := range recs {
+		if err := d.apply(s, n, &recs[n]); err != nil {
+			return recs[n].off, fmt.Errorf("%w at offset %d", err, recs[n].off)
+		}
+	}
+	for n := len(recs); ; n++ {
 		off := r.Offset()
 		p, err := r.Next()
 		if err == io.EOF {
+			d.remember(s, data, off, recs)
 			return off, nil
 		}
 		if err != nil {
+			d.remember(s, data, off, recs)
 			return off, err
 		}
-		if err := d.record(s, n, p); err != nil {
+		rec, err := d.parse(p)
+		if err == nil {
+			rec.off = off
+			recs = append(recs, rec)
+			err = d.apply(s, n, &recs[n])
+		}
+		if err != nil {
 			return off, fmt.Errorf("%w at offset %d", err, off)
 		}
 	}
 }
 
-// record applies the n-th record p of segment s.
-func (d *decoder) record(s segment, n int, p []byte) error {
-	if len(p) == 0 || (n == 0) != (p[0] == kindHeader) {
+// remember caches the records parsed from data up to good.
+func (d *decoder) remember(s segment, data []byte, good int64, recs []parsed) {
+	if d.cache != nil {
+		d.cache.segs[s.name] = &parsedSegment{data: data[:good:good], recs: recs}
+	}
+}
+
+// parse decodes one record; what it means in its place is apply's.
+func (d *decoder) parse(p []byte) (parsed, error) {
+	switch {
+	case len(p) == 0:
+	case p[0] == kindHeader && len(p) >= headerFixed:
+		return parsed{kind: kindHeader, seq: le.Uint64(p[1:9]), index: le.Uint64(p[9:17]), meta: p[headerFixed:len(p):len(p)]}, nil
+	case p[0] == kindEntry && len(p) >= entryFixed:
+		return parsed{kind: kindEntry, e: d.alloc.decode(p)}, nil
+	case p[0] == kindState && len(p) == stateSize:
+		return parsed{kind: kindState, state: hardState{le.Uint64(p[1:9]), le.Uint64(p[9:17]), le.Uint64(p[17:25])}}, nil
+	case p[0] == kindSnap && len(p) == snapSize:
+		return parsed{kind: kindSnap, snap: SnapMarker{Index: le.Uint64(p[1:9]), Term: le.Uint64(p[9:17])}}, nil
+	}
+	return parsed{}, errBadRecord
+}
+
+// apply applies rec, the n-th record of segment s.
+func (d *decoder) apply(s segment, n int, rec *parsed) error {
+	if (n == 0) != (rec.kind == kindHeader) {
 		return errBadRecord
 	}
-	switch {
-	case p[0] == kindHeader && len(p) >= headerFixed:
-		if le.Uint64(p[1:9]) != s.seq || le.Uint64(p[9:17]) != s.index {
+	switch rec.kind {
+	case kindHeader:
+		if rec.seq != s.seq || rec.index != s.index {
 			return fmt.Errorf("%w: header does not match the file name", errBadRecord)
 		}
 		if d.meta == nil {
-			d.meta = append([]byte{}, p[headerFixed:]...)
+			d.meta = append([]byte{}, rec.meta...)
 		}
-		return nil
-	case p[0] == kindEntry && len(p) >= entryFixed:
-		return d.entry(d.alloc.decode(p))
-	case p[0] == kindState && len(p) == stateSize:
-		d.state = hardState{le.Uint64(p[1:9]), le.Uint64(p[9:17]), le.Uint64(p[17:25])}
-		return nil
-	case p[0] == kindSnap && len(p) == snapSize:
-		m := SnapMarker{Index: le.Uint64(p[1:9]), Term: le.Uint64(p[9:17])}
-		d.snaps = append(d.snaps, m)
-		d.lastSnap = max(d.lastSnap, m.Index)
-		return nil
+	case kindEntry:
+		return d.entry(rec.e)
+	case kindState:
+		d.state = rec.state
+	case kindSnap:
+		d.snaps = append(d.snaps, rec.snap)
+		d.lastSnap = max(d.lastSnap, rec.snap.Index)
 	}
-	return errBadRecord
+	return nil
 }
 
 // entry appends e under etcd's ReadAll rule: an entry at index i replaces
