@@ -11,7 +11,7 @@ import (
 )
 
 // LinCheckpoint is when a long run first checks the history so far (then
-// at 2×, 4×, … that time), so that a violation stops it nearer to where it
+// at 4×, 16×, … that time), so that a violation stops it nearer to where it
 // happened than the end.
 const LinCheckpoint = 60 * time.Second
 
