@@ -242,6 +242,9 @@ func (w *world) failpoint(sl *slot, name string) bool {
 	if w.plan != nil {
 		return w.planFailpoint(sl, name)
 	}
+	if len(w.fpWorkload) == 0 && len(w.fpActive) == 0 {
+		return false // no failpoint can fire in this world
+	}
 	r, workload := w.fpWorkload[name]
 	if !workload && !w.fpActive[name] {
 		return false // never fires: its passes need no counting
