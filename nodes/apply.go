@@ -13,7 +13,8 @@ import (
 // applies committed entries one per event, so that a backend commit or a
 // crash can fall between any two of them.
 type applier struct {
-	q        []item
+	q        []item // q[head:] waits to be applied
+	head     int
 	queuedTo uint64        // the highest index ever queued
 	held     []item        // waiting for the WAL fsync (one voter #14370; snapshots)
 	armed    bool          // a TimerApply is set
@@ -68,7 +69,7 @@ func (a *applier) walSynced(m *Member) {
 
 // arm sets the apply timer: an apply costs tens of microseconds of CPU.
 func (a *applier) arm(m *Member) {
-	if a.armed || a.blocked || a.locked != nil || len(a.q) == 0 {
+	if a.armed || a.blocked || a.locked != nil || a.head == len(a.q) {
 		return
 	}
 	a.armed = true
@@ -78,12 +79,15 @@ func (a *applier) arm(m *Member) {
 func (m *Member) applyNext() {
 	a := &m.apply
 	a.armed = false
-	if a.blocked || a.locked != nil || len(a.q) == 0 {
+	if a.blocked || a.locked != nil || a.head == len(a.q) {
 		return
 	}
-	it := a.q[0]
-	a.q[0] = item{}
-	a.q = a.q[1:]
+	it := a.q[a.head]
+	a.q[a.head] = item{}
+	a.head++
+	if a.head == len(a.q) { // empty: reuse the array from its start
+		a.q, a.head = a.q[:0], 0
+	}
 	if it.snap != nil {
 		m.applySnapshot(it.snap)
 		a.arm(m)

@@ -64,7 +64,7 @@ func (w *world) History() []Op { return w.history }
 // keyspace is small, so that requests conflict.
 const keyspace = 16
 
-func key(i int) []byte { return []byte(fmt.Sprintf("k%02d", i)) }
+func key(i int) []byte { return strconv.AppendInt([]byte{'k', '0' + byte(i/10%10)}, int64(i%10), 10) }
 
 // onArrival is the open-loop workload: Rate requests per simulated second
 // across the cluster, each given to a random idle client.
