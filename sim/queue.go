@@ -30,7 +30,12 @@ type heapSlot struct {
 // time of the last event popped. It is not safe for concurrent use; the
 // simulated world has one thread.
 type Queue struct {
-	h    []heapSlot
+	// next, when set, runs before everything in h: an event scheduled
+	// before all others (an apply a few microseconds on, a message to
+	// a member with nothing else due) waits here and skips the heap.
+	next    heapSlot
+	hasNext bool
+	h       []heapSlot
 	slab []Event
 	free []int32
 	seq  uint64
@@ -41,7 +46,12 @@ type Queue struct {
 func (q *Queue) Now() time.Duration { return q.now }
 
 // Len returns the number of pending events.
-func (q *Queue) Len() int { return len(q.h) }
+func (q *Queue) Len() int {
+	if q.hasNext {
+		return len(q.h) + 1
+	}
+	return len(q.h)
+}
 
 // At schedules e at absolute time at; a time in the past runs now.
 func (q *Queue) At(at time.Duration, e Event) {
@@ -59,7 +69,19 @@ func (q *Queue) At(at time.Duration, e Event) {
 		idx = int32(len(q.slab))
 		q.slab = append(q.slab, e)
 	}
-	q.h = append(q.h, heapSlot{at: at, seq: q.seq, idx: idx})
+	s := heapSlot{at: at, seq: q.seq, idx: idx}
+	switch {
+	case !q.hasNext && (len(q.h) == 0 || before(&s, &q.h[0])):
+		q.next, q.hasNext = s, true
+		return
+	case q.hasNext && before(&s, &q.next):
+		s, q.next = q.next, s
+	}
+	q.push(s)
+}
+
+func (q *Queue) push(s heapSlot) {
+	q.h = append(q.h, s)
 	q.up(len(q.h) - 1)
 }
 
@@ -68,6 +90,9 @@ func (q *Queue) After(d time.Duration, e Event) { q.At(q.now+d, e) }
 
 // Peek returns the time of the next event.
 func (q *Queue) Peek() (time.Duration, bool) {
+	if q.hasNext {
+		return q.next.at, true
+	}
 	if len(q.h) == 0 {
 		return 0, false
 	}
@@ -76,15 +101,20 @@ func (q *Queue) Peek() (time.Duration, bool) {
 
 // Pop removes the next event and advances the clock to its time.
 func (q *Queue) Pop() (Event, bool) {
-	if len(q.h) == 0 {
+	var top heapSlot
+	switch {
+	case q.hasNext:
+		top, q.hasNext = q.next, false
+	case len(q.h) == 0:
 		return Event{}, false
-	}
-	top := q.h[0]
-	last := len(q.h) - 1
-	q.h[0] = q.h[last]
-	q.h = q.h[:last]
-	if last > 0 {
-		q.down(0)
+	default:
+		top = q.h[0]
+		last := len(q.h) - 1
+		q.h[0] = q.h[last]
+		q.h = q.h[:last]
+		if last > 0 {
+			q.down(0)
+		}
 	}
 	e := q.slab[top.idx]
 	q.slab[top.idx] = Event{}
@@ -142,6 +172,9 @@ func (q *Queue) down(i int) {
 // Each calls fn for every pending event, in heap order (deterministic, not
 // time order), until fn returns false.
 func (q *Queue) Each(fn func(e *Event) bool) {
+	if q.hasNext && !fn(&q.slab[q.next.idx]) {
+		return
+	}
 	for _, hs := range q.h {
 		if !fn(&q.slab[hs.idx]) {
 			return
