@@ -36,10 +36,10 @@ type Queue struct {
 	next    heapSlot
 	hasNext bool
 	h       []heapSlot
-	slab []Event
-	free []int32
-	seq  uint64
-	now  time.Duration
+	slab    []Event
+	free    []int32
+	seq     uint64
+	now     time.Duration
 }
 
 // Now returns the virtual time.
