@@ -25,6 +25,7 @@ type benchRow struct {
 	events   uint64
 	commits  uint64
 	requests uint64
+	messages uint64 // raft messages members sent
 	mallocs  uint64
 	peakHeap uint64
 	liveHeap uint64        // the largest live heap at the end of a run
@@ -39,7 +40,7 @@ func (r *benchRow) measure(t *testing.T) {
 	runtime.GC()
 	runtime.ReadMemStats(&before)
 	var wall time.Duration
-	r.sim, r.events, r.commits, r.requests, r.lin = 0, 0, 0, 0, 0
+	r.sim, r.events, r.commits, r.requests, r.messages, r.lin = 0, 0, 0, 0, 0, 0
 	for s := 1; s <= r.seeds; s++ {
 		cfg := r.cfg
 		cfg.Seed, cfg.SampleMemory = uint64(s), true
@@ -58,6 +59,7 @@ func (r *benchRow) measure(t *testing.T) {
 		r.events += rep.Steps
 		r.commits += rep.Stats.Committed
 		r.requests += rep.Stats.Requests
+		r.messages += rep.Stats.Messages
 		r.peakHeap = max(r.peakHeap, rep.PeakHeap)
 		r.liveHeap = max(r.liveHeap, rep.LiveHeap)
 		r.lin += rep.LinearizabilityWall
@@ -149,7 +151,7 @@ func renderBench(rows []*benchRow, bareNs, bareMsgs, overhead float64) string {
 	fmt.Fprintf(&b, "# Benchmarks\n\nWritten by `make bench` (go test ./sim -run TestBenchTable -benchtable ../BENCHMARKS.md); do not edit.\n")
 	fmt.Fprintf(&b, "One core (GOMAXPROCS=1), %s %s/%s, %s, built with cmd/etcdsim/default.pgo. Default world: 3 members, the seed's swarm of in-model faults, 10 clients offered 100 requests per simulated second (an arrival that finds every client waiting is dropped: the requests column is what was sent); the time includes the liveness phase.\n\n",
 		runtime.Version(), runtime.GOOS, runtime.GOARCH, cpuModel())
-	fmt.Fprintf(&b, "Baseline: bare go.etcd.io/raft/v3 (3 RawNodes, MemoryStorage, instant delivery, no disk/network/apply/checks), under the worlds' collector settings: %.1f µs per committed proposal, %.1f messages each.\n\n", bareNs/1e3, bareMsgs)
+	fmt.Fprintf(&b, "Baseline: bare go.etcd.io/raft/v3 (3 RawNodes, MemoryStorage, instant delivery, no disk/network/apply/checks), under the worlds' collector settings: %.1f µs per committed proposal, %.1f messages each (%.2f µs per message). The simulation's overhead is the ratio of a world's cost per committed entry, or per raft message its members sent, to these.\n\n", bareNs/1e3, bareMsgs, bareNs/1e3/bareMsgs)
 	fmt.Fprintf(&b, "Each row is the fastest of %d rounds, rows interleaved (this machine's speed varies by a third from minute to minute); the linearizability share is of the last round. Peak heap: the largest heap in use sampled during a run (the collector runs at GOGC=400 under a %d MiB soft limit); live heap: what is still reachable at the end of the run.\n\n", benchRounds, MemoryLimit>>20)
 	fmt.Fprintf(&b, "Invariant checking (every invariant after every event, and linearizability) adds %.0f%% to the run time of the default 60 s world: seeds 1..12 each run with and without checks back to back, %d rounds.\n\n", 100*(overhead-1), benchRounds)
 	if r60, r600 := findRow(rows, "3 members, 60s"), findRow(rows, "3 members, 600s"); r60 != nil && r600 != nil {
@@ -158,14 +160,17 @@ func renderBench(rows []*benchRow, bareNs, bareMsgs, overhead float64) string {
 			per(r600)/per(r60), float64(r60.liveHeap)/(1<<20), float64(r600.liveHeap)/(1<<20))
 	}
 	fmt.Fprintf(&b, "Every world runs all invariants, linearizability included (its share of the time is the last column), unless it says no checks.\n\n")
-	fmt.Fprintf(&b, "| world | seeds | time acceleration | seeds/s | events/s | requests per sim. s | allocs/event | µs per committed entry | × bare raft | peak heap | live heap | linearizability check |\n")
-	fmt.Fprintf(&b, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	fmt.Fprintf(&b, "| world | seeds | time acceleration | seeds/s | events/s | requests per sim. s | allocs/event | µs per committed entry | × bare raft | µs per raft message | × bare raft | peak heap | live heap | linearizability check |\n")
+	fmt.Fprintf(&b, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	bareMsgNs := bareNs / bareMsgs
 	for _, r := range rows {
 		perCommit := float64(r.wall.Nanoseconds()) / float64(max(r.commits, 1))
-		fmt.Fprintf(&b, "| %s | %d | %.0f× | %.1f | %.0f | %.0f | %.1f | %.1f | %.1f | %.0f MiB | %.0f MiB | %.1f%% |\n",
+		perMsg := float64(r.wall.Nanoseconds()) / float64(max(r.messages, 1))
+		fmt.Fprintf(&b, "| %s | %d | %.0f× | %.1f | %.0f | %.0f | %.1f | %.1f | %.1f | %.2f | %.1f | %.0f MiB | %.0f MiB | %.1f%% |\n",
 			r.name, r.seeds, r.sim.Seconds()/r.wall.Seconds(), float64(r.seeds)/r.wall.Seconds(),
 			float64(r.events)/r.wall.Seconds(), float64(r.requests)/r.sim.Seconds(), float64(r.mallocs)/float64(max(r.events, 1)),
-			perCommit/1e3, perCommit/bareNs, float64(r.peakHeap)/(1<<20), float64(r.liveHeap)/(1<<20), 100*r.lin.Seconds()/r.wall.Seconds())
+			perCommit/1e3, perCommit/bareNs, perMsg/1e3, perMsg/bareMsgNs,
+			float64(r.peakHeap)/(1<<20), float64(r.liveHeap)/(1<<20), 100*r.lin.Seconds()/r.wall.Seconds())
 	}
 	return b.String()
 }

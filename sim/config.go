@@ -101,6 +101,7 @@ type Stats struct {
 	Acked         uint64
 	Timeouts      uint64
 	Resets        uint64 // requests in flight to a member that crashed
+	Messages      uint64 // raft messages members sent
 	Partitions    uint64
 	Failpoints    uint64 // crashes at a failpoint
 	Compactions   uint64 // applied by members

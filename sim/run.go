@@ -259,6 +259,7 @@ func (w *world) drain(i int) {
 		}
 		w.q.After(after, Event{Kind: evTimer, Node: i, Arg: sl.life<<8 | uint64(t.Kind)})
 	}
+	w.stats.Messages += uint64(len(out.Msgs))
 	for _, msg := range out.Msgs {
 		to := int(msg.GetTo())
 		ts := w.net.Send(now, int(sl.id), to)

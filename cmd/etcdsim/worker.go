@@ -58,7 +58,8 @@ type Result struct {
 	Dropped          uint64 `json:"dropped"` // arrivals that found every client busy
 	Acked            uint64 `json:"acked"`
 	Timeouts         uint64 `json:"timeouts"`
-	Resets           uint64 `json:"resets"` // requests in flight to a member that crashed
+	Resets           uint64 `json:"resets"`   // requests in flight to a member that crashed
+	Messages         uint64 `json:"messages"` // raft messages members sent
 	Partitions       uint64 `json:"partitions"`
 	FailpointCrashes uint64 `json:"failpoint_crashes"`
 	Compactions      uint64 `json:"compactions"`
@@ -92,7 +93,7 @@ func resultOf(rep *sim.Report, wall time.Duration) Result {
 	r.Committed, r.Crashes, r.Restarts, r.Commits = s.Committed, s.Crashes, s.Restarts, s.Commits
 	r.LeaderChanges, r.Requests, r.Acked, r.Timeouts = s.LeaderChanges, s.Requests, s.Acked, s.Timeouts
 	r.Partitions, r.FailpointCrashes, r.Compactions, r.Defrags = s.Partitions, s.Failpoints, s.Compactions, s.Defrags
-	r.Snapshots, r.Installs, r.Dropped, r.Resets = s.Snapshots, s.Installs, s.Dropped, s.Resets
+	r.Snapshots, r.Installs, r.Dropped, r.Resets, r.Messages = s.Snapshots, s.Installs, s.Dropped, s.Resets, s.Messages
 	return r
 }
 
