@@ -165,11 +165,15 @@ func renderBench(rows []*benchRow, bareNs, bareMsgs, overhead float64) string {
 	bareMsgNs := bareNs / bareMsgs
 	for _, r := range rows {
 		perCommit := float64(r.wall.Nanoseconds()) / float64(max(r.commits, 1))
-		perMsg := float64(r.wall.Nanoseconds()) / float64(max(r.messages, 1))
-		fmt.Fprintf(&b, "| %s | %d | %.0f× | %.1f | %.0f | %.0f | %.1f | %.1f | %.1f | %.2f | %.1f | %.0f MiB | %.0f MiB | %.1f%% |\n",
+		perMsg, vsMsg := "-", "-" // a lone member sends no raft messages
+		if r.messages > r.commits {
+			ns := float64(r.wall.Nanoseconds()) / float64(r.messages)
+			perMsg, vsMsg = fmt.Sprintf("%.2f", ns/1e3), fmt.Sprintf("%.1f", ns/bareMsgNs)
+		}
+		fmt.Fprintf(&b, "| %s | %d | %.0f× | %.1f | %.0f | %.0f | %.1f | %.1f | %.1f | %s | %s | %.0f MiB | %.0f MiB | %.1f%% |\n",
 			r.name, r.seeds, r.sim.Seconds()/r.wall.Seconds(), float64(r.seeds)/r.wall.Seconds(),
 			float64(r.events)/r.wall.Seconds(), float64(r.requests)/r.sim.Seconds(), float64(r.mallocs)/float64(max(r.events, 1)),
-			perCommit/1e3, perCommit/bareNs, perMsg/1e3, perMsg/bareMsgNs,
+			perCommit/1e3, perCommit/bareNs, perMsg, vsMsg,
 			float64(r.peakHeap)/(1<<20), float64(r.liveHeap)/(1<<20), 100*r.lin.Seconds()/r.wall.Seconds())
 	}
 	return b.String()
