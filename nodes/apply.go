@@ -190,7 +190,9 @@ func (m *Member) finishApply(e *raftpb.Entry, req *Request, res *Result) {
 		if req.Kind == KindPublish && req.ID&^0xffffffff == m.idPrefix() {
 			m.published = true
 		}
-		out = &Outcome{Kind: req.Kind, Code: res.Code, Rev: res.Rev, Digest: res.Digest()}
+		// The member's own slot: observers read it during the call only.
+		m.outcome = Outcome{Kind: req.Kind, Code: res.Code, Rev: res.Rev, Digest: res.Digest()}
+		out = &m.outcome
 		if w, ok := m.waiters[req.ID]; ok {
 			delete(m.waiters, req.ID)
 			m.out.Replies = append(m.out.Replies, Reply{Client: w.client, ID: req.ID, Result: *res, Index: e.GetIndex(), Term: e.GetTerm()})

@@ -56,7 +56,8 @@ type Observer interface {
 	// Committed: entries handed from a Ready to the applier.
 	Committed(m *Member, ents []*raftpb.Entry)
 	// Applied: the member applied (or skipped, below its consistentIndex)
-	// entry index; out is set when it ran the request.
+	// entry index; out is set when it ran the request, and is valid only
+	// during the call.
 	Applied(m *Member, index uint64, out *Outcome)
 	// DurableCommit: a backend commit became durable.
 	DurableCommit(m *Member)
@@ -152,6 +153,7 @@ type Member struct {
 	published   bool // its publish request was applied: it serves clients
 
 	waiters map[uint64]waiter // request ID -> client, for replies after apply
+	outcome Outcome           // the last apply's, lent to the observer
 	reads   []pendingRead
 	out     Output
 	stats   Stats
