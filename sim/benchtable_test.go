@@ -73,7 +73,7 @@ func (r *benchRow) measure(t *testing.T) {
 
 // benchRounds is how many times each row runs, rows interleaved, so that a
 // slow spell of the machine does not land on one row only.
-const benchRounds = 3
+const benchRounds = 5
 
 // bareNsPerCommit measures the baseline: one committed proposal through
 // three bare RawNodes (BenchmarkBareRaft), under the collector settings a
