@@ -27,12 +27,15 @@ When no Ready is being persisted and raft has one, the member:
     A MsgSnap carries the whole backend, committed first (etcd's merged
     snapshot message).
  3. Saves a received snapshot (.snap file, then the WAL record, #11888),
-    and writes entries and HardState to the WAL. The write is volatile; a
-    timer after the disk latency finishes it.
- 4. On that timer (finishReady): fsync when raft.MustSync says so — a
-    HardState change that only advances Commit is not fsynced —, append to
-    the MemoryStorage, send a follower's messages, Advance, and release the
-    held entries to the apply loop.
+    and writes entries and HardState to the WAL. The write is volatile.
+    When raft.MustSync says so (and after a snapshot, #10219) a timer after
+    the fsync's latency finishes the Ready; otherwise — a HardState change
+    that only advances Commit — it finishes at once, as etcd's WAL.Save
+    without a sync only fills the page writer's buffer.
+ 4. finishReady: fsync if needed, append to the MemoryStorage, send a
+    follower's messages, Advance, and release the held entries to the
+    apply loop. The failpoints before and after the WAL write fire either
+    way.
 
 # The apply loop (apply.go), etcd's applyAll
 
