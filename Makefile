@@ -57,7 +57,7 @@ bench:
 # Refresh the profile-guided optimization profile of the etcdsim binary
 # from 60 default worlds (go build picks cmd/etcdsim/default.pgo up).
 pgo:
-	$(GO) test -count=1 ./sim -run '^$$' -bench '^BenchmarkWorld60$$' -benchtime 60x -cpuprofile ../cmd/etcdsim/default.pgo -o /tmp/etcdsim-pgo.test
+	$(GO) test -count=1 ./sim -run '^$$' -bench '^BenchmarkWorld60$$' -benchtime 60x -cpuprofile cmd/etcdsim/default.pgo -o /tmp/etcdsim-pgo.test
 
 # The Go benchmarks of every package (compare runs with benchstat).
 gobench:
