@@ -195,7 +195,7 @@ func (m *Member) raftConfig(applied uint64) *raft.Config {
 		MaxUncommittedEntriesSize: 1 << 30,
 		CheckQuorum:               true,
 		PreVote:                   true,
-		Logger:                    quietLogger{},
+		Logger:                    QuietLogger{},
 	}
 }
 

@@ -7,6 +7,8 @@ import (
 
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
+
+	"github.com/etcdsim/etcdsim/nodes"
 )
 
 // bareCluster is the baseline of the simulation's cost: the same raft
@@ -29,7 +31,7 @@ func newBareCluster(n int) *bareCluster {
 	for i := 0; i < n; i++ {
 		ms := raft.NewMemoryStorage()
 		rn, err := raft.NewRawNode(&raft.Config{ID: uint64(i + 1), ElectionTick: 10, HeartbeatTick: 1, Storage: ms,
-			MaxSizePerMsg: 1 << 20, MaxInflightMsgs: 512, CheckQuorum: true, PreVote: true, Logger: discardLogger{}})
+			MaxSizePerMsg: 1 << 20, MaxInflightMsgs: 512, CheckQuorum: true, PreVote: true, Logger: nodes.QuietLogger{}})
 		if err != nil {
 			panic(err)
 		}
@@ -83,21 +85,6 @@ func (c *bareCluster) settle() (committed int) {
 	}
 	return committed
 }
-
-type discardLogger struct{}
-
-func (discardLogger) Debug(...any)            {}
-func (discardLogger) Debugf(string, ...any)   {}
-func (discardLogger) Info(...any)             {}
-func (discardLogger) Infof(string, ...any)    {}
-func (discardLogger) Warning(...any)          {}
-func (discardLogger) Warningf(string, ...any) {}
-func (discardLogger) Error(...any)            {}
-func (discardLogger) Errorf(string, ...any)   {}
-func (discardLogger) Fatal(v ...any)          { panic(v) }
-func (discardLogger) Fatalf(string, ...any)   { panic("fatal") }
-func (discardLogger) Panic(v ...any)          { panic(v) }
-func (discardLogger) Panicf(string, ...any)   { panic("panic") }
 
 // BenchmarkBareRaft measures one committed proposal through three bare
 // RawNodes, with a heartbeat tick every ten proposals (100 proposals per

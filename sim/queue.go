@@ -77,10 +77,6 @@ func (q *Queue) At(at time.Duration, e Event) {
 	case q.hasNext && before(&s, &q.next):
 		s, q.next = q.next, s
 	}
-	q.push(s)
-}
-
-func (q *Queue) push(s heapSlot) {
 	q.h = append(q.h, s)
 	q.up(len(q.h) - 1)
 }

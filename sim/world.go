@@ -84,8 +84,6 @@ type world struct {
 	probe             *probe
 	committed         uint64 // the highest index any member committed
 	peakHeap          uint64
-	liveHeap          uint64
-	liveHeapWall      time.Duration
 	timeline          []Mark
 	plan              *Plan             // the plan followed, or nil: draw from the seed
 	planReq           int               // the next request step of the plan
@@ -305,7 +303,7 @@ func (w *world) memberConfig(sl *slot) nodes.Config {
 	for i := range w.slots {
 		peers[i] = uint64(i + 1)
 	}
-	return nodes.Config{
+	cfg := nodes.Config{
 		ID:        sl.id,
 		Life:      sl.life,
 		Peers:     peers,
@@ -316,13 +314,14 @@ func (w *world) memberConfig(sl *slot) nodes.Config {
 		Observer:  (*observer)(w),
 		Decoded:   w.decoded,
 
-		BackendCache: replayCache(sl),
-		WALCache:     walCache(sl),
-
 		SnapshotCount:        w.snapCount,
 		SnapshotCatchUp:      w.snapCount / 4,
 		CompactionBatchLimit: w.compactBatch,
 	}
+	if !noReplayCache {
+		cfg.BackendCache, cfg.WALCache = &sl.replay, &sl.walRead
+	}
+	return cfg
 }
 
 // defaultLatency is a datacenter SSD: writes in microseconds, fsync in
@@ -338,17 +337,3 @@ var defaultLatency = disk.Latency{
 // noReplayCache makes every restart read its whole WAL and replay its
 // whole backend (a test compares the two).
 var noReplayCache bool
-
-func walCache(sl *slot) *wal.ReplayCache {
-	if noReplayCache {
-		return nil
-	}
-	return &sl.walRead
-}
-
-func replayCache(sl *slot) *backend.ReplayCache {
-	if noReplayCache {
-		return nil
-	}
-	return &sl.replay
-}

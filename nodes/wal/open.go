@@ -160,7 +160,7 @@ func (d *decoder) segment(s segment, data []byte) (int64, error) {
 	r := record.NewReader(data)
 	if c := d.cache; c != nil {
 		if ps := c.segs[s.name]; ps != nil && len(ps.data) <= len(data) && bytes.Equal(ps.data, data[:len(ps.data)]) {
-			recs = ps.recs
+			recs = ps.recs[:len(ps.recs):len(ps.recs)] // appends below never write into the cached records
 			r = record.NewReaderAt(data, len(ps.data))
 		}
 	}
