@@ -92,13 +92,13 @@ var excluded = [][]byte{[]byte(nodes.KeyCI), []byte(nodes.KeyTerm), []byte(mvcc.
 // StateHash returns the comparable hash of a backend state: the key
 // bucket's, and every other bucket's without the excluded meta records.
 func StateHash(m *backend.Mem) (key, other uint64) {
-	for _, b := range m.Buckets() {
-		if b == mvcc.KeyBucket {
-			key = m.BucketHash(b)
-			continue
+	m.EachBucket(func(name string, sum uint64) {
+		if name == mvcc.KeyBucket {
+			key = sum
+		} else {
+			other += sum
 		}
-		other += m.BucketHash(b)
-	}
+	})
 	for _, k := range excluded {
 		if v, ok := m.Get(mvcc.MetaBucket, k); ok {
 			other -= backend.RecordHash(mvcc.MetaBucket, k, v)

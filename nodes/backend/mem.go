@@ -137,6 +137,14 @@ func (m *Mem) BucketHash(bucket string) uint64 {
 	return 0
 }
 
+// EachBucket calls fn with the name and the hash (BucketHash) of every
+// bucket, in name order.
+func (m *Mem) EachBucket(fn func(name string, sum uint64)) {
+	for _, b := range m.buckets {
+		fn(b.name, b.sum)
+	}
+}
+
 // Buckets returns the names of the buckets, sorted.
 func (m *Mem) Buckets() []string {
 	out := make([]string, 0, len(m.buckets))
