@@ -18,12 +18,23 @@ type Checker struct {
 	leaders map[uint64]uint64 // term -> leader
 	members map[uint64]*track
 	first   *Violation
+	// nextForget is the reference length at which Committed next drops the
+	// records no member can need (see forget).
+	nextForget uint64
+	// Unchecked counts the checks skipped because the record they needed
+	// was forgotten: it stays 0 unless forget's bound is wrong.
+	Unchecked int
 }
+
+// forgetEvery is how many records the reference gains between two looks
+// at what it can forget.
+const forgetEvery = 1024
 
 // track is what the checker remembers of a member across its lives.
 type track struct {
 	persistedCI uint64 // the last durable consistent index
 	snapCI      uint64 // the consistent index of the last snapshot database installed
+	walSnap     uint64 // the newest snapshot record of its WAL last seen
 	hsTerm      uint64 // the last fsynced HardState
 	hsVote      uint64
 	maxRev      int64  // the highest revision this member returned for a write
@@ -79,8 +90,13 @@ func (c *Checker) Committed(v View, ents []*raftpb.Entry) {
 	if c.Off {
 		return
 	}
+	c.track(v.ID()).walSnap = v.WALSnapshotIndex()
 	for _, e := range ents {
 		i := e.GetIndex()
+		if c.Ref.Forgotten(i) {
+			c.Unchecked++
+			continue
+		}
 		if rec, ok := c.Ref.At(i); ok {
 			if rec.Term != e.GetTerm() || rec.Data != backend.RecordHash("", nil, e.Data) {
 				c.fail("log-matching", "m%d committed index %d term %d, but the cluster committed term %d with other bytes", v.ID(), i, e.GetTerm(), rec.Term)
@@ -91,6 +107,30 @@ func (c *Checker) Committed(v View, ents []*raftpb.Entry) {
 			c.fail("log-matching", "m%d committed index %d past the agreed log end %d", v.ID(), i, c.Ref.Last())
 		}
 	}
+	if c.Ref.Last() >= c.nextForget {
+		c.forget()
+	}
+}
+
+// forget drops the reference records below every member's window: from
+// here on a member commits and applies only indexes past the newest
+// snapshot record of its WAL (a restart begins there; the record is synced
+// as written), and compares its backend only at a consistent index at or
+// above its last durable one (one below fails consistent-index-monotonic
+// first). Until every member has been seen, nothing is dropped.
+func (c *Checker) forget() {
+	c.nextForget = c.Ref.Last() + forgetEvery
+	if len(c.members) < c.voters {
+		return
+	}
+	keep := c.Ref.Last()
+	for _, t := range c.members {
+		keep = min(keep, t.walSnap+1, t.persistedCI)
+	}
+	// Dropping moves the kept records down: only when at least half go.
+	if first := c.Ref.Last() - uint64(c.Ref.Kept()) + 1; keep > first && keep-first >= uint64(c.Ref.Kept())/2 {
+		c.Ref.Forget(keep - 1)
+	}
 }
 
 // Applied compares a member's state after it applied index with the
@@ -100,6 +140,10 @@ func (c *Checker) Applied(v View, index uint64, out *nodes.Outcome) {
 		return
 	}
 	rec, ok := c.Ref.At(index)
+	if !ok && c.Ref.Forgotten(index) {
+		c.Unchecked++
+		return
+	}
 	if !ok {
 		c.fail("applied-le-committed", "m%d applied index %d that no member committed", v.ID(), index)
 		return
@@ -175,6 +219,9 @@ func (c *Checker) atomic(v View, mem *backend.Mem, ci uint64, name string) {
 	var wantKey, wantOther uint64
 	if rec, ok := c.Ref.At(ci); ok {
 		wantKey, wantOther = rec.KeyHash, rec.Other
+	} else if c.Ref.Forgotten(ci) {
+		c.Unchecked++
+		return
 	} else if ci != 0 {
 		c.fail(name, "m%d backend holds consistent index %d beyond the committed log (%d)", v.ID(), ci, c.Ref.Last())
 		return
@@ -217,7 +264,9 @@ func (c *Checker) Restarted(v View) {
 	if got, want := v.AuthCacheHash(), v.AuthRebuiltCacheHash(); got != want {
 		c.fail("auth-revision-agreement", "m%d restarted with a permission cache (%x) that differs from a rebuild from its own backend (%x)", v.ID(), got, want)
 	}
-	if rec, ok := c.Ref.At(ci); ok && (v.Rev() != rec.Rev || v.KVHash() != rec.KVHash || v.CompactRev() != rec.CompactRe) {
+	if c.Ref.Forgotten(ci) {
+		c.Unchecked++
+	} else if rec, ok := c.Ref.At(ci); ok && (v.Rev() != rec.Rev || v.KVHash() != rec.KVHash || v.CompactRev() != rec.CompactRe) {
 		c.fail("restart-clean", "m%d restarted at consistent index %d with rev=%d compact=%d hash=%x; the reference has rev=%d compact=%d hash=%x",
 			v.ID(), ci, v.Rev(), v.CompactRev(), v.KVHash(), rec.Rev, rec.CompactRe, rec.KVHash)
 	}

@@ -836,6 +836,46 @@ func TestReferenceRecords(t *testing.T) {
 	}
 }
 
+func TestReferenceForget(t *testing.T) {
+	r := NewReference()
+	ents := std()
+	for _, e := range ents {
+		if err := r.Append(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	last := r.Last()
+	want, _ := r.At(3)
+	kept := *want
+	r.Forget(2)
+	r.Forget(1) // going back is a no-op
+	if r.Last() != last || r.Kept() != int(last-2) {
+		t.Fatalf("after Forget(2): last=%d kept=%d, want last=%d kept=%d", r.Last(), r.Kept(), last, last-2)
+	}
+	for i := uint64(0); i <= last+1; i++ {
+		_, ok := r.At(i)
+		if wantOK, wantForgotten := i >= 3 && i <= last, i >= 1 && i <= 2; ok != wantOK || r.Forgotten(i) != wantForgotten {
+			t.Errorf("index %d: At ok=%v Forgotten=%v, want %v %v", i, ok, r.Forgotten(i), wantOK, wantForgotten)
+		}
+	}
+	if got, _ := r.At(3); *got != kept {
+		t.Errorf("record 3 changed: %+v, was %+v", *got, kept)
+	}
+	if err := r.Append(entry(2, last+1, put(8, "x", "y"))); err != nil || r.Last() != last+1 {
+		t.Fatalf("append after Forget: %v, last %d", err, r.Last())
+	}
+	r.Forget(last + 5) // past the end: everything
+	if r.Kept() != 0 || r.Last() != last+1 || !r.Forgotten(last+1) {
+		t.Fatalf("Forget past the end: kept=%d last=%d", r.Kept(), r.Last())
+	}
+	if err := r.Append(entry(2, last+2, put(9, "x", "z"))); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := r.At(last + 2); !ok {
+		t.Error("no record for the index appended after forgetting everything")
+	}
+}
+
 func TestStateHashExcludes(t *testing.T) {
 	meta := func(k string, v []byte) func(m *backend.Mem) {
 		return func(m *backend.Mem) { m.Put(mvcc.MetaBucket, []byte(k), v) }

@@ -33,7 +33,8 @@ type Record struct {
 type Reference struct {
 	mem   *backend.Mem
 	state *nodes.State
-	recs  []Record // recs[i] is index i+1
+	recs  []Record // recs[i] is index base+i+1
+	base  uint64   // the records up to base are forgotten
 	// Decoded, when set, shares the members' decodings of entries.
 	Decoded *nodes.Decoded
 }
@@ -49,14 +50,36 @@ func NewReferenceFor(bugs nodes.Bugs) *Reference {
 }
 
 // Last returns the last index applied.
-func (r *Reference) Last() uint64 { return uint64(len(r.recs)) }
+func (r *Reference) Last() uint64 { return r.base + uint64(len(r.recs)) }
 
-// At returns the record of index i.
+// At returns the record of index i; none for 0, an index past Last, or a
+// forgotten one (see Forgotten).
 func (r *Reference) At(i uint64) (*Record, bool) {
-	if i == 0 || i > uint64(len(r.recs)) {
+	if i <= r.base || i > r.Last() {
 		return nil, false
 	}
-	return &r.recs[i-1], true
+	return &r.recs[i-r.base-1], true
+}
+
+// Kept returns how many records the reference holds.
+func (r *Reference) Kept() int { return len(r.recs) }
+
+// Forgotten reports whether the record of index i was dropped by Forget.
+func (r *Reference) Forgotten(i uint64) bool { return i != 0 && i <= r.base }
+
+// Forget drops the records of indexes up to upTo, which no check can need
+// any more, so that the reference stays as long as the window members can
+// still commit, apply or restart into. The kept records move to the front
+// of the same array, which therefore stays the size of the widest window.
+func (r *Reference) Forget(upTo uint64) {
+	if upTo <= r.base {
+		return
+	}
+	n := int(min(upTo, r.Last()) - r.base)
+	kept := copy(r.recs, r.recs[n:])
+	clear(r.recs[kept:])
+	r.recs = r.recs[:kept]
+	r.base += uint64(n)
 }
 
 // Append applies the next committed entry.

@@ -98,6 +98,12 @@ func (m *Member) LeaseHash() uint64 { return m.state.Lease.Hash() }
 // was applied, or WaitClusterReadyTimeout passed).
 func (m *Member) Serving() bool { return m.serving() }
 
+// WALSnapshotIndex returns the index of the newest snapshot record in the
+// member's WAL, 0 if none. The record is synced as it is written, so a
+// restart begins at it or later: the member never again commits or applies
+// an index at or below it.
+func (m *Member) WALSnapshotIndex() uint64 { return m.walSnap }
+
 // SnapshotDBIndex returns the consistent index of the last snapshot
 // database this life opened (installed, or recovered at restart), 0 if
 // none: such a database carries the sender's index, which may pass this

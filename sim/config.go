@@ -108,6 +108,9 @@ type Stats struct {
 	Defrags       uint64
 	Snapshots     uint64 // raft snapshots members saved
 	Installs      uint64 // snapshots members received and installed
+	// Unchecked counts checks skipped because the reference record they
+	// needed had been forgotten; 0 unless that bound is wrong.
+	Unchecked uint64
 }
 
 // absorb adds what one member life did.

@@ -103,3 +103,38 @@ func TestReplayCacheChangesNothing(t *testing.T) {
 		}
 	}
 }
+
+// TestReferenceForgetsOnlyWhatNoCheckNeeds runs long crash-heavy worlds:
+// the reference must drop most of its records (it keeps only the window
+// members can still commit, apply or restart into), and no check may find
+// its record gone (Unchecked, the only way forgetting could change a run).
+func TestReferenceForgetsOnlyWhatNoCheckNeeds(t *testing.T) {
+	faults, err := ParseFaults("crash=1/300 failpoint=1/2@fire=1/200 disk.torn_write=1/1 disk.keep_unsynced=1/2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	forgot := 0
+	for s := uint64(1); s <= 6; s++ {
+		cfg := Config{Seed: s, Members: []int{1, 3, 5}[s%3], Duration: 400 * time.Second}
+		if s%2 == 0 {
+			cfg.Faults = &faults
+		}
+		w := newWorld(cfg)
+		WithSeededCryptoRand(w.streams.Fork("raft/jitter"), func() { w.run() })
+		ref := w.chk.Ref
+		t.Logf("seed %d, %d members: kept %d of %d records, %d restarts, unchecked %d, %s, %v",
+			s, cfg.Members, ref.Kept(), ref.Last(), w.stats.Restarts, w.chk.Unchecked, w.mix(), w.chk.Violation())
+		if w.chk.Violation() != nil {
+			t.Fatalf("seed %d: %v", s, w.chk.Violation())
+		}
+		if w.chk.Unchecked != 0 {
+			t.Fatalf("seed %d: %d checks found their reference record forgotten", s, w.chk.Unchecked)
+		}
+		if uint64(ref.Kept()) < ref.Last()/2 {
+			forgot++
+		}
+	}
+	if forgot < 3 {
+		t.Fatalf("the reference forgot half its records in only %d of 6 worlds", forgot)
+	}
+}

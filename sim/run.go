@@ -64,6 +64,7 @@ func (w *world) report() *Report {
 		rep.Step, rep.At = w.step, w.q.Now()
 	}
 	rep.Stats.Committed = w.committed
+	rep.Stats.Unchecked = uint64(w.chk.Unchecked)
 	rep.PeakHeap = w.peakHeap
 	if v := rep.Violation; v != nil {
 		w.mark(0, MarkViolation, v.Name+": "+v.Detail)

@@ -66,6 +66,7 @@ type Result struct {
 	Defrags          uint64 `json:"defrags"`
 	Snapshots        uint64 `json:"snapshots"`
 	Installs         uint64 `json:"installs"`
+	Unchecked        uint64 `json:"unchecked"` // checks skipped on a forgotten reference record: 0 unless that bound is wrong
 }
 
 // maxDetail caps the evidence kept in a JSON line; replay gives the rest.
@@ -94,6 +95,7 @@ func resultOf(rep *sim.Report, wall time.Duration) Result {
 	r.LeaderChanges, r.Requests, r.Acked, r.Timeouts = s.LeaderChanges, s.Requests, s.Acked, s.Timeouts
 	r.Partitions, r.FailpointCrashes, r.Compactions, r.Defrags = s.Partitions, s.Failpoints, s.Compactions, s.Defrags
 	r.Snapshots, r.Installs, r.Dropped, r.Resets, r.Messages = s.Snapshots, s.Installs, s.Dropped, s.Resets, s.Messages
+	r.Unchecked = s.Unchecked
 	return r
 }
 
