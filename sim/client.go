@@ -292,6 +292,7 @@ func (w *world) onReply(e Event) {
 	}
 	c.scripted = nil
 	c.req = nil
+	w.finish(c)
 	if w.probe != nil && w.probe.client == c.idx {
 		w.probeDone(r)
 	}
@@ -346,6 +347,7 @@ func (w *world) giveUp(c *client) {
 	op := &w.history[c.op]
 	op.Unknown = true
 	c.req = nil
+	w.finish(c)
 	c.proc = len(w.clients) + int(w.stats.Timeouts+w.stats.Resets) // a new identity
 	c.target = (c.target + 1) % len(w.slots)
 	c.retryScript()

@@ -143,7 +143,7 @@ type Report struct {
 	liveHeapWall time.Duration // the wall time of measuring LiveHeap
 	Timeline     []Mark        // with Config.Timeline
 	Plan         *Plan         // the plan the run followed, or drew with Config.RecordPlan
-	History      []Op          // the client history
+	History      []Op          // the client history: the requests a check reads (see finish)
 	// LinearizabilityTimedOut: porcupine ran out of time on the history,
 	// so the check was inconclusive (not a failure).
 	LinearizabilityTimedOut bool

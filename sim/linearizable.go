@@ -24,11 +24,72 @@ const linearizableTimeout = 10 * time.Second
 func linearizableOps(history []Op) []linearizable.Op {
 	ops := make([]linearizable.Op, len(history))
 	for i := range history {
-		o := &history[i]
-		ops[i] = linearizable.Op{ClientID: o.Proc, Call: int64(o.Call), Return: int64(o.Return),
-			Unknown: o.Unknown || o.Return == 0, Req: o.Req, Result: o.Result}
+		ops[i] = linearizableOp(&history[i])
 	}
 	return ops
+}
+
+func linearizableOp(o *Op) linearizable.Op {
+	return linearizable.Op{ClientID: o.Proc, Call: int64(o.Call), Return: int64(o.Return),
+		Unknown: o.Unknown || o.Return == 0, Req: o.Req, Result: o.Result}
+}
+
+// checked reports whether a check can need a finished request: the
+// linearizability check uses it, or it is a serializable read that
+// serializableMonotonic compares.
+func checked(o *Op) bool {
+	if lo := linearizableOp(o); linearizable.Checked(&lo) {
+		return true
+	}
+	return o.Req.Kind == nodes.KindRange && o.Req.Serializable && !o.Unknown && o.Result.Code == nodes.OK
+}
+
+// finish ends a client's request in the history. One that no check can
+// need is dropped (its slot emptied, the history compacted once half of it
+// is empty), so that the history grows only by what the checks read:
+// every output made from it (the verdict, its detail, the visualization)
+// is the same without them.
+func (w *world) finish(c *client) {
+	if o := &w.history[c.op]; !checked(o) && !keepWholeHistory {
+		*o = Op{}
+		w.emptied++
+	}
+	if w.emptied >= 1024 && 2*w.emptied >= len(w.history) {
+		w.compactHistory()
+	}
+}
+
+// keepWholeHistory keeps every request in the history (a test switch).
+var keepWholeHistory bool
+
+// compactHistory moves the requests kept to the front of the history,
+// in order, and follows the clients' requests still in flight.
+func (w *world) compactHistory() {
+	var inflight []*client // by position in the history
+	for _, c := range w.clients {
+		if c.req != nil {
+			inflight = append(inflight, c)
+		}
+	}
+	sort.Slice(inflight, func(i, j int) bool { return inflight[i].op < inflight[j].op })
+	n, k := 0, 0
+	for i := range w.history {
+		for k < len(inflight) && inflight[k].op < i {
+			k++ // its request was just finished and emptied
+		}
+		if w.history[i].Req == nil {
+			continue
+		}
+		for k < len(inflight) && inflight[k].op == i {
+			inflight[k].op = n
+			k++
+		}
+		w.history[n] = w.history[i]
+		n++
+	}
+	clear(w.history[n:])
+	w.history = w.history[:n]
+	w.emptied = 0
 }
 
 // checkLinearizable is the invariant linearizable, run over the whole

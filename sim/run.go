@@ -70,6 +70,7 @@ func (w *world) report() *Report {
 		w.mark(0, MarkViolation, v.Name+": "+v.Detail)
 	}
 	rep.Timeline = w.timeline
+	w.compactHistory()
 	rep.History, rep.LinearizabilityTimedOut, rep.LinearizabilityWall = w.history, w.linTimedOut, w.linWall
 	rep.Plan = w.plan
 	if w.plan == nil && w.cfg.RecordPlan {

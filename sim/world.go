@@ -78,6 +78,7 @@ type world struct {
 	healing           bool
 	nextID            uint64
 	history           []Op
+	emptied           int // finished requests of history no check needs (see finish)
 	stats             Stats
 	step              uint64
 	stopAt            uint64 // MaxSteps

@@ -74,6 +74,11 @@ func classifyAll(ops []Op) []*hop {
 	return hops
 }
 
+// Checked reports whether Check uses the request o: those it leaves out
+// (see classify) can be dropped from a history before it is checked
+// without changing the verdict or its detail.
+func Checked(o *Op) bool { return classify(o) != 0 }
+
 // classify decides what a request tells, or returns 0 to leave it out:
 // serializable ranges (they may be stale by design), compaction and
 // defragmentation (not part of the KV model), reads that failed or timed
