@@ -5,7 +5,12 @@
 // in order in memory, with no disk, no batching and no crashes, through the
 // same pure apply code the members run (nodes.State over a backend.Mem).
 // A member can therefore only differ from it by what its persistence does,
-// which is what etcd's historical bugs got wrong.
+// which is what etcd's historical bugs got wrong. It keeps a record per
+// index only while a member can still need it: from the lowest, over the
+// members, of the newest snapshot record in its WAL (a restart begins
+// there) and its last durable consistent index (Checker.forget). A check
+// that finds its record gone counts in Checker.Unchecked instead of
+// failing; that count is 0 unless the bound is wrong.
 //
 // Each check has a stable name, used in output and in seed files:
 //
