@@ -64,6 +64,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if err != nil {
 		var u errUsage
+		var h errHelp
+		if errors.As(err, &h) {
+			fmt.Fprintf(stdout, "usage: etcdsim %s [flags]\n", h.fs.Name())
+			h.fs.SetOutput(stdout)
+			h.fs.PrintDefaults()
+			return 0
+		}
 		if errors.As(err, &u) {
 			fmt.Fprintf(stderr, "etcdsim: %s\n", u.msg)
 			return sim.ExitBadInput
@@ -80,6 +87,24 @@ func newFlags(name string) *flag.FlagSet {
 	fs.SetOutput(io.Discard)
 	return fs
 }
+
+// parseFlags parses args: a bad flag is bad input (one line, status 2);
+// -h or -help asks for the command's flags (see errHelp).
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	err := fs.Parse(args)
+	if errors.Is(err, flag.ErrHelp) {
+		return errHelp{fs}
+	}
+	if err != nil {
+		return usagef("%s: %v", fs.Name(), err)
+	}
+	return nil
+}
+
+// errHelp is a request for a command's flags: printed on stdout, status 0.
+type errHelp struct{ fs *flag.FlagSet }
+
+func (errHelp) Error() string { return "help requested" }
 
 func cmdBugs(args []string, stdout io.Writer) (int, error) {
 	if len(args) > 0 {
@@ -176,8 +201,8 @@ func cmdRun(name string, args []string, stdout io.Writer) (int, error) {
 	var wf worldFlags
 	wf.register(fs)
 	file, args := fileArg(args)
-	if err := fs.Parse(args); err != nil {
-		return 0, usagef("%s: %v", name, err)
+	if err := parseFlags(fs, args); err != nil {
+		return 0, err
 	}
 	if fs.NArg() > 0 || file != "" && name != "replay" {
 		return 0, usagef("%s: unexpected argument %q", name, strings.Join(append([]string{file}, fs.Args()...), " "))

@@ -21,8 +21,8 @@ func cmdMerge(args []string, stdout, stderr io.Writer) (int, error) {
 	var jsonOut, dir string
 	fs.StringVar(&jsonOut, "json", "", "write the merged lines, sorted by seed, to this file")
 	fs.StringVar(&dir, "out", "", "write a seed file for every failing seed into this directory")
-	if err := fs.Parse(args); err != nil {
-		return 0, usagef("merge: %v", err)
+	if err := parseFlags(fs, args); err != nil {
+		return 0, err
 	}
 	if fs.NArg() == 0 {
 		return 0, usagef("merge: no files (etcdsim merge [--json OUT] FILE...)")

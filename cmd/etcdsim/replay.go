@@ -72,8 +72,8 @@ func cmdShrink(args []string, stdout io.Writer) (int, error) {
 	fs := newFlags("shrink")
 	out := fs.String("out", "", "write the shrunk seed file here (default: FILE with .shrunk.seed)")
 	budget := fs.Int("budget", 500, "most worlds to run while shrinking")
-	if err := fs.Parse(args); err != nil {
-		return 0, usagef("shrink: %v", err)
+	if err := parseFlags(fs, args); err != nil {
+		return 0, err
 	}
 	if file == "" || fs.NArg() > 0 {
 		return 0, usagef("shrink: want one seed file: etcdsim shrink FILE [--out FILE] [--budget N]")

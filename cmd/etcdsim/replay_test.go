@@ -65,3 +65,13 @@ func TestReplayAndShrinkSeedFile(t *testing.T) {
 		t.Fatalf("replay of the shrunk file: exit %d\n%s", code, out)
 	}
 }
+
+// TestHelp: -h (or -help) prints a command's flags on stdout and exits 0.
+func TestHelp(t *testing.T) {
+	for _, args := range [][]string{{"run", "-h"}, {"replay", "--help"}, {"shrink", "-h"}, {"swarm", "-h"}, {"merge", "-h"}, {"table", "-help"}} {
+		code, stdout, stderr := etcdsim(t, args...)
+		if code != 0 || stderr != "" || !strings.HasPrefix(stdout, "usage: etcdsim "+args[0]+" [flags]\n") || !strings.Contains(stdout, "\n  -") {
+			t.Errorf("%q: exit %d, stderr %q, stdout %q; want exit 0 and the flags on stdout", args, code, stderr, stdout)
+		}
+	}
+}

@@ -100,8 +100,8 @@ func cmdSwarm(args []string, stdout, stderr io.Writer) (int, error) {
 	fs := newFlags("swarm")
 	var sf swarmFlags
 	sf.register(fs)
-	if err := fs.Parse(args); err != nil {
-		return 0, usagef("swarm: %v", err)
+	if err := parseFlags(fs, args); err != nil {
+		return 0, err
 	}
 	if fs.NArg() > 0 {
 		return 0, usagef("swarm: unexpected argument %q", strings.Join(fs.Args(), " "))

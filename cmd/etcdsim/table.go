@@ -63,8 +63,8 @@ func cmdTable(args []string, stdout, stderr io.Writer) (int, error) {
 	parallel := fs.Int("parallel", runtime.NumCPU(), "worker processes")
 	markdown := fs.Bool("markdown", false, "print a markdown table")
 	readme := fs.String("readme", "", "replace the table between the detection-table markers of this file")
-	if err := fs.Parse(args); err != nil {
-		return 0, usagef("table: %v", err)
+	if err := parseFlags(fs, args); err != nil {
+		return 0, err
 	}
 	if fs.NArg() > 0 {
 		return 0, usagef("table: unexpected argument %q", strings.Join(fs.Args(), " "))

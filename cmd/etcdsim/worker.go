@@ -210,8 +210,8 @@ func cmdWorker(args []string, stdin io.Reader, stdout io.Writer) (int, error) {
 	fs := newFlags("worker")
 	var ws worldSpec
 	ws.register(fs, "each seed's swarm")
-	if err := fs.Parse(args); err != nil {
-		return 0, usagef("worker: %v", err)
+	if err := parseFlags(fs, args); err != nil {
+		return 0, err
 	}
 	cfg, err := ws.config()
 	if err != nil {
