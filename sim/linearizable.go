@@ -50,10 +50,12 @@ func checked(o *Op) bool {
 // every output made from it (the verdict, its detail, the visualization)
 // is the same without them.
 func (w *world) finish(c *client) {
-	if o := &w.history[c.op]; !checked(o) && !keepWholeHistory {
-		*o = Op{}
-		w.emptied++
+	o := &w.history[c.op]
+	if checked(o) || keepWholeHistory {
+		return
 	}
+	*o = Op{}
+	w.emptied++
 	if w.emptied >= 1024 && 2*w.emptied >= len(w.history) {
 		w.compactHistory()
 	}
@@ -63,28 +65,19 @@ func (w *world) finish(c *client) {
 var keepWholeHistory bool
 
 // compactHistory moves the requests kept to the front of the history,
-// in order, and follows the clients' requests still in flight.
+// in order, and follows the clients' requests still in flight (never
+// emptied: only finished ones are).
 func (w *world) compactHistory() {
-	var inflight []*client // by position in the history
-	for _, c := range w.clients {
-		if c.req != nil {
-			inflight = append(inflight, c)
-		}
-	}
-	sort.Slice(inflight, func(i, j int) bool { return inflight[i].op < inflight[j].op })
-	n, k := 0, 0
+	n := 0
 	for i := range w.history {
-		for k < len(inflight) && inflight[k].op < i {
-			k++ // its request was just finished and emptied
-		}
-		if w.history[i].Req == nil {
+		o := &w.history[i]
+		if o.Req == nil {
 			continue
 		}
-		for k < len(inflight) && inflight[k].op == i {
-			inflight[k].op = n
-			k++
+		if c := w.clients[o.Client]; c.req != nil && c.op == i {
+			c.op = n
 		}
-		w.history[n] = w.history[i]
+		w.history[n] = *o
 		n++
 	}
 	clear(w.history[n:])
