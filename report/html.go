@@ -252,15 +252,13 @@ func (m *model) netState(at time.Duration) {
 	m.net = open{ok: true, b: band{from: at, kind: kind, labels: []string{full, short, kind, ""}, detail: full}}
 }
 
-// addPhase starts a new phase; the liveness phase heals the network.
+// addPhase starts a new phase.
 func (m *model) addPhase(mk sim.Mark) {
 	m.finish(&m.phase, mk.At)
 	name, _, _ := strings.Cut(mk.Detail, ":")
 	kind := "phase"
 	if strings.Contains(name, "liveness") {
 		kind = "liveness"
-		m.groups, m.cuts = "", nil
-		m.netState(mk.At)
 	}
 	short := strings.TrimSuffix(name, " phase")
 	m.phase = open{ok: true, b: band{from: mk.At, kind: kind, labels: []string{name, short, short[:min(len(short), 4)], ""}, detail: mk.Detail}}

@@ -25,6 +25,7 @@ func (w *world) liveness() {
 	now := w.q.Now()
 	w.tr.Note("t=%s liveness phase: heal everything", FormatTime(now))
 	w.mark(0, MarkPhase, "liveness phase: faults stop, everything heals")
+	w.mark(0, MarkNet, "heal")
 	w.net = network.New(w.streams.Fork("network/liveness"), network.Config{
 		DelayMin: 100 * time.Microsecond, DelayMax: 2 * time.Millisecond,
 	})
