@@ -33,6 +33,9 @@ type Options struct {
 	// LinearizabilityHTML, when set, is the path or URL of porcupine's
 	// visualization of the client history; the page links to it.
 	LinearizabilityHTML string
+	// Replay is the command shown to replay the run (default: its
+	// ReplayLine, which a run of a seed file's plan cannot use).
+	Replay string
 }
 
 func (o Options) validate() error {
@@ -615,7 +618,11 @@ type page struct {
 
 func buildPage(rep *sim.Report, opts Options) *page {
 	m := buildModel(rep)
-	p := &page{Header: rep.Header(), Stats: statsLine(rep), Replay: rep.ReplayLine(), LinHTML: linkTo(opts.LinearizabilityHTML)}
+	replay := opts.Replay
+	if replay == "" {
+		replay = rep.ReplayLine()
+	}
+	p := &page{Header: rep.Header(), Stats: fmt.Sprintf("%s trace=%016x", rep.StatsLine(), rep.TraceHash), Replay: replay, LinHTML: linkTo(opts.LinearizabilityHTML)}
 	seed := fmt.Sprintf("seed %d", rep.Config.Seed)
 	if m.violation == nil {
 		p.Title, p.Verdict = "etcdsim "+seed+": clean", "clean: no invariant broke"
@@ -732,12 +739,6 @@ func linkTo(s string) any {
 		return template.URL(s)
 	}
 	return s
-}
-
-func statsLine(rep *sim.Report) string {
-	s := rep.Stats
-	return fmt.Sprintf("ran %d events, %s simulated: committed=%d acked=%d timeouts=%d crashes=%d restarts=%d backend-commits=%d leader-changes=%d partitions=%d snapshots=%d compactions=%d defrags=%d trace=%016x",
-		rep.Steps, fmtDur(rep.End), s.Committed, s.Acked, s.Timeouts, s.Crashes, s.Restarts, s.Commits, s.LeaderChanges, s.Partitions, s.Snapshots, s.Compactions, s.Defrags, rep.TraceHash)
 }
 
 var pageTmpl = template.Must(template.New("page").Parse(pageHTML))

@@ -188,7 +188,18 @@ func (r *Report) Header() string {
 		c.Seed, c.Members, c.Bugs, c.Duration, c.Rate, c.Workload, r.Faults, fp, r.Mix)
 }
 
-// ReplayLine returns the one command that replays the run exactly.
+// StatsLine is one line of what the run did: events, simulated time and
+// its counters.
+func (r *Report) StatsLine() string {
+	s := r.Stats
+	return fmt.Sprintf("ran %d events, %s simulated: requests=%d (dropped %d: every client busy) committed=%d acked=%d timeouts=%d resets=%d crashes=%d restarts=%d backend-commits=%d leader-changes=%d partitions=%d snapshots=%d installs=%d compactions=%d defrags=%d",
+		r.Steps, FormatTime(r.End), s.Requests, s.Dropped, s.Committed, s.Acked, s.Timeouts, s.Resets, s.Crashes, s.Restarts, s.Commits, s.LeaderChanges, s.Partitions,
+		s.Snapshots, s.Installs, s.Compactions, s.Defrags)
+}
+
+// ReplayLine returns the one command that replays the run exactly from
+// its flags. A run of a plan (a shrunk seed file) replays only from its
+// seed file.
 func (r *Report) ReplayLine() string {
 	c := r.Config
 	s := fmt.Sprintf("go run ./cmd/etcdsim replay --seed %d --members %d --duration %s", c.Seed, c.Members, c.Duration)

@@ -232,39 +232,38 @@ func cmdRun(name string, args []string, stdout io.Writer) (int, error) {
 	}
 	if wf.verbose {
 		fmt.Fprintln(stdout)
-		fmt.Fprintln(stdout, rep.Header())
 	}
-	printReport(stdout, rep, !wf.verbose, file)
+	printReport(stdout, rep, file)
 	if sf != nil {
 		compareSeedFile(stdout, sf, rep)
 	}
 	if htmlPath != "" && (rep.Violation != nil || wf.html != "") {
-		if err := writeReports(stdout, htmlPath, rep); err != nil {
+		if err := writeReports(stdout, htmlPath, rep, replayCommand(rep, file)); err != nil {
 			return 0, err
 		}
 	}
 	return rep.ExitCode(), nil
 }
 
-func printReport(w io.Writer, rep *sim.Report, header bool, file string) {
-	if header {
-		fmt.Fprintln(w, rep.Header())
-	}
-	s := rep.Stats
-	fmt.Fprintf(w, "ran %d events, %s simulated: requests=%d (dropped %d: every client busy) committed=%d acked=%d timeouts=%d resets=%d crashes=%d restarts=%d backend-commits=%d leader-changes=%d partitions=%d snapshots=%d installs=%d compactions=%d defrags=%d\n",
-		rep.Steps, sim.FormatTime(rep.End), s.Requests, s.Dropped, s.Committed, s.Acked, s.Timeouts, s.Resets, s.Crashes, s.Restarts, s.Commits, s.LeaderChanges, s.Partitions,
-		s.Snapshots, s.Installs, s.Compactions, s.Defrags)
+func printReport(w io.Writer, rep *sim.Report, file string) {
+	fmt.Fprintln(w, rep.Header())
+	fmt.Fprintln(w, rep.StatsLine())
 	if v := rep.Violation; v != nil {
 		fmt.Fprintf(w, "FAIL %s at step %d t=%s: %s\n", v.Name, rep.Step, sim.FormatTime(rep.At), v.Detail)
-		if file != "" {
-			fmt.Fprintf(w, "replay: go run ./cmd/etcdsim replay %s -v\n", file)
-		} else {
-			fmt.Fprintf(w, "replay: %s\n", rep.ReplayLine())
-		}
+		fmt.Fprintf(w, "replay: %s\n", replayCommand(rep, file))
 	} else {
 		fmt.Fprintln(w, "PASS")
 	}
 	fmt.Fprintf(w, "trace=%016x\n", rep.TraceHash)
+}
+
+// replayCommand is the command that replays a run: from its seed file
+// when it came from one (a plan replays only from there), else its flags.
+func replayCommand(rep *sim.Report, seedFile string) string {
+	if seedFile != "" {
+		return "go run ./cmd/etcdsim replay " + seedFile + " -v"
+	}
+	return rep.ReplayLine()
 }
 
 func parseDuration(s string) (d sim.Duration, err error) {

@@ -44,8 +44,8 @@ func compareSeedFile(w io.Writer, sf *sim.SeedFile, rep *sim.Report) {
 
 // writeReports writes the HTML timeline, and for a linearizability failure
 // porcupine's visualization of the history next to it, linked from it.
-func writeReports(w io.Writer, path string, rep *sim.Report) error {
-	var opts report.Options
+func writeReports(w io.Writer, path string, rep *sim.Report, replay string) error {
+	opts := report.Options{Replay: replay}
 	if v := rep.Violation; v != nil && v.Name == "linearizable" {
 		lin := strings.TrimSuffix(path, ".html") + "-history.html"
 		if err := sim.LinearizabilityHTML(rep, lin); err != nil {
