@@ -34,7 +34,7 @@ const forgetEvery = 1024
 type track struct {
 	persistedCI uint64 // the last durable consistent index
 	snapCI      uint64 // the consistent index of the last snapshot database installed
-	walSnap     uint64 // the newest snapshot record of its WAL last seen
+	snapIndex   uint64 // its newest snapshot, as last seen
 	hsTerm      uint64 // the last fsynced HardState
 	hsVote      uint64
 	maxRev      int64  // the highest revision this member returned for a write
@@ -90,14 +90,14 @@ func (c *Checker) Committed(v View, ents []*raftpb.Entry) {
 	if c.Off {
 		return
 	}
-	c.track(v.ID()).walSnap = v.WALSnapshotIndex()
+	c.track(v.ID()).snapIndex = v.SnapshotIndex()
 	for _, e := range ents {
 		i := e.GetIndex()
-		if c.Ref.Forgotten(i) {
-			c.Unchecked++
+		rec, ok, gone := c.record(i)
+		if gone {
 			continue
 		}
-		if rec, ok := c.Ref.At(i); ok {
+		if ok {
 			if rec.Term != e.GetTerm() || rec.Data != backend.RecordHash("", nil, e.Data) {
 				c.fail("log-matching", "m%d committed index %d term %d, but the cluster committed term %d with other bytes", v.ID(), i, e.GetTerm(), rec.Term)
 			}
@@ -112,10 +112,20 @@ func (c *Checker) Committed(v View, ents []*raftpb.Entry) {
 	}
 }
 
+// record looks up the reference record of index i; gone reports (and
+// counts in Unchecked) one that was forgotten, for the caller to skip.
+func (c *Checker) record(i uint64) (rec *Record, ok, gone bool) {
+	if rec, ok = c.Ref.At(i); !ok && c.Ref.Forgotten(i) {
+		c.Unchecked++
+		return nil, false, true
+	}
+	return rec, ok, false
+}
+
 // forget drops the reference records below every member's window: from
-// here on a member commits and applies only indexes past the newest
-// snapshot record of its WAL (a restart begins there; the record is synced
-// as written), and compares its backend only at a consistent index at or
+// here on a member commits and applies only indexes past its newest
+// snapshot (a restart begins at a WAL snapshot record at or after it), and
+// compares its backend only at a consistent index at or
 // above its last durable one (one below fails consistent-index-monotonic
 // first). Until every member has been seen, nothing is dropped.
 func (c *Checker) forget() {
@@ -125,10 +135,9 @@ func (c *Checker) forget() {
 	}
 	keep := c.Ref.Last()
 	for _, t := range c.members {
-		keep = min(keep, t.walSnap+1, t.persistedCI)
+		keep = min(keep, t.snapIndex+1, t.persistedCI)
 	}
-	// Dropping moves the kept records down: only when at least half go.
-	if first := c.Ref.Last() - uint64(c.Ref.Kept()) + 1; keep > first && keep-first >= uint64(c.Ref.Kept())/2 {
+	if keep > 1 {
 		c.Ref.Forget(keep - 1)
 	}
 }
@@ -139,9 +148,8 @@ func (c *Checker) Applied(v View, index uint64, out *nodes.Outcome) {
 	if c.Off {
 		return
 	}
-	rec, ok := c.Ref.At(index)
-	if !ok && c.Ref.Forgotten(index) {
-		c.Unchecked++
+	rec, ok, gone := c.record(index)
+	if gone {
 		return
 	}
 	if !ok {
@@ -213,26 +221,27 @@ func (c *Checker) persisted(v View, ci uint64, what string) bool {
 	return true
 }
 
-// atomic compares a backend state with the reference after 1..ci.
-func (c *Checker) atomic(v View, mem *backend.Mem, ci uint64, name string) {
+// atomic compares a backend state with the reference after 1..ci, and
+// returns the reference record of ci (nil for 0, or when none is left).
+func (c *Checker) atomic(v View, mem *backend.Mem, ci uint64, name string) *Record {
 	key, other := StateHash(mem)
 	var wantKey, wantOther uint64
-	if rec, ok := c.Ref.At(ci); ok {
+	rec, ok, gone := c.record(ci)
+	switch {
+	case gone:
+		return nil
+	case ok:
 		wantKey, wantOther = rec.KeyHash, rec.Other
-	} else if c.Ref.Forgotten(ci) {
-		c.Unchecked++
-		return
-	} else if ci != 0 {
+	case ci != 0:
 		c.fail(name, "m%d backend holds consistent index %d beyond the committed log (%d)", v.ID(), ci, c.Ref.Last())
-		return
+		return nil
 	}
 	if other != wantOther {
 		c.fail(name, "m%d backend at consistent index %d: meta/auth/lease state differs from the reference (%x vs %x)", v.ID(), ci, other, wantOther)
-		return
-	}
-	if !v.Compacting() && key != wantKey {
+	} else if !v.Compacting() && key != wantKey {
 		c.fail(name, "m%d backend at consistent index %d: key bucket differs from the reference (%x vs %x)", v.ID(), ci, key, wantKey)
 	}
+	return rec
 }
 
 // WALSynced records the member's durable HardState.
@@ -260,13 +269,11 @@ func (c *Checker) Restarted(v View) {
 	if !c.persisted(v, ci, "restarted with") {
 		return
 	}
-	c.atomic(v, mem, ci, "restart-clean")
+	rec := c.atomic(v, mem, ci, "restart-clean")
 	if got, want := v.AuthCacheHash(), v.AuthRebuiltCacheHash(); got != want {
 		c.fail("auth-revision-agreement", "m%d restarted with a permission cache (%x) that differs from a rebuild from its own backend (%x)", v.ID(), got, want)
 	}
-	if c.Ref.Forgotten(ci) {
-		c.Unchecked++
-	} else if rec, ok := c.Ref.At(ci); ok && (v.Rev() != rec.Rev || v.KVHash() != rec.KVHash || v.CompactRev() != rec.CompactRe) {
+	if rec != nil && (v.Rev() != rec.Rev || v.KVHash() != rec.KVHash || v.CompactRev() != rec.CompactRe) {
 		c.fail("restart-clean", "m%d restarted at consistent index %d with rev=%d compact=%d hash=%x; the reference has rev=%d compact=%d hash=%x",
 			v.ID(), ci, v.Rev(), v.CompactRev(), v.KVHash(), rec.Rev, rec.CompactRe, rec.KVHash)
 	}

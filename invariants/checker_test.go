@@ -845,21 +845,26 @@ func TestReferenceForget(t *testing.T) {
 		}
 	}
 	last := r.Last()
-	want, _ := r.At(3)
+	r.Forget(2) // fewer than half the records: kept, moving them would cost more
+	if r.Kept() != int(last) || r.Forgotten(1) {
+		t.Fatalf("after Forget(2) of %d: kept=%d", last, r.Kept())
+	}
+	upTo := last/2 + 1 // at least half
+	want, _ := r.At(upTo + 1)
 	kept := *want
-	r.Forget(2)
+	r.Forget(upTo)
 	r.Forget(1) // going back is a no-op
-	if r.Last() != last || r.Kept() != int(last-2) {
-		t.Fatalf("after Forget(2): last=%d kept=%d, want last=%d kept=%d", r.Last(), r.Kept(), last, last-2)
+	if r.Last() != last || r.Kept() != int(last-upTo) {
+		t.Fatalf("after Forget(%d): last=%d kept=%d, want last=%d kept=%d", upTo, r.Last(), r.Kept(), last, last-upTo)
 	}
 	for i := uint64(0); i <= last+1; i++ {
 		_, ok := r.At(i)
-		if wantOK, wantForgotten := i >= 3 && i <= last, i >= 1 && i <= 2; ok != wantOK || r.Forgotten(i) != wantForgotten {
+		if wantOK, wantForgotten := i > upTo && i <= last, i >= 1 && i <= upTo; ok != wantOK || r.Forgotten(i) != wantForgotten {
 			t.Errorf("index %d: At ok=%v Forgotten=%v, want %v %v", i, ok, r.Forgotten(i), wantOK, wantForgotten)
 		}
 	}
-	if got, _ := r.At(3); *got != kept {
-		t.Errorf("record 3 changed: %+v, was %+v", *got, kept)
+	if got, _ := r.At(upTo + 1); *got != kept {
+		t.Errorf("record %d changed: %+v, was %+v", upTo+1, *got, kept)
 	}
 	if err := r.Append(entry(2, last+1, put(8, "x", "y"))); err != nil || r.Last() != last+1 {
 		t.Fatalf("append after Forget: %v, last %d", err, r.Last())

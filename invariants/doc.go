@@ -7,8 +7,8 @@
 // A member can therefore only differ from it by what its persistence does,
 // which is what etcd's historical bugs got wrong. It keeps a record per
 // index only while a member can still need it: from the lowest, over the
-// members, of the newest snapshot record in its WAL (a restart begins
-// there) and its last durable consistent index (Checker.forget). A check
+// members, of its newest snapshot (a restart begins at a WAL snapshot
+// record at or after it) and its last durable consistent index (Checker.forget). A check
 // that finds its record gone counts in Checker.Unchecked instead of
 // failing; that count is 0 unless the bound is wrong.
 //

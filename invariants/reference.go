@@ -70,12 +70,17 @@ func (r *Reference) Forgotten(i uint64) bool { return i != 0 && i <= r.base }
 // Forget drops the records of indexes up to upTo, which no check can need
 // any more, so that the reference stays as long as the window members can
 // still commit, apply or restart into. The kept records move to the front
-// of the same array, which therefore stays the size of the widest window.
+// of the same array, which therefore stays the size of the widest window;
+// so that moving them costs less than appending them did, nothing is
+// dropped unless at least half the records go.
 func (r *Reference) Forget(upTo uint64) {
 	if upTo <= r.base {
 		return
 	}
 	n := int(min(upTo, r.Last()) - r.base)
+	if 2*n < len(r.recs) {
+		return
+	}
 	kept := copy(r.recs, r.recs[n:])
 	clear(r.recs[kept:])
 	r.recs = r.recs[:kept]

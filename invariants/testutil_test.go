@@ -159,7 +159,7 @@ func (f *fakeMember) AuthRebuiltCacheHash() uint64 {
 }
 func (f *fakeMember) LeaseHash() uint64        { return f.state.Lease.Hash() }
 func (f *fakeMember) SnapshotDBIndex() uint64  { return 0 }
-func (f *fakeMember) WALSnapshotIndex() uint64 { return f.snapIndex }
+func (f *fakeMember) SnapshotIndex() uint64    { return f.snapIndex }
 func (f *fakeMember) DurableLastIndex() uint64 { return max(uint64(len(f.stable)), f.snapIndex) }
 
 // persist appends entries to the stable log (a WAL fsync), replacing a

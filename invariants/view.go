@@ -22,9 +22,9 @@ type View interface {
 	AuthRebuiltCacheHash() uint64
 	LeaseHash() uint64
 	SnapshotDBIndex() uint64
-	// WALSnapshotIndex is the newest snapshot record in the member's WAL:
+	// SnapshotIndex is the newest snapshot the member saved or installed:
 	// it never again commits or applies an index at or below it.
-	WALSnapshotIndex() uint64
+	SnapshotIndex() uint64
 }
 
 // Violation is a broken invariant with its evidence.

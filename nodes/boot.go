@@ -81,7 +81,6 @@ func (m *Member) openWAL(fresh bool) error {
 		}
 		md := s.GetMetadata()
 		m.snapIndex, m.apply.applied, m.apply.queuedTo = md.GetIndex(), md.GetIndex(), md.GetIndex()
-		m.walSnap = md.GetIndex()
 		m.confState = md.GetConfState()
 		m.confVote = len(m.confState.GetVoters())
 		for len(ents) > 0 && ents[0].GetIndex() <= m.snapIndex {

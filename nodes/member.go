@@ -143,7 +143,6 @@ type Member struct {
 	confVote  int // voters in the current configuration
 	confState *raftpb.ConfState
 	snapIndex uint64 // the index of the newest snapshot saved or installed
-	walSnap   uint64 // the index of the newest snapshot record in the WAL (synced as written)
 	snapDBCI  uint64 // the consistent index of the last snapshot database opened
 
 	apply   applier

@@ -63,7 +63,6 @@ func (m *Member) saveSnapshot(s *raftpb.Snapshot) {
 	if err := m.wal.SaveSnapshot(md.GetIndex(), md.GetTerm()); err != nil {
 		panic(err)
 	}
-	m.walSnap = max(m.walSnap, md.GetIndex())
 	m.failpoint(FPAfterSaveSnap)
 }
 

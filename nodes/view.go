@@ -98,11 +98,11 @@ func (m *Member) LeaseHash() uint64 { return m.state.Lease.Hash() }
 // was applied, or WaitClusterReadyTimeout passed).
 func (m *Member) Serving() bool { return m.serving() }
 
-// WALSnapshotIndex returns the index of the newest snapshot record in the
-// member's WAL, 0 if none. The record is synced as it is written, so a
-// restart begins at it or later: the member never again commits or applies
-// an index at or below it.
-func (m *Member) WALSnapshotIndex() uint64 { return m.walSnap }
+// SnapshotIndex returns the index of the newest snapshot the member saved
+// or installed, 0 if none. Its WAL holds a snapshot record at that index or
+// later, synced as it was written, and a restart begins at that record: the
+// member never again commits or applies an index at or below it.
+func (m *Member) SnapshotIndex() uint64 { return m.snapIndex }
 
 // SnapshotDBIndex returns the consistent index of the last snapshot
 // database this life opened (installed, or recovered at restart), 0 if
