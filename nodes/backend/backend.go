@@ -90,7 +90,7 @@ func OpenCached(fs *disk.FS, name string, c *ReplayCache) (*Backend, error) {
 	if err := b.replay(f.ReadAll(), c); err != nil {
 		return nil, err
 	}
-	b.fullBytes = int64(len(encodeFull(b.mem)))
+	b.fullBytes = fullSize(b.mem)
 	b.resetBatch()
 	return b, nil
 }

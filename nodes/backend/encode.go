@@ -54,6 +54,30 @@ func encodeFull(m *Mem) []byte {
 	return buf
 }
 
+// fullSize returns len(encodeFull(m)) without encoding: what the backend
+// needs at open to know when to rewrite its file.
+func fullSize(m *Mem) int64 {
+	n := record.HeaderSize + 1
+	for _, bk := range m.buckets {
+		head := 1 + uvarintLen(len(bk.name)) + len(bk.name)
+		n += head
+		bk.t.Ascend(func(it kv) bool {
+			n += head + uvarintLen(len(it.key)) + len(it.key) + uvarintLen(len(it.value)) + len(it.value)
+			return true
+		})
+	}
+	return int64(n)
+}
+
+// uvarintLen is the length of x as binary.AppendUvarint writes it.
+func uvarintLen(x int) int {
+	n := 1
+	for ; x >= 0x80; x >>= 7 {
+		n++
+	}
+	return n
+}
+
 // field reads one uvarint-length-prefixed field off p.
 func field(p []byte) (f, rest []byte, err error) {
 	n, k := binary.Uvarint(p)

@@ -2,7 +2,10 @@ package backend
 
 import (
 	"fmt"
+	"strings"
 	"testing"
+
+	"pgregory.net/rapid"
 )
 
 func TestMemHashIsOrderIndependent(t *testing.T) {
@@ -51,4 +54,21 @@ func TestMemRangeAndClone(t *testing.T) {
 	if m.Len("b1") != 4 || c.Len("b1") != 3 {
 		t.Fatal("clone lengths")
 	}
+}
+
+// TestFullSizeIsTheEncodedLength: fullSize counts exactly what encodeFull
+// writes, across field lengths on both sides of each uvarint width.
+func TestFullSizeIsTheEncodedLength(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		m := NewMem()
+		lengths := rapid.SampledFrom([]int{0, 1, 127, 128, 300, 16383, 16384})
+		for range rapid.IntRange(0, 20).Draw(t, "puts") {
+			bucket := rapid.SampledFrom([]string{"key", "meta", strings.Repeat("b", 130)}).Draw(t, "bucket")
+			key := []byte(strings.Repeat("k", lengths.Draw(t, "key")) + rapid.StringN(1, 3, -1).Draw(t, "suffix"))
+			m.Put(bucket, key, make([]byte, lengths.Draw(t, "value")))
+		}
+		if got, want := fullSize(m), int64(len(encodeFull(m))); got != want {
+			t.Fatalf("fullSize %d, encodeFull writes %d", got, want)
+		}
+	})
 }
