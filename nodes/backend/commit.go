@@ -106,28 +106,39 @@ func (b *Backend) maybeRewrite() error {
 	if b.copy != nil || b.stats.Bytes <= 2*b.fullBytes+rewriteSlack {
 		return nil
 	}
-	full := encodeFull(b.mem)
-	tmp := b.name + DefragSuffix
-	f, err := b.fs.Create(tmp)
+	f, size, err := b.writeCopy("rewrite")
 	if err != nil {
-		return b.fail("create rewrite", err)
-	}
-	if err := b.write(f, full); err != nil {
 		return err
 	}
-	if err := f.Sync(); err != nil {
-		return b.fail("sync rewrite", err)
-	}
-	if err := b.fs.Rename(tmp, b.name); err != nil {
+	if err := b.fs.Rename(b.name+DefragSuffix, b.name); err != nil {
 		return b.fail("rename rewrite", err)
 	}
 	if err := b.fs.SyncDir(); err != nil {
 		return b.fail("sync dir", err)
 	}
-	b.file, b.fullBytes = f, int64(len(full))
-	b.stats.Bytes, b.stats.Records = int64(len(full)), 1
-	b.stats.Syncs += 2
+	b.file, b.fullBytes = f, size
+	b.stats.Bytes, b.stats.Records = size, 1
+	b.stats.Syncs++
 	return nil
+}
+
+// writeCopy writes the whole state as one full record to "<name>.defrag"
+// and syncs it: the first half of a defrag and of a rewrite (what names
+// which in errors).
+func (b *Backend) writeCopy(what string) (*disk.File, int64, error) {
+	full := encodeFull(b.mem)
+	f, err := b.fs.Create(b.name + DefragSuffix)
+	if err != nil {
+		return nil, 0, b.fail("create "+what, err)
+	}
+	if err := b.write(f, full); err != nil {
+		return nil, 0, err
+	}
+	b.stats.Syncs++
+	if err := f.Sync(); err != nil {
+		return nil, 0, b.fail("sync "+what, err)
+	}
+	return f, int64(len(full)), nil
 }
 
 // Commit is etcd's batchTx.Commit (periodic, at the batch limit, or
@@ -150,18 +161,9 @@ func (b *Backend) DefragCopy(hook bool) error {
 	if err := b.SyncCommit(); err != nil {
 		return err
 	}
-	tmp := b.name + DefragSuffix
-	f, err := b.fs.Create(tmp)
+	f, _, err := b.writeCopy("defrag copy")
 	if err != nil {
-		return b.fail("create defrag copy", err)
-	}
-	full := encodeFull(b.mem)
-	if err := b.write(f, full); err != nil {
 		return err
-	}
-	b.stats.Syncs++
-	if err := f.Sync(); err != nil {
-		return b.fail("sync defrag copy", err)
 	}
 	b.copy, b.copyRecords = f, 1
 	return nil
