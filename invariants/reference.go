@@ -92,7 +92,7 @@ func (r *Reference) Append(e *raftpb.Entry) error {
 	if e.GetIndex() != r.Last()+1 {
 		return fmt.Errorf("invariants: reference at %d given index %d", r.Last(), e.GetIndex())
 	}
-	rec := Record{Term: e.GetTerm(), Data: backend.RecordHash("", nil, e.Data)}
+	rec := Record{Term: e.GetTerm(), Data: r.Decoded.Sum(e.Data)}
 	if e.GetType() == raftpb.EntryNormal && len(e.Data) > 0 {
 		if req, err := r.Decoded.Decode(e.Data); err == nil {
 			res, job := r.state.Apply(r.mem, req)

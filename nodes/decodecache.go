@@ -1,9 +1,13 @@
 package nodes
 
-import "unsafe"
+import (
+	"unsafe"
 
-// Decoded remembers decoded requests by the identity of the bytes they
-// were decoded from. In the world every member, and the reference, applies
+	"github.com/etcdsim/etcdsim/nodes/backend"
+)
+
+// Decoded remembers decoded requests, and the hashes of their bytes, by
+// the identity of the bytes they were decoded from. In the world every member, and the reference, applies
 // the same committed entry: raft hands the leader's entry to followers by
 // pointer, so their Data share one backing array, and one decoding serves
 // all of them. A key is the address and length of the bytes, never their
@@ -22,10 +26,24 @@ type Decoded struct {
 const decodedSlots = 1 << 10
 
 type decodedSlot struct {
-	p   *byte
-	n   int
-	req *Request
-	err error
+	p       *byte
+	n       int
+	decoded bool // req and err hold DecodeRequest(p)
+	req     *Request
+	err     error
+	summed  bool // sum holds the bytes' RecordHash
+	sum     uint64
+}
+
+// slot returns the slot of the bytes p, emptied if it held other bytes.
+func (c *Decoded) slot(p []byte) *decodedSlot {
+	ptr := unsafe.SliceData(p)
+	h := uintptr(unsafe.Pointer(ptr))
+	s := &c.slots[(h>>3^h>>13)&(decodedSlots-1)]
+	if s.p != ptr || s.n != len(p) {
+		*s = decodedSlot{p: ptr, n: len(p)}
+	}
+	return s
 }
 
 // Decode returns DecodeRequest(p), from the cache when the same bytes were
@@ -34,13 +52,24 @@ func (c *Decoded) Decode(p []byte) (*Request, error) {
 	if c == nil || len(p) == 0 {
 		return DecodeRequest(p)
 	}
-	ptr := unsafe.SliceData(p)
-	h := uintptr(unsafe.Pointer(ptr))
-	s := &c.slots[(h>>3^h>>13)&(decodedSlots-1)]
-	if s.p == ptr && s.n == len(p) {
-		return s.req, s.err
+	s := c.slot(p)
+	if !s.decoded {
+		s.req, s.err = DecodeRequest(p)
+		s.decoded = true
 	}
-	req, err := DecodeRequest(p)
-	*s = decodedSlot{p: ptr, n: len(p), req: req, err: err}
-	return req, err
+	return s.req, s.err
+}
+
+// Sum returns backend.RecordHash("", nil, p), the hash the checks compare
+// entries by, from the cache when the same bytes were hashed before.
+func (c *Decoded) Sum(p []byte) uint64 {
+	if c == nil || len(p) == 0 {
+		return backend.RecordHash("", nil, p)
+	}
+	s := c.slot(p)
+	if !s.summed {
+		s.sum = backend.RecordHash("", nil, p)
+		s.summed = true
+	}
+	return s.sum
 }
