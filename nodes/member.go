@@ -140,7 +140,8 @@ type Member struct {
 	mustSync  bool
 	prevHS    *raftpb.HardState // the last HardState handed to the WAL
 	lead      uint64
-	confVote  int // voters in the current configuration
+	islead    bool // leader as of the last Ready's SoftState (etcd's raftNode islead)
+	confVote  int  // voters in the current configuration
 	confState *raftpb.ConfState
 	snapIndex uint64 // the index of the newest snapshot saved or installed
 	snapDBCI  uint64 // the consistent index of the last snapshot database opened

@@ -42,29 +42,33 @@ func (m *Member) startReady() bool {
 			m.lead = rd.SoftState.Lead
 			m.stats.LeaderChanges++
 		}
-		m.leadership(rd.SoftState.RaftState == raft.StateLeader)
+		// etcd's raftNode keeps islead from the last SoftState and uses it
+		// for both halves of the Ready: a role change while the fsync is
+		// pending shows in the next Ready, never between the two sends.
+		m.islead = rd.SoftState.RaftState == raft.StateLeader
+		m.leadership(m.islead)
 	}
 	m.readStates(rd.ReadStates)
-	if !raft.IsEmptySnap(rd.Snapshot) {
+	hasSnap := !raft.IsEmptySnap(rd.Snapshot)
+	if hasSnap {
 		// etcd applies a received snapshot only after the raft loop has
 		// persisted it (notifyc), and before the entries that follow it.
 		m.apply.push(item{snap: rd.Snapshot}, true)
 		m.apply.queuedTo = max(m.apply.queuedTo, rd.Snapshot.GetMetadata().GetIndex())
 	}
-	m.handCommitted(&rd)
-	leader := m.rn.BasicStatus().RaftState == raft.StateLeader
-	if leader {
+	m.handCommitted(&rd, hasSnap)
+	if m.islead {
 		m.send(rd.Messages)
 	}
 	m.failpoint(FPBeforeSaveWAL)
-	if !raft.IsEmptySnap(rd.Snapshot) {
+	if hasSnap {
 		m.saveSnapshot(rd.Snapshot)
 	}
 	hs := rd.HardState
 	// etcd forces an fsync after saving a snapshot (#10219): the HardState
 	// that commits it must be durable before old WAL data is released, or
 	// the snapshot is not valid at restart (index above the durable commit).
-	m.mustSync = raft.MustSync(hs, m.prevHS, len(rd.Entries)) || !raft.IsEmptySnap(rd.Snapshot)
+	m.mustSync = raft.MustSync(hs, m.prevHS, len(rd.Entries)) || hasSnap
 	if err := m.wal.Save(hs, rd.Entries); err != nil {
 		panic(err)
 	}
@@ -80,14 +84,13 @@ func (m *Member) startReady() bool {
 // WAL fsync (etcd's shouldWaitWALSync, the fix of issue 14370); the bug
 // mode ack-before-wal-sync instead applies a lone voter's new entries
 // before they are durable, as raft before v3.6 let etcd do.
-func (m *Member) handCommitted(rd *raft.Ready) {
-	if m.cfg.Bugs.AckBeforeWALSync && m.confVote == 1 && len(rd.Entries) > 0 &&
-		m.rn.BasicStatus().RaftState == raft.StateLeader {
+func (m *Member) handCommitted(rd *raft.Ready, hasSnap bool) {
+	if m.cfg.Bugs.AckBeforeWALSync && m.confVote == 1 && len(rd.Entries) > 0 && m.islead {
 		m.apply.enqueue(m, rd.CommittedEntries, false)
 		m.apply.enqueue(m, rd.Entries, false)
 		return
 	}
-	wait := shouldWaitWALSync(rd) || !raft.IsEmptySnap(rd.Snapshot)
+	wait := shouldWaitWALSync(rd) || hasSnap
 	m.apply.enqueue(m, rd.CommittedEntries, wait)
 }
 
@@ -127,7 +130,7 @@ func (m *Member) finishReady() {
 		last, _ := m.storage.LastIndex()
 		o.WALSynced(m, m.prevHS, last)
 	}
-	if m.rn.BasicStatus().RaftState != raft.StateLeader {
+	if !m.islead {
 		m.send(rd.Messages)
 	}
 	m.rn.Advance(*rd)
