@@ -36,6 +36,10 @@ type hop struct {
 	observed  bool            // an unknown write seen by a read: res holds Succeeded and Rev
 }
 
+// hasRev reports whether the request is known to have taken a revision of
+// its own: a done write that took one, or an unknown write a read saw.
+func (h *hop) hasRev() bool { return h.tookRev || h.observed }
+
 // succeeded reports which branch a done request took.
 func (h *hop) succeeded() bool {
 	return h.req.Kind != nodes.KindTxn || h.res.Succeeded

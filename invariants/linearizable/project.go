@@ -62,14 +62,15 @@ func project(hops []*hop, keys []string, u *unknowns) []partition {
 			continue
 		}
 		for _, i := range touched(h, keys, index) {
+			gaps := u.forKey(keys[i])
 			ret, ok := h.ret, true
 			if h.eff == effectMaybe {
-				ret, ok = u.window(h, keys[i])
+				ret, ok = u.window(h, gaps)
 			}
 			if !ok {
 				continue
 			}
-			in, out := projectInput(h, keys[i], u.forKey(keys[i])), projectOutput(h, keys[i])
+			in, out := projectInput(h, keys[i], gaps), projectOutput(h, keys[i])
 			parts[i].ops = append(parts[i].ops, porcupine.Operation{
 				ClientId: h.client, Input: in, Call: h.call, Output: out, Return: ret,
 			})

@@ -28,7 +28,7 @@ func checkRevisions(hops []*hop) []violation {
 func uniqueRevisions(hops []*hop) *violation {
 	var ws []*hop
 	for _, h := range hops {
-		if h.tookRev || h.observed {
+		if h.hasRev() {
 			ws = append(ws, h)
 		}
 	}

@@ -97,7 +97,7 @@ func findGaps(hops []*hop) *revGaps {
 			continue
 		}
 		g.top = max(g.top, h.res.Rev)
-		if h.tookRev || h.observed {
+		if h.hasRev() {
 			known = append(known, h.res.Rev)
 		}
 	}
@@ -164,11 +164,10 @@ func (u *unknowns) firstRet(r int64) int64 {
 	return u.minRets[i]
 }
 
-// window returns, for an unknown write projected onto key, the return
-// time to give porcupine, and false when no effect it may have had on
-// the key can show (it is then left out of the key's history).
-func (u *unknowns) window(h *hop, key string) (int64, bool) {
-	g := u.forKey(key)
+// window returns, for an unknown write projected onto a key whose gaps
+// are g, the return time to give porcupine, and false when no effect it
+// may have had on the key can show (it is then left out of its history).
+func (u *unknowns) window(h *hop, g *revGaps) (int64, bool) {
 	if g.next(h.minRev) > g.top {
 		return 0, false
 	}

@@ -98,7 +98,7 @@ func OpenCached(fs *disk.FS, name string, c *ReplayCache) (*Backend, error) {
 // replay applies the records of data to b.mem, cutting off a torn tail.
 func (b *Backend) replay(data []byte, c *ReplayCache) error {
 	from := 0
-	if c != nil && c.mem != nil && len(c.data) <= len(data) && bytes.Equal(c.data, data[:len(c.data)]) {
+	if c != nil && c.mem != nil && bytes.HasPrefix(data, c.data) {
 		b.mem, from, b.stats.Records = c.mem.Clone(), len(c.data), c.records
 	}
 	r := record.NewReaderAt(data, from)

@@ -159,7 +159,7 @@ func (d *decoder) segment(s segment, data []byte) (int64, error) {
 	var recs []parsed
 	r := record.NewReader(data)
 	if c := d.cache; c != nil {
-		if ps := c.segs[s.name]; ps != nil && len(ps.data) <= len(data) && bytes.Equal(ps.data, data[:len(ps.data)]) {
+		if ps := c.segs[s.name]; ps != nil && bytes.HasPrefix(data, ps.data) {
 			recs = ps.recs[:len(ps.recs):len(ps.recs)] // appends below never write into the cached records
 			r = record.NewReaderAt(data, len(ps.data))
 		}
