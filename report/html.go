@@ -278,7 +278,7 @@ func (m *model) finish(o *open, at time.Duration) {
 	if b.member > 0 {
 		who = "m" + strconv.Itoa(b.member)
 	}
-	b.title = fmt.Sprintf("%s %s\n%s – %s (%s)", who, b.detail, fmtT(b.from), fmtT(b.to), fmtDur(b.to-b.from))
+	b.title = fmt.Sprintf("%s %s\n%s – %s (%s)", who, b.detail, fmtT(b.from), fmtT(b.to), sim.FormatTime(b.to-b.from))
 	m.bands = append(m.bands, b)
 	o.ok = false
 }
@@ -321,7 +321,6 @@ func fmtT(d time.Duration) string {
 }
 
 // fmtDur prints a span to the millisecond: "2.504s".
-func fmtDur(d time.Duration) string { return sim.FormatTime(d) }
 
 // ---- the picture: a view of the model over a span of time ----
 
@@ -368,12 +367,12 @@ type line struct{ X1, Y1, X2, Y2 string }
 type label struct{ X, Y, Anchor, Text string }
 
 type laneView struct {
-	ID, Name, Caption string
-	Y, H, W, NameY    string
-	Alt               bool
-	Accused           string  // set on the lane the evidence names
-	Rows              []label // row captions in the gutter
-	Glyphs            []glyph
+	ID, Name       string
+	Y, H, W, NameY string
+	Alt            bool
+	Accused        string  // set on the lane the evidence names
+	Rows           []label // row captions in the gutter
+	Glyphs         []glyph
 }
 
 type svgView struct {
@@ -461,8 +460,6 @@ func (m *model) memberLane(v view, id, y, h int) laneView {
 func (m *model) clusterLane(v view, y int) laneView {
 	lv := laneView{ID: v.id + "-lane-cluster", Name: "cluster", Y: itoa(y), H: itoa(phY + phH + 4), W: itoa(svgW), NameY: itoa(y + netY + 13), Alt: true}
 	lv.Rows = []label{{X: itoa(gutter - 6), Y: itoa(y + netY + 13), Anchor: "end", Text: "network"}, {X: itoa(gutter - 6), Y: itoa(y + phY + 10), Anchor: "end", Text: "phase"}}
-	lv.Name = "cluster"
-	lv.Caption = "cluster"
 	for _, b := range m.bands {
 		if b.member != 0 {
 			continue
@@ -579,7 +576,7 @@ func axis(v view, bottom int) []glyph {
 func windowGlyph(v view, bottom int) glyph {
 	w := *v.window
 	x0, x1 := v.x(max(w[0], v.from)), v.x(min(w[1], v.to))
-	text := "detail window " + fmtDur(w[0]) + " – " + fmtDur(w[1])
+	text := "detail window " + sim.FormatTime(w[0]) + " – " + sim.FormatTime(w[1])
 	anchor, lx := "end", x1-8
 	if textWidth(text) > x1-8-gutter {
 		anchor, lx = "start", x0+4
@@ -592,7 +589,7 @@ func windowGlyph(v view, bottom int) glyph {
 // violationGlyph draws the violation as a red line across every lane.
 func (m *model) violationGlyph(v view, bottom int) glyph {
 	x := v.x(m.violation.At)
-	text := "✖ " + m.vname + " at t=" + fmtDur(m.violation.At)
+	text := "✖ " + m.vname + " at t=" + sim.FormatTime(m.violation.At)
 	anchor, lx := "end", x-4
 	if textWidth(text) > x-gutter {
 		anchor, lx = "start", x+4
@@ -641,13 +638,13 @@ func buildPage(rep *sim.Report, opts Options) *page {
 	p.Where = fmt.Sprintf("at step %d, t=%s of simulated time", rep.Step, fmtT(rep.At))
 	from := max(m.violation.At-opts.Window, 0)
 	win := [2]time.Duration{from, m.violation.At}
-	p.Views = append(p.Views, m.render(view{id: "overview", from: 0, to: m.end, window: &win}, "The whole run, 0 – "+fmtDur(m.end),
+	p.Views = append(p.Views, m.render(view{id: "overview", from: 0, to: m.end, window: &win}, "The whole run, 0 – "+sim.FormatTime(m.end),
 		"Roles, crashes, pauses, disk faults and the network over the whole run; the shaded span is the detail window below. Hover over any mark for its time and detail."))
 	ticks, tnote := m.windowTicks(from, m.violation.At)
 	p.Views = append(p.Views, m.render(view{id: "detail", from: from, to: m.violation.At, ticks: ticks},
-		fmt.Sprintf("Detail window: the last %s before the violation, %s – %s", opts.Window, fmtDur(from), fmtDur(m.violation.At)),
+		fmt.Sprintf("Detail window: the last %s before the violation, %s – %s", opts.Window, sim.FormatTime(from), sim.FormatTime(m.violation.At)),
 		"The same lanes zoomed in, with every backend commit (navy, upper) and apply (grey, lower; dark red when the apply failed). "+tnote))
-	p.TableHeading = fmt.Sprintf("Marks in the detail window, %s – %s", fmtDur(from), fmtDur(m.violation.At))
+	p.TableHeading = fmt.Sprintf("Marks in the detail window, %s – %s", sim.FormatTime(from), sim.FormatTime(m.violation.At))
 	applies := slices.ContainsFunc(ticks, func(t sim.Mark) bool { return t.Kind == sim.MarkApply })
 	commits := len(ticks) > 0 || m.countTicks(from, m.violation.At) == 0
 	p.Rows, p.TableNote = m.rows(from, m.violation.At, commits, applies)
@@ -665,7 +662,7 @@ func (m *model) cleanView() svgView {
 		}
 		note = fmt.Sprintf("The whole run with all %d backend commits and applies.", len(m.ticks))
 	}
-	return m.render(v, "The whole run, 0 – "+fmtDur(m.end), note+" Hover over any mark for its time and detail.")
+	return m.render(v, "The whole run, 0 – "+sim.FormatTime(m.end), note+" Hover over any mark for its time and detail.")
 }
 
 func (m *model) countTicks(from, to time.Duration) int {

@@ -211,15 +211,14 @@ func farm(sh shard, cfg sim.Config, p int, timeout time.Duration, emit func(Resu
 // sink receives results in seed order: the summary, the --json file and
 // the --out seed files.
 type sink struct {
-	sum  summary
-	f    *os.File
-	w    *bufio.Writer
-	dir  string
-	path string
+	sum summary
+	f   *os.File
+	w   *bufio.Writer
+	dir string
 }
 
 func newSink(jsonPath, dir string) (*sink, error) {
-	s := &sink{dir: dir, path: jsonPath}
+	s := &sink{dir: dir}
 	if dir != "" {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, usagef("--out: %v", err)

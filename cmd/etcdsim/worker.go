@@ -122,15 +122,12 @@ func oneLine(s string) string {
 // (or hung, or wrote garbage) while running it: invariant "panic".
 func crashResult(cfg sim.Config, seed uint64, why string, wall time.Duration) Result {
 	cfg.Seed = seed
-	f := swarmFaults(cfg)
+	f := sim.WorldFaults(cfg)
 	rep := &sim.Report{Config: cfg, Faults: f, Violation: &invariants.Violation{Name: "panic", Detail: why}}
 	r := resultOf(rep, wall)
 	r.WorkerCrash = true
 	return r
 }
-
-// swarmFaults returns the fault configuration a world of cfg runs with.
-func swarmFaults(cfg sim.Config) sim.Faults { return sim.WorldFaults(cfg) }
 
 // key identifies the world of a result (everything but the seed).
 func (r Result) key() string {
@@ -393,10 +390,5 @@ func (t *head) Write(p []byte) (int, error) {
 func (t *head) firstLine() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	for _, l := range strings.Split(t.buf.String(), "\n") {
-		if l = strings.TrimSpace(l); l != "" {
-			return oneLine(l)
-		}
-	}
-	return ""
+	return oneLine(t.buf.String())
 }

@@ -95,8 +95,8 @@ func TestSwarmFaultsMatchTheWorld(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := swarmFaults(cfg); got != rep.Faults {
-			t.Fatalf("seed %d: swarmFaults %v, the world ran %v", seed, got, rep.Faults)
+		if got := sim.WorldFaults(cfg); got != rep.Faults {
+			t.Fatalf("seed %d: WorldFaults %v, the world ran %v", seed, got, rep.Faults)
 		}
 	}
 }
