@@ -32,6 +32,12 @@ type SeedFile struct {
 	Trace       uint64 // the trace hash of the run
 }
 
+// Matches reports whether a run of the file's world did what the file
+// recorded: the same outcome, at the same step, with the same trace.
+func (sf *SeedFile) Matches(rep *Report) bool {
+	return rep.Outcome() == sf.Expect && rep.Step == sf.Step && rep.TraceHash == sf.Trace
+}
+
 // NewSeedFile records a report as a seed file. A run that followed a plan
 // keeps it in the file (a shrunk world is its plan).
 func NewSeedFile(rep *Report, description string) SeedFile {
