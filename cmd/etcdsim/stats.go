@@ -110,15 +110,20 @@ func (s *summary) write(w io.Writer) {
 	m, p := quantiles(s.wallMs)
 	fmt.Fprintf(tw, "  wall\t%s\t%s\n", fmtMs(m), fmtMs(p))
 	fmt.Fprintf(tw, "invariant\tseeds\n")
-	invs := sortedKeys(s.invariants)
-	sort.SliceStable(invs, func(i, j int) bool { return s.invariants[invs[i]] > s.invariants[invs[j]] })
-	for _, inv := range invs {
+	for _, inv := range s.byCount() {
 		fmt.Fprintf(tw, "  %s\t%d\n", inv, s.invariants[inv])
 	}
 	fmt.Fprintf(tw, "fault kind\tin failing\tin passing\n")
 	for _, k := range s.kinds() {
 		fmt.Fprintf(tw, "  %s\t%s\t%s\n", k, pct(s.kindFail[k], s.failing), pct(s.kindPass[k], s.seeds-s.failing))
 	}
+}
+
+// byCount returns the invariants that fired, most seeds first (ties by name).
+func (s *summary) byCount() []string {
+	invs := sortedKeys(s.invariants)
+	sort.SliceStable(invs, func(i, j int) bool { return s.invariants[invs[i]] > s.invariants[invs[j]] })
+	return invs
 }
 
 // kinds returns the fault kinds seen, in the fault line's stable order

@@ -5,7 +5,6 @@ import (
 	"io"
 	"os"
 	"runtime"
-	"sort"
 	"strings"
 	"time"
 
@@ -15,35 +14,21 @@ import (
 // modeRow is one line of the detection table: a bug mode (or the correct
 // model) over a range of seeds in its world.
 type modeRow struct {
-	world     sim.BugWorld
-	seeds     int
-	detected  int
-	first     map[string]int // invariant -> seeds where it fired first
-	simMs     []float64      // failing seeds: simulated time to the violation
-	wallMs    []float64      // failing seeds: wall time of the run
-	untilWall float64        // wall ms of seeds 1..k, k the first detecting seed
-	found     bool
+	world sim.BugWorld
+	summary
+	untilWall float64 // wall ms of seeds 1..k, k the first detecting seed
 }
 
 func (r *modeRow) add(res Result) {
-	r.seeds++
-	if !r.found {
+	if r.failing == 0 {
 		r.untilWall += res.WallMs
 	}
-	if res.Invariant == "" {
-		return
-	}
-	r.found = true
-	r.detected++
-	r.first[res.Invariant]++
-	r.simMs = append(r.simMs, res.SimMs)
-	r.wallMs = append(r.wallMs, res.WallMs)
+	r.summary.add(res)
 }
 
 // topInvariant returns the invariant that fired first most often.
 func (r *modeRow) topInvariant() string {
-	names := sortedKeys(r.first)
-	sort.SliceStable(names, func(i, j int) bool { return r.first[names[i]] > r.first[names[j]] })
+	names := r.byCount()
 	if len(names) == 0 {
 		return "-"
 	}
@@ -79,7 +64,7 @@ func cmdTable(args []string, stdout, stderr io.Writer) (int, error) {
 	start := time.Now()
 	var rows []*modeRow
 	for _, bw := range sim.BugWorlds() {
-		row := &modeRow{world: bw, first: map[string]int{}}
+		row := &modeRow{world: bw}
 		cfg := bw.Config(0)
 		prog := newProgress(stderr, sh.count(), time.Now())
 		err := farm(sh, cfg, *parallel, 10*time.Minute, func(r Result) error {
@@ -116,10 +101,10 @@ func renderTable(rows []*modeRow, seeds string, markdown bool, wall time.Duratio
 		line([]string{"---", "---", "---:", "---:", "---:", "---", "---:", "---:", "---:"})
 	}
 	for _, r := range rows {
-		lo, hi := wilson(r.detected, r.seeds, 0.95)
-		cells := []string{r.world.Bug, r.world.String(), fmt.Sprint(r.seeds), pct(r.detected, r.seeds),
+		lo, hi := wilson(r.failing, r.seeds, 0.95)
+		cells := []string{r.world.Bug, r.world.String(), fmt.Sprint(r.seeds), pct(r.failing, r.seeds),
 			fmt.Sprintf("%.1f–%.1f%%", 100*lo, 100*hi), r.topInvariant(), "-", "-", "-"}
-		if r.detected > 0 {
+		if r.failing > 0 {
 			ms, _ := quantiles(r.simMs)
 			mw, _ := quantiles(r.wallMs)
 			cells[6], cells[7], cells[8] = fmtMs(ms), fmtMs(mw), fmtMs(r.untilWall)
