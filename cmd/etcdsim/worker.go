@@ -18,7 +18,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/etcdsim/etcdsim/invariants"
-	"github.com/etcdsim/etcdsim/nodes"
 	"github.com/etcdsim/etcdsim/sim"
 )
 
@@ -134,25 +133,18 @@ func (r Result) key() string {
 	return fmt.Sprintf("members=%d duration=%s rate=%d workload=%s bug=%s faults=%s", r.Members, r.Duration, r.Rate, r.Workload, r.Bug, r.Faults)
 }
 
-// config rebuilds the world's configuration, checking every field.
+// config rebuilds the world's configuration, checking every field as the
+// flags are checked. Its fault line stays pinned: an empty one is no faults,
+// never the seed's swarm.
 func (r Result) config() (sim.Config, error) {
-	cfg := sim.Config{Seed: r.Seed, Members: r.Members, Rate: r.Rate, Workload: r.Workload}
-	if r.Members < 1 || r.Rate < 1 {
-		return cfg, fmt.Errorf("members %d and rate %d must be positive", r.Members, r.Rate)
+	faults := r.Faults
+	if faults == "" {
+		faults = "none"
 	}
-	var err error
-	if cfg.Duration, err = sim.ParseDuration(r.Duration); err != nil {
-		return cfg, err
-	}
-	if cfg.Bugs, err = nodes.ParseBugs(r.Bug); err != nil {
-		return cfg, err
-	}
-	f, err := sim.ParseFaults(r.Faults)
-	if err != nil {
-		return cfg, err
-	}
-	cfg.Faults = &f
-	return cfg, cfg.Validate()
+	ws := worldSpec{bug: r.Bug, faults: faults, workload: r.Workload, duration: r.Duration, members: r.Members, rate: r.Rate}
+	cfg, err := ws.config()
+	cfg.Seed = r.Seed
+	return cfg, err
 }
 
 // check reports a line that is not a result.
