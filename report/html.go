@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/etcdsim/etcdsim/invariants/linearizable"
 	"github.com/etcdsim/etcdsim/sim"
 )
 
@@ -143,6 +144,32 @@ func buildModel(rep *sim.Report) *model {
 	m.finish(&m.net, m.end)
 	m.finish(&m.phase, m.end)
 	return m
+}
+
+// Annotations returns the fault windows of a run for porcupine's view of
+// its history (linearizable.Visualize): each member's down time and
+// pauses, the network's partitions and cuts, and the violation — the
+// bands the timeline page draws.
+func Annotations(rep *sim.Report) []linearizable.Annotation {
+	m := buildModel(rep)
+	var notes []linearizable.Annotation
+	for _, b := range m.bands {
+		tag := b.kind
+		switch b.kind {
+		case "down":
+			tag = fmt.Sprintf("m%d down", b.member)
+		case "pause":
+			tag = fmt.Sprintf("m%d paused", b.member)
+		case "partition", "cut":
+		default:
+			continue
+		}
+		notes = append(notes, linearizable.Annotation{Start: int64(b.from), End: int64(b.to), Tag: tag, Description: b.detail})
+	}
+	if v := m.violation; v != nil {
+		notes = append(notes, linearizable.Annotation{Start: int64(v.At), End: int64(v.At), Tag: "violation", Description: m.vname + ": " + v.Detail})
+	}
+	return notes
 }
 
 // memberKinds are the kinds that belong on a member's lane.

@@ -324,3 +324,50 @@ func TestAxis(t *testing.T) {
 		}
 	}
 }
+
+// TestAnnotations: porcupine's rows are the page's fault bands: a member's
+// down time from its crash mark to its restart, the network's states up to
+// the liveness phase's heal, and the violation at its time.
+func TestAnnotations(t *testing.T) {
+	rep := runWorld(t, cleanConfig)
+	var heal, liveness time.Duration
+	for _, mk := range rep.Timeline {
+		if mk.Kind == sim.MarkNet && mk.Detail == "heal" {
+			heal = mk.At
+		}
+		if mk.Kind == sim.MarkPhase && strings.HasPrefix(mk.Detail, "liveness") {
+			liveness = mk.At
+		}
+	}
+	if liveness == 0 || heal != liveness {
+		t.Fatalf("liveness phase at %v, last heal at %v: the liveness phase marks its heal", liveness, heal)
+	}
+	kinds := map[string]int{}
+	for _, a := range Annotations(rep) {
+		switch {
+		case a.End < a.Start:
+			t.Errorf("%+v ends before it starts", a)
+		case (a.Tag == "partition" || a.Tag == "cut") && a.End > int64(heal):
+			t.Errorf("%+v is still open after the liveness heal at %v", a, heal)
+		}
+		kind := a.Tag
+		if strings.HasPrefix(kind, "m") {
+			_, kind, _ = strings.Cut(kind, " ")
+		}
+		kinds[kind]++
+	}
+	if kinds["down"] == 0 || kinds["partition"]+kinds["cut"] == 0 {
+		t.Errorf("clean run's annotations by kind: %v; want down and network windows", kinds)
+	}
+	var failing *sim.Report
+	for cfg := failingConfig; cfg.Seed < failingConfig.Seed+200; cfg.Seed++ {
+		if failing = runWorld(t, cfg); failing.Violation != nil {
+			break
+		}
+	}
+	notes := Annotations(failing)
+	if last := notes[len(notes)-1]; failing.Violation == nil || last.Tag != "violation" || last.Start != int64(failing.At) ||
+		!strings.HasPrefix(last.Description, failing.Violation.Name+": ") {
+		t.Errorf("failing run: last annotation %+v, violation %v at %v", last, failing.Violation, failing.At)
+	}
+}

@@ -2,8 +2,6 @@ package sim
 
 import (
 	"fmt"
-	"sort"
-	"strings"
 	"time"
 
 	"github.com/etcdsim/etcdsim/invariants/linearizable"
@@ -132,49 +130,8 @@ func serializableMonotonic(history []Op) string {
 }
 
 // LinearizabilityHTML writes porcupine's visualization of a run's client
-// history to path, with its fault windows as annotations: each member's
-// down time (crash to restart) and pauses, each partition until its heal,
-// and the violation.
-func LinearizabilityHTML(rep *Report, path string) error {
-	return linearizable.Visualize(linearizableOps(rep.History), path, faultWindows(rep))
-}
-
-func faultWindows(rep *Report) []linearizable.Annotation {
-	var notes []linearizable.Annotation
-	open := map[string]Mark{} // window key -> its start
-	end := int64(rep.End)
-	closeWin := func(key string, at time.Duration, tag string) {
-		if m, ok := open[key]; ok {
-			notes = append(notes, linearizable.Annotation{Start: int64(m.At), End: int64(at), Tag: tag, Description: m.Detail})
-			delete(open, key)
-		}
-	}
-	for _, m := range rep.Timeline {
-		member := fmt.Sprintf("m%d", m.Member)
-		switch {
-		case m.Kind == MarkCrash || m.Kind == MarkPause:
-			open[m.Kind+member] = m
-		case m.Kind == MarkRestart:
-			closeWin(MarkCrash+member, m.At, member+" down")
-		case m.Kind == MarkResume:
-			closeWin(MarkPause+member, m.At, member+" paused")
-		case m.Kind == MarkNet && strings.HasPrefix(m.Detail, "partition"):
-			closeWin("net", m.At, "partition")
-			open["net"] = m
-		case m.Kind == MarkNet && m.Detail == "heal":
-			closeWin("net", m.At, "partition")
-		case m.Kind == MarkViolation:
-			notes = append(notes, linearizable.Annotation{Start: int64(m.At), End: int64(m.At), Tag: "violation", Description: m.Detail})
-		}
-	}
-	keys := make([]string, 0, len(open))
-	for k := range open {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		m := open[k]
-		notes = append(notes, linearizable.Annotation{Start: int64(m.At), End: end, Tag: m.Kind, Description: m.Detail})
-	}
-	return notes
+// history to path, with notes drawn as rows of their own (the fault
+// windows of report.Annotations).
+func LinearizabilityHTML(rep *Report, path string, notes []linearizable.Annotation) error {
+	return linearizable.Visualize(linearizableOps(rep.History), path, notes)
 }

@@ -48,7 +48,7 @@ func writeReports(w io.Writer, path string, rep *sim.Report, replay string) erro
 	opts := report.Options{Replay: replay}
 	if v := rep.Violation; v != nil && v.Name == "linearizable" {
 		lin := strings.TrimSuffix(path, ".html") + "-history.html"
-		if err := sim.LinearizabilityHTML(rep, lin); err != nil {
+		if err := sim.LinearizabilityHTML(rep, lin, report.Annotations(rep)); err != nil {
 			return err
 		}
 		opts.LinearizabilityHTML = filepath.Base(lin)
