@@ -116,11 +116,8 @@ type model struct {
 }
 
 func buildModel(rep *sim.Report) *model {
-	m := &model{members: rep.Config.Members, end: rep.End, marks: slices.Clone(rep.Timeline)}
+	m := &model{members: rep.Config.WithDefaults().Members, end: rep.End, marks: slices.Clone(rep.Timeline)}
 	slices.SortStableFunc(m.marks, func(a, b sim.Mark) int { return cmp.Compare(a.At, b.At) })
-	if m.members == 0 {
-		m.members = 3 // sim's default
-	}
 	for _, mk := range m.marks {
 		m.members = max(m.members, mk.Member)
 		m.end = max(m.end, mk.At)

@@ -44,6 +44,12 @@ type Config struct {
 	RecordPlan bool
 }
 
+// WithDefaults returns c with every zero field set to its default.
+func (c Config) WithDefaults() Config {
+	c.defaults()
+	return c
+}
+
 func (c *Config) defaults() {
 	c.Members = cmp.Or(c.Members, 3)
 	c.Duration = cmp.Or(c.Duration, 60*time.Second)

@@ -27,6 +27,10 @@ type swarmFlags struct {
 	timeout                 time.Duration
 }
 
+// defaultSeedTimeout is the wall-clock limit of one seed in a swarm or a
+// table (a world that runs longer is a failing seed, its worker killed).
+const defaultSeedTimeout = 10 * time.Minute
+
 func (sf *swarmFlags) register(fs *flag.FlagSet) {
 	sf.worldSpec.register(fs, "each seed's swarm")
 	fs.StringVar(&sf.seeds, "seeds", "", "seed range A..B (inclusive)")
@@ -34,7 +38,7 @@ func (sf *swarmFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&sf.parallel, "parallel", runtime.NumCPU(), "worker processes")
 	fs.StringVar(&sf.json, "json", "", "write one JSON line per seed, in seed order, to this file")
 	fs.StringVar(&sf.out, "out", "", "write a seed file for every failing seed into this directory")
-	fs.DurationVar(&sf.timeout, "seed-timeout", 10*time.Minute, "wall-clock limit of one seed (0: none)")
+	fs.DurationVar(&sf.timeout, "seed-timeout", defaultSeedTimeout, "wall-clock limit of one seed (0: none)")
 }
 
 // workerArgs are the flags that give a worker the same world.

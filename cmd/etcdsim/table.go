@@ -67,7 +67,7 @@ func cmdTable(args []string, stdout, stderr io.Writer) (int, error) {
 		row := &modeRow{world: bw}
 		cfg := bw.Config(0)
 		prog := newProgress(stderr, sh.count(), time.Now())
-		err := farm(sh, cfg, *parallel, 10*time.Minute, func(r Result) error {
+		err := farm(sh, cfg, *parallel, defaultSeedTimeout, func(r Result) error {
 			prog.update(r)
 			row.add(r)
 			return nil
