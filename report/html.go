@@ -368,6 +368,7 @@ type view struct {
 	id       string
 	from, to time.Duration
 	ticks    []sim.Mark // drawn as ticks (already filtered to the span)
+	tickRows bool       // the lanes have rows for commits and applies
 	window   *[2]time.Duration
 }
 
@@ -413,7 +414,7 @@ func itoa(v int) string   { return strconv.Itoa(v) }
 // render draws the model over one view.
 func (m *model) render(v view, heading, note string) svgView {
 	laneH := roleY + roleH + 3 + evH + 6
-	if v.ticks != nil {
+	if v.tickRows {
 		laneH = tickY + tickH + 4
 	}
 	sv := svgView{ID: v.id, Heading: heading, Note: note, W: svgW}
@@ -470,7 +471,7 @@ func (m *model) memberLane(v view, id, y, h int) laneView {
 		}
 		lv.Glyphs = append(lv.Glyphs, g)
 	}
-	if v.ticks != nil {
+	if v.tickRows {
 		lv.Rows = append(lv.Rows, label{X: itoa(gutter - 6), Y: itoa(y + tickY + 8), Anchor: "end", Text: "commits"}, label{X: itoa(gutter - 6), Y: itoa(y + tickY + tickH), Anchor: "end", Text: "applies"})
 		for _, t := range v.ticks {
 			if t.Member == id {
@@ -664,13 +665,11 @@ func buildPage(rep *sim.Report, opts Options) *page {
 	win := [2]time.Duration{from, m.violation.At}
 	p.Views = append(p.Views, m.render(view{id: "overview", from: 0, to: m.end, window: &win}, "The whole run, 0 – "+sim.FormatTime(m.end),
 		"Roles, crashes, pauses, disk faults and the network over the whole run; the shaded span is the detail window below. Hover over any mark for its time and detail."))
-	ticks, tnote := m.windowTicks(from, m.violation.At)
-	p.Views = append(p.Views, m.render(view{id: "detail", from: from, to: m.violation.At, ticks: ticks},
+	ticks, commits, applies, tnote := m.windowTicks(from, m.violation.At)
+	p.Views = append(p.Views, m.render(view{id: "detail", from: from, to: m.violation.At, ticks: ticks, tickRows: true},
 		fmt.Sprintf("Detail window: the last %s before the violation, %s – %s", opts.Window, sim.FormatTime(from), sim.FormatTime(m.violation.At)),
 		"The same lanes zoomed in, with every backend commit (navy, upper) and apply (grey, lower; dark red when the apply failed). "+tnote))
 	p.TableHeading = fmt.Sprintf("Marks in the detail window, %s – %s", sim.FormatTime(from), sim.FormatTime(m.violation.At))
-	applies := slices.ContainsFunc(ticks, func(t sim.Mark) bool { return t.Kind == sim.MarkApply })
-	commits := len(ticks) > 0 || m.countTicks(from, m.violation.At) == 0
 	p.Rows, p.TableNote = m.rows(from, m.violation.At, commits, applies)
 	return p
 }
@@ -680,29 +679,17 @@ func (m *model) cleanView() svgView {
 	v := view{id: "overview", from: 0, to: m.end}
 	note := fmt.Sprintf("Roles, crashes, pauses, disk faults and the network over the whole run. The %d backend commits and applies are left out (more than %d).", len(m.ticks), MaxTicks)
 	if len(m.ticks) <= MaxTicks {
-		v.ticks = m.ticks
-		if v.ticks == nil {
-			v.ticks = []sim.Mark{}
-		}
+		v.ticks, v.tickRows = m.ticks, true
 		note = fmt.Sprintf("The whole run with all %d backend commits and applies.", len(m.ticks))
 	}
 	return m.render(v, "The whole run, 0 – "+sim.FormatTime(m.end), note+" Hover over any mark for its time and detail.")
 }
 
-func (m *model) countTicks(from, to time.Duration) int {
-	n := 0
-	for _, t := range m.ticks {
-		if t.At >= from && t.At <= to {
-			n++
-		}
-	}
-	return n
-}
-
 // windowTicks returns the ticks to draw in the window: all of them, or only
-// the commits when there are too many, or none; and a note saying which.
-func (m *model) windowTicks(from, to time.Duration) ([]sim.Mark, string) {
-	all, commits := []sim.Mark{}, []sim.Mark{}
+// the commits when there are too many, or none; whether commits and
+// applies are drawn (and so listed in the table); and a note saying which.
+func (m *model) windowTicks(from, to time.Duration) (ticks []sim.Mark, commitsShown, appliesShown bool, note string) {
+	var all, commits []sim.Mark
 	for _, t := range m.ticks {
 		if t.At >= from && t.At <= to {
 			all = append(all, t)
@@ -713,11 +700,11 @@ func (m *model) windowTicks(from, to time.Duration) ([]sim.Mark, string) {
 	}
 	switch {
 	case len(all) <= MaxTicks:
-		return all, fmt.Sprintf("%d commits and applies in the window.", len(all))
+		return all, true, true, fmt.Sprintf("%d commits and applies in the window.", len(all))
 	case len(commits) <= MaxTicks:
-		return commits, fmt.Sprintf("%d commits drawn; the %d applies are left out (more than %d ticks).", len(commits), len(all)-len(commits), MaxTicks)
+		return commits, true, false, fmt.Sprintf("%d commits drawn; the %d applies are left out (more than %d ticks).", len(commits), len(all)-len(commits), MaxTicks)
 	}
-	return []sim.Mark{}, fmt.Sprintf("The %d commits and applies are left out (more than %d).", len(all), MaxTicks)
+	return nil, false, false, fmt.Sprintf("The %d commits and applies are left out (more than %d).", len(all), MaxTicks)
 }
 
 // rows lists the marks in [from, to] for the table, the latest maxRows;
