@@ -37,6 +37,10 @@ type Reference struct {
 	base  uint64   // the records up to base are forgotten
 	// Decoded, when set, shares the members' decodings of entries.
 	Decoded *nodes.Decoded
+	// Applied, when set, is told of every request the reference applies
+	// and what applying it returned: the fate of a request in the
+	// committed log, which settles writes whose client gave up on them.
+	Applied func(req *nodes.Request, res nodes.Result)
 }
 
 // NewReference returns the reference of an empty cluster of the correct
@@ -101,6 +105,9 @@ func (r *Reference) Append(e *raftpb.Entry) error {
 			}
 			rec.Out = nodes.Outcome{Kind: req.Kind, Code: res.Code, Rev: res.Rev, Digest: res.Digest()}
 			rec.Ran = true
+			if r.Applied != nil {
+				r.Applied(req, res)
+			}
 		}
 	}
 	kv := r.state.KV

@@ -1,6 +1,8 @@
 package linearizable
 
 import (
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -21,7 +23,38 @@ type Op struct {
 	Unknown bool
 	Req     *nodes.Request
 	Result  nodes.Result
+	// Log, for a write whose outcome the client never learned (Unknown,
+	// or answered with a code that leaves it open), is what the cluster's
+	// committed log says of it, when the caller knows: see Fate.
+	Log Fate
+	// Committed is when a member first reported the write committed, the
+	// moment from which every linearizable read sees it; LogResult what
+	// applying it returned. Both only with Log == LogApplied.
+	Committed int64
+	LogResult nodes.Result
 }
+
+// Fate is what the committed log says of a write whose outcome its client
+// never learned (as etcd's robustness tests learn it from the persisted
+// requests and watch events).
+type Fate uint8
+
+const (
+	// LogUnknown: the caller does not say; the write may have taken effect
+	// at any moment after its call, or never.
+	LogUnknown Fate = iota
+	// LogNever: no entry committed by then carried the write, so no read of
+	// the history can have seen it: it is left out.
+	LogNever
+	// LogApplied: an entry committed and applied carried the write. It
+	// took effect once, between its call and Committed (the leader knew
+	// it committed by then, so every read called later has a read index
+	// at or past it), with LogResult's branch, revision and deletions; no
+	// client saw LogResult's key-values, which are not checked. Applying
+	// it refused it (a code other than OK) is the same as LogNever: it
+	// changed nothing.
+	LogApplied
+)
 
 // Annotation marks a window of simulated time in the visualization: a
 // crash, a partition, a pause. Tag names the row it is drawn in.
@@ -87,8 +120,13 @@ type violation struct {
 // API: first the global revision sub-checks, then the per-key KV model
 // under porcupine, which gives up after timeout (0: no limit). The verdict
 // is deterministic unless the timeout is reached.
-func Check(ops []Op, timeout time.Duration) Result {
-	h := prepare(ops)
+func Check(ops []Op, timeout time.Duration) Result { return CheckAfter(nil, ops, timeout) }
+
+// CheckAfter is Check of the rest of a history after the prefix p (see
+// Prefix; nil: from the start): ops are the requests not folded into p,
+// in call order.
+func CheckAfter(p *Prefix, ops []Op, timeout time.Duration) Result {
+	h := prepare(p, ops)
 	res := Result{OK: true, Ops: len(h.hops), Partitions: len(h.parts)}
 	vs := h.revisionViolations
 	v, timedOut := checkKV(h, timeout)
@@ -117,13 +155,28 @@ type history struct {
 // prepare classifies the requests, runs the revision sub-checks (which
 // also bound the revision of every unknown write), learns the outcome of
 // unknown writes that a read saw, leaves out those no one can have seen,
-// and projects the history onto each key.
-func prepare(ops []Op) *history {
+// and projects the history onto each key. After a prefix p, requests
+// called before its cut are taken as called at it, the revision checks
+// start from its top request, and each key it wrote starts from the
+// states it carries (an operation before all others that sets them).
+func prepare(p *Prefix, ops []Op) *history {
+	if p == nil {
+		p = &Prefix{}
+	}
 	h := &history{hops: classifyAll(ops)}
-	h.revisionViolations = checkRevisions(h.hops)
-	u := newUnknowns(h.hops)
+	for _, x := range h.hops {
+		x.call = max(x.call, p.At)
+	}
+	h.revisionViolations = checkRevisions(h.hops, p.top)
+	u := newUnknowns(h.hops, topRev(p.top))
 	h.hops = dropUnseeable(h.hops, u.gaps)
-	h.keys = universe(h.hops)
+	h.keys = mergeKeys(slices.Sorted(maps.Keys(p.keys)), universe(h.hops))
 	h.parts = project(h.hops, h.keys, u)
+	for i := range h.parts {
+		part := &h.parts[i]
+		if set, ok := p.keys[part.key]; ok {
+			part.ops = slices.Insert(part.ops, 0, p.initOp(i, set))
+		}
+	}
 	return h
 }

@@ -57,6 +57,22 @@ func code(o Op, c nodes.Code) Op {
 	return o
 }
 
+// committed is an unknown write the log settled: first known committed at
+// at, applied with rev (and deleted, for a delete).
+func committed(o Op, at, rev int64) Op {
+	res := o.Result
+	o = unknown(o)
+	o.Log, o.Committed, o.LogResult = LogApplied, at, nodes.Result{Rev: rev, Deleted: res.Deleted, Succeeded: res.Succeeded}
+	return o
+}
+
+// never is an unknown write no committed entry carried.
+func never(o Op) Op {
+	o = unknown(o)
+	o.Log = LogNever
+	return o
+}
+
 func serializable(o Op) Op {
 	o.Req.Serializable = true
 	return o
@@ -143,6 +159,38 @@ var checkCases = []struct {
 		put(0, 0, 10, "a", "1", 1), unknown(put(1, 20, 30, "a", "2", 0)),
 		put(0, 60, 70, "a", "3", 2), get(0, 80, 90, "a", 2, kv("a", "3", 1, 2, 3)),
 	}, []string{CheckKV}},
+	{"committed unknown write seen", []Op{
+		committed(put(0, 0, 10, "a", "1", 1), 15, 1), get(1, 20, 30, "a", 1, kv("a", "1", 1, 1, 1)),
+	}, nil},
+	{"committed unknown write missed by a read called after its commit", []Op{
+		committed(put(0, 0, 10, "a", "1", 1), 15, 1), put(2, 1, 5, "b", "1", 2), get(1, 20, 30, "a", 2),
+	}, []string{CheckKV}},
+	{"committed unknown write missed by a read called before its commit", []Op{
+		committed(put(0, 0, 10, "a", "1", 1), 25, 1), put(2, 1, 5, "b", "1", 2), get(1, 20, 30, "a", 2),
+	}, nil},
+	{"committed unknown write at another's revision", []Op{
+		committed(put(0, 0, 10, "a", "1", 1), 15, 1), put(1, 20, 30, "b", "1", 1),
+	}, []string{CheckRevisionUnique, CheckRevisionOrder}},
+	{"committed unknown delete, count exact", []Op{
+		put(0, 0, 10, "a", "1", 1), committed(del(1, 20, 30, "a", "", 1, 2), 25, 2), get(0, 40, 50, "a", 2),
+	}, nil},
+	{"committed unknown txn took the branch the log says", []Op{
+		put(0, 0, 10, "a", "1", 1), committed(cas(1, 20, 30, "a", 1, "2", false, 1), 25, 1),
+		get(0, 40, 50, "a", 1, kv("a", "1", 1, 1, 1)),
+	}, []string{CheckKV}},
+	{"uncommitted unknown write seen", []Op{
+		never(put(0, 0, 10, "a", "1", 1)), get(1, 20, 30, "a", 1, kv("a", "1", 1, 1, 1)),
+	}, []string{CheckKV}},
+	{"committed unknown write refused at apply left out", []Op{
+		put(0, 0, 10, "a", "1", 1), func() Op {
+			o := committed(put(1, 20, 30, "a", "2", 1), 25, 1)
+			o.LogResult.Code = nodes.ErrPermission
+			return o
+		}(), put(2, 40, 50, "b", "1", 2), get(0, 60, 70, "a", 2, kv("a", "1", 1, 1, 1)),
+	}, nil},
+	{"uncommitted unknown write left out", []Op{
+		put(0, 0, 10, "a", "1", 1), never(put(1, 20, 30, "a", "2", 1)), get(0, 40, 50, "a", 1, kv("a", "1", 1, 1, 1)),
+	}, nil},
 	{"write refused with no-leader seen", []Op{
 		code(put(0, 0, 10, "a", "1", 1), nodes.ErrNoLeader), get(1, 20, 30, "a", 1, kv("a", "1", 1, 1, 1)),
 	}, []string{CheckKV}},

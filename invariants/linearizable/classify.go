@@ -34,6 +34,8 @@ type hop struct {
 	tookRev   bool            // done, and took a new main revision
 	minRev    int64           // the least revision it could take, were it to write
 	observed  bool            // an unknown write seen by a read: res holds Succeeded and Rev
+	settled   bool            // an unknown write the log settled: res is its apply result, unseen
+	prefix    bool            // not a request: the states a Prefix carries (see Prefix.initOp)
 }
 
 // hasRev reports whether the request is known to have taken a revision of
@@ -60,6 +62,9 @@ func classifyAll(ops []Op) []*hop {
 	for i := range ops {
 		o := &ops[i]
 		eff := classify(o)
+		if eff == effectMaybe && (o.Log == LogNever || o.Log == LogApplied && o.LogResult.Code != nodes.OK) {
+			eff = 0 // never committed, or refused at apply: it changed nothing
+		}
 		if eff == 0 {
 			continue
 		}
@@ -67,9 +72,14 @@ func classifyAll(ops []Op) []*hop {
 		h.read = o.Req.Kind == nodes.KindRange
 		h.pastRev = h.read && o.Req.Rev != 0
 		h.txn = asTxn(o.Req)
-		if eff == effectMaybe {
+		switch {
+		case eff == effectMaybe && o.Log == LogApplied:
+			h.eff, h.settled = effectDone, true
+			h.ret, h.res = max(o.Committed, o.Call), o.LogResult
+			h.tookRev = tookRevision(h)
+		case eff == effectMaybe:
 			h.ret = math.MaxInt64
-		} else {
+		default:
 			h.res = o.Result
 			h.tookRev = tookRevision(h)
 		}
@@ -82,6 +92,10 @@ func classifyAll(ops []Op) []*hop {
 // (see classify) can be dropped from a history before it is checked
 // without changing the verdict or its detail.
 func Checked(o *Op) bool { return classify(o) != 0 }
+
+// Uncertain reports whether o is a write whose outcome its client never
+// learned: what the committed log says of it (Op.Log) decides it.
+func Uncertain(o *Op) bool { return classify(o) == effectMaybe }
 
 // classify decides what a request tells, or returns 0 to leave it out:
 // serializable ranges (they may be stale by design), compaction and
@@ -182,7 +196,7 @@ func plainRange(op *mvcc.Op) bool {
 // shownKVs returns the key-values a done request's result shows as the
 // current state of its last range's keys, and that range; nil if none.
 func (h *hop) shownKVs() (*mvcc.Op, []mvcc.KeyValue) {
-	if h.eff != effectDone || h.observed {
+	if h.eff != effectDone || h.observed || h.settled {
 		return nil, nil
 	}
 	ops := h.branch()

@@ -14,6 +14,9 @@ import (
 // describeHop renders a request, its outcome and its interval on one
 // line: "c3 put k01=v7 -> rev=12 [1.2s,1.25s]".
 func describeHop(h *hop) string {
+	if h.prefix {
+		return fmt.Sprintf("(the history checked before %s)", time.Duration(h.ret+1))
+	}
 	end := "?"
 	if h.ret != math.MaxInt64 {
 		end = time.Duration(h.ret).String()
@@ -120,10 +123,13 @@ func describeOutcome(h *hop) string {
 	if h.observed {
 		return strings.Join(append(parts, fmt.Sprintf("? seen at rev=%d", h.res.Rev)), " ")
 	}
+	if h.settled {
+		parts = append([]string{"? committed:"}, parts...)
+	}
 	if h.res.Deleted > 0 {
 		parts = append(parts, fmt.Sprintf("deleted=%d", h.res.Deleted))
 	}
-	if lastRange(h.branch()) >= 0 {
+	if lastRange(h.branch()) >= 0 && !h.settled {
 		kvs := make([]string, len(h.res.KVs))
 		for i := range h.res.KVs {
 			kv := &h.res.KVs[i]

@@ -29,6 +29,7 @@ type genSpec struct {
 	clients   int
 	unknown   int  // percent of writes that time out: half after taking effect, half without
 	tail      bool // end with a put and a read of k00
+	settle    bool // give every timed-out write its fate in the log (Op.Log)
 }
 
 // generate runs a random workload sequentially against the members' own
@@ -39,11 +40,20 @@ type genSpec struct {
 // construction. Some writes time out (after taking effect, or without),
 // some are refused with no-leader (without effect).
 func generate(src source, g genSpec) []Op {
+	ops, _ := generatePoints(src, g)
+	return ops
+}
+
+// generatePoints is generate that also returns each request's
+// linearization point.
+func generatePoints(src source, g genSpec) ([]Op, []int64) {
 	st, mem := nodes.NewState(nodes.Bugs{}), backend.NewMem()
 	ops := make([]Op, 0, g.ops)
+	var points []int64
 	var point int64
 	for i := 0; i < g.ops; i++ {
 		point += 1 + int64(src.IntN(g.gap))
+		points = append(points, point)
 		req := genRequest(src, i, g.keys)
 		o := Op{ClientID: i % g.clients, Req: req,
 			Call: point - int64(src.IntN(g.width)), Return: point + int64(src.IntN(g.width))}
@@ -56,8 +66,15 @@ func generate(src source, g genSpec) []Op {
 		case fate >= 100-g.unknown/2:
 			o.Result, _ = st.Apply(mem, req)
 			o.Unknown = true
+			if g.settle {
+				// Known committed at its point: no one sees it before.
+				o.Log, o.LogResult, o.Committed = LogApplied, o.Result, point
+			}
 		case fate >= 100-g.unknown:
 			o.Unknown = true
+			if g.settle {
+				o.Log = LogNever
+			}
 		case fate >= 99-g.unknown:
 			o.Result = nodes.Result{Code: nodes.ErrNoLeader}
 		default:
@@ -77,8 +94,9 @@ func generate(src source, g genSpec) []Op {
 		ops = append(ops, Op{Req: req, Call: end, Return: end + 1, Result: res})
 		req = &nodes.Request{Kind: nodes.KindRange, Key: genKey(0)}
 		ops = append(ops, Op{Req: req, Call: end + 2, Return: end + 3, Result: st.Read(req)})
+		points = append(points, end, end+2)
 	}
-	return ops
+	return ops, points
 }
 
 func genKey(i int) []byte { return []byte(fmt.Sprintf("k%02d", i)) }

@@ -52,6 +52,7 @@ type keyInput struct {
 	then, els []action
 	minRev    int64    // an unknown write takes a revision no lower
 	gaps      *revGaps // and one that no done request took
+	init      stateSet // a Prefix's operation: the key's states after it
 }
 
 // keyOutput is what a request's outcome tells of a key.
@@ -68,6 +69,9 @@ type keyOutput struct {
 // step returns the states a key may be in after a request, from any of
 // the states set; none if the request's output is impossible in all.
 func step(set stateSet, in *keyInput, out *keyOutput) stateSet {
+	if in.init != nil {
+		return in.init
+	}
 	next := make(stateSet, 0, len(set)+1)
 	for _, s := range set {
 		if s.lease != 0 {

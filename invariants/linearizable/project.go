@@ -167,6 +167,8 @@ func projectOutput(h *hop, key string) *keyOutput {
 	if h.observed {
 		return out
 	}
+	// A settled write's deletions are exact (the log's apply counted them);
+	// its key-values were never shown (shownKVs).
 	out.deleted = exactDeleted(h)
 	if op, kvs := h.shownKVs(); op != nil {
 		out.read = true

@@ -13,8 +13,8 @@ import (
 // whole store, advanced by every write transaction that changes
 // something, and a linearizable request is served at a revision that
 // includes every entry committed before it was called.
-func checkRevisions(hops []*hop) []violation {
-	order := orderRevisions(hops)
+func checkRevisions(hops []*hop, top *hop) []violation {
+	order := orderRevisions(hops, top)
 	observeUnknownWrites(hops)
 	if v := uniqueRevisions(hops); v != nil {
 		return append([]violation{*v}, order...)
@@ -46,10 +46,11 @@ func uniqueRevisions(hops []*hop) *violation {
 
 // orderRevisions sweeps the requests in call order, keeping the highest
 // header revision of the done requests that returned strictly before the
-// call (porcupine's intervals are closed). A done request must be at or
-// above it, strictly if it took a revision; an unknown write that takes
-// effect takes a revision above it.
-func orderRevisions(hops []*hop) []violation {
+// call (porcupine's intervals are closed), starting from top (the
+// prefix's, or nil). A done request must be at or above it, strictly if it
+// took a revision; an unknown write that takes effect takes a revision
+// above it.
+func orderRevisions(hops []*hop, top *hop) []violation {
 	done := make([]*hop, 0, len(hops))
 	for _, h := range hops {
 		if h.eff == effectDone {
@@ -60,7 +61,7 @@ func orderRevisions(hops []*hop) []violation {
 	byCall := slices.Clone(hops)
 	slices.SortFunc(byCall, func(a, b *hop) int { return cmp.Or(cmp.Compare(a.call, b.call), cmp.Compare(a.idx, b.idx)) })
 	var order, read *violation
-	var top *hop // the done request with the highest revision returned so far
+	// top: the done request with the highest revision returned so far
 	j := 0
 	for _, b := range byCall {
 		for ; j < len(done) && done[j].ret < b.call; j++ {

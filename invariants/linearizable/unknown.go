@@ -67,8 +67,8 @@ type unknowns struct {
 	minRets []int64
 }
 
-func newUnknowns(hops []*hop) *unknowns {
-	u := &unknowns{gaps: findGaps(hops), byKey: map[string]*revGaps{}}
+func newUnknowns(hops []*hop, floor int64) *unknowns {
+	u := &unknowns{gaps: findGaps(hops, floor), byKey: map[string]*revGaps{}}
 	var done []*hop
 	for _, h := range hops {
 		if h.eff == effectDone {
@@ -88,8 +88,10 @@ func newUnknowns(hops []*hop) *unknowns {
 	return u
 }
 
-// findGaps returns the revisions in 1..top that no done request took.
-func findGaps(hops []*hop) *revGaps {
+// findGaps returns the revisions in floor+1..top that no done request
+// took (a prefix's revisions, up to floor, are below every unknown write
+// after it: see orderRevisions).
+func findGaps(hops []*hop, floor int64) *revGaps {
 	g := &revGaps{}
 	var known []int64
 	for _, h := range hops {
@@ -103,11 +105,11 @@ func findGaps(hops []*hop) *revGaps {
 	}
 	slices.Sort(known)
 	known = slices.Compact(known)
-	if g.top-int64(len(known)) > 4*int64(len(hops))+1024 {
+	if g.top-floor-int64(len(known)) > 4*int64(len(hops))+1024 {
 		g.all = true // sparse revisions (a hand-made history): not worth listing
 		return g
 	}
-	for r, i := int64(1), 0; r <= g.top; r++ {
+	for r, i := floor+1, 0; r <= g.top; r++ {
 		for i < len(known) && known[i] < r {
 			i++
 		}

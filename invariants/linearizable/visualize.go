@@ -13,7 +13,13 @@ import (
 // partitions, pauses). It searches without a time limit, so call it on a
 // history that Check has already judged.
 func Visualize(ops []Op, path string, annotations []Annotation) error {
-	h := prepare(ops)
+	return VisualizeAfter(nil, ops, path, annotations)
+}
+
+// VisualizeAfter is Visualize of the rest of a history after the prefix p
+// (see CheckAfter): each key the prefix wrote opens with its carried states.
+func VisualizeAfter(p *Prefix, ops []Op, path string, annotations []Annotation) error {
+	h := prepare(p, ops)
 	model := kvModel(true)
 	_, info := porcupine.CheckOperationsVerbose(model, flatten(h.parts), 0)
 	as := make([]porcupine.Annotation, len(annotations))
