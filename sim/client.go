@@ -147,6 +147,7 @@ func (w *world) issue(c *client, req *nodes.Request) {
 	now := w.q.Now()
 	w.history = append(w.history, Op{Proc: c.proc, Client: c.idx, Member: uint64(c.target + 1), Req: req, Call: now})
 	w.stats.Requests++
+	w.await(req)
 	if ts := w.net.Send(now, clientBase+c.idx, c.target+1); len(ts) > 0 {
 		w.q.At(ts[0], Event{Kind: evRequest, Node: c.target, Arg: uint64(c.idx), Data: req})
 	}
@@ -278,6 +279,7 @@ func (w *world) onReply(e Event) {
 	})
 	op := &w.history[c.op]
 	op.Return, op.Result = w.q.Now(), r.Result
+	w.decided(op)
 	c.lastDelete = false
 	if r.Result.Code == nodes.OK {
 		w.stats.Acked++

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/etcdsim/etcdsim/invariants"
+	"github.com/etcdsim/etcdsim/invariants/linearizable"
 	"github.com/etcdsim/etcdsim/nodes"
 )
 
@@ -146,10 +147,12 @@ type Report struct {
 	// LiveHeap is the heap still reachable at the end of the run (after a
 	// collection), with Config.SampleMemory: what the world keeps.
 	LiveHeap     uint64
-	liveHeapWall time.Duration // the wall time of measuring LiveHeap
-	Timeline     []Mark        // with Config.Timeline
-	Plan         *Plan         // the plan the run followed, or drew with Config.RecordPlan
-	History      []Op          // the client history: the requests a check reads (see finish)
+	liveHeapWall time.Duration        // the wall time of measuring LiveHeap
+	Timeline     []Mark               // with Config.Timeline
+	Plan         *Plan                // the plan the run followed, or drew with Config.RecordPlan
+	History      []Op                 // the client history: the requests a check reads (see finish)
+	fates        map[uint64]fate      // the log's fates of History's open writes (see settled)
+	linPrefix    *linearizable.Prefix // what of the history was checked and folded before History
 	// LinearizabilityTimedOut: porcupine ran out of time on the history,
 	// so the check was inconclusive (not a failure).
 	LinearizabilityTimedOut bool

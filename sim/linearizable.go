@@ -2,27 +2,29 @@ package sim
 
 import (
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/etcdsim/etcdsim/invariants/linearizable"
 	"github.com/etcdsim/etcdsim/nodes"
 )
 
-// LinCheckpoint is when a long run first checks the history so far (then
-// at 4×, 16×, … that time), so that a violation stops it nearer to where it
-// happened than the end.
+// LinCheckpoint is how often a long run checks the history so far, so
+// that a violation stops it near where it happened, and folds what it
+// checked (see foldHistory).
 const LinCheckpoint = 60 * time.Second
 
 // linearizableTimeout bounds porcupine's search; running out is reported
 // as inconclusive, never as a failure.
 const linearizableTimeout = 10 * time.Second
 
-// linearizableOps converts the client history; a request still outstanding
-// at the end has an unknown outcome.
-func linearizableOps(history []Op) []linearizable.Op {
+// linearizableOps converts the client history for the check, with the
+// log's fates of the writes whose outcome their client never learned
+// (see settled); a request still outstanding has an unknown outcome.
+func linearizableOps(history []Op, fates map[uint64]fate) []linearizable.Op {
 	ops := make([]linearizable.Op, len(history))
 	for i := range history {
-		ops[i] = linearizableOp(&history[i])
+		ops[i] = settled(&history[i], fates)
 	}
 	return ops
 }
@@ -30,6 +32,61 @@ func linearizableOps(history []Op) []linearizable.Op {
 func linearizableOp(o *Op) linearizable.Op {
 	return linearizable.Op{ClientID: o.Proc, Call: int64(o.Call), Return: int64(o.Return),
 		Unknown: o.Unknown || o.Return == 0, Req: o.Req, Result: o.Result}
+}
+
+// fate is what the committed log says of a write whose client had not
+// learned its outcome for certain: when a member first reported the entry
+// carrying it committed, and what applying it returned.
+type fate struct {
+	at  time.Duration
+	res nodes.Result
+}
+
+// await follows a write from its call until its outcome is certain: its
+// client was answered with a code that decides it, or the log settled it.
+func (w *world) await(req *nodes.Request) {
+	switch req.Kind {
+	case nodes.KindPut, nodes.KindDeleteRange, nodes.KindTxn:
+		w.undecided[req.ID] = struct{}{}
+	}
+}
+
+// decided forgets a write its client was answered for certain.
+func (w *world) decided(o *Op) {
+	if lo := linearizableOp(o); !linearizable.Uncertain(&lo) {
+		delete(w.undecided, o.Req.ID)
+		delete(w.fates, o.Req.ID)
+	}
+}
+
+// settle is the reference applying a committed request (called as it
+// appends the entry, which is when the first member reports it
+// committed). A write still undecided then is settled: the linearizability
+// check takes it as done between its call and now, with the apply's
+// result, as etcd's robustness tests settle writes whose client got no
+// answer from the persisted requests. One never settled by a check did not
+// take effect before it (see linearizable.Fate).
+func (w *world) settle(req *nodes.Request, res nodes.Result) {
+	if _, ok := w.undecided[req.ID]; !ok {
+		return
+	}
+	delete(w.undecided, req.ID)
+	w.fates[req.ID] = fate{at: w.q.Now(), res: nodes.Result{Code: res.Code, Rev: res.Rev, Deleted: res.Deleted, Succeeded: res.Succeeded}}
+}
+
+// settled converts a request for the check, with its fate in the log when
+// its outcome is open: settled by the log, or never committed.
+func settled(o *Op, fates map[uint64]fate) linearizable.Op {
+	lo := linearizableOp(o)
+	if !linearizable.Uncertain(&lo) {
+		return lo
+	}
+	if f, ok := fates[o.Req.ID]; ok {
+		lo.Log, lo.Committed, lo.LogResult = linearizable.LogApplied, int64(f.at), f.res
+	} else {
+		lo.Log = linearizable.LogNever
+	}
+	return lo
 }
 
 // checked reports whether a check can need a finished request: the
@@ -83,40 +140,115 @@ func (w *world) compactHistory() {
 	w.emptied = 0
 }
 
-// checkLinearizable is the invariant linearizable, run over the whole
-// client history at the end of the run, and at checkpoints of a long one
+// checkLinearizable is the invariant linearizable, run over the client
+// history at the end of the run and at every checkpoint of a long one
 // (etcd's robustness tests judge etcd the same way). Requests still in
-// flight at a checkpoint count as unknown outcomes then.
-func (w *world) checkLinearizable() {
+// flight at a checkpoint count as unknown outcomes then, settled by the
+// log as far as it goes. After a checkpoint's check, what ended before a
+// cut is folded into the prefix and dropped (see foldHistory), so that
+// each check reads one window and a run's memory stays flat.
+func (w *world) checkLinearizable(checkpoint bool) {
 	if w.cfg.NoChecks || w.chk.Violation() != nil {
 		return
 	}
 	start := time.Now()
-	res := linearizable.Check(linearizableOps(w.history), linearizableTimeout)
-	w.linWall += time.Since(start)
+	defer func() { w.linWall += time.Since(start) }()
+	ops := linearizableOps(w.history, w.fates)
+	res := linearizable.CheckAfter(w.linPrefix, ops, linearizableTimeout)
 	w.linTimedOut = w.linTimedOut || res.TimedOut
 	if !res.OK {
 		w.chk.Fail("linearizable", res.Detail)
 		return
 	}
-	if d := serializableMonotonic(w.history); d != "" {
+	if d := serializableMonotonic(w.history, w.serialLast); d != "" {
 		w.chk.Fail("linearizable", d)
+		return
 	}
+	if checkpoint && !res.TimedOut && !keepWholeHistory {
+		w.foldHistory(ops)
+	}
+}
+
+// foldHistory folds the requests that ended before a cut into the
+// linearizability prefix and drops them from the history, ops being the
+// history as just checked. A cut never passes a request in flight, and a
+// write still undecided stays (linearizable.Pending). The last
+// serializable read of each client session folded is kept for
+// serializableMonotonic.
+func (w *world) foldHistory(ops []linearizable.Op) {
+	upTo, k := int64(w.q.Now()), len(ops)
+	for _, c := range w.clients {
+		if c.req != nil {
+			k = min(k, c.op)
+		}
+	}
+	if k < len(ops) {
+		upTo = min(upTo, ops[k].Call)
+	}
+	p, n := w.linPrefix.Fold(ops[:k], upTo)
+	if n == 0 {
+		return
+	}
+	w.linPrefix = p
+	kept := 0
+	for i := range n {
+		o := &w.history[i]
+		switch {
+		case o.Req == nil:
+		case linearizable.Pending(&ops[i]):
+			w.history[kept] = *o
+			kept++
+		default:
+			delete(w.fates, o.Req.ID)
+			if serializableRead(o) {
+				w.serialLast[session{o.Proc, o.Member}] = *o
+			}
+		}
+	}
+	for _, c := range w.clients {
+		if c.req != nil {
+			c.op -= n - kept // in flight: at or after k, so not folded
+		}
+	}
+	kept += copy(w.history[kept:], w.history[n:])
+	clear(w.history[kept:])
+	w.history = w.history[:kept]
+	w.emptied = 0
+	for i := range w.history {
+		if w.history[i].Req == nil {
+			w.emptied++
+		}
+	}
+	procs := map[int]bool{}
+	for _, c := range w.clients {
+		procs[c.proc] = true
+	}
+	maps.DeleteFunc(w.serialLast, func(s session, _ Op) bool { return !procs[s.proc] })
+}
+
+// session is one client identity reading from one member.
+type session struct {
+	proc   int
+	member uint64
+}
+
+func serializableRead(o *Op) bool {
+	return o.Req != nil && o.Req.Kind == nodes.KindRange && o.Req.Serializable && !o.Unknown && o.Return != 0 && o.Result.Code == nodes.OK
 }
 
 // serializableMonotonic checks what serializable ranges promise, which is
 // not linearizability: one client reading from one member never sees the
 // revision go back. (A restarted member serves again only once its publish
 // is applied, by when it has applied at least what it served before.)
-func serializableMonotonic(history []Op) string {
-	type session struct {
-		proc   int
-		member uint64
-	}
+// folded holds each session's last read of the history already folded.
+func serializableMonotonic(history []Op, folded map[session]Op) string {
 	last := map[session]*Op{}
+	for k, o := range folded {
+		last[k] = &o
+	}
 	for i := range history {
 		o := &history[i]
-		if o.Req == nil || o.Req.Kind != nodes.KindRange || !o.Req.Serializable || o.Unknown || o.Return == 0 || o.Result.Code != nodes.OK {
+		if !serializableRead(o) {
 			continue
 		}
 		k := session{o.Proc, o.Member}
@@ -131,7 +263,8 @@ func serializableMonotonic(history []Op) string {
 
 // LinearizabilityHTML writes porcupine's visualization of a run's client
 // history to path, with notes drawn as rows of their own (the fault
-// windows of report.Annotations).
+// windows of report.Annotations). A long run's history is its last window:
+// each key opens with the states the folded history left it in.
 func LinearizabilityHTML(rep *Report, path string, notes []linearizable.Annotation) error {
-	return linearizable.Visualize(linearizableOps(rep.History), path, notes)
+	return linearizable.VisualizeAfter(rep.linPrefix, linearizableOps(rep.History, rep.fates), path, notes)
 }

@@ -72,6 +72,7 @@ func (w *world) report() *Report {
 	rep.Timeline = w.timeline
 	w.compactHistory()
 	rep.History, rep.LinearizabilityTimedOut, rep.LinearizabilityWall = w.history, w.linTimedOut, w.linWall
+	rep.fates, rep.linPrefix = w.fates, w.linPrefix
 	rep.Plan = w.plan
 	if w.plan == nil && w.cfg.RecordPlan {
 		rep.Plan = &w.recorded
@@ -101,7 +102,7 @@ func (w *world) run() {
 		return
 	}
 	w.liveness()
-	w.checkLinearizable()
+	w.checkLinearizable(false)
 }
 
 // mix describes the workload knobs the seed drew.
@@ -160,12 +161,8 @@ func (w *world) dispatch(e Event) {
 	case evReset:
 		w.onReset(e)
 	case evLinCheck:
-		w.checkLinearizable()
-		// Each check reads the whole history, so checkpoints come at
-		// times growing fourfold: all of them together cost at most about
-		// a third more than the final check (doubling cost twice as much,
-		// and made a long run's cost grow faster than its length).
-		w.q.At(4*w.q.Now(), Event{Kind: evLinCheck})
+		w.checkLinearizable(true)
+		w.q.After(LinCheckpoint, Event{Kind: evLinCheck})
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/etcdsim/etcdsim/disk"
 	"github.com/etcdsim/etcdsim/invariants"
+	"github.com/etcdsim/etcdsim/invariants/linearizable"
 	"github.com/etcdsim/etcdsim/network"
 	"github.com/etcdsim/etcdsim/nodes"
 	"github.com/etcdsim/etcdsim/nodes/backend"
@@ -78,7 +79,11 @@ type world struct {
 	healing           bool
 	nextID            uint64
 	history           []Op
-	emptied           int // finished requests of history no check needs (see finish)
+	emptied           int                  // finished requests of history no check needs (see finish)
+	undecided         map[uint64]struct{}  // writes not yet answered for certain nor seen committed (see settle)
+	fates             map[uint64]fate      // writes the log settled while their outcome was open
+	linPrefix         *linearizable.Prefix // the history checked and folded (see foldHistory)
+	serialLast        map[session]Op       // the last serializable read of each session folded
 	stats             Stats
 	step              uint64
 	stopAt            uint64 // MaxSteps
@@ -123,6 +128,8 @@ func newWorld(cfg Config) *world {
 	w.chk.Ref = invariants.NewReferenceFor(cfg.Bugs)
 	w.decoded = new(nodes.Decoded)
 	w.chk.Ref.Decoded = w.decoded
+	w.undecided, w.fates, w.serialLast = map[uint64]struct{}{}, map[uint64]fate{}, map[session]Op{}
+	w.chk.Ref.Applied = w.settle
 	w.net = network.New(s.Fork("network"), w.netConfig())
 	w.pickFailpoints()
 	w.snapCount = []uint64{100, 400, 2000, 10000}[s.Fork("members/snapshot-count").IntN(4)]
