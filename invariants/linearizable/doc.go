@@ -1,6 +1,7 @@
 // Package linearizable checks that a client history of an etcd-like store
 // is linearizable against etcd's KV API: the invariant "linearizable" of
-// etcdsim. It runs once over a whole run's history, after the run.
+// etcdsim. It runs over a whole history (Check), or over a long one in
+// windows (Prefix, CheckAfter; see window.go).
 //
 // # Input
 //
@@ -41,6 +42,13 @@
 // other request of the history puts that key-value, took effect before
 // that read returned, in the branch holding that put, at the mod revision
 // the read showed (as etcd's robustness tests patch their histories).
+//
+// A caller that knows the cluster's committed log settles such a write
+// (Op.Log, as etcd's robustness tests do from the persisted requests): one
+// no committed entry carried did not happen, one that was committed took
+// effect between its call and the moment a member first knew it committed,
+// with the apply's branch and revision. etcdsim settles every write whose
+// client gave up, so its histories have no open outcomes left.
 //
 // A put, delete-range or txn answered with an error code is taken, per
 // code, as:
