@@ -30,6 +30,22 @@ func TestSerializableMonotonic(t *testing.T) {
 	}
 }
 
+// runTrimmedAndWhole runs a world twice: with the history trimmed and
+// folded (the default), and kept whole (keepWholeHistory).
+func runTrimmedAndWhole(t *testing.T, cfg Config) (trimmed, whole *Report) {
+	t.Helper()
+	trimmed, err := Run(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keepWholeHistory = true
+	defer func() { keepWholeHistory = false }()
+	if whole, err = Run(cfg); err != nil {
+		t.Fatal(err)
+	}
+	return trimmed, whole
+}
+
 // TestHistoryKeepsWhatChecksNeed runs worlds with the history trimmed to
 // what the checks read (the default) and whole: the same runs, the same
 // verdict and detail of the linearizability check, and a shorter history.
@@ -51,16 +67,7 @@ func TestHistoryKeepsWhatChecksNeed(t *testing.T) {
 	for _, tc := range cases {
 		cfg := tc.world.Config(tc.seed)
 		cfg.Duration = 2 * LinCheckpoint // through a checkpoint, and the history compacted
-		trimmed, err := Run(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		keepWholeHistory = true
-		whole, err := Run(cfg)
-		keepWholeHistory = false
-		if err != nil {
-			t.Fatal(err)
-		}
+		trimmed, whole := runTrimmedAndWhole(t, cfg)
 		if trimmed.TraceHash != whole.TraceHash || trimmed.Step != whole.Step || fmt.Sprint(trimmed.Violation) != fmt.Sprint(whole.Violation) {
 			t.Fatalf("%s seed %d: trimmed %016x step %d %v; whole %016x step %d %v", tc.world.Bug, tc.seed,
 				trimmed.TraceHash, trimmed.Step, trimmed.Violation, whole.TraceHash, whole.Step, whole.Violation)
@@ -108,16 +115,7 @@ func TestWindowedLinearizability(t *testing.T) {
 		for _, seed := range tc.seeds {
 			cfg := tc.world.Config(seed)
 			cfg.Duration = 300 * time.Second
-			folded, err := Run(cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			keepWholeHistory = true
-			whole, err := Run(cfg)
-			keepWholeHistory = false
-			if err != nil {
-				t.Fatal(err)
-			}
+			folded, whole := runTrimmedAndWhole(t, cfg)
 			if folded.TraceHash != whole.TraceHash || folded.Step != whole.Step || (folded.Violation == nil) != (whole.Violation == nil) ||
 				folded.Violation != nil && folded.Violation.Name != whole.Violation.Name {
 				t.Fatalf("%s seed %d: folded %016x step %d %v; whole %016x step %d %v", tc.world.Bug, seed,

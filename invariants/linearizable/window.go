@@ -93,15 +93,15 @@ func (p *Prefix) Fold(ops []Op, upTo int64) (*Prefix, int) {
 	if n < len(ops) {
 		cut = max(ops[n].Call, p.At)
 	}
-	q := &Prefix{At: cut, Folded: p.Folded + n, top: p.top, keys: maps.Clone(p.keys)}
-	if q.keys == nil {
-		q.keys = map[string]stateSet{}
-	}
 	folded := make([]Op, 0, n)
 	for i := range ops[:n] {
 		if !Pending(&ops[i]) {
 			folded = append(folded, ops[i])
 		}
+	}
+	q := &Prefix{At: cut, Folded: p.Folded + len(folded), top: p.top, keys: maps.Clone(p.keys)}
+	if q.keys == nil {
+		q.keys = map[string]stateSet{}
 	}
 	hops := classifyAll(folded)
 	var writes []*hop
