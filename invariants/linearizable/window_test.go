@@ -2,7 +2,9 @@ package linearizable
 
 import (
 	"cmp"
+	"os"
 	"slices"
+	"strings"
 	"testing"
 
 	"pgregory.net/rapid"
@@ -218,6 +220,25 @@ func TestFoldCarriesLeaseExpiry(t *testing.T) {
 	for _, o := range []Op{get(1, 30, 40, "a", 1), get(1, 30, 40, "a", 1, leased)} {
 		if res := CheckAfter(p, []Op{o}, 0); !res.OK {
 			t.Fatalf("%v", res)
+		}
+	}
+}
+
+// TestVisualizeAfter draws a window: a key the prefix wrote opens with
+// the states it carries.
+func TestVisualizeAfter(t *testing.T) {
+	p, _ := (*Prefix)(nil).Fold([]Op{put(0, 0, 10, "a", "1", 1)}, 20)
+	path := t.TempDir() + "/window.html"
+	if err := VisualizeAfter(p, []Op{get(1, 30, 40, "a", 1)}, path, nil); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"the history checked before 20ns", "c1 range a"} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("visualization lacks %q", want)
 		}
 	}
 }
