@@ -23,7 +23,11 @@ type partition struct {
 // that no request names was never written.
 func universe(hops []*hop) []string {
 	set := map[string]struct{}{}
-	add := func(k []byte) { set[string(k)] = struct{}{} }
+	add := func(k []byte) {
+		if _, ok := set[string(k)]; !ok { // a lookup does not copy k; an insert does
+			set[string(k)] = struct{}{}
+		}
+	}
 	for _, h := range hops {
 		for _, c := range h.txn.Compares {
 			if len(c.RangeEnd) == 0 {

@@ -68,7 +68,11 @@ type unknowns struct {
 }
 
 func newUnknowns(hops []*hop, floor int64) *unknowns {
-	u := &unknowns{gaps: findGaps(hops, floor), byKey: map[string]*revGaps{}}
+	u := &unknowns{gaps: &revGaps{}, byKey: map[string]*revGaps{}}
+	if !slices.ContainsFunc(hops, func(h *hop) bool { return h.eff == effectMaybe }) {
+		return u // no unknown write to bound (a history the log settled)
+	}
+	u.gaps = findGaps(hops, floor)
 	var done []*hop
 	for _, h := range hops {
 		if h.eff == effectDone {
