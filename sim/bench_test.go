@@ -2,6 +2,7 @@ package sim
 
 import (
 	"flag"
+	"runtime"
 	"testing"
 	"time"
 )
@@ -16,6 +17,7 @@ var (
 // requests per simulated second) of duration d, seeds 1..seeds over and
 // over, and reports the time acceleration and the cost per committed entry.
 func benchWorlds(b *testing.B, d time.Duration, seeds int) {
+	defer noHeapProfile()()
 	if *benchNoGC {
 		defer func(p, l int64) { gcPercent, memoryLimit = p, l }(gcPercent, memoryLimit)
 		gcPercent, memoryLimit = -1, 1<<62
@@ -34,6 +36,18 @@ func benchWorlds(b *testing.B, d time.Duration, seeds int) {
 	b.ReportMetric(sim.Seconds()/b.Elapsed().Seconds(), "sim-s/wall-s")
 	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(commits), "µs/commit")
+}
+
+// noHeapProfile switches Go's heap-profile sampling off, as the etcdsim
+// binary does, unless -test.memprofile asks for a profile; it returns the
+// restore.
+func noHeapProfile() func() {
+	if f := flag.Lookup("test.memprofile"); f != nil && f.Value.String() != "" {
+		return func() {}
+	}
+	old := runtime.MemProfileRate
+	runtime.MemProfileRate = 0
+	return func() { runtime.MemProfileRate = old }
 }
 
 // BenchmarkWorld runs 10 s worlds.

@@ -119,6 +119,7 @@ func TestBenchTable(t *testing.T) {
 		t.Skip("run with -benchtable FILE")
 	}
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	defer noHeapProfile()()
 	rows := []*benchRow{}
 	add := func(name string, seeds int, cfg Config) {
 		rows = append(rows, &benchRow{name: name, cfg: cfg, seeds: seeds})
@@ -153,7 +154,7 @@ func TestBenchTable(t *testing.T) {
 func renderBench(rows []*benchRow, bareNs, bareMsgs, overhead float64) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Benchmarks\n\nWritten by `make bench` (go test ./sim -run TestBenchTable -benchtable ../BENCHMARKS.md); do not edit.\n")
-	fmt.Fprintf(&b, "One core (GOMAXPROCS=1), %s %s/%s, %s, built with cmd/etcdsim/default.pgo. Default world: 3 members, the seed's swarm of in-model faults, 10 clients offered 100 requests per simulated second (an arrival that finds every client waiting is dropped: the requests column is what was sent); the time includes the liveness phase.\n\n",
+	fmt.Fprintf(&b, "One core (GOMAXPROCS=1), %s %s/%s, %s, built with cmd/etcdsim/default.pgo, heap-profile sampling off as in the etcdsim binary. Default world: 3 members, the seed's swarm of in-model faults, 10 clients offered 100 requests per simulated second (an arrival that finds every client waiting is dropped: the requests column is what was sent); the time includes the liveness phase.\n\n",
 		runtime.Version(), runtime.GOOS, runtime.GOARCH, cpuModel())
 	fmt.Fprintf(&b, "Baseline: bare go.etcd.io/raft/v3 (3 RawNodes, MemoryStorage, instant delivery, no disk/network/apply/checks), under the worlds' collector settings: %.1f µs per committed proposal, %.1f messages each (%.2f µs per message). The simulation's overhead is the ratio of a world's cost per committed entry, or per raft message its members sent, to these.\n\n", bareNs/1e3, bareMsgs, bareNs/1e3/bareMsgs)
 	fmt.Fprintf(&b, "Each row is the fastest of %d rounds, rows interleaved (this machine's speed varies by a third from minute to minute); the linearizability share is of the last round. Peak heap: the largest heap in use sampled during a run (the collector runs at GOGC=400 under a %d MiB soft limit); live heap: what is still reachable at the end of the run.\n\n", benchRounds, MemoryLimit>>20)
