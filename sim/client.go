@@ -279,7 +279,6 @@ func (w *world) onReply(e Event) {
 	})
 	op := &w.history[c.op]
 	op.Return, op.Result = w.q.Now(), r.Result
-	w.decided(op)
 	c.lastDelete = false
 	if r.Result.Code == nodes.OK {
 		w.stats.Acked++

@@ -54,14 +54,6 @@ func (w *world) await(req *nodes.Request) {
 	}
 }
 
-// decided forgets a write its client was answered for certain.
-func (w *world) decided(o *Op) {
-	if lo := linearizableOp(o); !linearizable.Uncertain(&lo) {
-		delete(w.undecided, o.Req.ID)
-		delete(w.fates, o.Req.ID)
-	}
-}
-
 // settle is the reference applying a committed request (called as it
 // appends the entry, which is when the first member reports it
 // committed). A write still undecided then is settled: the linearizability
@@ -92,24 +84,22 @@ func settled(o *Op, fates map[uint64]fate) linearizable.Op {
 	return lo
 }
 
-// checked reports whether a check can need a finished request: the
-// linearizability check uses it, or it is a serializable read that
-// serializableMonotonic compares.
-func checked(o *Op) bool {
-	if lo := linearizableOp(o); linearizable.Checked(&lo) {
-		return true
-	}
-	return o.Req.Kind == nodes.KindRange && o.Req.Serializable && !o.Unknown && o.Result.Code == nodes.OK
-}
-
-// finish ends a client's request in the history. One that no check can
+// finish ends a client's request in the history. A write answered for
+// certain is no longer followed (see await). A request that no check can
 // need is dropped (its slot emptied, the history compacted once half of it
 // is empty), so that the history grows only by what the checks read:
 // every output made from it (the verdict, its detail, the visualization)
-// is the same without them.
+// is the same without them. What the checks read: what the
+// linearizability check uses, and the serializable reads that
+// serializableMonotonic compares.
 func (w *world) finish(c *client) {
 	o := &w.history[c.op]
-	if checked(o) || keepWholeHistory {
+	lo := linearizableOp(o)
+	if !linearizable.Uncertain(&lo) {
+		delete(w.undecided, o.Req.ID)
+		delete(w.fates, o.Req.ID)
+	}
+	if linearizable.Checked(&lo) || serializableRead(o) || keepWholeHistory {
 		return
 	}
 	*o = Op{}

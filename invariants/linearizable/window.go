@@ -74,14 +74,12 @@ func (p *Prefix) Fold(ops []Op, upTo int64) (*Prefix, int) {
 		if last < call {
 			n = i // a cut fits just before ops[i]
 		}
-		if Pending(o) || classify(o) == 0 {
-			continue
-		}
-		ret := o.Return
-		if Uncertain(o) {
-			ret = o.Committed
-		}
-		last = max(last, ret)
+		switch eff := classify(o); {
+		case eff == effectDone:
+			last = max(last, o.Return)
+		case eff == effectMaybe && o.Log == LogApplied:
+			last = max(last, o.Committed)
+		} // left out, or Pending: it does not hold the cut back
 	}
 	if last < upTo && len(ops) > 0 && max(ops[len(ops)-1].Call, p.At) <= upTo {
 		n = len(ops) // every request returned before upTo

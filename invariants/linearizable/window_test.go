@@ -2,9 +2,7 @@ package linearizable
 
 import (
 	"cmp"
-	"os"
 	"slices"
-	"strings"
 	"testing"
 
 	"pgregory.net/rapid"
@@ -232,13 +230,5 @@ func TestVisualizeAfter(t *testing.T) {
 	if err := VisualizeAfter(p, []Op{get(1, 30, 40, "a", 1)}, path, nil); err != nil {
 		t.Fatal(err)
 	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, want := range []string{"the history checked before 20ns", "c1 range a"} {
-		if !strings.Contains(string(b), want) {
-			t.Errorf("visualization lacks %q", want)
-		}
-	}
+	pageShows(t, path, "the history checked before 20ns", "c1 range a")
 }
