@@ -344,8 +344,6 @@ func fmtT(d time.Duration) string {
 	return fmt.Sprintf("%d.%06ds", us/1e6, us%1e6)
 }
 
-// fmtDur prints a span to the millisecond: "2.504s".
-
 // ---- the picture: a view of the model over a span of time ----
 
 // Geometry of a picture, in SVG user units (pixels at 100 %).

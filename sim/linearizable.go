@@ -183,35 +183,18 @@ func (w *world) foldHistory(ops []linearizable.Op) {
 		return
 	}
 	w.linPrefix = p
-	kept := 0
 	for i := range n {
 		o := &w.history[i]
-		switch {
-		case o.Req == nil:
-		case linearizable.Pending(&ops[i]):
-			w.history[kept] = *o
-			kept++
-		default:
-			delete(w.fates, o.Req.ID)
-			if serializableRead(o) {
-				w.serialLast[session{o.Proc, o.Member}] = *o
-			}
+		if o.Req == nil || linearizable.Pending(&ops[i]) {
+			continue
 		}
-	}
-	for _, c := range w.clients {
-		if c.req != nil {
-			c.op -= n - kept // in flight: at or after k, so not folded
+		delete(w.fates, o.Req.ID)
+		if serializableRead(o) {
+			w.serialLast[session{o.Proc, o.Member}] = *o
 		}
+		*o = Op{}
 	}
-	kept += copy(w.history[kept:], w.history[n:])
-	clear(w.history[kept:])
-	w.history = w.history[:kept]
-	w.emptied = 0
-	for i := range w.history {
-		if w.history[i].Req == nil {
-			w.emptied++
-		}
-	}
+	w.compactHistory() // the requests in flight are at or after k: never emptied
 	procs := map[int]bool{}
 	for _, c := range w.clients {
 		procs[c.proc] = true
