@@ -1,7 +1,6 @@
 package linearizable
 
 import (
-	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -170,7 +169,7 @@ func prepare(p *Prefix, ops []Op) *history {
 	h.revisionViolations = checkRevisions(h.hops, p.top)
 	u := newUnknowns(h.hops, topRev(p.top))
 	h.hops = dropUnseeable(h.hops, u.gaps)
-	h.keys = mergeKeys(slices.Sorted(maps.Keys(p.keys)), universe(h.hops))
+	h.keys = p.universe(h.hops)
 	h.parts = project(h.hops, h.keys, u)
 	for i := range h.parts {
 		part := &h.parts[i]

@@ -119,8 +119,7 @@ func (p *Prefix) Fold(ops []Op, upTo int64) (*Prefix, int) {
 	slices.SortFunc(writes, func(a, b *hop) int {
 		return cmp.Or(cmp.Compare(a.res.Rev, b.res.Rev), -cmp.Compare(b2i(a.tookRev), b2i(b.tookRev)), cmp.Compare(a.idx, b.idx))
 	})
-	keys := slices.Sorted(maps.Keys(q.keys))
-	keys = mergeKeys(keys, universe(writes))
+	keys := q.universe(writes)
 	index := make(map[string]int, len(keys))
 	for i, k := range keys {
 		index[k] = i
@@ -184,11 +183,12 @@ func b2i(b bool) int {
 	return 0
 }
 
-// mergeKeys returns the sorted union of two sorted key lists.
-func mergeKeys(a, b []string) []string {
-	out := append(slices.Clone(a), b...)
-	slices.Sort(out)
-	return slices.Compact(out)
+// universe returns, sorted, the keys the prefix carries and every key hops
+// name (see the function universe).
+func (p *Prefix) universe(hops []*hop) []string {
+	keys := append(slices.Collect(maps.Keys(p.keys)), universe(hops)...)
+	slices.Sort(keys)
+	return slices.Compact(keys)
 }
 
 // initOp is the operation that starts the partition i of a key the
