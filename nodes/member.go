@@ -23,9 +23,9 @@ type Config struct {
 	Bugs      Bugs
 	Rand      *rand.Rand // the member's own stream: disk latency, apply cost
 	Latency   disk.Latency
-	Failpoint func(name string) bool // nil: never crash at a failpoint
-	Observer  Observer               // nil: nobody watches
-	Decoded   *Decoded               // shared decodings of entries (nil: decode each time)
+	Failpoint func(Failpoint) bool // nil: never crash at a failpoint
+	Observer  Observer             // nil: nobody watches
+	Decoded   *Decoded             // shared decodings of entries (nil: decode each time)
 	// BackendCache outlives the member's lives on one machine: a restart
 	// replays only the backend commits since the last one (nil: all).
 	BackendCache *backend.ReplayCache

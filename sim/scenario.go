@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"runtime/debug"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -268,9 +267,10 @@ func (s *Scenario) crash(a scenarioArgs) (string, error) {
 		return "", err
 	}
 	sl := s.w.slots[i]
-	if fp := a.str("at", ""); fp != "" {
-		if !slices.Contains(nodes.Failpoints, fp) {
-			return "", fmt.Errorf("sim: unknown failpoint %q (known: %s)", fp, strings.Join(nodes.Failpoints, ", "))
+	if name := a.str("at", ""); name != "" {
+		fp, ok := nodes.ParseFailpoint(name)
+		if !ok {
+			return "", fmt.Errorf("sim: unknown failpoint %q (known: %s)", name, strings.Join(nodes.Failpoints, ", "))
 		}
 		sl.armed = fp
 		return fmt.Sprintf("m%d armed at %s", sl.id, fp), nil
@@ -424,7 +424,7 @@ func (s *Scenario) forceCommit(a scenarioArgs) (string, error) {
 	hadViolation := s.w.chk.Violation() != nil
 	s.w.call(i, (*nodes.Member).ForceCommit)
 	switch {
-	case sl.m == nil && armed != "" && sl.armed == "":
+	case sl.m == nil && armed != 0 && sl.armed == 0:
 		s.note("m%d crashed at failpoint %s", sl.id, armed)
 	case sl.m == nil:
 		s.note("m%d crashed", sl.id)
@@ -603,7 +603,7 @@ func (s *Scenario) step() Event {
 		}
 	}
 	up := make([]bool, len(w.slots))
-	armed := make([]string, len(w.slots))
+	armed := make([]nodes.Failpoint, len(w.slots))
 	for i, sl := range w.slots {
 		up[i], armed[i] = sl.m != nil, sl.armed
 	}
@@ -611,7 +611,7 @@ func (s *Scenario) step() Event {
 	w.dispatch(e)
 	for i, sl := range w.slots {
 		switch {
-		case up[i] && sl.m == nil && armed[i] != "" && sl.armed == "":
+		case up[i] && sl.m == nil && armed[i] != 0 && sl.armed == 0:
 			s.note("m%d crashed at failpoint %s", sl.id, armed[i])
 		case up[i] && sl.m == nil:
 			s.note("m%d crashed", sl.id)

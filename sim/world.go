@@ -48,12 +48,12 @@ type slot struct {
 	held     []Event // events that reached a paused member
 	drift    [2]int64
 	slowTil  time.Duration
-	armed    string // a failpoint armed by hand: the member crashes there next time
-	lastRole string // the role and term last put on the timeline
-	// passes counts each failpoint name reached, over the member's lives;
+	armed    nodes.Failpoint // a failpoint armed by hand: the member crashes there next time
+	lastRole string          // the role and term last put on the timeline
+	// passes counts each failpoint reached, over the member's lives;
 	// firedPass is the pass at which the last one fired, planDown the down
 	// time a plan gave it.
-	passes    map[string]uint64
+	passes    [nodes.NumFailpoints]uint64
 	firedPass uint64
 	planDown  time.Duration
 }
@@ -73,8 +73,9 @@ type world struct {
 	durable []invariants.View // each slot's latest life, down or up: its stable log is on disk
 
 	rngFault, rngWork *rand.Rand
-	fpActive          map[string]bool
-	fpWorkload        map[string]prob.Ratio // failpoints the workload mix switches on, with their own rate
+	fpActive          [nodes.NumFailpoints]bool
+	fpWorkload        [nodes.NumFailpoints]prob.Ratio // failpoints the workload mix switches on, with their own rate (zero: off)
+	fpAny             bool                            // some failpoint can fire in this world
 	fpList            []string
 	healing           bool
 	nextID            uint64
@@ -91,11 +92,11 @@ type world struct {
 	committed         uint64 // the highest index any member committed
 	peakHeap          uint64
 	timeline          []Mark
-	plan              *Plan             // the plan followed, or nil: draw from the seed
-	planReq           int               // the next request step of the plan
-	planFault         int               // the next fault step of the plan
-	recorded          Plan              // the plan a seeded run drew
-	planFP            map[string][]Step // the plan's failpoint steps by point
+	plan              *Plan                       // the plan followed, or nil: draw from the seed
+	planReq           int                         // the next request step of the plan
+	planFault         int                         // the next fault step of the plan
+	recorded          Plan                        // the plan a seeded run drew
+	planFP            [nodes.NumFailpoints][]Step // the plan's failpoint steps by point
 	linTimedOut       bool
 	linWall           time.Duration // wall time of the linearizability check
 	snapCount         uint64        // the members' --snapshot-count, drawn per seed
@@ -114,10 +115,10 @@ func newWorld(cfg Config) *world {
 	w.faults = WorldFaults(cfg)
 	if cfg.Plan != nil {
 		w.plan = sortedPlan(cfg.Plan)
-		w.planFP = map[string][]Step{}
 		for _, st := range w.plan.Steps {
-			if st.Kind == StepFailpoint {
-				w.planFP[st.Point] = append(w.planFP[st.Point], st)
+			// A step at a point no member has never fires.
+			if fp, ok := nodes.ParseFailpoint(st.Point); ok && st.Kind == StepFailpoint {
+				w.planFP[fp] = append(w.planFP[fp], st)
 			}
 		}
 	}
@@ -138,8 +139,9 @@ func newWorld(cfg Config) *world {
 		// Issue17780's scenario: one client, tiny compaction batches, and
 		// a crash between a batch commit and the finished marker.
 		w.compactBatch = 1 + s.Fork("members/compaction-batch").IntN(3)
-		w.fpWorkload = map[string]prob.Ratio{nodes.FPCompactFinished: prob.Of(1, 4)}
-		w.fpList = append(w.fpList, nodes.FPCompactFinished+"@1/4")
+		w.fpWorkload[nodes.FPCompactFinished] = prob.Of(1, 4)
+		w.fpAny = true
+		w.fpList = append(w.fpList, nodes.FPCompactFinished.String()+"@1/4")
 	}
 	for i := 0; i < cfg.Members; i++ {
 		sl := &slot{id: uint64(i + 1), drift: [2]int64{1, 1}}
@@ -221,15 +223,14 @@ func (w *world) diskFaults() disk.Faults {
 // pickFailpoints is the first level of two-level activation: each named
 // point is switched on for the whole run with probability Failpoint.
 func (w *world) pickFailpoints() {
-	w.fpActive = map[string]bool{}
 	if w.faults.Failpoint.Zero() {
 		return
 	}
 	rng := w.streams.Fork("faults/failpoints")
-	for _, name := range nodes.Failpoints {
+	for fp := nodes.Failpoint(1); fp < nodes.NumFailpoints; fp++ {
 		if w.faults.Failpoint.Hit(rng) {
-			w.fpActive[name] = true
-			w.fpList = append(w.fpList, name)
+			w.fpActive[fp], w.fpAny = true, true
+			w.fpList = append(w.fpList, fp.String())
 		}
 	}
 }
@@ -237,25 +238,26 @@ func (w *world) pickFailpoints() {
 // failpoint is the second level: an active point fires with FailpointFire.
 // A point armed on the slot by hand (scenarios) fires once, first.
 // A plan's failpoint step fires at its pass through the point.
-func (w *world) failpoint(sl *slot, name string) bool {
-	if sl.armed == name {
-		sl.armed = ""
+func (w *world) failpoint(sl *slot, fp nodes.Failpoint) bool {
+	if sl.armed == fp {
+		sl.armed = 0
 		return true
 	}
 	if w.healing {
 		return false
 	}
 	if w.plan != nil {
-		return w.planFailpoint(sl, name)
+		return w.planFailpoint(sl, fp)
 	}
-	if len(w.fpWorkload) == 0 && len(w.fpActive) == 0 {
+	if !w.fpAny {
 		return false // no failpoint can fire in this world
 	}
-	r, workload := w.fpWorkload[name]
-	if !workload && !w.fpActive[name] {
+	r := w.fpWorkload[fp]
+	workload := !r.Zero()
+	if !workload && !w.fpActive[fp] {
 		return false // never fires: its passes need no counting
 	}
-	pass := sl.pass(name)
+	pass := sl.pass(fp)
 	var fire bool
 	if workload {
 		fire = r.Hit(w.rngFault)
@@ -268,24 +270,21 @@ func (w *world) failpoint(sl *slot, name string) bool {
 	return fire
 }
 
-// pass counts one more pass of sl through name and returns its number.
-// Only names that can fire are counted, in a seeded run and in its plan
+// pass counts one more pass of sl through fp and returns its number.
+// Only points that can fire are counted, in a seeded run and in its plan
 // alike, so the numbers agree.
-func (sl *slot) pass(name string) uint64 {
-	if sl.passes == nil {
-		sl.passes = map[string]uint64{}
-	}
-	sl.passes[name]++
-	return sl.passes[name]
+func (sl *slot) pass(fp nodes.Failpoint) uint64 {
+	sl.passes[fp]++
+	return sl.passes[fp]
 }
 
-// planFailpoint reports whether the plan crashes sl at this pass of name.
-func (w *world) planFailpoint(sl *slot, name string) bool {
-	steps := w.planFP[name]
+// planFailpoint reports whether the plan crashes sl at this pass of fp.
+func (w *world) planFailpoint(sl *slot, fp nodes.Failpoint) bool {
+	steps := w.planFP[fp]
 	if len(steps) == 0 {
 		return false
 	}
-	pass := sl.pass(name)
+	pass := sl.pass(fp)
 	for _, s := range steps {
 		if s.Member == int(sl.id) && s.Pass == pass {
 			sl.planDown = s.For
@@ -318,7 +317,7 @@ func (w *world) memberConfig(sl *slot) nodes.Config {
 		Bugs:      w.cfg.Bugs,
 		Rand:      w.streams.Fork(fmt.Sprintf("member/m%d/life%d", sl.id, sl.life)),
 		Latency:   defaultLatency,
-		Failpoint: func(name string) bool { return w.failpoint(sl, name) },
+		Failpoint: func(fp nodes.Failpoint) bool { return w.failpoint(sl, fp) },
 		Observer:  (*observer)(w),
 		Decoded:   w.decoded,
 
