@@ -168,6 +168,15 @@ func renderBench(rows []*benchRow, bareNs, bareMsgs, overhead float64) string {
 			"The live heap at the end is %.0f MiB after 60 s, %.0f MiB after 600 s and %.0f MiB after 1200 s: long runs check linearizability every 60 s and drop what they checked.\n\n",
 			per(r1200)/per(r600), per(r1200)/per(r60), mib(r60), mib(r600), mib(r1200))
 	}
+	if r60 != nil {
+		// At the default world's commit rate, bare raft alone would run
+		// this many simulated seconds per wall second.
+		rate := float64(r60.commits) / r60.sim.Seconds()
+		ceiling := 1e9 / (bareNs * rate)
+		fmt.Fprintf(&b, "Raft's ceiling: the default 60 s world commits %.0f entries per simulated second, so bare raft alone, at %.1f µs per entry, would run at %.0f×. "+
+			"A time acceleration of 1,000× needs a world within %.1f× of bare raft per committed entry; the default world is at %.1f× with checks and %s without.\n\n",
+			rate, bareNs/1e3, ceiling, ceiling/1000, float64(r60.wall.Nanoseconds())/float64(max(r60.commits, 1))/bareNs, noChecksRatio(rows, bareNs))
+	}
 	fmt.Fprintf(&b, "Every world runs all invariants, linearizability included (its share of the time is the last column), unless it says no checks.\n\n")
 	fmt.Fprintf(&b, "| world | seeds | time acceleration | seeds/s | events/s | requests per sim. s | allocs/event | µs per committed entry | × bare raft | µs per raft message | × bare raft | peak heap | live heap | linearizability check |\n")
 	fmt.Fprintf(&b, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
@@ -186,6 +195,16 @@ func renderBench(rows []*benchRow, bareNs, bareMsgs, overhead float64) string {
 			float64(r.peakHeap)/(1<<20), float64(r.liveHeap)/(1<<20), 100*r.lin.Seconds()/r.wall.Seconds())
 	}
 	return b.String()
+}
+
+// noChecksRatio is the no-checks row's cost per committed entry against
+// bare raft's, or "-" without that row.
+func noChecksRatio(rows []*benchRow, bareNs float64) string {
+	r := findRow(rows, "3 members, 60s, no checks")
+	if r == nil {
+		return "-"
+	}
+	return fmt.Sprintf("%.1f×", float64(r.wall.Nanoseconds())/float64(max(r.commits, 1))/bareNs)
 }
 
 func findRow(rows []*benchRow, name string) *benchRow {
