@@ -73,9 +73,7 @@ type world struct {
 	durable []invariants.View // each slot's latest life, down or up: its stable log is on disk
 
 	rngFault, rngWork *rand.Rand
-	fpActive          [nodes.NumFailpoints]bool
-	fpWorkload        [nodes.NumFailpoints]prob.Ratio // failpoints the workload mix switches on, with their own rate (zero: off)
-	fpAny             bool                            // some failpoint can fire in this world
+	fpRate            [nodes.NumFailpoints]prob.Ratio // per pass through each point, the chance to crash there (zero: the point is off)
 	fpList            []string
 	healing           bool
 	nextID            uint64
@@ -139,8 +137,7 @@ func newWorld(cfg Config) *world {
 		// Issue17780's scenario: one client, tiny compaction batches, and
 		// a crash between a batch commit and the finished marker.
 		w.compactBatch = 1 + s.Fork("members/compaction-batch").IntN(3)
-		w.fpWorkload[nodes.FPCompactFinished] = prob.Of(1, 4)
-		w.fpAny = true
+		w.fpRate[nodes.FPCompactFinished] = prob.Of(1, 4) // its own rate, whether the swarm switched it on or not
 		w.fpList = append(w.fpList, nodes.FPCompactFinished.String()+"@1/4")
 	}
 	for i := 0; i < cfg.Members; i++ {
@@ -229,13 +226,14 @@ func (w *world) pickFailpoints() {
 	rng := w.streams.Fork("faults/failpoints")
 	for fp := nodes.Failpoint(1); fp < nodes.NumFailpoints; fp++ {
 		if w.faults.Failpoint.Hit(rng) {
-			w.fpActive[fp], w.fpAny = true, true
+			w.fpRate[fp] = w.faults.FailpointFire
 			w.fpList = append(w.fpList, fp.String())
 		}
 	}
 }
 
-// failpoint is the second level: an active point fires with FailpointFire.
+// failpoint is the second level: an active point fires at its rate
+// (FailpointFire, or the workload's own).
 // A point armed on the slot by hand (scenarios) fires once, first.
 // A plan's failpoint step fires at its pass through the point.
 func (w *world) failpoint(sl *slot, fp nodes.Failpoint) bool {
@@ -249,21 +247,12 @@ func (w *world) failpoint(sl *slot, fp nodes.Failpoint) bool {
 	if w.plan != nil {
 		return w.planFailpoint(sl, fp)
 	}
-	if !w.fpAny {
-		return false // no failpoint can fire in this world
-	}
-	r := w.fpWorkload[fp]
-	workload := !r.Zero()
-	if !workload && !w.fpActive[fp] {
+	r := w.fpRate[fp]
+	if r.Zero() {
 		return false // never fires: its passes need no counting
 	}
 	pass := sl.pass(fp)
-	var fire bool
-	if workload {
-		fire = r.Hit(w.rngFault)
-	} else {
-		fire = w.faults.FailpointFire.Hit(w.rngFault)
-	}
+	fire := r.Hit(w.rngFault)
 	if fire {
 		sl.firedPass = pass
 	}
