@@ -71,6 +71,11 @@ func (r *benchRow) measure(t *testing.T) {
 	}
 }
 
+// nsPerCommit is the row's wall time per committed entry.
+func (r *benchRow) nsPerCommit() float64 {
+	return float64(r.wall.Nanoseconds()) / float64(max(r.commits, 1))
+}
+
 // benchRounds is how many times each row runs, rows interleaved, so that a
 // slow spell of the machine does not land on one row only.
 const benchRounds = 5
@@ -175,14 +180,14 @@ func renderBench(rows []*benchRow, bareNs, bareMsgs, overhead float64) string {
 		ceiling := 1e9 / (bareNs * rate)
 		fmt.Fprintf(&b, "Raft's ceiling: the default 60 s world commits %.0f entries per simulated second, so bare raft alone, at %.1f µs per entry, would run at %.0f×. "+
 			"A time acceleration of 1,000× needs a world within %.1f× of bare raft per committed entry; the default world is at %.1f× with checks and %s without.\n\n",
-			rate, bareNs/1e3, ceiling, ceiling/1000, float64(r60.wall.Nanoseconds())/float64(max(r60.commits, 1))/bareNs, noChecksRatio(rows, bareNs))
+			rate, bareNs/1e3, ceiling, ceiling/1000, r60.nsPerCommit()/bareNs, noChecksRatio(rows, bareNs))
 	}
 	fmt.Fprintf(&b, "Every world runs all invariants, linearizability included (its share of the time is the last column), unless it says no checks.\n\n")
 	fmt.Fprintf(&b, "| world | seeds | time acceleration | seeds/s | events/s | requests per sim. s | allocs/event | µs per committed entry | × bare raft | µs per raft message | × bare raft | peak heap | live heap | linearizability check |\n")
 	fmt.Fprintf(&b, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	bareMsgNs := bareNs / bareMsgs
 	for _, r := range rows {
-		perCommit := float64(r.wall.Nanoseconds()) / float64(max(r.commits, 1))
+		perCommit := r.nsPerCommit()
 		perMsg, vsMsg := "-", "-" // a lone member sends no raft messages
 		if r.messages > r.commits {
 			ns := float64(r.wall.Nanoseconds()) / float64(r.messages)
@@ -204,7 +209,7 @@ func noChecksRatio(rows []*benchRow, bareNs float64) string {
 	if r == nil {
 		return "-"
 	}
-	return fmt.Sprintf("%.1f×", float64(r.wall.Nanoseconds())/float64(max(r.commits, 1))/bareNs)
+	return fmt.Sprintf("%.1f×", r.nsPerCommit()/bareNs)
 }
 
 func findRow(rows []*benchRow, name string) *benchRow {
