@@ -7,10 +7,10 @@ import (
 )
 
 // Decoded remembers decoded requests, and the hashes of their bytes, by
-// the identity of the bytes they were decoded from. In the world every member, and the reference, applies
-// the same committed entry: raft hands the leader's entry to followers by
-// pointer, so their Data share one backing array, and one decoding serves
-// all of them. A key is the address and length of the bytes, never their
+// the identity of the bytes they were decoded from. In the world every
+// member, and the reference, applies the same committed entry: raft hands
+// the leader's entry to followers by pointer, so their Data share one
+// backing array, and one decoding serves all of them. A key is the address and length of the bytes, never their
 // content or (term, index): bytes read back from a disk after a restart
 // are another array and are decoded afresh, so a member whose log differs
 // can never be given another member's request. Requests from the cache
