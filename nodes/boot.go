@@ -24,8 +24,8 @@ const DBName = "db"
 func Start(cfg Config, fs *disk.FS) (*Member, error) {
 	cfg.defaults()
 	m := &Member{cfg: cfg, fs: fs, storage: raft.NewMemoryStorage(), waiters: map[uint64]waiter{}}
-	fresh := !wal.Exist(fs)
-	if err := m.openWAL(fresh); err != nil {
+	fresh, err := m.openWAL(!wal.Exist(fs))
+	if err != nil {
 		return nil, err
 	}
 	if err := m.openBackend(); err != nil {
@@ -54,30 +54,44 @@ func Start(cfg Config, fs *disk.FS) (*Member, error) {
 	return m, nil
 }
 
-func (m *Member) openWAL(fresh bool) error {
+// openWAL creates the WAL of a fresh member or opens the one on disk, and
+// reports whether the member is fresh: it must bootstrap the cluster.
+func (m *Member) openWAL(fresh bool) (bool, error) {
 	if fresh {
 		w, err := wal.Create(m.fs, nil)
 		if err != nil {
-			return fmt.Errorf("%w: %v", ErrBoot, err)
+			return true, fmt.Errorf("%w: %v", ErrBoot, err)
 		}
 		m.wal = w
-		return nil
+		return true, nil
 	}
 	w, c, err := wal.OpenCached(m.fs, m.cfg.WALCache)
 	if err != nil {
-		return fmt.Errorf("%w: %v", ErrBoot, err)
+		return false, fmt.Errorf("%w: %v", ErrBoot, err)
+	}
+	if c.Blank() && !m.cfg.Bugs.BootstrapNotDurable {
+		// etcd #2877, #12578: etcd creates the WAL durably (header, rename,
+		// directory sync) before the first Ready's bootstrap entries are
+		// synced, and restarts a member whose WAL holds nothing more with
+		// no voters: a lone member never campaigns. Such a WAL holds
+		// nothing raft ever said, entry, vote or term, so the correct model
+		// removes it and bootstraps as new (docs/findings.md).
+		if err := wal.Remove(m.fs); err != nil {
+			return false, fmt.Errorf("%w: %v", ErrBoot, err)
+		}
+		return m.openWAL(true)
 	}
 	m.wal = w
 	// etcd #11888: the newest snapshot with a WAL record at or below the
 	// durable commit index.
 	s, err := snap.LoadNewestAvailable(m.fs, c.ValidSnapshots(), c.HardState.GetCommit())
 	if err != nil && !errors.Is(err, snap.ErrNoSnapshot) {
-		return fmt.Errorf("%w: %v", ErrBoot, err)
+		return false, fmt.Errorf("%w: %v", ErrBoot, err)
 	}
-	ents := c.Entries
+	ents, from := c.Entries, uint64(0)
 	if s != nil {
 		if err := m.storage.ApplySnapshot(s); err != nil {
-			return fmt.Errorf("%w: %v", ErrBoot, err)
+			return false, fmt.Errorf("%w: %v", ErrBoot, err)
 		}
 		md := s.GetMetadata()
 		m.snapIndex, m.apply.applied, m.apply.queuedTo = md.GetIndex(), md.GetIndex(), md.GetIndex()
@@ -86,15 +100,22 @@ func (m *Member) openWAL(fresh bool) error {
 		for len(ents) > 0 && ents[0].GetIndex() <= m.snapIndex {
 			ents = ents[1:]
 		}
+		from = m.snapIndex
+	}
+	if len(ents) > 0 && ents[0].GetIndex() > from+1 {
+		// etcd's ReadAll from the chosen snapshot: an entry past the end
+		// of what it has read is ErrSliceOutOfRange, which bootstrap's
+		// readWAL does not repair (it repairs only io.ErrUnexpectedEOF).
+		return false, fmt.Errorf("%w: failed to read WAL, cannot be repaired: entry %d follows snapshot %d (wal: slice bounds out of range)", ErrBoot, ents[0].GetIndex(), from)
 	}
 	if err := m.storage.SetHardState(c.HardState); err != nil {
-		return fmt.Errorf("%w: %v", ErrBoot, err)
+		return false, fmt.Errorf("%w: %v", ErrBoot, err)
 	}
 	m.prevHS = c.HardState
 	if err := m.storage.Append(ents); err != nil {
-		return fmt.Errorf("%w: %v", ErrBoot, err)
+		return false, fmt.Errorf("%w: %v", ErrBoot, err)
 	}
-	return nil
+	return false, nil
 }
 
 // recoverSnapshotBackend is etcd's RecoverSnapshotBackend: a backend

@@ -25,6 +25,8 @@ type Bugs struct {
 	PermCacheStale       bool // perm-cache-stale
 	StaleRead            bool // stale-read
 	ServeBeforeReady     bool // serve-before-ready
+	WALSnapshotGap       bool // wal-snapshot-gap
+	BootstrapNotDurable  bool // bootstrap-not-durable
 }
 
 type bugEntry struct {
@@ -42,6 +44,8 @@ var catalog = []bugEntry{
 	{Bug{"perm-cache-stale", "14355, 14571", "the permission cache is not rebuilt at restart or snapshot recovery", "apply-determinism, auth-revision-agreement"}, func(b *Bugs) *bool { return &b.PermCacheStale }},
 	{Bug{"stale-read", "classic partitioned leader", "linearizable reads are served from the leader's local state without confirming leadership", "linearizable"}, func(b *Bugs) *bool { return &b.StaleRead }},
 	{Bug{"serve-before-ready", "raft PR 105, etcd PR 16675", "a restarted member serves clients before its publish is applied; a lone voter's ReadIndex answers its stale durable commit index", "linearizable"}, func(b *Bugs) *bool { return &b.ServeBeforeReady }},
+	{Bug{"wal-snapshot-gap", "etcdsim finding (docs/findings.md)", "a received snapshot's WAL record is synced without a HardState committing it; torn entries after it leave a gap boot cannot read", "restart-clean"}, func(b *Bugs) *bool { return &b.WALSnapshotGap }},
+	{Bug{"bootstrap-not-durable", "2877, 12578", "a new member's WAL is durable before its bootstrap entries; a crash in between leaves a lone member with no voters", "liveness"}, func(b *Bugs) *bool { return &b.BootstrapNotDurable }},
 }
 
 // Catalog returns every bug mode, in stable order.

@@ -61,10 +61,10 @@ func (m *Member) startReady() bool {
 		m.send(rd.Messages)
 	}
 	m.failpoint(FPBeforeSaveWAL)
-	if hasSnap {
-		m.saveSnapshot(rd.Snapshot)
-	}
 	hs := rd.HardState
+	if hasSnap {
+		m.saveSnapshot(rd.Snapshot, hs)
+	}
 	// etcd forces an fsync after saving a snapshot (#10219): the HardState
 	// that commits it must be durable before old WAL data is released, or
 	// the snapshot is not valid at restart (index above the durable commit).

@@ -35,7 +35,7 @@ func (m *Member) maybeSnapshot() {
 	if err != nil {
 		panic(fmt.Sprintf("nodes: create snapshot at %d: %v", a.applied, err))
 	}
-	m.saveSnapshot(s)
+	m.saveSnapshot(s, nil)
 	m.snapIndex = a.applied
 	if err := m.wal.ReleaseTo(m.snapIndex); err != nil {
 		panic(err)
@@ -54,13 +54,31 @@ func (m *Member) maybeSnapshot() {
 
 // saveSnapshot is storage.SaveSnap: the .snap file first, then the WAL's
 // snapshot record (the order #11888 fixed), both synced.
-func (m *Member) saveSnapshot(s *raftpb.Snapshot) {
+//
+// A received snapshot comes in a Ready whose entries and HardState follow
+// its record in the WAL. etcd v3.6 syncs the record alone, so a power loss
+// that tears the next write keeps entries after the record but not the
+// HardState that commits it: boot then discards the record (its index is
+// above the durable commit), starts from the previous snapshot, and meets a
+// gap that ReadAll cannot repair (docs/findings.md, wal-snapshot-gap). The
+// correct model saves the Ready's term and vote with commit at the
+// snapshot's index in the record's fsync, so the record is valid before
+// anything after it can be durable. A local snapshot (hs nil) needs none:
+// the HardState that committed its index was written before it.
+func (m *Member) saveSnapshot(s *raftpb.Snapshot, hs *raftpb.HardState) {
 	m.failpoint(FPBeforeSaveSnap)
 	if err := snap.Save(m.fs, s); err != nil {
 		panic(err)
 	}
 	md := s.GetMetadata()
-	if err := m.wal.SaveSnapshot(md.GetIndex(), md.GetTerm()); err != nil {
+	var st *raftpb.HardState
+	if hs != nil && !m.cfg.Bugs.WALSnapshotGap {
+		if raft.IsEmptyHardState(hs) {
+			hs = m.prevHS // raft moves Commit with every snapshot; never reached
+		}
+		st = &raftpb.HardState{Term: new(hs.GetTerm()), Vote: new(hs.GetVote()), Commit: new(md.GetIndex())}
+	}
+	if err := m.wal.SaveSnapshot(md.GetIndex(), md.GetTerm(), st); err != nil {
 		panic(err)
 	}
 	m.failpoint(FPAfterSaveSnap)

@@ -60,6 +60,13 @@ func (c *Contents) ValidSnapshots() []SnapMarker {
 	return out
 }
 
+// Blank reports whether the WAL holds nothing but its headers: no entry,
+// no snapshot marker and no HardState (a member that crashed before its
+// first Ready was durable).
+func (c *Contents) Blank() bool {
+	return len(c.Entries) == 0 && len(c.Snapshots) == 0 && stateOf(c.HardState).empty()
+}
+
 // Stats counts what a WAL has done since Create or Open.
 type Stats struct {
 	Segments int   // live segment files
@@ -116,6 +123,21 @@ func Exist(fs *disk.FS) bool {
 		}
 	}
 	return false
+}
+
+// Remove deletes every segment of the WAL in fs and syncs the directory.
+func Remove(fs *disk.FS) error {
+	for _, name := range fs.List() {
+		if _, _, ok := parseSegmentName(name); ok {
+			if err := fs.Remove(name); err != nil {
+				return fmt.Errorf("wal: remove %s: %w", name, err)
+			}
+		}
+	}
+	if err := fs.SyncDir(); err != nil {
+		return fmt.Errorf("wal: sync dir: %w", err)
+	}
+	return nil
 }
 
 // Create starts a new WAL whose segments carry meta, and fails with

@@ -16,7 +16,7 @@ func TestRoundTrip(t *testing.T) {
 	check(t, err)
 	check(t, w.Save(hs(1, 1, 0), ents(1, 10, 1, 20)))
 	check(t, w.Save(hs(1, 1, 5), nil))
-	check(t, w.SaveSnapshot(5, 1))
+	check(t, w.SaveSnapshot(5, 1, nil))
 	// A new leader overwrites 8..10 with 8..9 of term 2; empty data stays nil.
 	check(t, w.Save(hs(2, 2, 7), []*raftpb.Entry{entry{8, 2, "x"}.pb(), entry{9, 2, ""}.pb()}))
 	check(t, w.Save(&raftpb.HardState{}, nil)) // empty: nothing written
@@ -77,7 +77,7 @@ func TestSegmentsCutAndRelease(t *testing.T) {
 		t.Fatalf("read back %d entries", len(got))
 	}
 
-	check(t, w.SaveSnapshot(60, 3))
+	check(t, w.SaveSnapshot(60, 3, nil))
 	check(t, w.ReleaseTo(60))
 	left := segmentNames(fs)
 	if len(left) >= len(segs) || w.Stats().Released != int64(len(segs)-len(left)) {

@@ -63,12 +63,23 @@ func (w *WAL) Sync() error {
 
 // SaveSnapshot appends a snapshot marker and syncs, as etcd's
 // wal.SaveSnapshot does. Save the snapshot file first (etcd #11888).
-func (w *WAL) SaveSnapshot(index, term uint64) error {
+// A non-nil st is saved right after the marker, in the same fsync: a
+// HardState whose Commit reaches the marker makes it valid at boot (see
+// Contents.ValidSnapshots) before any entry written after it is durable.
+func (w *WAL) SaveSnapshot(index, term uint64, st *raftpb.HardState) error {
 	if w.err != nil {
 		return w.err
 	}
-	if err := w.write(appendSnap(w.buf[:0], SnapMarker{index, term}), 1); err != nil {
+	buf, records := appendSnap(w.buf[:0], SnapMarker{index, term}), 1
+	s := stateOf(st)
+	if st != nil {
+		buf, records = appendState(buf, s), 2
+	}
+	if err := w.write(buf, records); err != nil {
 		return err
+	}
+	if st != nil {
+		w.state = s
 	}
 	w.lastIndex = max(w.lastIndex, index)
 	return w.Sync()
