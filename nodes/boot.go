@@ -105,7 +105,7 @@ func (m *Member) openWAL(fresh bool) (bool, error) {
 	if len(ents) > 0 && ents[0].GetIndex() > from+1 {
 		// etcd's ReadAll from the chosen snapshot: an entry past the end
 		// of what it has read is ErrSliceOutOfRange, which bootstrap's
-		// readWAL does not repair (it repairs only io.ErrUnexpectedEOF).
+		// openWALFromSnapshot does not repair (it repairs only io.ErrUnexpectedEOF).
 		return false, fmt.Errorf("%w: failed to read WAL, cannot be repaired: entry %d follows snapshot %d (wal: slice bounds out of range)", ErrBoot, ents[0].GetIndex(), from)
 	}
 	if err := m.storage.SetHardState(c.HardState); err != nil {
