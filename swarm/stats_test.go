@@ -1,4 +1,4 @@
-package main
+package swarm
 
 import (
 	"bytes"
@@ -18,15 +18,15 @@ func TestWilsonInterval(t *testing.T) {
 		{1, 1000, 0.0001765, 0.0056426},
 		{0, 0, 0, 1},
 	} {
-		lo, hi := wilson(tc.k, tc.n, 0.95)
+		lo, hi := Wilson(tc.k, tc.n, 0.95)
 		if math.Abs(lo-tc.lo) > 1e-6 || math.Abs(hi-tc.hi) > 1e-6 {
-			t.Errorf("wilson(%d, %d) = [%.7f, %.7f], want [%.7f, %.7f]", tc.k, tc.n, lo, hi, tc.lo, tc.hi)
+			t.Errorf("Wilson(%d, %d) = [%.7f, %.7f], want [%.7f, %.7f]", tc.k, tc.n, lo, hi, tc.lo, tc.hi)
 		}
 	}
 }
 
 func TestQuantiles(t *testing.T) {
-	m, p := quantiles([]float64{9, 1, 8, 2, 7, 3, 6, 4, 5, 10})
+	m, p := Quantiles([]float64{9, 1, 8, 2, 7, 3, 6, 4, 5, 10})
 	if m != 5 || p != 9 {
 		t.Errorf("median %v p90 %v, want 5 and 9", m, p)
 	}
@@ -37,7 +37,7 @@ func TestSummaryText(t *testing.T) {
 		r := Result{Seed: seed, Members: 3, Duration: "20s", Rate: 100, Workload: "default", Bug: "auth-ci", Invariant: inv, SimMs: simMs, WallMs: wallMs, FaultKinds: kinds}
 		return r
 	}
-	var s summary
+	var s Summary
 	for _, r := range []Result{
 		res(1, "", 20000, 10, "crash"),
 		res(2, "commit-atomicity", 1500, 3, "crash", "disk.torn_write"),
@@ -45,10 +45,10 @@ func TestSummaryText(t *testing.T) {
 		res(4, "commit-atomicity", 3500, 5, "crash", "disk.torn_write"),
 		res(5, "", 20000, 10),
 	} {
-		s.add(r)
+		s.Add(r)
 	}
 	var b bytes.Buffer
-	s.write(&b)
+	s.Write(&b)
 	want := `seeds                    5       bug=auth-ci members=3 duration=20s rate=100 workload=default
 failing                  3       detection rate 60.0%, 95% CI [23.1%, 88.2%] (Wilson)
 time to first violation  median  p90
