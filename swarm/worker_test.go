@@ -88,6 +88,19 @@ func TestWorkerGarbageAndHang(t *testing.T) {
 	}
 }
 
+func TestNoWorkerProcess(t *testing.T) {
+	opt := testOptions(t, 1)
+	opt.Worker = []string{filepath.Join(t.TempDir(), "no-such-binary")}
+	err := Run(Shard{First: 1, Last: 3, K: 1, N: 1}, sim.Config{Members: 3}, opt, func(Result) error { return nil })
+	if err == nil || !strings.Contains(err.Error(), "cannot start a worker") {
+		t.Errorf("Run without a worker binary: %v", err)
+	}
+	opt.Worker = nil
+	if err := Run(Shard{First: 1, Last: 3, K: 1, N: 1}, sim.Config{Members: 3}, opt, nil); err == nil {
+		t.Error("Run without a worker command: no error")
+	}
+}
+
 func TestSinkWritesSeedFiles(t *testing.T) {
 	dir := t.TempDir()
 	out, err := NewSink("", dir)
@@ -109,6 +122,21 @@ func TestSinkWritesSeedFiles(t *testing.T) {
 	}
 	if out.Summary.Seeds != 2 || out.Summary.Failing != 2 || out.Close() != nil {
 		t.Errorf("summary %+v", out.Summary)
+	}
+}
+
+func TestSinkOutputErrors(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "file")
+	os.WriteFile(file, nil, 0o644)
+	for _, tc := range []struct{ json, dir, output string }{
+		{filepath.Join(file, "x.json"), "", OutputJSON},
+		{"", filepath.Join(file, "seeds"), OutputSeeds},
+	} {
+		_, err := NewSink(tc.json, tc.dir)
+		oe, ok := err.(*OutputError)
+		if !ok || oe.Output != tc.output || !strings.HasPrefix(err.Error(), tc.output+": ") {
+			t.Errorf("NewSink(%q, %q): %v, want an OutputError of %s", tc.json, tc.dir, err, tc.output)
+		}
 	}
 }
 
