@@ -25,6 +25,7 @@ import (
 
 	"github.com/etcdsim/etcdsim/nodes"
 	"github.com/etcdsim/etcdsim/sim"
+	"github.com/etcdsim/etcdsim/swarm"
 )
 
 func main() {
@@ -120,44 +121,9 @@ func cmdBugs(args []string, stdout io.Writer) (int, error) {
 	return 0, nil
 }
 
-// worldSpec is a world less its seed: the flags run, replay, swarm and
-// the swarm's workers share.
-type worldSpec struct {
-	bug, faults, workload, duration string
-	members, rate                   int
-}
-
-func (ws *worldSpec) register(fs *flag.FlagSet, faultsHelp string) {
-	fs.StringVar(&ws.bug, "bug", "none", "bug mode (see etcdsim bugs)")
-	fs.StringVar(&ws.faults, "faults", "", "fault line (default: "+faultsHelp+")")
-	fs.IntVar(&ws.members, "members", 3, "cluster members (1..7)")
-	fs.IntVar(&ws.rate, "rate", 100, "client requests per simulated second")
-	fs.StringVar(&ws.workload, "workload", "default", "request mix: "+strings.Join(sim.Workloads, ", "))
-	fs.StringVar(&ws.duration, "duration", "60s", "simulated time of the safety phase")
-}
-
-// config returns the world of the flags, without a seed, validated.
-func (ws *worldSpec) config() (sim.Config, error) {
-	cfg := sim.Config{Members: ws.members, Rate: ws.rate, Workload: ws.workload}
-	var err error
-	if cfg.Bugs, err = nodes.ParseBugs(ws.bug); err != nil {
-		return cfg, usagef("%v", err)
-	}
-	if cfg.Duration, err = parseDuration(ws.duration); err != nil {
-		return cfg, err
-	}
-	if ws.members < 1 || ws.members > 7 {
-		return cfg, usagef("--members must be 1..7, not %d", ws.members)
-	}
-	if ws.rate < 1 {
-		return cfg, usagef("--rate must be at least 1 request per second, not %d", ws.rate)
-	}
-	return withFaults(cfg, ws.faults)
-}
-
 // worldFlags are the flags of run and replay: a world and its seed.
 type worldFlags struct {
-	worldSpec
+	swarm.World
 	seed    string
 	steps   uint64
 	verbose bool
@@ -166,7 +132,7 @@ type worldFlags struct {
 
 func (wf *worldFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&wf.seed, "seed", "", "seed (decimal or 0x-hex)")
-	wf.worldSpec.register(fs, "the seed's swarm")
+	wf.World.AddFlags(fs, "the seed's swarm")
 	fs.Uint64Var(&wf.steps, "steps", 0, "stop after this many events (0: no limit)")
 	fs.BoolVar(&wf.verbose, "v", false, "print the trace, one line per event")
 	fs.StringVar(&wf.html, "html", "", "write the HTML timeline of the run here (replay: by default on a failure)")
@@ -180,24 +146,9 @@ func (wf *worldFlags) config() (sim.Config, error) {
 	if err != nil {
 		return sim.Config{}, usagef("%v", err)
 	}
-	cfg, err := wf.worldSpec.config()
+	cfg, err := wf.World.Config()
 	cfg.Seed, cfg.MaxSteps = seed, wf.steps
 	return cfg, err
-}
-
-// withFaults sets a fault line (if any) and validates the world.
-func withFaults(cfg sim.Config, line string) (sim.Config, error) {
-	if line != "" {
-		f, err := sim.ParseFaults(line)
-		if err != nil {
-			return cfg, usagef("%v", err)
-		}
-		cfg.Faults = &f
-	}
-	if err := cfg.Validate(); err != nil {
-		return cfg, usagef("%v", err)
-	}
-	return cfg, nil
 }
 
 func cmdRun(name string, args []string, stdout io.Writer) (int, error) {
@@ -268,12 +219,4 @@ func replayCommand(rep *sim.Report, seedFile string) string {
 		return "go run ./cmd/etcdsim replay " + seedFile + " -v"
 	}
 	return rep.ReplayLine()
-}
-
-func parseDuration(s string) (d sim.Duration, err error) {
-	d, err = sim.ParseDuration(s)
-	if err != nil {
-		return 0, usagef("%v", err)
-	}
-	return d, nil
 }

@@ -3,15 +3,14 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/etcdsim/etcdsim/sim"
+	"github.com/etcdsim/etcdsim/swarm"
 )
 
 // envMain makes the test binary act as etcdsim itself, so that a swarm in
@@ -32,38 +31,6 @@ func etcdsim(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	var out, errb bytes.Buffer
 	code = run(args, &out, &errb)
 	return code, out.String(), errb.String()
-}
-
-func TestShardPartitionIsExact(t *testing.T) {
-	for _, tc := range []struct{ first, last, n uint64 }{
-		{1, 1, 1}, {1, 1, 3}, {0, 9, 1}, {0, 9, 3}, {5, 104, 7}, {10, 12, 5},
-		{100, 1099, 10}, {math.MaxUint64 - 20, math.MaxUint64, 4}, {0, 1000, 1001},
-	} {
-		seen := map[uint64]uint64{} // seed -> shard
-		for k := uint64(1); k <= tc.n; k++ {
-			sh := shard{first: tc.first, last: tc.last, k: k, n: tc.n}
-			prev := uint64(0)
-			for i := uint64(0); i < sh.count(); i++ {
-				s := sh.seed(i)
-				if s < tc.first || s > tc.last {
-					t.Fatalf("%v: seed %d outside the range", sh, s)
-				}
-				if i > 0 && s <= prev {
-					t.Fatalf("%v: seeds not increasing: %d after %d", sh, s, prev)
-				}
-				if (s-tc.first)%tc.n != k-1 {
-					t.Fatalf("%v: seed %d is not in shard %d", sh, s, k)
-				}
-				if other, dup := seen[s]; dup {
-					t.Fatalf("%v: seed %d also in shard %d", sh, s, other)
-				}
-				seen[s], prev = k, s
-			}
-		}
-		if want := tc.last - tc.first + 1; uint64(len(seen)) != want {
-			t.Fatalf("%d..%d in %d shards: %d seeds covered, want %d", tc.first, tc.last, tc.n, len(seen), want)
-		}
-	}
 }
 
 func TestBadInputIsOneLineExit2(t *testing.T) {
@@ -94,6 +61,10 @@ func TestBadInputIsOneLineExit2(t *testing.T) {
 		{[]string{"merge"}, "no files"},
 		{[]string{"merge", filepath.Join(dir, "missing.jsonl")}, "missing.jsonl"},
 		{[]string{"merge", bad}, "bad.jsonl:1: malformed"},
+		{[]string{"swarm", "--seeds", "1..3", "--json", filepath.Join(bad, "x")}, "etcdsim: --json: open "},
+		{[]string{"swarm", "--seeds", "1..3", "--out", filepath.Join(bad, "x")}, "etcdsim: --out: mkdir "},
+		{[]string{"table", "--seeds", "9..1"}, "etcdsim: swarm: --seeds \"9..1\" is not a range"},
+		{[]string{"table", "--seeds", "1..2", "--readme", bad}, "etcdsim: table: " + bad + " has no <!-- detection-table -->"},
 	} {
 		code, stdout, stderr := etcdsim(t, tc.args...)
 		if code != 2 || stdout != "" || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, tc.want) {
@@ -103,10 +74,10 @@ func TestBadInputIsOneLineExit2(t *testing.T) {
 }
 
 // readLines reads a --json file.
-func readLines(t *testing.T, path string) []Result {
+func readLines(t *testing.T, path string) []swarm.Result {
 	t.Helper()
-	var rs []Result
-	if err := readResults(path, func(r Result, _ string) { rs = append(rs, r) }); err != nil {
+	var rs []swarm.Result
+	if err := swarm.ReadFile(path, func(r swarm.Result, _ string) { rs = append(rs, r) }); err != nil {
 		t.Fatal(err)
 	}
 	return rs
@@ -175,7 +146,11 @@ func TestMergeOfShardsEqualsUnsharded(t *testing.T) {
 
 func TestMergeReportsConflicts(t *testing.T) {
 	dir := t.TempDir()
-	r := resultOf(runWorld(t, 1), 0)
+	rep, err := sim.Run(sim.Config{Seed: 1, Members: 3, Duration: 2 * time.Second, Rate: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := swarm.ResultOf(rep, 0)
 	a, _ := json.Marshal(r)
 	r.Trace = "00000000deadbeef"
 	b, _ := json.Marshal(r)
@@ -185,115 +160,5 @@ func TestMergeReportsConflicts(t *testing.T) {
 	code, stdout, stderr := etcdsim(t, "merge", fa, fb)
 	if !strings.Contains(stdout, "merge: 1 seeds") || !strings.Contains(stderr, "keeping the first") || code == 2 {
 		t.Errorf("exit %d\nstdout %s\nstderr %s", code, stdout, stderr)
-	}
-}
-
-// fakeWorker points the swarm's worker processes at a shell script for
-// the duration of a test. The script gets the worker's flags as "$@" and
-// the real worker (this test binary) as $BIN.
-func fakeWorker(t *testing.T, script string) {
-	t.Helper()
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	saved := workerCommand
-	t.Cleanup(func() { workerCommand = saved })
-	workerCommand = func(args []string) (*exec.Cmd, error) {
-		cmd := exec.Command("sh", append([]string{"-c", script, "sh"}, args...)...)
-		cmd.Env = append(os.Environ(), "BIN="+exe)
-		return cmd, nil
-	}
-}
-
-func swarmJSON(t *testing.T, args ...string) (int, []Result) {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "out.jsonl")
-	code, _, stderr := etcdsim(t, append([]string{"swarm", "--duration", "2s", "--json", path}, args...)...)
-	if code != 0 && code != 3 {
-		t.Fatalf("swarm exit %d: %s", code, stderr)
-	}
-	return code, readLines(t, path)
-}
-
-func TestWorkerCrashIsAFailingSeed(t *testing.T) {
-	fakeWorker(t, "exit 3")
-	code, rs := swarmJSON(t, "--seeds", "1..5", "--parallel", "2")
-	if code != 3 || len(rs) != 5 {
-		t.Fatalf("exit %d with %d results, want 3 with 5", code, len(rs))
-	}
-	for _, r := range rs {
-		if r.Outcome != "fail:panic" || !r.WorkerCrash || !strings.Contains(r.Detail, "exit status 3") {
-			t.Errorf("seed %d: %s %q, want fail:panic from a worker crash", r.Seed, r.Outcome, r.Detail)
-		}
-		if r.Faults == "" || len(r.FaultKinds) == 0 && r.Faults != "none" {
-			t.Errorf("seed %d: no fault line %q", r.Seed, r.Faults)
-		}
-	}
-}
-
-func TestSwarmContinuesAfterWorkerCrash(t *testing.T) {
-	// Seed 3 kills its worker; the others run in real workers, one per seed.
-	fakeWorker(t, `while read s; do
-		if [ "$s" = 3 ]; then echo "panic: boom" >&2; exit 2; fi
-		echo "$s" | "$BIN" worker "$@" || exit 1
-	done`)
-	_, rs := swarmJSON(t, "--seeds", "1..6", "--parallel", "2")
-	if len(rs) != 6 {
-		t.Fatalf("%d results, want 6", len(rs))
-	}
-	for _, r := range rs {
-		crashed := r.Outcome == "fail:panic" && r.WorkerCrash && strings.Contains(r.Detail, "panic: boom")
-		if crashed != (r.Seed == 3) || r.Seed != 3 && r.Trace == "0000000000000000" {
-			t.Errorf("seed %d: %s worker_crash=%v %q", r.Seed, r.Outcome, r.WorkerCrash, r.Detail)
-		}
-	}
-}
-
-func TestWorkerGarbageAndHang(t *testing.T) {
-	fakeWorker(t, `while read s; do echo "not json"; done`)
-	_, rs := swarmJSON(t, "--seeds", "7..8", "--parallel", "1")
-	for _, r := range rs {
-		if r.Outcome != "fail:panic" || !strings.Contains(r.Detail, "malformed") {
-			t.Errorf("seed %d: %s %q, want a malformed-line crash", r.Seed, r.Outcome, r.Detail)
-		}
-	}
-	fakeWorker(t, `read s; sleep 30`)
-	_, rs = swarmJSON(t, "--seeds", "9..9", "--seed-timeout", "100ms")
-	if len(rs) != 1 || rs[0].Outcome != "fail:panic" || !strings.Contains(rs[0].Detail, "longer than 100ms") {
-		t.Errorf("hung worker: %+v", rs)
-	}
-}
-
-func TestSwarmWritesSeedFiles(t *testing.T) {
-	fakeWorker(t, "exit 3")
-	dir := t.TempDir()
-	etcdsim(t, "swarm", "--seeds", "4..5", "--duration", "2s", "--bug", "auth-ci", "--out", dir)
-	b, err := os.ReadFile(filepath.Join(dir, "auth-ci-5.seed"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sf, err := sim.ParseSeedFile(string(b))
-	if err != nil || sf.Expect != "fail:panic" || sf.Config.Seed != 5 || !strings.Contains(sf.Description, "exit status 3") {
-		t.Errorf("seed file (%v):\n%s", err, b)
-	}
-}
-
-func TestProgressQuietWithoutTerminal(t *testing.T) {
-	var b bytes.Buffer
-	p := newProgress(&b, 3, time.Now())
-	for range 3 {
-		p.update(Result{Invariant: "panic"})
-	}
-	p.clear()
-	if b.Len() != 0 {
-		t.Errorf("progress wrote %q to a non-terminal", b.String())
-	}
-	p = newProgress(&b, 2, time.Now())
-	p.on = true
-	p.update(Result{})
-	p.update(Result{Invariant: "panic"})
-	if out := b.String(); !strings.HasPrefix(out, "\r") || !strings.Contains(out, "2/2 seeds  1 failing") {
-		t.Errorf("progress line %q", out)
 	}
 }

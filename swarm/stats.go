@@ -1,4 +1,4 @@
-package main
+package swarm
 
 import (
 	"fmt"
@@ -14,29 +14,31 @@ import (
 	"github.com/etcdsim/etcdsim/sim"
 )
 
-// summary accumulates the statistics of a swarm (or of merged shards):
+// Summary accumulates the statistics of a swarm (or of merged shards):
 // the detection rate, the time to the first violation, which invariants
 // fired, and which fault kinds the failing seeds had. Results are added
 // in seed order; nothing it prints depends on map order.
-type summary struct {
-	seeds, failing int
-	configs        map[string]int // bug, members, duration, rate, workload
-	invariants     map[string]int
-	kindFail       map[string]int // fault kind -> failing seeds with it
-	kindPass       map[string]int // fault kind -> passing seeds with it
-	simMs, wallMs  []float64      // failing seeds (sim: not worker crashes)
+type Summary struct {
+	Seeds, Failing int // results added, and those of failing seeds
+
+	configs       map[string]int // bug, members, duration, rate, workload
+	invariants    map[string]int
+	kindFail      map[string]int // fault kind -> failing seeds with it
+	kindPass      map[string]int // fault kind -> passing seeds with it
+	simMs, wallMs []float64      // failing seeds (sim: not worker crashes)
 }
 
-func (s *summary) add(r Result) {
+// Add counts one more result.
+func (s *Summary) Add(r Result) {
 	if s.configs == nil {
 		s.configs, s.invariants = map[string]int{}, map[string]int{}
 		s.kindFail, s.kindPass = map[string]int{}, map[string]int{}
 	}
-	s.seeds++
+	s.Seeds++
 	s.configs[fmt.Sprintf("bug=%s members=%d duration=%s rate=%d workload=%s", r.Bug, r.Members, r.Duration, r.Rate, r.Workload)]++
 	kinds := s.kindPass
 	if r.Invariant != "" {
-		s.failing++
+		s.Failing++
 		s.invariants[r.Invariant]++
 		kinds = s.kindFail
 		s.wallMs = append(s.wallMs, r.WallMs)
@@ -49,9 +51,9 @@ func (s *summary) add(r Result) {
 	}
 }
 
-// wilson returns the Wilson score interval of k successes in n trials at
-// the given confidence (0.95 for 95%).
-func wilson(k, n int, confidence float64) (lo, hi float64) {
+// Wilson returns the Wilson score interval of k successes in n trials at
+// the given confidence (0.95 for 95%); [0, 1] when n is 0.
+func Wilson(k, n int, confidence float64) (lo, hi float64) {
 	if n == 0 {
 		return 0, 1
 	}
@@ -63,14 +65,17 @@ func wilson(k, n int, confidence float64) (lo, hi float64) {
 	return math.Max(0, center-half), math.Min(1, center+half)
 }
 
-// quantiles returns the median and the 90th percentile of xs (empirical:
-// each is a value that occurred).
-func quantiles(xs []float64) (median, p90 float64) {
+// Quantiles returns the median and the 90th percentile of xs, which it
+// leaves unsorted. They are empirical: each is a value that occurred, the
+// smallest x with at least half (nine tenths) of xs at or below it, so the
+// median of an even count is the lower of the middle two.
+func Quantiles(xs []float64) (median, p90 float64) {
 	x := slices.Clone(xs)
 	sort.Float64s(x)
 	return stat.Quantile(0.5, stat.Empirical, x, nil), stat.Quantile(0.9, stat.Empirical, x, nil)
 }
 
+// pct returns k of n as a percentage and the count, "-" when n is 0.
 func pct(k, n int) string {
 	if n == 0 {
 		return "-"
@@ -78,6 +83,7 @@ func pct(k, n int) string {
 	return fmt.Sprintf("%.1f%% (%d)", 100*float64(k)/float64(n), k)
 }
 
+// fmtMs returns milliseconds as ms below a second, else as seconds.
 func fmtMs(v float64) string {
 	if v < 1000 {
 		return fmt.Sprintf("%.1fms", v)
@@ -85,29 +91,33 @@ func fmtMs(v float64) string {
 	return fmt.Sprintf("%.3fs", v/1000)
 }
 
-// write prints the summary as a compact aligned table.
-func (s *summary) write(w io.Writer) {
+// Write prints the summary as a compact aligned table: seeds per world,
+// the detection rate with its 95% Wilson interval and, when a seed failed,
+// the median and p90 time to the first violation (simulated and wall),
+// the invariants that fired and each fault kind's share of the failing
+// and of the passing seeds.
+func (s *Summary) Write(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	defer tw.Flush()
 	for _, c := range sortedKeys(s.configs) {
 		fmt.Fprintf(tw, "seeds\t%d\t%s\n", s.configs[c], c)
 	}
-	if s.seeds == 0 {
+	if s.Seeds == 0 {
 		fmt.Fprintf(tw, "seeds\t0\n")
 		return
 	}
-	lo, hi := wilson(s.failing, s.seeds, 0.95)
+	lo, hi := Wilson(s.Failing, s.Seeds, 0.95)
 	fmt.Fprintf(tw, "failing\t%d\tdetection rate %.1f%%, 95%% CI [%.1f%%, %.1f%%] (Wilson)\n",
-		s.failing, 100*float64(s.failing)/float64(s.seeds), 100*lo, 100*hi)
-	if s.failing == 0 {
+		s.Failing, 100*float64(s.Failing)/float64(s.Seeds), 100*lo, 100*hi)
+	if s.Failing == 0 {
 		return
 	}
 	fmt.Fprintf(tw, "time to first violation\tmedian\tp90\n")
 	if len(s.simMs) > 0 {
-		m, p := quantiles(s.simMs)
+		m, p := Quantiles(s.simMs)
 		fmt.Fprintf(tw, "  simulated\t%s\t%s\n", fmtMs(m), fmtMs(p))
 	}
-	m, p := quantiles(s.wallMs)
+	m, p := Quantiles(s.wallMs)
 	fmt.Fprintf(tw, "  wall\t%s\t%s\n", fmtMs(m), fmtMs(p))
 	fmt.Fprintf(tw, "invariant\tseeds\n")
 	for _, inv := range s.byCount() {
@@ -115,12 +125,12 @@ func (s *summary) write(w io.Writer) {
 	}
 	fmt.Fprintf(tw, "fault kind\tin failing\tin passing\n")
 	for _, k := range s.kinds() {
-		fmt.Fprintf(tw, "  %s\t%s\t%s\n", k, pct(s.kindFail[k], s.failing), pct(s.kindPass[k], s.seeds-s.failing))
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", k, pct(s.kindFail[k], s.Failing), pct(s.kindPass[k], s.Seeds-s.Failing))
 	}
 }
 
 // byCount returns the invariants that fired, most seeds first (ties by name).
-func (s *summary) byCount() []string {
+func (s *Summary) byCount() []string {
 	invs := sortedKeys(s.invariants)
 	sort.SliceStable(invs, func(i, j int) bool { return s.invariants[invs[i]] > s.invariants[invs[j]] })
 	return invs
@@ -128,7 +138,7 @@ func (s *summary) byCount() []string {
 
 // kinds returns the fault kinds seen, in the fault line's stable order
 // (kinds this build does not know last, by name).
-func (s *summary) kinds() []string {
+func (s *Summary) kinds() []string {
 	order := map[string]int{}
 	for i, k := range sim.FaultNames() {
 		order[k] = i
@@ -152,6 +162,7 @@ func (s *summary) kinds() []string {
 	return out
 }
 
+// sortedKeys returns the keys of m in order.
 func sortedKeys[V any](m map[string]V) []string {
 	out := make([]string, 0, len(m))
 	for k := range m {

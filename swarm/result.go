@@ -1,19 +1,11 @@
-package main
+package swarm
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"math"
-	"os"
-	"os/exec"
-	"runtime/debug"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -71,10 +63,11 @@ type Result struct {
 // maxDetail caps the evidence kept in a JSON line; replay gives the rest.
 const maxDetail = 400
 
+// ms returns d in milliseconds.
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
-// resultOf records a report and the wall time it took.
-func resultOf(rep *sim.Report, wall time.Duration) Result {
+// ResultOf records a report and the wall time its world took.
+func ResultOf(rep *sim.Report, wall time.Duration) Result {
 	c := rep.Config
 	r := Result{
 		Seed: c.Seed, Members: c.Members, Duration: c.Duration.String(), Rate: c.Rate,
@@ -98,6 +91,7 @@ func resultOf(rep *sim.Report, wall time.Duration) Result {
 	return r
 }
 
+// nonNil returns s, or an empty list for nil (JSON [] rather than null).
 func nonNil(s []string) []string {
 	if s == nil {
 		return []string{}
@@ -105,6 +99,7 @@ func nonNil(s []string) []string {
 	return s
 }
 
+// oneLine returns the first line of s, at most maxDetail bytes of it.
 func oneLine(s string) string {
 	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
 	if len(s) > maxDetail {
@@ -123,33 +118,35 @@ func crashResult(cfg sim.Config, seed uint64, why string, wall time.Duration) Re
 	cfg.Seed = seed
 	f := sim.WorldFaults(cfg)
 	rep := &sim.Report{Config: cfg, Faults: f, Violation: &invariants.Violation{Name: "panic", Detail: why}}
-	r := resultOf(rep, wall)
+	r := ResultOf(rep, wall)
 	r.WorkerCrash = true
 	return r
 }
 
-// key identifies the world of a result (everything but the seed).
-func (r Result) key() string {
+// Key identifies the world of a result: everything but the seed.
+func (r Result) Key() string {
 	return fmt.Sprintf("members=%d duration=%s rate=%d workload=%s bug=%s faults=%s", r.Members, r.Duration, r.Rate, r.Workload, r.Bug, r.Faults)
 }
 
-// config rebuilds the world's configuration, checking every field as the
+// Config rebuilds the world's configuration, checking every field as the
 // flags are checked. Its fault line stays pinned: an empty one is no faults,
 // never the seed's swarm.
-func (r Result) config() (sim.Config, error) {
+func (r Result) Config() (sim.Config, error) {
 	faults := r.Faults
 	if faults == "" {
 		faults = "none"
 	}
-	ws := worldSpec{bug: r.Bug, faults: faults, workload: r.Workload, duration: r.Duration, members: r.Members, rate: r.Rate}
-	cfg, err := ws.config()
+	w := World{Bug: r.Bug, Faults: faults, Workload: r.Workload, Duration: r.Duration, Members: r.Members, Rate: r.Rate}
+	cfg, err := w.Config()
 	cfg.Seed = r.Seed
 	return cfg, err
 }
 
-// check reports a line that is not a result.
-func (r Result) check() error {
-	if _, err := r.config(); err != nil {
+// Check reports a line that is not a result: a world that does not
+// validate, an outcome that disagrees with the invariant, an invariant
+// this build does not know, or a trace that is not 16 hex digits.
+func (r Result) Check() error {
+	if _, err := r.Config(); err != nil {
 		return err
 	}
 	if r.Outcome != "pass" && r.Outcome != "fail:"+r.Invariant {
@@ -164,9 +161,9 @@ func (r Result) check() error {
 	return nil
 }
 
-// seedFile returns the seed file of the result, ready for seeds/.
-func (r Result) seedFile() (sim.SeedFile, error) {
-	cfg, err := r.config()
+// SeedFile returns the seed file of the result, ready for seeds/.
+func (r Result) SeedFile() (sim.SeedFile, error) {
+	cfg, err := r.Config()
 	if err != nil {
 		return sim.SeedFile{}, err
 	}
@@ -181,206 +178,15 @@ func (r Result) seedFile() (sim.SeedFile, error) {
 	return sim.NewSeedFile(rep, desc), nil
 }
 
-func parseResult(line []byte) (Result, error) {
+// ParseResult reads one JSON line and checks it (see Check). A line
+// without a workload (written before workloads existed) has the default.
+func ParseResult(line []byte) (Result, error) {
 	var r Result
 	if err := json.Unmarshal(line, &r); err != nil {
 		return r, err
 	}
 	if r.Workload == "" {
-		r.Workload = "default" // lines written before workloads existed
+		r.Workload = "default"
 	}
-	return r, r.check()
-}
-
-// cmdWorker is the hidden subcommand a swarm runs in each worker process:
-// it reads seeds, one per line, on stdin, runs each world in turn (one
-// world owns the process at a time) and writes one JSON line per seed.
-func cmdWorker(args []string, stdin io.Reader, stdout io.Writer) (int, error) {
-	fs := newFlags("worker")
-	var ws worldSpec
-	ws.register(fs, "each seed's swarm")
-	if err := parseFlags(fs, args); err != nil {
-		return 0, err
-	}
-	cfg, err := ws.config()
-	if err != nil {
-		return 0, err
-	}
-	if _, set := os.LookupEnv("GOGC"); !set {
-		// A world's live heap is a few MB, so Go's default collects
-		// every few MB allocated and costs a fifth of the worker's CPU
-		// (measured on 20s worlds); 400 costs ~15 MB and gives it back.
-		debug.SetGCPercent(400)
-	}
-	sc := bufio.NewScanner(stdin)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" {
-			continue
-		}
-		seed, err := sim.ParseSeed(line)
-		if err != nil {
-			return 0, usagef("worker: %v", err)
-		}
-		cfg.Seed = seed
-		start := time.Now()
-		rep, err := sim.Run(cfg)
-		if err != nil {
-			return 0, usagef("worker: %v", err)
-		}
-		b, _ := json.Marshal(resultOf(rep, time.Since(start)))
-		if _, err := stdout.Write(append(b, '\n')); err != nil {
-			return 1, nil // the swarm went away
-		}
-	}
-	return 0, sc.Err()
-}
-
-// workerCommand returns the command of a worker process; tests replace it.
-var workerCommand = func(args []string) (*exec.Cmd, error) {
-	exe, err := os.Executable()
-	if err != nil {
-		return nil, err
-	}
-	return exec.Command(exe, append([]string{"worker"}, args...)...), nil
-}
-
-// worker is the swarm's handle on one worker process, started on first use
-// and restarted after it dies.
-type worker struct {
-	args    []string
-	cfg     sim.Config
-	timeout time.Duration // wall-clock limit per seed (0: none)
-
-	cmd    *exec.Cmd
-	stdin  io.WriteCloser
-	lines  chan []byte
-	stderr *head
-}
-
-func (w *worker) start() error {
-	cmd, err := workerCommand(w.args)
-	if err != nil {
-		return err
-	}
-	w.stderr = &head{}
-	cmd.Stderr = w.stderr
-	cmd.WaitDelay = time.Second // grandchildren holding the pipes must not hang Wait
-	if w.stdin, err = cmd.StdinPipe(); err != nil {
-		return err
-	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		return err
-	}
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("swarm: cannot start a worker: %v", err)
-	}
-	w.cmd, w.lines = cmd, make(chan []byte)
-	go func(lines chan<- []byte) {
-		defer close(lines)
-		br := bufio.NewReader(out)
-		for {
-			b, err := br.ReadBytes('\n')
-			if err != nil {
-				return
-			}
-			lines <- b
-		}
-	}(w.lines)
-	return nil
-}
-
-// run runs one seed. A worker that dies, hangs or writes a malformed line
-// costs that seed (a failing result, invariant "panic") and a restart; an
-// error means no worker process could be started at all.
-func (w *worker) run(seed uint64) (Result, error) {
-	if w.cmd == nil {
-		if err := w.start(); err != nil {
-			return Result{}, err
-		}
-	}
-	start := time.Now()
-	crash := func(why string) (Result, error) {
-		why += w.stop(true)
-		return crashResult(w.cfg, seed, "worker "+why, time.Since(start)), nil
-	}
-	if _, err := fmt.Fprintf(w.stdin, "%d\n", seed); err != nil {
-		return crash("could not take the seed")
-	}
-	var timer <-chan time.Time
-	if w.timeout > 0 {
-		t := time.NewTimer(w.timeout)
-		defer t.Stop()
-		timer = t.C
-	}
-	select {
-	case line, ok := <-w.lines:
-		if !ok {
-			return crash("died")
-		}
-		r, err := parseResult(line)
-		if err != nil {
-			return crash(fmt.Sprintf("wrote a malformed line (%v)", err))
-		}
-		c := w.cfg
-		if r.Seed != seed || r.Members != c.Members || r.Duration != c.Duration.String() || r.Rate != c.Rate || r.Workload != c.Workload || r.Bug != c.Bugs.String() {
-			return crash(fmt.Sprintf("answered seed %d (%s) for seed %d", r.Seed, r.key(), seed))
-		}
-		return r, nil
-	case <-timer:
-		return crash(fmt.Sprintf("ran longer than %v (killed)", w.timeout))
-	}
-}
-
-// stop ends the worker process: at once (kill) or by closing its input.
-// It returns how the process ended, for a crash report.
-func (w *worker) stop(kill bool) string {
-	if w.cmd == nil {
-		return ""
-	}
-	w.stdin.Close()
-	if kill {
-		w.cmd.Process.Kill()
-	}
-	go func(lines <-chan []byte) { // let the reader see EOF
-		for range lines {
-		}
-	}(w.lines)
-	err := w.cmd.Wait()
-	w.cmd = nil
-	why := ": exit status 0"
-	var ee *exec.ExitError
-	switch {
-	case errors.As(err, &ee):
-		why = ": " + ee.ProcessState.String()
-	case err != nil:
-		why = ": " + err.Error()
-	}
-	if s := w.stderr.firstLine(); s != "" {
-		why += ": " + s
-	}
-	return why
-}
-
-// head keeps the first bytes a worker wrote on stderr (a Go panic starts
-// with its message, then the stack).
-type head struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (t *head) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if room := 4096 - t.buf.Len(); room > 0 {
-		t.buf.Write(p[:min(room, len(p))])
-	}
-	return len(p), nil
-}
-
-func (t *head) firstLine() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return oneLine(t.buf.String())
+	return r, r.Check()
 }

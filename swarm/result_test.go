@@ -1,4 +1,4 @@
-package main
+package swarm
 
 import (
 	"encoding/json"
@@ -26,12 +26,12 @@ func TestResultRoundTrips(t *testing.T) {
 	fail.Violation = &invariants.Violation{Name: "commit-atomicity", Detail: "m2 differs\nsecond line"}
 	fail.Step, fail.At = 4321, 1500*time.Millisecond
 	for _, rep := range []*sim.Report{pass, fail} {
-		r := resultOf(rep, 12345*time.Microsecond)
+		r := ResultOf(rep, 12345*time.Microsecond)
 		b, err := json.Marshal(r)
 		if err != nil {
 			t.Fatal(err)
 		}
-		back, err := parseResult(b)
+		back, err := ParseResult(b)
 		if err != nil {
 			t.Fatalf("%s: %v", b, err)
 		}
@@ -42,7 +42,7 @@ func TestResultRoundTrips(t *testing.T) {
 			t.Errorf("fields: %+v", r)
 		}
 		// The line holds everything a seed file needs.
-		sf, err := back.seedFile()
+		sf, err := back.SeedFile()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -55,8 +55,8 @@ func TestResultRoundTrips(t *testing.T) {
 }
 
 func TestMalformedResultLines(t *testing.T) {
-	good, _ := json.Marshal(resultOf(runWorld(t, 3), 0))
-	if _, err := parseResult(good); err != nil {
+	good, _ := json.Marshal(ResultOf(runWorld(t, 3), 0))
+	if _, err := ParseResult(good); err != nil {
 		t.Fatal(err)
 	}
 	for _, line := range []string{
@@ -65,7 +65,7 @@ func TestMalformedResultLines(t *testing.T) {
 		`{"seed":"x"}`,
 		string(good[:len(good)-3]),
 	} {
-		if _, err := parseResult([]byte(line)); err == nil {
+		if _, err := ParseResult([]byte(line)); err == nil {
 			t.Errorf("%s: accepted", line)
 		}
 	}
@@ -81,7 +81,7 @@ func TestMalformedResultLines(t *testing.T) {
 	} {
 		c := r
 		bad(&c)
-		if c.check() == nil {
+		if c.Check() == nil {
 			t.Errorf("%+v: accepted", c)
 		}
 	}
@@ -110,7 +110,7 @@ func TestResultHasEveryStat(t *testing.T) {
 		st.Field(i).SetUint(uint64(1000 + i))
 		want[float64(1000+i)] = st.Type().Field(i).Name
 	}
-	b, _ := json.Marshal(resultOf(&rep, 0))
+	b, _ := json.Marshal(ResultOf(&rep, 0))
 	var line map[string]any
 	json.Unmarshal(b, &line)
 	for _, v := range line {

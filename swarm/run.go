@@ -1,0 +1,90 @@
+package swarm
+
+import (
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/etcdsim/etcdsim/sim"
+)
+
+// DefaultSeedTimeout is the wall-clock limit of one seed in a swarm or a
+// table (a world that runs longer is a failing seed, its worker killed).
+const DefaultSeedTimeout = 10 * time.Minute
+
+// Options are how a swarm farms its seeds out.
+type Options struct {
+	// Worker is the command line of a worker process, less the world's
+	// flags, which Run appends: for etcdsim, its own executable and the
+	// hidden subcommand, {exe, "worker"}. The process must run Work on the
+	// world of those flags (see World.AddFlags).
+	Worker []string
+	// Parallel is the number of worker processes, at least 1.
+	Parallel int
+	// SeedTimeout is the wall-clock limit of one seed (0: none).
+	SeedTimeout time.Duration
+}
+
+// Run runs the seeds of sh in cfg's world (cfg's seed aside) in worker
+// processes and hands each result to emit, in seed order whatever the
+// parallelism. A worker that dies, hangs past the seed timeout or writes a
+// malformed line costs its seed a failing result (invariant "panic",
+// WorkerCrash set) and is restarted. Run stops at the first error of emit
+// or of starting a worker, and returns it.
+func Run(sh Shard, cfg sim.Config, opt Options, emit func(Result) error) error {
+	if len(opt.Worker) == 0 {
+		return errors.New("swarm: no worker command")
+	}
+	type done struct {
+		i   uint64
+		r   Result
+		err error
+	}
+	n := sh.Count()
+	jobs, results, quit := make(chan uint64), make(chan done), make(chan struct{})
+	go func() {
+		defer close(jobs)
+		for i := uint64(0); i < n; i++ {
+			select {
+			case jobs <- i:
+			case <-quit:
+				return
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	for range min(uint64(max(opt.Parallel, 1)), n) {
+		wg.Go(func() {
+			w := newWorker(cfg, opt)
+			defer w.stop(false)
+			for i := range jobs {
+				r, err := w.run(sh.Seed(i))
+				results <- done{i, r, err}
+				if err != nil {
+					return
+				}
+			}
+		})
+	}
+	go func() { wg.Wait(); close(results) }()
+	var fatal error
+	pending := map[uint64]Result{} // finished out of order
+	next := uint64(0)
+	for d := range results {
+		if d.err == nil && fatal == nil {
+			pending[d.i] = d.r
+		} else if fatal == nil {
+			fatal = d.err
+		}
+		for r, ok := pending[next]; ok && fatal == nil; r, ok = pending[next] {
+			delete(pending, next)
+			next++
+			fatal = emit(r)
+		}
+		if fatal != nil && quit != nil {
+			close(quit)
+			quit = nil
+		}
+	}
+	return fatal
+}

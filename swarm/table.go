@@ -1,0 +1,123 @@
+package swarm
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/etcdsim/etcdsim/sim"
+)
+
+// Row is one line of the detection table: a bug mode (or the correct
+// model) over a range of seeds in its world.
+type Row struct {
+	World sim.BugWorld
+	Summary
+	UntilWall float64 // wall ms of the seeds up to the first detecting one
+}
+
+// Add counts one more result, in seed order.
+func (r *Row) Add(res Result) {
+	if r.Failing == 0 {
+		r.UntilWall += res.WallMs
+	}
+	r.Summary.Add(res)
+}
+
+// topInvariant returns the invariant that fired first most often.
+func (r *Row) topInvariant() string {
+	names := r.byCount()
+	if len(names) == 0 {
+		return "-"
+	}
+	s := names[0]
+	if len(names) > 1 {
+		s += fmt.Sprintf(" (+%d more)", len(names)-1)
+	}
+	return s
+}
+
+// Table runs the seeds of sh for the correct model and every bug mode,
+// each in its world (sim.BugWorlds), and returns one row per mode. Each
+// mode shows its own Progress line on progress.
+func Table(sh Shard, opt Options, progress io.Writer) ([]*Row, error) {
+	var rows []*Row
+	for _, bw := range sim.BugWorlds() {
+		row := &Row{World: bw}
+		prog := NewProgress(progress, sh.Count(), time.Now())
+		err := Run(sh, bw.Config(0), opt, func(r Result) error {
+			prog.Update(r)
+			row.Add(r)
+			return nil
+		})
+		prog.Clear()
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, row)
+	}
+	return rows, nil
+}
+
+// RenderTable returns the detection table of rows as aligned text or, with
+// markdown, a markdown table; seeds (the range as given) and the wall time
+// of the whole table go in its closing line. A mode's detection rate comes
+// with its 95% Wilson interval; its median times are of the detecting seeds.
+func RenderTable(rows []*Row, seeds string, markdown bool, wall time.Duration) string {
+	var b strings.Builder
+	head := []string{"mode", "world", "seeds", "detected", "95% CI", "first invariant", "median sim time", "median wall time", "wall to 1st detection"}
+	line := func(cells []string) {
+		if markdown {
+			fmt.Fprintf(&b, "| %s |\n", strings.Join(cells, " | "))
+		} else {
+			fmt.Fprintf(&b, "%-24s %-26s %6s %16s %14s %-34s %15s %16s %21s\n", toAny(cells)...)
+		}
+	}
+	line(head)
+	if markdown {
+		line([]string{"---", "---", "---:", "---:", "---:", "---", "---:", "---:", "---:"})
+	}
+	for _, r := range rows {
+		lo, hi := Wilson(r.Failing, r.Seeds, 0.95)
+		cells := []string{r.World.Bug, r.World.String(), fmt.Sprint(r.Seeds), pct(r.Failing, r.Seeds),
+			fmt.Sprintf("%.1f–%.1f%%", 100*lo, 100*hi), r.topInvariant(), "-", "-", "-"}
+		if r.Failing > 0 {
+			ms, _ := Quantiles(r.simMs)
+			mw, _ := Quantiles(r.wallMs)
+			cells[6], cells[7], cells[8] = fmtMs(ms), fmtMs(mw), fmtMs(r.UntilWall)
+		}
+		line(cells)
+	}
+	fmt.Fprintf(&b, "\nseeds %s per mode, each in its world; made by `etcdsim table` in %.0fs wall.\n", seeds, wall.Seconds())
+	return b.String()
+}
+
+// toAny returns s as a list of arguments for Printf.
+func toAny(s []string) []any {
+	out := make([]any, len(s))
+	for i, v := range s {
+		out[i] = v
+	}
+	return out
+}
+
+// The markers around the detection table in README.md.
+const (
+	TableBegin = "<!-- detection-table -->"
+	TableEnd   = "<!-- /detection-table -->"
+)
+
+// ErrNoMarkers is SpliceTable's error for a document without the markers.
+var ErrNoMarkers = errors.New("no " + TableBegin + " ... " + TableEnd + " markers")
+
+// SpliceTable returns doc with the text between its table markers
+// replaced by table.
+func SpliceTable(doc, table string) (string, error) {
+	i, j := strings.Index(doc, TableBegin), strings.Index(doc, TableEnd)
+	if i < 0 || j < i {
+		return "", ErrNoMarkers
+	}
+	return doc[:i+len(TableBegin)] + "\n" + table + doc[j:], nil
+}

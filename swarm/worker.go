@@ -1,0 +1,208 @@
+package swarm
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/etcdsim/etcdsim/sim"
+)
+
+// ErrSwarmGone is Work's error when it can no longer write a result: the
+// swarm that started the worker went away. The worker then exits 1.
+var ErrSwarmGone = errors.New("worker: the swarm went away")
+
+// Work is the loop of a worker process: it reads seeds, one per line
+// (decimal or 0x-hex), from seeds, runs each in cfg's world in turn (one
+// world owns the process at a time) and writes one JSON line per seed to
+// results. It returns nil at the end of seeds, ErrSwarmGone when results
+// cannot be written, and an error for a line that is not a seed.
+//
+// Unless GOGC is set, Work sets the garbage collector's target to 400%:
+// a world's live heap is a few MB, so Go's default collects every few MB
+// allocated and costs a fifth of the worker's CPU (measured on 20s
+// worlds); 400 costs ~15 MB and gives it back.
+func Work(cfg sim.Config, seeds io.Reader, results io.Writer) error {
+	if _, set := os.LookupEnv("GOGC"); !set {
+		debug.SetGCPercent(400)
+	}
+	sc := bufio.NewScanner(seeds)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" {
+			continue
+		}
+		seed, err := sim.ParseSeed(line)
+		if err != nil {
+			return fmt.Errorf("worker: %v", err)
+		}
+		cfg.Seed = seed
+		start := time.Now()
+		rep, err := sim.Run(cfg)
+		if err != nil {
+			return fmt.Errorf("worker: %v", err)
+		}
+		b, _ := json.Marshal(ResultOf(rep, time.Since(start)))
+		if _, err := results.Write(append(b, '\n')); err != nil {
+			return ErrSwarmGone
+		}
+	}
+	return sc.Err()
+}
+
+// worker is the swarm's handle on one worker process, started on first use
+// and restarted after it dies.
+type worker struct {
+	command []string // Options.Worker and the world's flags
+	cfg     sim.Config
+	timeout time.Duration // wall-clock limit per seed (0: none)
+
+	cmd    *exec.Cmd
+	stdin  io.WriteCloser
+	lines  chan []byte
+	stderr *head
+}
+
+// newWorker returns the handle on a worker process of cfg's world; the
+// process starts on the first seed.
+func newWorker(cfg sim.Config, opt Options) *worker {
+	command := append(append([]string(nil), opt.Worker...), workerArgs(cfg)...)
+	return &worker{command: command, cfg: cfg, timeout: opt.SeedTimeout}
+}
+
+// start starts the process and the goroutine that reads its lines.
+func (w *worker) start() error {
+	cmd := exec.Command(w.command[0], w.command[1:]...)
+	w.stderr = &head{}
+	cmd.Stderr = w.stderr
+	cmd.WaitDelay = time.Second // grandchildren holding the pipes must not hang Wait
+	var err error
+	if w.stdin, err = cmd.StdinPipe(); err != nil {
+		return err
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("swarm: cannot start a worker: %v", err)
+	}
+	w.cmd, w.lines = cmd, make(chan []byte)
+	go func(lines chan<- []byte) {
+		defer close(lines)
+		br := bufio.NewReader(out)
+		for {
+			b, err := br.ReadBytes('\n')
+			if err != nil {
+				return
+			}
+			lines <- b
+		}
+	}(w.lines)
+	return nil
+}
+
+// run runs one seed. A worker that dies, hangs or writes a malformed line
+// costs that seed (a failing result, invariant "panic") and a restart; an
+// error means no worker process could be started at all.
+func (w *worker) run(seed uint64) (Result, error) {
+	if w.cmd == nil {
+		if err := w.start(); err != nil {
+			return Result{}, err
+		}
+	}
+	start := time.Now()
+	crash := func(why string) (Result, error) {
+		why += w.stop(true)
+		return crashResult(w.cfg, seed, "worker "+why, time.Since(start)), nil
+	}
+	if _, err := fmt.Fprintf(w.stdin, "%d\n", seed); err != nil {
+		return crash("could not take the seed")
+	}
+	var timer <-chan time.Time
+	if w.timeout > 0 {
+		t := time.NewTimer(w.timeout)
+		defer t.Stop()
+		timer = t.C
+	}
+	select {
+	case line, ok := <-w.lines:
+		if !ok {
+			return crash("died")
+		}
+		r, err := ParseResult(line)
+		if err != nil {
+			return crash(fmt.Sprintf("wrote a malformed line (%v)", err))
+		}
+		c := w.cfg
+		if r.Seed != seed || r.Members != c.Members || r.Duration != c.Duration.String() || r.Rate != c.Rate || r.Workload != c.Workload || r.Bug != c.Bugs.String() {
+			return crash(fmt.Sprintf("answered seed %d (%s) for seed %d", r.Seed, r.Key(), seed))
+		}
+		return r, nil
+	case <-timer:
+		return crash(fmt.Sprintf("ran longer than %v (killed)", w.timeout))
+	}
+}
+
+// stop ends the worker process: at once (kill) or by closing its input.
+// It returns how the process ended, for a crash report.
+func (w *worker) stop(kill bool) string {
+	if w.cmd == nil {
+		return ""
+	}
+	w.stdin.Close()
+	if kill {
+		w.cmd.Process.Kill()
+	}
+	go func(lines <-chan []byte) { // let the reader see EOF
+		for range lines {
+		}
+	}(w.lines)
+	err := w.cmd.Wait()
+	w.cmd = nil
+	why := ": exit status 0"
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		why = ": " + ee.ProcessState.String()
+	case err != nil:
+		why = ": " + err.Error()
+	}
+	if s := w.stderr.firstLine(); s != "" {
+		why += ": " + s
+	}
+	return why
+}
+
+// head keeps the first bytes a worker wrote on stderr (a Go panic starts
+// with its message, then the stack).
+type head struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+// Write keeps the first 4 KiB and drops the rest.
+func (t *head) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if room := 4096 - t.buf.Len(); room > 0 {
+		t.buf.Write(p[:min(room, len(p))])
+	}
+	return len(p), nil
+}
+
+// firstLine returns the first line kept.
+func (t *head) firstLine() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return oneLine(t.buf.String())
+}
