@@ -25,9 +25,10 @@ swarm: build
 	./$(BIN) swarm --seeds $(RANGE) --bug $(BUG) --out out/seeds
 
 # Unit, property and regression tests, 300 soak worlds, the seeds corpus, and the determinism check;
-# then the findings reproduced against etcd's own WAL code.
-test: vet
+# the farming recipe of docs/swarm.md on two local shards; the findings against etcd's own WAL code.
+test: vet build
 	$(GO) test -count=1 -timeout 15m ./...
+	bash scripts/farm-check.sh $(BIN)
 	$(MAKE) repro
 
 # docs/findings.md's wal-snapshot-gap against etcd's real WAL package, v3.6.16 and v3.7.3 (each its
