@@ -136,6 +136,7 @@ type Report struct {
 	Faults     Faults
 	Failpoints []string // the failpoints switched on for this run
 	Mix        string   // the workload knobs the seed drew
+	Clocks     string   // the members' clock drift the seed drew
 	Violation  *invariants.Violation
 	Step       uint64        // the event at which it broke
 	At         time.Duration // and its simulated time
@@ -184,7 +185,7 @@ func (r *Report) ExitCode() int {
 }
 
 // Header returns the lines a run prints first: the seed and every option
-// derived from it.
+// derived from it (see drawOptions).
 func (r *Report) Header() string {
 	c := r.Config
 	fp := "none"
@@ -193,8 +194,12 @@ func (r *Report) Header() string {
 		fp = fp[1 : len(fp)-1]
 	}
 	c.defaults()
-	return fmt.Sprintf("SEED=%d members=%d bug=%s duration=%s rate=%d workload=%s\nfaults: %s\nfailpoints: %s\nmix: %s",
+	h := fmt.Sprintf("SEED=%d members=%d bug=%s duration=%s rate=%d workload=%s\nfaults: %s\nfailpoints: %s\nmix: %s",
 		c.Seed, c.Members, c.Bugs, c.Duration, c.Rate, c.Workload, r.Faults, fp, r.Mix)
+	if r.Clocks != "" {
+		h += "\nclocks: " + r.Clocks
+	}
+	return h
 }
 
 // StatsLine is one line of what the run did: events, simulated time and

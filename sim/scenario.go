@@ -51,16 +51,26 @@ import (
 // torn=1 sets the disk faults disk.torn_write=1/1 disk.keep_unsynced=1/1: at
 // a crash every unsynced byte survives except the write in flight, of which
 // only a prefix, cut at a sector, persists.
+//
+// A Scenario is the world's driver (it sends what the script says, draws
+// no fault, and arms failpoints by hand) and watches every event the
+// world's loop runs, to report outcomes, crashes, leaders and violations.
 type Scenario struct {
 	w      *world
 	jitter *rand.Rand // crypto/rand for raft, for the whole scenario
 	marks  uint64
-	leads  []uint64 // per slot: the term it leads, or 0
+	leads  []uint64          // per member index: the term it leads, or 0
+	armed  []nodes.Failpoint // per member index: the failpoint it dies at next
 	reqs   map[uint64]string
 	waitID uint64  // the get being waited for
 	got    *string // its outcome
 	out    []string
 	notes  []string
+	stop   func(e Event) bool // ends the current stepping after e
+	// up, armedAt and violated are the state before the event being run.
+	up       []bool
+	armedAt  []nodes.Failpoint
+	violated bool
 }
 
 // ScenarioArg is one argument of a scenario command: key or key=value.
@@ -68,9 +78,6 @@ type ScenarioArg struct {
 	Key  string
 	Vals []string
 }
-
-// evMark is a no-op event that ends a run at an exact time.
-const evMark EventKind = 64
 
 // Do runs one command and returns its output. An error is bad input (an
 // unknown command, a missing argument), never something the world did.
@@ -105,7 +112,7 @@ func (s *Scenario) exec(cmd string, a scenarioArgs) (string, error) {
 	case "partition":
 		return s.partition(a)
 	case "heal":
-		s.w.net.Heal(s.w.q.Now())
+		s.w.cl.net.Heal(s.w.q.Now())
 		return "healed", nil
 	case "run":
 		d, err := a.duration("for", 0)
@@ -162,27 +169,25 @@ func (s *Scenario) build(args []ScenarioArg) (string, error) {
 	if err := cfg.Validate(); err != nil {
 		return "", err
 	}
-	*s = Scenario{w: newWorld(cfg), reqs: map[uint64]string{}, leads: make([]uint64, members)}
+	*s = Scenario{w: newWorld(cfg), reqs: map[uint64]string{}, leads: make([]uint64, members), armed: make([]nodes.Failpoint, members)}
+	s.w.setDriver(s)
+	s.w.watch, s.w.lenient = s, true
 	s.jitter = s.w.streams.Fork("raft/jitter")
-	WithSeededCryptoRand(s.jitter, func() {
-		s.w.tr.Note("%s", (&Report{Config: s.w.cfg, Faults: s.w.faults}).Header())
-		for i := range s.w.slots {
-			s.w.start(i, false)
-		}
-	})
-	return fmt.Sprintf("seed=%d members=%d bug=%s faults: %s", seed, members, bugs, s.w.faults), nil
+	WithSeededCryptoRand(s.jitter, s.w.begin)
+	return fmt.Sprintf("seed=%d members=%d bug=%s faults: %s", seed, members, bugs, s.w.opt.faults), nil
 }
 
-// member returns the slot index of argument m.
+// member returns the index of the member whose ID is argument m.
 func (s *Scenario) member(a scenarioArgs) (int, error) {
 	m, err := a.uint("m", 0)
 	if err != nil {
 		return 0, err
 	}
-	if m < 1 || m > uint64(len(s.w.slots)) {
-		return 0, fmt.Errorf("sim: member m=%d is not in 1..%d", m, len(s.w.slots))
+	i, ok := s.w.cl.byID(m)
+	if !ok {
+		return 0, fmt.Errorf("sim: member m=%d is not in 1..%d", m, len(s.w.cl.members))
 	}
-	return int(m - 1), nil
+	return i, nil
 }
 
 // request sends a client request to a member through the network. A get
@@ -198,7 +203,7 @@ func (s *Scenario) request(cmd string, a scenarioArgs) (string, error) {
 		return "", err
 	}
 	var c *client
-	for _, cl := range s.w.clients {
+	for _, cl := range s.w.wl.clients {
 		if cl.req == nil {
 			c = cl
 			break
@@ -208,17 +213,15 @@ func (s *Scenario) request(cmd string, a scenarioArgs) (string, error) {
 		return "", fmt.Errorf("sim: every client is waiting for an answer")
 	}
 	c.target = i
-	s.w.issue(c, req)
-	desc = fmt.Sprintf("#%d %s @m%d", req.ID, desc, i+1)
+	s.w.wl.issue(c, req)
+	desc = fmt.Sprintf("#%d %s @m%d", req.ID, desc, s.w.cl.members[i].id)
 	s.reqs[req.ID] = desc
 	if cmd != "get" {
 		return "sent " + desc, nil
 	}
 	var got string
 	s.waitID, s.got = req.ID, &got
-	for got == "" && s.w.q.Len() > 0 {
-		s.step()
-	}
+	s.stepUntil(func(Event) bool { return got != "" }, forever)
 	s.waitID, s.got = 0, nil
 	return s.flushNotes() + got, nil
 }
@@ -266,19 +269,19 @@ func (s *Scenario) crash(a scenarioArgs) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	sl := s.w.slots[i]
+	sl := s.w.cl.members[i]
 	if name := a.str("at", ""); name != "" {
 		fp, ok := nodes.ParseFailpoint(name)
 		if !ok {
 			return "", fmt.Errorf("sim: unknown failpoint %q (known: %s)", name, strings.Join(nodes.Failpoints, ", "))
 		}
-		sl.armed = fp
+		s.armed[i] = fp
 		return fmt.Sprintf("m%d armed at %s", sl.id, fp), nil
 	}
-	if sl.m == nil {
+	if sl.proc == nil {
 		return fmt.Sprintf("m%d is already down", sl.id), nil
 	}
-	s.w.crash(i, "scenario", -1)
+	s.w.cl.crash(i, "scenario", -1)
 	s.leads[i] = 0
 	return fmt.Sprintf("m%d down", sl.id), nil
 }
@@ -289,14 +292,14 @@ func (s *Scenario) restart(a scenarioArgs) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	sl := s.w.slots[i]
-	if sl.m != nil {
+	sl := s.w.cl.members[i]
+	if sl.proc != nil {
 		return fmt.Sprintf("m%d is already up", sl.id), nil
 	}
 	life := sl.life
-	s.w.start(i, true)
+	s.w.cl.start(i, true)
 	switch {
-	case sl.m != nil:
+	case sl.proc != nil:
 		return s.memberLine(i), nil
 	case sl.life != life:
 		return fmt.Sprintf("m%d crashed while starting", sl.id), nil
@@ -322,15 +325,15 @@ func (s *Scenario) partition(a scenarioArgs) (string, error) {
 		var ids []int
 		for _, f := range strings.Fields(g[1:]) {
 			id, err := strconv.Atoi(f)
-			if err != nil || id < 1 || id > len(s.w.slots) {
+			if _, ok := s.w.cl.byID(uint64(id)); err != nil || !ok {
 				return "", fmt.Errorf("sim: partition: %q is not a member", f)
 			}
 			ids = append(ids, id)
 		}
 		groups = append(groups, ids)
 	}
-	s.w.net.Partition(s.w.q.Now(), groups...)
-	return s.w.net.String(), nil
+	s.w.cl.net.Partition(s.w.q.Now(), groups...)
+	return s.w.cl.net.String(), nil
 }
 
 // run steps the world for d of simulated time; the clock ends at exactly
@@ -339,11 +342,7 @@ func (s *Scenario) run(d time.Duration) string {
 	s.marks++
 	id := s.marks
 	s.w.q.After(d, Event{Kind: evMark, Arg: id})
-	for s.w.q.Len() > 0 {
-		if e := s.step(); e.Kind == evMark && e.Arg == id {
-			break
-		}
-	}
+	s.stepUntil(func(e Event) bool { return e.Kind == evMark && e.Arg == id }, forever)
 	return s.flushNotes() + "t=" + stime(s.w.q.Now())
 }
 
@@ -353,11 +352,8 @@ func (s *Scenario) stabilize(max time.Duration) string {
 	id := s.marks
 	s.w.q.After(max, Event{Kind: evMark, Arg: id})
 	why := s.unstable()
-	for why != "" && s.w.q.Len() > 0 {
-		if e := s.step(); e.Kind == evMark && e.Arg == id {
-			why = s.unstable()
-			break
-		}
+	if why != "" {
+		s.stepUntil(func(e Event) bool { return e.Kind == evMark && e.Arg == id || s.unstable() == "" }, forever)
 		why = s.unstable()
 	}
 	if why != "" {
@@ -396,15 +392,14 @@ func (s *Scenario) runUntil(a scenarioArgs) (string, error) {
 	default:
 		return "", fmt.Errorf("sim: run-until needs window or applied=N")
 	}
-	sl := s.w.slots[i]
-	deadline := s.w.q.Now() + max
-	for sl.m == nil || !reached(sl.m) {
-		at, ok := s.w.q.Peek()
-		if !ok || at > deadline {
-			return "", fmt.Errorf("sim: m%d not %s within %s (t=%s)\n%s",
-				sl.id, what, max, stime(s.w.q.Now()), s.flushNotes()+s.status())
-		}
-		s.step()
+	sl := s.w.cl.members[i]
+	done := func(Event) bool { return sl.proc != nil && reached(sl.proc) }
+	if !done(Event{}) {
+		s.stepUntil(done, s.w.q.Now()+max)
+	}
+	if !done(Event{}) {
+		return "", fmt.Errorf("sim: m%d not %s within %s (t=%s)\n%s",
+			sl.id, what, max, stime(s.w.q.Now()), s.flushNotes()+s.status())
 	}
 	return s.flushNotes() + fmt.Sprintf("t=%s m%d %s\n%s", stime(s.w.q.Now()), sl.id, what, s.memberLine(i)), nil
 }
@@ -416,17 +411,17 @@ func (s *Scenario) forceCommit(a scenarioArgs) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	sl := s.w.slots[i]
-	if sl.m == nil {
+	sl := s.w.cl.members[i]
+	if sl.proc == nil {
 		return fmt.Sprintf("m%d is down", sl.id), nil
 	}
-	armed := sl.armed
+	armed := s.armed[i]
 	hadViolation := s.w.chk.Violation() != nil
-	s.w.call(i, (*nodes.Member).ForceCommit)
+	s.w.cl.call(i, (*nodes.Member).ForceCommit)
 	switch {
-	case sl.m == nil && armed != 0 && sl.armed == 0:
+	case sl.proc == nil && armed != 0 && s.armed[i] == 0:
 		s.note("m%d crashed at failpoint %s", sl.id, armed)
-	case sl.m == nil:
+	case sl.proc == nil:
 		s.note("m%d crashed", sl.id)
 	}
 	s.trackLeader(i)
@@ -451,8 +446,8 @@ func (s *Scenario) note(format string, args ...any) {
 
 // memberLine is one line of status.
 func (s *Scenario) memberLine(i int) string {
-	sl := s.w.slots[i]
-	m := sl.m
+	sl := s.w.cl.members[i]
+	m := sl.proc
 	if m == nil {
 		return fmt.Sprintf("m%d down", sl.id)
 	}
@@ -470,8 +465,8 @@ func (s *Scenario) memberLine(i int) string {
 }
 
 func (s *Scenario) status() string {
-	lines := make([]string, len(s.w.slots))
-	for i := range s.w.slots {
+	lines := make([]string, len(s.w.cl.members))
+	for i := range s.w.cl.members {
 		lines[i] = s.memberLine(i)
 	}
 	return strings.Join(lines, "\n")
@@ -493,7 +488,7 @@ func (s *Scenario) disk(a scenarioArgs) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	sl := s.w.slots[i]
+	sl := s.w.cl.members[i]
 	var b strings.Builder
 	if sl.life == 0 {
 		b.WriteString("never crashed\n")
@@ -581,52 +576,93 @@ func (a scenarioArgs) keyValue() (k, v string, ok bool) {
 	return "", "", false
 }
 
-// step pops and runs one event, as the world's loop does, but drops the
-// automatic restarts (restarts are the script's), records client outcomes,
-// and notes crashes, leadership changes and the first violation.
-func (s *Scenario) step() Event {
+// forever is a time limit that is never reached.
+const forever = time.Duration(1<<63 - 1)
+
+// stepUntil runs the world's loop until stop holds after an event, the
+// time limit, or nothing is left to happen; a violation does not stop it
+// (the world is lenient).
+func (s *Scenario) stepUntil(stop func(e Event) bool, until time.Duration) {
+	s.stop = stop
+	s.w.loop(until)
+	s.stop = nil
+	s.w.clearHalt()
+}
+
+// before is the scenario's look at the world before an event runs: it
+// records client outcomes (before the world forgets the request) and
+// what is up, what is armed and whether the world is violated.
+func (s *Scenario) before(e Event) {
 	w := s.w
-	e, _ := w.q.Pop()
-	w.step++
 	switch e.Kind {
-	case evRestart, evMark:
-		return e
 	case evReply:
 		s.onReply(e)
 	case evTimeout:
-		if c := w.clients[e.Node]; c.req != nil && c.deadline <= w.q.Now() {
+		if c := w.wl.clients[e.Node]; c.req != nil && c.deadline <= w.q.Now() {
 			s.outcome(c.req.ID, "timeout (outcome unknown)")
 		}
 	case evReset:
-		if c := w.clients[e.Node]; c.req != nil && c.req.ID == e.Arg {
+		if c := w.wl.clients[e.Node]; c.req != nil && c.req.ID == e.Arg {
 			s.outcome(c.req.ID, "connection reset by the crash (outcome unknown)")
 		}
 	}
-	up := make([]bool, len(w.slots))
-	armed := make([]nodes.Failpoint, len(w.slots))
-	for i, sl := range w.slots {
-		up[i], armed[i] = sl.m != nil, sl.armed
+	s.up, s.armedAt = s.up[:0], append(s.armedAt[:0], s.armed...)
+	for _, m := range w.cl.members {
+		s.up = append(s.up, m.proc != nil)
 	}
-	hadViolation := w.chk.Violation() != nil
-	w.dispatch(e)
-	for i, sl := range w.slots {
+	s.violated = w.chk.Violation() != nil
+}
+
+// after notes what the event did: crashes, leadership changes and the
+// first violation; it halts the loop when the scenario's stop holds.
+func (s *Scenario) after(e Event) {
+	w := s.w
+	for i, m := range w.cl.members {
 		switch {
-		case up[i] && sl.m == nil && armed[i] != 0 && sl.armed == 0:
-			s.note("m%d crashed at failpoint %s", sl.id, armed[i])
-		case up[i] && sl.m == nil:
-			s.note("m%d crashed", sl.id)
+		case s.up[i] && m.proc == nil && s.armedAt[i] != 0 && s.armed[i] == 0:
+			s.note("m%d crashed at failpoint %s", m.id, s.armedAt[i])
+		case s.up[i] && m.proc == nil:
+			s.note("m%d crashed", m.id)
 		}
 		s.trackLeader(i)
 	}
-	if v := w.chk.Violation(); v != nil && !hadViolation {
+	if v := w.chk.Violation(); v != nil && !s.violated {
 		s.note("violation %s", v.Error())
 	}
-	return e
+	if s.stop != nil && s.stop(e) {
+		w.halt()
+	}
 }
 
+// begin schedules nothing: a scenario has no workload and no fault ticks.
+func (s *Scenario) begin(*world) {}
+
+// arrive and tick never run (begin schedules neither).
+func (s *Scenario) arrive(*world) {}
+
+func (s *Scenario) tick(*world) {}
+
+// failpoint fires a failpoint armed by the script, once.
+func (s *Scenario) failpoint(m *member) func(nodes.Failpoint) bool {
+	i, _ := s.w.cl.byID(m.id)
+	return func(fp nodes.Failpoint) bool {
+		if s.armed[i] == fp {
+			s.armed[i] = 0
+			return true
+		}
+		return false
+	}
+}
+
+// downFor keeps a crashed member down until the script restarts it.
+func (s *Scenario) downFor(*member, string) time.Duration { return -1 }
+
+func (s *Scenario) plan() *Plan { return nil }
+
+// onReply records a reply that reaches a client still waiting for it.
 func (s *Scenario) onReply(e Event) {
 	r := e.Data.(*nodes.Reply)
-	c := s.w.clients[e.Node]
+	c := s.w.wl.clients[e.Node]
 	if c.req == nil || c.req.ID != r.ID {
 		return // the client gave up on it already
 	}
@@ -656,7 +692,7 @@ func (s *Scenario) outcome(id uint64, line string) {
 
 // trackLeader notes a member that starts or stops leading.
 func (s *Scenario) trackLeader(i int) {
-	m := s.w.slots[i].m
+	id, m := s.w.cl.members[i].id, s.w.cl.members[i].proc
 	if m == nil {
 		s.leads[i] = 0
 		return
@@ -665,9 +701,9 @@ func (s *Scenario) trackLeader(i int) {
 	switch {
 	case leader && s.leads[i] != term:
 		s.leads[i] = term
-		s.note("m%d leads term %d", i+1, term)
+		s.note("m%d leads term %d", id, term)
 	case !leader && s.leads[i] != 0:
-		s.note("m%d steps down (term %d)", i+1, term)
+		s.note("m%d steps down (term %d)", id, term)
 		s.leads[i] = 0
 	}
 }
@@ -681,23 +717,23 @@ func (s *Scenario) trackLeader(i int) {
 // are down do not count.
 func (s *Scenario) unstable() string {
 	w := s.w
-	for _, sl := range w.slots {
-		if sl.m != nil && !sl.m.Serving() {
+	for _, sl := range w.cl.members {
+		if sl.proc != nil && !sl.proc.Serving() {
 			return fmt.Sprintf("m%d does not serve clients yet (its publish is not applied)", sl.id)
 		}
 	}
-	for _, c := range w.clients {
+	for _, c := range w.wl.clients {
 		if c.req != nil {
 			return fmt.Sprintf("client %d waits for #%d", c.idx, c.req.ID)
 		}
 	}
 	busy := ""
 	w.q.Each(func(e *Event) bool {
-		sl := w.slots[min(e.Node, len(w.slots)-1)]
+		sl := w.cl.members[min(e.Node, len(w.cl.members)-1)]
 		switch {
-		case e.Kind == evDeliver && sl.m != nil:
+		case e.Kind == evDeliver && sl.proc != nil:
 			busy = fmt.Sprintf("a message to m%d is in flight", sl.id)
-		case e.Kind == evTimer && sl.m != nil && e.Arg>>8 == sl.life:
+		case e.Kind == evTimer && sl.proc != nil && e.Arg>>8 == sl.life:
 			if k := nodes.TimerKind(e.Arg & 0xff); k != nodes.TimerTick && k != nodes.TimerCommit {
 				busy = fmt.Sprintf("m%d has a %s pending", sl.id, k)
 			}
@@ -707,22 +743,23 @@ func (s *Scenario) unstable() string {
 	if busy != "" {
 		return busy
 	}
-	var first *slot
-	for _, sl := range w.slots {
-		m := sl.m
+	var first *member
+	for _, sl := range w.cl.members {
+		m := sl.proc
 		if m == nil {
 			continue
 		}
 		_, _, lead, _, commit := m.RaftStatus()
+		li, known := w.cl.byID(lead)
 		switch {
-		case lead == 0 || w.slots[lead-1].m == nil || s.leads[lead-1] == 0:
+		case !known || w.cl.members[li].proc == nil || s.leads[li] == 0:
 			return fmt.Sprintf("m%d follows no leader that is up", sl.id)
 		case m.Applied() < commit:
 			return fmt.Sprintf("m%d applied=%d < commit=%d", sl.id, m.Applied(), commit)
 		case first == nil:
 			first = sl
-		case m.Applied() != first.m.Applied():
-			return fmt.Sprintf("m%d applied=%d != m%d applied=%d", sl.id, m.Applied(), first.id, first.m.Applied())
+		case m.Applied() != first.proc.Applied():
+			return fmt.Sprintf("m%d applied=%d != m%d applied=%d", sl.id, m.Applied(), first.id, first.proc.Applied())
 		}
 	}
 	return ""
