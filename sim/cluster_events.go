@@ -188,17 +188,17 @@ func (c *cluster) markRole(i int) {
 		return
 	}
 	term, _, lead, leader, _ := m.proc.RaftStatus()
-	role := "follower"
+	role := RoleFollower
 	switch {
 	case leader:
-		role = "leader"
+		role = RoleLeader
 	case lead == 0:
-		role = "no leader"
+		role = RoleNone
 	}
 	now := fmt.Sprintf("%s term %d", role, term)
 	if now != m.lastRole {
 		m.lastRole = now
-		c.mark(int(m.id), MarkRole, now)
+		c.markAs(Mark{Member: int(m.id), Kind: MarkRole, Detail: now, Role: role, Term: term})
 	}
 }
 

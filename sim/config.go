@@ -176,9 +176,9 @@ func (r *Report) ExitCode() int {
 	switch {
 	case r.Violation == nil:
 		return ExitClean
-	case r.Violation.Name == "linearizable":
+	case r.Violation.Name == invariants.Linearizable:
 		return ExitLinearizable
-	case r.Violation.Name == "liveness":
+	case r.Violation.Name == invariants.Liveness:
 		return ExitLiveness
 	}
 	return ExitSafety

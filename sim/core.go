@@ -50,19 +50,33 @@ func (c *core) record(s Step) {
 }
 
 // mark records a timeline event when the run keeps a timeline.
-func (c *core) mark(member int, kind, detail string) {
+func (c *core) mark(member int, kind MarkKind, detail string) {
+	c.markAs(Mark{Member: member, Kind: kind, Detail: detail})
+}
+
+// markAs records mk, at the current time, when the run keeps a timeline.
+func (c *core) markAs(mk Mark) {
 	if !c.cfg.Timeline {
 		return
 	}
-	c.timeline = append(c.timeline, Mark{At: c.q.Now(), Member: member, Kind: kind, Detail: detail})
+	mk.At = c.q.Now()
+	c.timeline = append(c.timeline, mk)
 }
 
-// note traces a world-level fault and puts it on the timeline.
-func (c *core) note(s string) { c.noteOn(0, MarkNet, s) }
+// noteNet traces a change of the network and puts it on the timeline.
+func (c *core) noteNet(change NetChange, state, s string) {
+	c.markAs(Mark{Kind: MarkNet, Detail: s, Net: change, State: state})
+	c.hashNote(s)
+}
 
 // noteOn traces a fault of one member (0: the cluster) and marks it.
-func (c *core) noteOn(member int, kind, s string) {
+func (c *core) noteOn(member int, kind MarkKind, s string) {
 	c.mark(member, kind, s)
+	c.hashNote(s)
+}
+
+// hashNote traces a fault by the hash of its line.
+func (c *core) hashNote(s string) {
 	h := fnv.New64a()
 	h.Write([]byte(s))
 	c.tr.Add(c.q.Now(), 0xf1, 0, h.Sum64(), 0, func() string { return s })

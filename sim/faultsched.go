@@ -76,7 +76,8 @@ func (fs *faultSched) crash(i int, why string, down time.Duration) {
 func (fs *faultSched) cut(a, b int) {
 	fs.record(Step{Kind: StepCut, Member: a, To: b})
 	fs.cl.net.Cut(fs.q.Now(), a, b)
-	fs.note(fmt.Sprintf("cut m%d->m%d", a, b))
+	c := fmt.Sprintf("m%d->m%d", a, b)
+	fs.noteNet(NetCut, c, "cut "+c)
 }
 
 // pause stops member i's process for d (etcd under a long GC pause or a
@@ -104,7 +105,7 @@ func (fs *faultSched) slow(i int, d time.Duration) {
 func (fs *faultSched) heal() {
 	fs.record(Step{Kind: StepHeal})
 	fs.cl.net.Heal(fs.q.Now())
-	fs.note("heal")
+	fs.noteNet(NetHeal, "", "heal")
 }
 
 // partition splits the members (by ID) into groups; clients reach everyone.
@@ -112,7 +113,8 @@ func (fs *faultSched) partition(groups [][]int) {
 	fs.record(Step{Kind: StepPartition, Groups: groups})
 	fs.cl.net.Partition(fs.q.Now(), groups...)
 	fs.stats.Partitions++
-	fs.note("partition " + fs.cl.net.String())
+	state := fs.cl.net.String()
+	fs.noteNet(NetPartition, state, "partition "+state)
 }
 
 // pickUp returns a random member that is up.

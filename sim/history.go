@@ -5,6 +5,7 @@ import (
 	"maps"
 	"time"
 
+	"github.com/etcdsim/etcdsim/invariants"
 	"github.com/etcdsim/etcdsim/invariants/linearizable"
 	"github.com/etcdsim/etcdsim/nodes"
 )
@@ -176,11 +177,11 @@ func (w *history) check(checkpoint bool, clients []*client) {
 	res := linearizable.CheckAfter(w.linPrefix, ops, linearizableTimeout)
 	w.timedOut = w.timedOut || res.TimedOut
 	if !res.OK {
-		w.chk.Fail("linearizable", res.Detail)
+		w.chk.Fail(invariants.Linearizable, res.Detail)
 		return
 	}
 	if d := serializableMonotonic(w.ops, w.serialLast); d != "" {
-		w.chk.Fail("linearizable", d)
+		w.chk.Fail(invariants.Linearizable, d)
 		return
 	}
 	if checkpoint && !res.TimedOut && !keepWholeHistory {

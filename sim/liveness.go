@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/etcdsim/etcdsim/invariants"
 	"github.com/etcdsim/etcdsim/network"
 	"github.com/etcdsim/etcdsim/nodes"
 )
@@ -24,8 +25,8 @@ func (w *world) liveness() {
 	w.healing = true
 	now := w.q.Now()
 	w.tr.Note("t=%s liveness phase: heal everything", FormatTime(now))
-	w.mark(0, MarkPhase, "liveness phase: faults stop, everything heals")
-	w.mark(0, MarkNet, "heal")
+	w.markAs(Mark{Kind: MarkPhase, State: "liveness", Detail: "liveness phase: faults stop, everything heals"})
+	w.markAs(Mark{Kind: MarkNet, Net: NetHeal, Detail: "heal"})
 	endpoints := w.cl.net.Endpoints()
 	w.cl.net = network.New(w.streams.Fork("network/liveness"), network.Config{
 		DelayMin: 100 * time.Microsecond, DelayMax: 2 * time.Millisecond,
@@ -52,11 +53,11 @@ func (w *world) liveness() {
 			return
 		}
 		if w.q.Now() >= deadline {
-			w.chk.Fail("liveness", w.livenessReason())
+			w.chk.Fail(invariants.Liveness, w.livenessReason())
 			return
 		}
 		if _, ok := w.q.Peek(); !ok {
-			w.chk.Fail("liveness", "nothing left to happen: "+w.livenessReason())
+			w.chk.Fail(invariants.Liveness, "nothing left to happen: "+w.livenessReason())
 			return
 		}
 	}

@@ -62,7 +62,7 @@ func (w *world) report() *Report {
 	rep.Stats.Unchecked = uint64(w.chk.Unchecked)
 	rep.PeakHeap = w.peakHeap
 	if v := rep.Violation; v != nil {
-		w.mark(0, MarkViolation, v.Name+": "+v.Detail)
+		w.mark(0, MarkViolation, v.Error())
 	}
 	rep.Timeline = w.timeline
 	w.hist.compact(w.wl.clients)
