@@ -162,7 +162,7 @@ type Report struct {
 	LinearizabilityWall time.Duration
 }
 
-// Exit codes of a run, as DESIGN.md fixes them.
+// Exit codes of a run.
 const (
 	ExitClean        = 0
 	ExitBadInput     = 2
