@@ -53,21 +53,12 @@ import (
 // no fault, and arms failpoints by hand) and watches every event the
 // world's loop runs, to report outcomes, crashes, leaders and violations.
 type Scenario struct {
+	*scenarioLog
 	w      *world
 	jitter *rand.Rand // crypto/rand for raft, for the whole scenario
 	marks  uint64
-	leads  []uint64          // per member index: the term it leads, or 0
-	armed  []nodes.Failpoint // per member index: the failpoint it dies at next
-	reqs   map[uint64]string
-	waitID uint64  // the get being waited for
-	got    *string // its outcome
-	out    []string
-	notes  []string
+	armed  []nodes.Failpoint  // per member index: the failpoint it dies at next
 	stop   func(e Event) bool // ends the current stepping after e
-	// up, armedAt and violated are the state before the event being run.
-	up       []bool
-	armedAt  []nodes.Failpoint
-	violated bool
 }
 
 // ScenarioArg is one argument of a scenario command: key or key=value.
@@ -166,7 +157,9 @@ func (s *Scenario) build(args []ScenarioArg) (string, error) {
 	if err := cfg.Validate(); err != nil {
 		return "", err
 	}
-	*s = Scenario{w: newWorld(cfg), reqs: map[uint64]string{}, leads: make([]uint64, members), armed: make([]nodes.Failpoint, members)}
+	w, armed := newWorld(cfg), make([]nodes.Failpoint, members)
+	log := &scenarioLog{w: w, armed: armed, reqs: map[uint64]string{}, leads: make([]uint64, members)}
+	*s = Scenario{scenarioLog: log, w: w, armed: armed}
 	s.w.setDriver(s)
 	s.w.watch, s.w.lenient = s, true
 	s.jitter = s.w.streams.Fork("raft/jitter")
@@ -187,48 +180,14 @@ func (s *Scenario) stepUntil(stop func(e Event) bool, until time.Duration) {
 	s.w.clearHalt()
 }
 
-// before is the scenario's look at the world before an event runs: it
-// records client outcomes (before the world forgets the request) and
-// what is up, what is armed and whether the world is violated.
-func (s *Scenario) before(e Event) {
-	w := s.w
-	switch e.Kind {
-	case evReply:
-		s.onReply(e)
-	case evTimeout:
-		if c := w.wl.clients[e.Node]; c.req != nil && c.deadline <= w.q.Now() {
-			s.outcome(c.req.ID, "timeout (outcome unknown)")
-		}
-	case evReset:
-		if c := w.wl.clients[e.Node]; c.req != nil && c.req.ID == e.Arg {
-			s.outcome(c.req.ID, "connection reset by the crash (outcome unknown)")
-		}
-	}
-	s.up, s.armedAt = s.up[:0], append(s.armedAt[:0], s.armed...)
-	for _, m := range w.cl.members {
-		s.up = append(s.up, m.proc != nil)
-	}
-	s.violated = w.chk.Violation() != nil
-}
+// before and after watch each event for the log, and halt the world's
+// loop when the current stepping's stop holds.
+func (s *Scenario) before(e Event) { s.see(e) }
 
-// after notes what the event did: crashes, leadership changes and the
-// first violation; it halts the loop when the scenario's stop holds.
 func (s *Scenario) after(e Event) {
-	w := s.w
-	for i, m := range w.cl.members {
-		switch {
-		case s.up[i] && m.proc == nil && s.armedAt[i] != 0 && s.armed[i] == 0:
-			s.note("m%d crashed at failpoint %s", m.id, s.armedAt[i])
-		case s.up[i] && m.proc == nil:
-			s.note("m%d crashed", m.id)
-		}
-		s.trackLeader(i)
-	}
-	if v := w.chk.Violation(); v != nil && !s.violated {
-		s.note("violation %s", v.Error())
-	}
+	s.saw(e)
 	if s.stop != nil && s.stop(e) {
-		w.halt()
+		s.w.halt()
 	}
 }
 
@@ -256,60 +215,3 @@ func (s *Scenario) failpoint(m *member) func(nodes.Failpoint) bool {
 func (s *Scenario) downFor(*member, string) time.Duration { return -1 }
 
 func (s *Scenario) plan() *Plan { return nil }
-
-// onReply records a reply that reaches a client still waiting for it.
-func (s *Scenario) onReply(e Event) {
-	r := e.Data.(*nodes.Reply)
-	c := s.w.wl.clients[e.Node]
-	if c.req == nil || c.req.ID != r.ID {
-		return // the client gave up on it already
-	}
-	res := r.Result
-	line := fmt.Sprintf("%s rev=%d index=%d", res.Code, res.Rev, r.Index)
-	if c.req.Kind == nodes.KindRange && res.Code == nodes.OK {
-		line = fmt.Sprintf("%s rev=%d:", res.Code, res.Rev)
-		if len(res.KVs) == 0 {
-			line += " (no key)"
-		}
-		for _, kv := range res.KVs {
-			line += fmt.Sprintf(" %s=%s create=%d mod=%d ver=%d", kv.Key, short(string(kv.Value)),
-				kv.CreateRevision, kv.ModRevision, kv.Version)
-		}
-	}
-	s.outcome(r.ID, line)
-}
-
-// outcome records what a client learned of a request.
-func (s *Scenario) outcome(id uint64, line string) {
-	if id == s.waitID {
-		*s.got = s.reqs[id] + ": " + line
-		return
-	}
-	s.out = append(s.out, s.reqs[id]+": "+line)
-}
-
-// trackLeader notes a member that starts or stops leading.
-func (s *Scenario) trackLeader(i int) {
-	id, m := s.w.cl.members[i].id, s.w.cl.members[i].proc
-	if m == nil {
-		s.leads[i] = 0
-		return
-	}
-	term, _, _, leader, _ := m.RaftStatus()
-	switch {
-	case leader && s.leads[i] != term:
-		s.leads[i] = term
-		s.note("m%d leads term %d", id, term)
-	case !leader && s.leads[i] != 0:
-		s.note("m%d steps down (term %d)", id, term)
-		s.leads[i] = 0
-	}
-}
-
-// unstable returns "" when no member has work left and all applied indices
-// are equal, else why not. Work is a client waiting for an answer, a
-// message in flight to a member that is up, a member timer other than the
-// raft tick and the periodic backend commit (a WAL write, an apply, a
-// compaction step, a defrag), or an entry committed and not applied; and
-// every member that is up must follow one leader that is up. Members that
-// are down do not count.

@@ -264,19 +264,6 @@ func (s *Scenario) forceCommit(a scenarioArgs) (string, error) {
 	return s.flushNotes() + s.memberLine(i), nil
 }
 
-func (s *Scenario) flushNotes() string {
-	if len(s.notes) == 0 {
-		return ""
-	}
-	out := strings.Join(s.notes, "\n") + "\n"
-	s.notes = s.notes[:0]
-	return out
-}
-
-func (s *Scenario) note(format string, args ...any) {
-	s.notes = append(s.notes, fmt.Sprintf("t=%s ", stime(s.w.q.Now()))+fmt.Sprintf(format, args...))
-}
-
 // memberLine is one line of status.
 func (s *Scenario) memberLine(i int) string {
 	sl := s.w.cl.members[i]
@@ -303,15 +290,6 @@ func (s *Scenario) status() string {
 		lines[i] = s.memberLine(i)
 	}
 	return strings.Join(lines, "\n")
-}
-
-func (s *Scenario) replies() string {
-	if len(s.out) == 0 {
-		return "(none)"
-	}
-	out := strings.Join(s.out, "\n")
-	s.out = s.out[:0]
-	return out
 }
 
 // disk prints what the member's disk kept at its last crash, and its files
@@ -341,7 +319,12 @@ func (s *Scenario) disk(a scenarioArgs) (string, error) {
 	return b.String(), nil
 }
 
-// short abbreviates a long value.
+// unstable returns "" when no member has work left and all applied indices
+// are equal, else why not. Work is a client waiting for an answer, a
+// message in flight to a member that is up, a member timer other than the
+// raft tick and the periodic backend commit (a WAL write, an apply, a
+// compaction step, a defrag), or an entry committed and not applied; and
+// every member that is up must follow one leader that is up. Members that
 // are down do not count.
 func (s *Scenario) unstable() string {
 	w := s.w
