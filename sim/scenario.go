@@ -50,8 +50,9 @@ import (
 // only a prefix, cut at a sector, persists.
 //
 // A Scenario is the world's driver (it sends what the script says, draws
-// no fault, and arms failpoints by hand) and watches every event the
-// world's loop runs, to report outcomes, crashes, leaders and violations.
+// no fault, and arms failpoints by hand); its commands step the world's
+// own loop, and its scenarioLog watches every event the loop runs, to
+// report outcomes, crashes, leaders and violations.
 type Scenario struct {
 	*scenarioLog
 	w      *world
