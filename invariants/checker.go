@@ -50,11 +50,12 @@ func NewChecker(voters int) *Checker {
 func (c *Checker) Violation() *Violation { return c.first }
 
 // Fail records a violation found by the world itself (liveness).
-func (c *Checker) Fail(name, detail string) { c.fail(name, "%s", detail) }
+func (c *Checker) Fail(name Invariant, detail string) { c.fail(name, 0, "%s", detail) }
 
-func (c *Checker) fail(name, format string, args ...any) {
+// fail records a violation of name that accuses member id (0: none).
+func (c *Checker) fail(name Invariant, id uint64, format string, args ...any) {
 	if c.first == nil {
-		c.first = &Violation{Name: name, Detail: fmt.Sprintf(format, args...)}
+		c.first = &Violation{Name: name, Member: id, Detail: fmt.Sprintf(format, args...)}
 	}
 }
 
@@ -75,12 +76,12 @@ func (c *Checker) Step(v View) {
 	term, _, _, leader, commit := v.RaftStatus()
 	if leader {
 		if other, ok := c.leaders[term]; ok && other != v.ID() {
-			c.fail("election-safety", "m%d and m%d both lead term %d", other, v.ID(), term)
+			c.fail(ElectionSafety, other, "m%d and m%d both lead term %d", other, v.ID(), term)
 		}
 		c.leaders[term] = v.ID()
 	}
 	if a := v.Applied(); a > commit {
-		c.fail("applied-le-committed", "m%d applied=%d > committed=%d", v.ID(), a, commit)
+		c.fail(AppliedLECommitted, v.ID(), "m%d applied=%d > committed=%d", v.ID(), a, commit)
 	}
 }
 
@@ -99,12 +100,12 @@ func (c *Checker) Committed(v View, ents []*raftpb.Entry) {
 		}
 		if ok {
 			if rec.Term != e.GetTerm() || rec.Data != c.Ref.Decoded.Sum(e.Data) {
-				c.fail("log-matching", "m%d committed index %d term %d, but the cluster committed term %d with other bytes", v.ID(), i, e.GetTerm(), rec.Term)
+				c.fail(LogMatching, v.ID(), "m%d committed index %d term %d, but the cluster committed term %d with other bytes", v.ID(), i, e.GetTerm(), rec.Term)
 			}
 			continue
 		}
 		if err := c.Ref.Append(e); err != nil {
-			c.fail("log-matching", "m%d committed index %d past the agreed log end %d", v.ID(), i, c.Ref.Last())
+			c.fail(LogMatching, v.ID(), "m%d committed index %d past the agreed log end %d", v.ID(), i, c.Ref.Last())
 		}
 	}
 	if c.Ref.Last() >= c.nextForget {
@@ -153,11 +154,11 @@ func (c *Checker) Applied(v View, index uint64, out *nodes.Outcome) {
 		return
 	}
 	if !ok {
-		c.fail("applied-le-committed", "m%d applied index %d that no member committed", v.ID(), index)
+		c.fail(AppliedLECommitted, v.ID(), "m%d applied index %d that no member committed", v.ID(), index)
 		return
 	}
 	if out != nil && rec.Ran && *out != rec.Out {
-		c.fail("apply-determinism", "m%d applied index %d as %s rev=%d (digest %x); the reference got %s rev=%d (digest %x)",
+		c.fail(ApplyDeterminism, v.ID(), "m%d applied index %d as %s rev=%d (digest %x); the reference got %s rev=%d (digest %x)",
 			v.ID(), index, out.Code, out.Rev, out.Digest, rec.Out.Code, rec.Out.Rev, rec.Out.Digest)
 		return
 	}
@@ -165,16 +166,16 @@ func (c *Checker) Applied(v View, index uint64, out *nodes.Outcome) {
 		return // skipped on replay: the state reflects the consistent index
 	}
 	if t := c.members[v.ID()]; t != nil && index >= t.maxRevIdx && v.Rev() < t.maxRev {
-		c.fail("restart-clean", "m%d at index %d has revision %d, below revision %d it returned to a client for index %d",
+		c.fail(RestartClean, v.ID(), "m%d at index %d has revision %d, below revision %d it returned to a client for index %d",
 			v.ID(), index, v.Rev(), t.maxRev, t.maxRevIdx)
 	}
 	c.authAgrees(v, index, rec)
 	if v.Rev() != rec.Rev || v.CompactRev() != rec.CompactRe || v.KVHash() != rec.KVHash {
-		c.fail("equal-revisions", "m%d at index %d: rev=%d compact=%d hash=%x; reference rev=%d compact=%d hash=%x",
+		c.fail(EqualRevisions, v.ID(), "m%d at index %d: rev=%d compact=%d hash=%x; reference rev=%d compact=%d hash=%x",
 			v.ID(), index, v.Rev(), v.CompactRev(), v.KVHash(), rec.Rev, rec.CompactRe, rec.KVHash)
 	}
 	if v.LeaseHash() != rec.LeaseHash {
-		c.fail("equal-revisions", "m%d at index %d: leases differ from the reference (%x vs %x)", v.ID(), index, v.LeaseHash(), rec.LeaseHash)
+		c.fail(EqualRevisions, v.ID(), "m%d at index %d: leases differ from the reference (%x vs %x)", v.ID(), index, v.LeaseHash(), rec.LeaseHash)
 	}
 }
 
@@ -183,11 +184,11 @@ func (c *Checker) Applied(v View, index uint64, out *nodes.Outcome) {
 func (c *Checker) authAgrees(v View, index uint64, rec *Record) {
 	switch {
 	case v.AuthRevision() != rec.AuthRev:
-		c.fail("auth-revision-agreement", "m%d at index %d has auth revision %d; the reference has %d", v.ID(), index, v.AuthRevision(), rec.AuthRev)
+		c.fail(AuthRevisionAgreement, v.ID(), "m%d at index %d has auth revision %d; the reference has %d", v.ID(), index, v.AuthRevision(), rec.AuthRev)
 	case AuthHash(v.Backend()) != rec.AuthData:
-		c.fail("auth-revision-agreement", "m%d at index %d: users and roles differ from the reference", v.ID(), index)
+		c.fail(AuthRevisionAgreement, v.ID(), "m%d at index %d: users and roles differ from the reference", v.ID(), index)
 	case v.AuthCacheHash() != rec.AuthCache:
-		c.fail("auth-revision-agreement", "m%d at index %d: permission cache %x differs from the reference's %x", v.ID(), index, v.AuthCacheHash(), rec.AuthCache)
+		c.fail(AuthRevisionAgreement, v.ID(), "m%d at index %d: permission cache %x differs from the reference's %x", v.ID(), index, v.AuthCacheHash(), rec.AuthCache)
 	}
 }
 
@@ -199,7 +200,7 @@ func (c *Checker) DurableCommit(v View) {
 	mem := v.Backend()
 	ci := MetaIndex(mem)
 	if c.persisted(v, ci, "persisted") {
-		c.atomic(v, mem, ci, "commit-atomicity")
+		c.atomic(v, mem, ci, CommitAtomicity)
 	}
 }
 
@@ -210,12 +211,12 @@ func (c *Checker) DurableCommit(v View) {
 func (c *Checker) persisted(v View, ci uint64, what string) bool {
 	t := c.track(v.ID())
 	if ci < t.persistedCI {
-		c.fail("consistent-index-monotonic", "m%d %s consistent index %d after a durable %d", v.ID(), what, ci, t.persistedCI)
+		c.fail(ConsistentIndexMonotonic, v.ID(), "m%d %s consistent index %d after a durable %d", v.ID(), what, ci, t.persistedCI)
 		return false
 	}
 	t.persistedCI = ci
 	if last := v.DurableLastIndex(); ci > last && ci > max(t.snapCI, v.SnapshotDBIndex()) {
-		c.fail("consistent-index-monotonic", "m%d %s consistent index %d past its durable WAL (last index %d)", v.ID(), what, ci, last)
+		c.fail(ConsistentIndexMonotonic, v.ID(), "m%d %s consistent index %d past its durable WAL (last index %d)", v.ID(), what, ci, last)
 		return false
 	}
 	return true
@@ -223,7 +224,7 @@ func (c *Checker) persisted(v View, ci uint64, what string) bool {
 
 // atomic compares a backend state with the reference after 1..ci, and
 // returns the reference record of ci (nil for 0, or when none is left).
-func (c *Checker) atomic(v View, mem *backend.Mem, ci uint64, name string) *Record {
+func (c *Checker) atomic(v View, mem *backend.Mem, ci uint64, name Invariant) *Record {
 	key, other := StateHash(mem)
 	var wantKey, wantOther uint64
 	rec, ok, gone := c.record(ci)
@@ -233,13 +234,13 @@ func (c *Checker) atomic(v View, mem *backend.Mem, ci uint64, name string) *Reco
 	case ok:
 		wantKey, wantOther = rec.KeyHash, rec.Other
 	case ci != 0:
-		c.fail(name, "m%d backend holds consistent index %d beyond the committed log (%d)", v.ID(), ci, c.Ref.Last())
+		c.fail(name, v.ID(), "m%d backend holds consistent index %d beyond the committed log (%d)", v.ID(), ci, c.Ref.Last())
 		return nil
 	}
 	if other != wantOther {
-		c.fail(name, "m%d backend at consistent index %d: meta/auth/lease state differs from the reference (%x vs %x)", v.ID(), ci, other, wantOther)
+		c.fail(name, v.ID(), "m%d backend at consistent index %d: meta/auth/lease state differs from the reference (%x vs %x)", v.ID(), ci, other, wantOther)
 	} else if !v.Compacting() && key != wantKey {
-		c.fail(name, "m%d backend at consistent index %d: key bucket differs from the reference (%x vs %x)", v.ID(), ci, key, wantKey)
+		c.fail(name, v.ID(), "m%d backend at consistent index %d: key bucket differs from the reference (%x vs %x)", v.ID(), ci, key, wantKey)
 	}
 	return rec
 }
@@ -261,7 +262,7 @@ func (c *Checker) Restarted(v View) {
 	t := c.track(v.ID())
 	term, vote, _, _, _ := v.RaftStatus()
 	if term < t.hsTerm || term == t.hsTerm && t.hsVote != 0 && vote != t.hsVote {
-		c.fail("hardstate-durable", "m%d restarted with term=%d vote=%d after a durable term=%d vote=%d", v.ID(), term, vote, t.hsTerm, t.hsVote)
+		c.fail(HardStateDurable, v.ID(), "m%d restarted with term=%d vote=%d after a durable term=%d vote=%d", v.ID(), term, vote, t.hsTerm, t.hsVote)
 		return
 	}
 	mem := v.Backend()
@@ -269,12 +270,12 @@ func (c *Checker) Restarted(v View) {
 	if !c.persisted(v, ci, "restarted with") {
 		return
 	}
-	rec := c.atomic(v, mem, ci, "restart-clean")
+	rec := c.atomic(v, mem, ci, RestartClean)
 	if got, want := v.AuthCacheHash(), v.AuthRebuiltCacheHash(); got != want {
-		c.fail("auth-revision-agreement", "m%d restarted with a permission cache (%x) that differs from a rebuild from its own backend (%x)", v.ID(), got, want)
+		c.fail(AuthRevisionAgreement, v.ID(), "m%d restarted with a permission cache (%x) that differs from a rebuild from its own backend (%x)", v.ID(), got, want)
 	}
 	if rec != nil && (v.Rev() != rec.Rev || v.KVHash() != rec.KVHash || v.CompactRev() != rec.CompactRe) {
-		c.fail("restart-clean", "m%d restarted at consistent index %d with rev=%d compact=%d hash=%x; the reference has rev=%d compact=%d hash=%x",
+		c.fail(RestartClean, v.ID(), "m%d restarted at consistent index %d with rev=%d compact=%d hash=%x; the reference has rev=%d compact=%d hash=%x",
 			v.ID(), ci, v.Rev(), v.CompactRev(), v.KVHash(), rec.Rev, rec.CompactRe, rec.KVHash)
 	}
 }
@@ -291,21 +292,21 @@ func (c *Checker) SnapshotInstalled(v View) {
 	mem := v.Backend()
 	ci := MetaIndex(mem)
 	if ci < t.persistedCI {
-		c.fail("consistent-index-monotonic", "m%d installed a snapshot database with consistent index %d after a durable %d", v.ID(), ci, t.persistedCI)
+		c.fail(ConsistentIndexMonotonic, v.ID(), "m%d installed a snapshot database with consistent index %d after a durable %d", v.ID(), ci, t.persistedCI)
 		return
 	}
 	t.persistedCI, t.snapCI = ci, ci
-	c.atomic(v, mem, ci, "commit-atomicity")
+	c.atomic(v, mem, ci, CommitAtomicity)
 }
 
 // RestartFailed reports a member that could not start from its disk.
 func (c *Checker) RestartFailed(id uint64, err any) {
-	c.fail("restart-clean", "m%d cannot restart from its crash image: %v", id, err)
+	c.fail(RestartClean, id, "m%d cannot restart from its crash image: %v", id, err)
 }
 
 // Panicked reports a panic inside a member.
 func (c *Checker) Panicked(id uint64, err any) {
-	c.fail("panic", "m%d panicked: %v", id, err)
+	c.fail(Panic, id, "m%d panicked: %v", id, err)
 }
 
 // Acked checks a write acknowledgement: the entry must be durable on a
@@ -327,7 +328,7 @@ func (c *Checker) Acked(v View, r nodes.Reply, members []View) {
 		}
 	}
 	if durable < c.voters/2+1 {
-		c.fail("acked-durable", "m%d acknowledged index %d (term %d) durable on %d of %d voters", v.ID(), r.Index, r.Term, durable, c.voters)
+		c.fail(AckedDurable, v.ID(), "m%d acknowledged index %d (term %d) durable on %d of %d voters", v.ID(), r.Index, r.Term, durable, c.voters)
 	}
 	t := c.track(v.ID())
 	if r.Result.Rev > t.maxRev {

@@ -12,7 +12,11 @@
 // that finds its record gone counts in Checker.Unchecked instead of
 // failing; that count is 0 unless the bound is wrong.
 //
-// Each check has a stable name, used in output and in seed files:
+// Each check has a stable name (Invariant), used in output, seed files
+// and the swarm's JSON; Catalog lists them with one line each, and
+// `etcdsim catalog` prints it. A violation names its invariant and the
+// member its evidence accuses (Violation.Member), so that no reader
+// parses the evidence:
 //
 //	election-safety             at most one leader per term
 //	log-matching                every member that commits index i commits the same entry
@@ -24,10 +28,15 @@
 //	                            and KV hash of the reference at i
 //	consistent-index-monotonic  the persisted CI never decreases and never passes the durable WAL
 //	apply-determinism           every member that applies i gets the reference's outcome
+//	auth-revision-agreement     members at i have the reference's auth revision, users, roles
+//	                            and permission cache
 //	restart-clean               a restart succeeds, without panic, to exactly the reference
 //	                            state at its persisted CI
 //	acked-durable               an acknowledged write is durable on a quorum of voters
+//	linearizable                the client history is linearizable (checked by the world,
+//	                            with porcupine), and serializable reads never go back
 //	liveness                    once faults stop, the cluster converges and serves a write
+//	panic                       no member panics, other than dying at a failpoint
 //
 // Members are read through View, a small read-only interface of this
 // package's own that nodes.Member satisfies.

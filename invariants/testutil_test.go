@@ -292,7 +292,7 @@ func expect(t *testing.T, c *Checker, name string, evidence ...string) {
 	if v == nil {
 		t.Fatalf("want %s, got no violation", name)
 	}
-	if v.Name != name {
+	if string(v.Name) != name {
 		t.Fatalf("want %s, got %v", name, v)
 	}
 	for _, s := range evidence {

@@ -29,26 +29,9 @@ type View interface {
 
 // Violation is a broken invariant with its evidence.
 type Violation struct {
-	Name   string // the invariant's stable name
-	Detail string // the evidence, one line
+	Name   Invariant // the invariant's stable name
+	Member uint64    // the member the evidence accuses, or 0
+	Detail string    // the evidence, one line
 }
 
-func (v *Violation) Error() string { return v.Name + ": " + v.Detail }
-
-// Names lists every invariant, in stable order.
-var Names = []string{
-	"election-safety", "log-matching", "hardstate-durable", "applied-le-committed",
-	"commit-atomicity", "equal-revisions", "consistent-index-monotonic",
-	"apply-determinism", "auth-revision-agreement", "restart-clean", "acked-durable",
-	"linearizable", "liveness", "panic",
-}
-
-// Known reports whether name is an invariant.
-func Known(name string) bool {
-	for _, n := range Names {
-		if n == name {
-			return true
-		}
-	}
-	return false
-}
+func (v *Violation) Error() string { return string(v.Name) + ": " + v.Detail }

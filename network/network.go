@@ -79,6 +79,8 @@ type Net struct {
 	since  time.Duration       // when the partition state last changed
 	burst  burst
 	stats  Stats
+	// endpoints are the endpoints joined so far, in the order they joined.
+	endpoints []int
 }
 
 // New returns a healed network with config c drawing from rng. It panics if
@@ -95,6 +97,18 @@ func New(rng *rand.Rand, c Config) *Net {
 		cuts:   map[link]bool{},
 	}
 }
+
+// Join adds an endpoint to the network as it is added to the world (a
+// member that joins the cluster, a client that connects). It draws
+// nothing; messages to an endpoint that never joined are still carried.
+func (n *Net) Join(endpoint int) {
+	if !slices.Contains(n.endpoints, endpoint) {
+		n.endpoints = append(n.endpoints, endpoint)
+	}
+}
+
+// Endpoints returns the endpoints joined so far, in the order they joined.
+func (n *Net) Endpoints() []int { return slices.Clone(n.endpoints) }
 
 // Config returns the configuration n was made with.
 func (n *Net) Config() Config { return n.cfg }

@@ -31,41 +31,57 @@ const (
 	NumFailpoints = iota + 1
 )
 
-// failpointNames are the points' gofail names, by point.
-var failpointNames = [NumFailpoints]string{
-	FPBeforeSaveWAL:     "raftBeforeSave",
-	FPAfterWriteWAL:     "walBeforeSync",
-	FPAfterSaveWAL:      "raftAfterSave",
-	FPBeforeSaveSnap:    "raftBeforeSaveSnap",
-	FPAfterSaveSnap:     "raftAfterSaveSnap",
-	FPBeforeApply:       "beforeApply",
-	FPAfterApply:        "afterApply",
-	FPBeforeCommit:      "beforeCommit",
-	FPCommitBeforeSync:  "commitBeforeSync",
-	FPAfterCommit:       "afterCommit",
-	FPDefragBeforeCopy:  "defragBeforeCopy",
-	FPDefragBeforeRenam: "defragBeforeRename",
-	FPCompactSchedule:   "compactBeforeCommitScheduledCompact",
-	FPCompactBatch:      "compactBeforeCommitBatch",
-	FPCompactFinished:   "compactBeforeSetFinishedCompact",
+// failpointCatalog is, by point, its gofail name and where it is: the
+// one catalog of failpoints (String, Description, ParseFailpoint and
+// Failpoints read it).
+var failpointCatalog = [NumFailpoints]struct{ name, desc string }{
+	FPBeforeSaveWAL:     {"raftBeforeSave", "a Ready's HardState and entries are about to be written to the WAL"},
+	FPAfterWriteWAL:     {"walBeforeSync", "the WAL records are written, not yet fsynced"},
+	FPAfterSaveWAL:      {"raftAfterSave", "the WAL save is fsynced; messages and applies not yet done"},
+	FPBeforeSaveSnap:    {"raftBeforeSaveSnap", "a raft snapshot is about to be saved"},
+	FPAfterSaveSnap:     {"raftAfterSaveSnap", "the raft snapshot is saved"},
+	FPBeforeApply:       {"beforeApply", "an entry is about to be applied"},
+	FPAfterApply:        {"afterApply", "an entry is applied, not yet committed to the backend"},
+	FPBeforeCommit:      {"beforeCommit", "a backend batch commit is about to start"},
+	FPCommitBeforeSync:  {"commitBeforeSync", "the backend commit record is written, not yet fsynced"},
+	FPAfterCommit:       {"afterCommit", "the backend commit is durable"},
+	FPDefragBeforeCopy:  {"defragBeforeCopy", "defrag committed pending writes, before copying the database"},
+	FPDefragBeforeRenam: {"defragBeforeRename", "defrag's copy is on disk, before it is renamed over the database"},
+	FPCompactSchedule:   {"compactBeforeCommitScheduledCompact", "a compaction is about to commit its scheduled revision"},
+	FPCompactBatch:      {"compactBeforeCommitBatch", "a compaction is about to commit one batch of deletions"},
+	FPCompactFinished:   {"compactBeforeSetFinishedCompact", "a compaction step is about to run (the step that finds it done sets the finished marker)"},
 }
 
 // Failpoints lists every point's name, in stable order (Failpoints[f-1]
 // is f's name).
-var Failpoints = failpointNames[1:]
+var Failpoints = func() []string {
+	out := make([]string, 0, NumFailpoints-1)
+	for f := Failpoint(1); f < NumFailpoints; f++ {
+		out = append(out, failpointCatalog[f].name)
+	}
+	return out
+}()
 
 // String returns f's gofail name, or "" for no point.
 func (f Failpoint) String() string {
-	if int(f) >= len(failpointNames) {
+	if int(f) >= len(failpointCatalog) {
 		return ""
 	}
-	return failpointNames[f]
+	return failpointCatalog[f].name
+}
+
+// Description returns where in the member f is, in one line.
+func (f Failpoint) Description() string {
+	if int(f) >= len(failpointCatalog) {
+		return ""
+	}
+	return failpointCatalog[f].desc
 }
 
 // ParseFailpoint returns the point named name.
 func ParseFailpoint(name string) (Failpoint, bool) {
 	for f := Failpoint(1); f < NumFailpoints; f++ {
-		if failpointNames[f] == name {
+		if failpointCatalog[f].name == name {
 			return f, true
 		}
 	}

@@ -123,8 +123,8 @@ func buildModel(rep *sim.Report) *model {
 		m.end = max(m.end, mk.At)
 	}
 	if v := rep.Violation; v != nil {
-		m.violation = &sim.Mark{At: rep.At, Member: accused(v.Detail), Kind: sim.MarkViolation, Detail: v.Detail}
-		m.vname = v.Name
+		m.violation = &sim.Mark{At: rep.At, Member: int(v.Member), Kind: sim.MarkViolation, Detail: v.Detail}
+		m.vname = string(v.Name)
 		m.end = max(m.end, rep.At)
 	}
 	m.lanes = make([]laneState, m.members+1)
@@ -170,7 +170,7 @@ func Annotations(rep *sim.Report) []linearizable.Annotation {
 }
 
 // memberKinds are the kinds that belong on a member's lane.
-var memberKinds = []string{sim.MarkRole, sim.MarkCrash, sim.MarkRestart, sim.MarkPause, sim.MarkResume, sim.MarkDisk, sim.MarkCommit, sim.MarkApply}
+var memberKinds = []sim.MarkKind{sim.MarkRole, sim.MarkCrash, sim.MarkRestart, sim.MarkPause, sim.MarkResume, sim.MarkDisk, sim.MarkCommit, sim.MarkApply}
 
 // add folds one mark into the model.
 func (m *model) add(mk sim.Mark) {
@@ -204,7 +204,7 @@ func (m *model) addLife(mk sim.Mark, ls *laneState) {
 	switch mk.Kind {
 	case sim.MarkRole:
 		m.finish(&ls.role, at)
-		kind, labels := roleLabels(mk.Detail)
+		kind, labels := roleLabels(mk.Role, mk.Term)
 		ls.role = open{ok: true, b: band{member: id, from: at, kind: kind, labels: labels, detail: mk.Detail}}
 	case sim.MarkCrash:
 		m.finish(&ls.role, at)
@@ -241,15 +241,14 @@ func (m *model) addDisk(mk sim.Mark) {
 // addNet follows the network's state: a partition replaces the groups, a
 // cut adds a one-way cut, a heal removes both.
 func (m *model) addNet(mk sim.Mark) {
-	d := mk.Detail
-	switch {
-	case d == "heal":
+	switch mk.Net {
+	case sim.NetHeal:
 		m.groups, m.cuts = "", nil
-	case strings.HasPrefix(d, "partition "):
-		m.groups = strings.TrimPrefix(d, "partition ")
-	case strings.HasPrefix(d, "cut "):
-		if c := strings.TrimPrefix(d, "cut "); !slices.Contains(m.cuts, c) {
-			m.cuts = append(m.cuts, c)
+	case sim.NetPartition:
+		m.groups = mk.State
+	case sim.NetCut:
+		if !slices.Contains(m.cuts, mk.State) {
+			m.cuts = append(m.cuts, mk.State)
 		}
 	default:
 		m.points = append(m.points, point{at: mk.At, kind: "other", title: markTitle(mk)})
@@ -282,12 +281,11 @@ func (m *model) netState(at time.Duration) {
 // addPhase starts a new phase.
 func (m *model) addPhase(mk sim.Mark) {
 	m.finish(&m.phase, mk.At)
-	name, _, _ := strings.Cut(mk.Detail, ":")
+	name, short := mk.State+" phase", mk.State
 	kind := "phase"
-	if strings.Contains(name, "liveness") {
+	if mk.State == "liveness" {
 		kind = "liveness"
 	}
-	short := strings.TrimSuffix(name, " phase")
 	m.phase = open{ok: true, b: band{from: mk.At, kind: kind, labels: []string{name, short, short[:min(len(short), 4)], ""}, detail: mk.Detail}}
 }
 
@@ -307,24 +305,13 @@ func (m *model) finish(o *open, at time.Duration) {
 	o.ok = false
 }
 
-// accused returns the member an evidence line starts with ("m2 backend at
-// …" is 2), or 0.
-func accused(detail string) int {
-	first, _, _ := strings.Cut(detail, " ")
-	first = strings.TrimRight(first, ":,")
-	if n, err := strconv.Atoi(strings.TrimPrefix(first, "m")); err == nil && strings.HasPrefix(first, "m") && n > 0 {
-		return n
-	}
-	return 0
-}
-
-// roleLabels reads "leader term 3" into a band kind and its labels.
-func roleLabels(detail string) (string, []string) {
-	role, term, _ := strings.Cut(detail, " term ")
+// roleLabels gives a role and term a band kind and its labels.
+func roleLabels(role sim.Role, t uint64) (string, []string) {
+	term := strconv.FormatUint(t, 10)
 	switch role {
-	case "leader":
+	case sim.RoleLeader:
 		return "leader", []string{"leader · term " + term, "leader t" + term, "L" + term, ""}
-	case "follower":
+	case sim.RoleFollower:
 		return "follower", []string{"follower · term " + term, "follower t" + term, "F" + term, ""}
 	}
 	return "noleader", []string{"no leader · term " + term, "no leader t" + term, "N" + term, ""}
@@ -722,7 +709,7 @@ func (m *model) rows(from, to time.Duration, commits, applies bool) ([]row, stri
 		if mk.Member > 0 {
 			who = "m" + itoa(mk.Member)
 		}
-		out = append(out, row{T: fmtT(mk.At), Member: who, Kind: mk.Kind, Detail: mk.Detail})
+		out = append(out, row{T: fmtT(mk.At), Member: who, Kind: string(mk.Kind), Detail: mk.Detail})
 	}
 	var notes []string
 	if skipped > 0 {

@@ -139,7 +139,7 @@ func TestWriteFailurePage(t *testing.T) {
 		}
 	}
 	for _, s := range []string{
-		`id="verdict">FAIL ` + rep.Violation.Name + `<`,
+		`id="verdict">FAIL ` + string(rep.Violation.Name) + `<`,
 		template.HTMLEscapeString(rep.Violation.Detail),
 		template.HTMLEscapeString(rep.ReplayLine()),
 		template.HTMLEscapeString(strings.Split(rep.Header(), "\n")[0]),
@@ -155,7 +155,7 @@ func TestWriteFailurePage(t *testing.T) {
 			t.Errorf("pictures lack a %q mark", class)
 		}
 	}
-	if id := accused(rep.Violation.Detail); id == 0 || !strings.Contains(svgs[0], fmt.Sprintf("evidence names m%d</title>m%d ✖", id, id)) {
+	if id := rep.Violation.Member; id == 0 || !strings.Contains(svgs[0], fmt.Sprintf("evidence names m%d</title>m%d ✖", id, id)) {
 		t.Errorf("the lane the evidence names (m%d) is not marked", id)
 	}
 	if strings.Contains(svgs[0], "t t-apply") {
@@ -172,7 +172,7 @@ func TestWriteFailurePage(t *testing.T) {
 // eventful reports whether a failing run crashed, restarted and paused a
 // member, with a crash within the detail window before the violation.
 func eventful(rep *sim.Report) bool {
-	kinds := map[string]bool{}
+	kinds := map[sim.MarkKind]bool{}
 	for _, m := range rep.Timeline {
 		kinds[m.Kind] = true
 		if m.Kind == sim.MarkCrash && m.At >= rep.At-DefaultWindow {
@@ -244,14 +244,14 @@ func ticks(rep *sim.Report) (n int) {
 func TestSyntheticTimeline(t *testing.T) {
 	ms := time.Millisecond
 	tl := []sim.Mark{
-		{At: 0, Member: 1, Kind: sim.MarkRole, Detail: "leader term 2"},
-		{At: 0, Member: 2, Kind: sim.MarkRole, Detail: "follower term 2"},
+		{At: 0, Member: 1, Kind: sim.MarkRole, Detail: "leader term 2", Role: sim.RoleLeader, Term: 2},
+		{At: 0, Member: 2, Kind: sim.MarkRole, Detail: "follower term 2", Role: sim.RoleFollower, Term: 2},
 		{At: 100 * ms, Member: 2, Kind: sim.MarkPause, Detail: "pause m2 for 2s"},
 		{At: 200 * ms, Member: 2, Kind: sim.MarkCrash, Detail: "fault"},
 		{At: 200 * ms, Member: 2, Kind: sim.MarkDisk, Detail: "wal: torn <write> & \"more\""},
 		{At: 200 * ms, Member: 2, Kind: sim.MarkDisk, Detail: "wal: size 10 -> 5"},
-		{At: 300 * ms, Member: 0, Kind: sim.MarkNet, Detail: "partition (1) (2 3)"},
-		{At: 350 * ms, Member: 0, Kind: sim.MarkNet, Detail: "cut m1->m3"},
+		{At: 300 * ms, Member: 0, Kind: sim.MarkNet, Detail: "partition (1) (2 3)", Net: sim.NetPartition, State: "(1) (2 3)"},
+		{At: 350 * ms, Member: 0, Kind: sim.MarkNet, Detail: "cut m1->m3", Net: sim.NetCut, State: "m1->m3"},
 		{At: 400 * ms, Member: 0, Kind: sim.MarkCrash, Detail: "no member"},
 		{At: 500 * ms, Member: 4, Kind: "liveness", Detail: "unknown kind"},
 		{At: 600 * ms, Member: 3, Kind: sim.MarkResume, Detail: "resumes without a pause"},
@@ -261,7 +261,7 @@ func TestSyntheticTimeline(t *testing.T) {
 	}
 	tl = append(tl, sim.Mark{At: 4 * time.Second, Member: 1, Kind: sim.MarkCommit, Detail: "backend commit, consistent index 9"})
 	rep := &sim.Report{Config: sim.Config{Seed: 9, Members: 3}, Timeline: tl, End: 5 * time.Second, At: 5 * time.Second,
-		Violation: &invariants.Violation{Name: "equal-revisions", Detail: "m1 rev=3 <vs> m2 rev=4"}}
+		Violation: &invariants.Violation{Name: invariants.EqualRevisions, Member: 1, Detail: "m1 rev=3 <vs> m2 rev=4"}}
 	page := render(t, rep, Options{Window: 4 * time.Second}, "")
 	wellFormed(t, "the page", page)
 	svgs := svgRE.FindAllString(page, -1)
@@ -367,7 +367,7 @@ func TestAnnotations(t *testing.T) {
 	}
 	notes := Annotations(failing)
 	if last := notes[len(notes)-1]; failing.Violation == nil || last.Tag != "violation" || last.Start != int64(failing.At) ||
-		!strings.HasPrefix(last.Description, failing.Violation.Name+": ") {
+		!strings.HasPrefix(last.Description, string(failing.Violation.Name)+": ") {
 		t.Errorf("failing run: last annotation %+v, violation %v at %v", last, failing.Violation, failing.At)
 	}
 }

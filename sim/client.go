@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"strconv"
 	"time"
 
@@ -58,41 +59,50 @@ type Op struct {
 	Unknown bool
 }
 
-// History returns the client history of a run.
-func (w *world) History() []Op { return w.history }
-
 // keyspace is small, so that requests conflict.
 const keyspace = 16
 
 func key(i int) []byte { return strconv.AppendInt([]byte{'k', '0' + byte(i/10%10)}, int64(i%10), 10) }
 
-// onArrival is the open-loop workload: Rate requests per simulated second
-// across the cluster, each given to a random idle client.
-func (w *world) onArrival() {
-	if w.healing || w.cfg.Rate == 0 {
-		return
-	}
-	w.q.After(time.Second/time.Duration(w.cfg.Rate), Event{Kind: evArrival})
-	if w.plan != nil {
-		w.runPlanRequests()
-		return
-	}
-	c := w.idleClient()
-	if c == nil {
-		w.stats.Dropped++
-		return
-	}
-	req := w.genRequest(c)
-	if w.cfg.RecordPlan {
-		template := *req
-		w.record(Step{Kind: StepRequest, Client: c.idx, Member: c.target + 1, Req: &template})
-	}
-	w.issue(c, req)
+// workload is the clients of a world and what they ask: who is idle, the
+// request each draws next (the default mix, auth, leases, compaction),
+// and how each request ends (a reply, a timeout, a reset), into the
+// history. It decides nothing of when: the driver says when a request is
+// sent and by whom.
+type workload struct {
+	*core
+	cl        *cluster
+	hist      *history
+	opt       *options
+	clients   []*client
+	rng       *rand.Rand // the stream "workload"
+	nextID    uint64     // the last request ID
+	leases    []int64    // recently granted lease IDs
+	nextLease int64
+	probe     *probe // the liveness phase's write, or nil
 }
 
-// idleClient returns a random client with no request in flight, or nil
+// newWorkload makes the clients the options ask for; client i talks to
+// member i modulo the cluster at first. With auth on, clients act as the
+// users in turn, and client 0 (root) sets auth up first.
+func newWorkload(c *core, cl *cluster, h *history, opt *options, rng *rand.Rand) *workload {
+	wl := &workload{core: c, cl: cl, hist: h, opt: opt, rng: rng}
+	for i := range opt.clients {
+		wl.clients = append(wl.clients, &client{idx: i, proc: i, target: i % len(cl.members)})
+		cl.net.Join(clientBase + i)
+	}
+	if opt.authOn {
+		for i, c := range wl.clients {
+			c.user = authUsers[i%len(authUsers)]
+		}
+		wl.clients[0].script = authSetup()
+	}
+	return wl
+}
+
+// idle returns a random client with no request in flight, or nil
 // when every client waits for an answer (the arrival is then dropped).
-func (w *world) idleClient() *client {
+func (w *workload) idle() *client {
 	idle := 0
 	for _, c := range w.clients {
 		if c.req == nil {
@@ -102,7 +112,7 @@ func (w *world) idleClient() *client {
 	if idle == 0 {
 		return nil
 	}
-	k := w.rngWork.IntN(idle)
+	k := w.rng.IntN(idle)
 	for _, c := range w.clients {
 		if c.req == nil {
 			if k == 0 {
@@ -114,41 +124,16 @@ func (w *world) idleClient() *client {
 	panic("unreachable")
 }
 
-// runPlanRequests sends the plan's requests that are due; a request whose
-// client still waits for an answer is dropped (a shrunk plan may shift
-// what happens when).
-func (w *world) runPlanRequests() {
-	now := w.q.Now()
-	for w.planReq < len(w.plan.Steps) {
-		s := &w.plan.Steps[w.planReq]
-		if s.Kind != StepRequest {
-			w.planReq++
-			continue
-		}
-		if s.At > now {
-			return
-		}
-		w.planReq++
-		c := w.clients[s.Client]
-		if c.req != nil {
-			continue
-		}
-		req := *s.Req
-		c.target = s.Member - 1
-		w.issue(c, &req)
-	}
-}
-
-func (w *world) issue(c *client, req *nodes.Request) {
+// issue sends req from client c to the member it talks to.
+func (w *workload) issue(c *client, req *nodes.Request) {
 	w.nextID++
 	req.ID = w.nextID
 	c.req = req
-	c.op = len(w.history)
 	now := w.q.Now()
-	w.history = append(w.history, Op{Proc: c.proc, Client: c.idx, Member: uint64(c.target + 1), Req: req, Call: now})
+	c.op = w.hist.add(Op{Proc: c.proc, Client: c.idx, Member: w.cl.members[c.target].id, Req: req, Call: now})
 	w.stats.Requests++
-	w.await(req)
-	if ts := w.net.Send(now, clientBase+c.idx, c.target+1); len(ts) > 0 {
+	w.hist.await(req)
+	if ts := w.cl.net.Send(now, clientBase+c.idx, int(w.cl.members[c.target].id)); len(ts) > 0 {
 		w.q.At(ts[0], Event{Kind: evRequest, Node: c.target, Arg: uint64(c.idx), Data: req})
 	}
 	// One timer per client, not per request: it fires at the deadline of
@@ -162,14 +147,14 @@ func (w *world) issue(c *client, req *nodes.Request) {
 
 // genRequest draws the default mix: writes, txns, reads, and a little
 // compaction and defragmentation.
-func (w *world) genRequest(c *client) *nodes.Request {
+func (w *workload) genRequest(c *client) *nodes.Request {
 	req := w.genKind(c)
 	req.User = c.user
 	return req
 }
 
-func (w *world) genKind(c *client) *nodes.Request {
-	r := w.rngWork
+func (w *workload) genKind(c *client) *nodes.Request {
+	r := w.rng
 	k := key(r.IntN(keyspace))
 	val := []byte("v" + strconv.FormatUint(w.nextID+1, 10))
 	if len(c.script) > 0 {
@@ -181,10 +166,10 @@ func (w *world) genKind(c *client) *nodes.Request {
 	if w.cfg.Workload == "compaction" {
 		return w.genCompaction(c, k, val)
 	}
-	if c.user == "root" && w.authChurn.Hit(r) {
+	if c.user == "root" && w.opt.authChurn.Hit(r) {
 		return w.genAuthChange()
 	}
-	if w.leasesOn && r.IntN(10) == 0 {
+	if w.opt.leasesOn && r.IntN(10) == 0 {
 		if req, ok := w.genLease(k, val); ok {
 			return req
 		}
@@ -215,8 +200,8 @@ func (w *world) genKind(c *client) *nodes.Request {
 // genCompaction is the mix of etcd #17780's reproduction (robustness
 // scenario Issue17780, one client): puts and deletes, and after a delete,
 // often a compaction at the tombstone's revision, the newest of the store.
-func (w *world) genCompaction(c *client, k, val []byte) *nodes.Request {
-	r := w.rngWork
+func (w *workload) genCompaction(c *client, k, val []byte) *nodes.Request {
+	r := w.rng
 	if c.lastDelete && r.IntN(2) == 0 {
 		return &nodes.Request{Kind: nodes.KindCompact, Rev: c.lastRev}
 	}
@@ -231,8 +216,8 @@ func (w *world) genCompaction(c *client, k, val []byte) *nodes.Request {
 
 // genTxn draws a compare-and-swap: if the key's version (or value) is as
 // last seen, put; else read it.
-func (w *world) genTxn(k, val []byte) *nodes.Request {
-	r := w.rngWork
+func (w *workload) genTxn(k, val []byte) *nodes.Request {
+	r := w.rng
 	cmp := mvcc.Compare{Key: k, Target: mvcc.CompareVersion, Result: mvcc.CompareEqual, Version: int64(r.IntN(3))}
 	if r.IntN(2) == 0 {
 		cmp = mvcc.Compare{Key: k, Target: mvcc.CompareMod, Result: mvcc.CompareLess, ModRevision: int64(r.IntN(200))}
@@ -244,31 +229,8 @@ func (w *world) genTxn(k, val []byte) *nodes.Request {
 	}}
 }
 
-func (w *world) onRequest(e Event) {
-	sl := w.slots[e.Node]
-	req := e.Data.(*nodes.Request)
-	if sl.m == nil {
-		// The member's process is down but its machine is up: the
-		// connection is refused (gRPC Unavailable), and the request
-		// never reached etcd. A partitioned client hears nothing and
-		// times out.
-		if ts := w.net.Send(w.q.Now(), int(sl.id), clientBase+int(e.Arg)); len(ts) > 0 {
-			r := &nodes.Reply{Client: int(e.Arg), ID: req.ID, Result: nodes.Result{Code: nodes.ErrUnavailable}}
-			w.q.At(ts[0], Event{Kind: evReply, Node: int(e.Arg), Arg: sl.id, Data: r})
-		}
-		return
-	}
-	if sl.paused {
-		sl.held = append(sl.held, e)
-		return
-	}
-	w.trace(e, req.ID, uint64(req.Kind), func() string {
-		return fmt.Sprintf("c%d->m%d %s %s #%d", e.Arg, sl.id, req.Kind, req.Key, req.ID)
-	})
-	w.call(e.Node, func(m *nodes.Member) { m.Submit(int(e.Arg), req) })
-}
-
-func (w *world) onReply(e Event) {
+// onReply is a member's answer reaching its client.
+func (w *workload) onReply(e Event) {
 	r := e.Data.(*nodes.Reply)
 	c := w.clients[e.Node]
 	if c.req == nil || c.req.ID != r.ID {
@@ -277,7 +239,7 @@ func (w *world) onReply(e Event) {
 	w.trace(e, r.ID, uint64(r.Result.Code), func() string {
 		return fmt.Sprintf("m%d->c%d %s rev=%d #%d", e.Arg, c.idx, r.Result.Code, r.Result.Rev, r.ID)
 	})
-	op := &w.history[c.op]
+	op := &w.hist.ops[c.op]
 	op.Return, op.Result = w.q.Now(), r.Result
 	c.lastDelete = false
 	if r.Result.Code == nodes.OK {
@@ -288,18 +250,19 @@ func (w *world) onReply(e Event) {
 		c.lastDelete = c.req.Kind == nodes.KindDeleteRange && r.Result.Deleted > 0
 	} else if r.Result.Code == nodes.ErrNoLeader || r.Result.Code == nodes.ErrStopped || r.Result.Code == nodes.ErrNotLeader ||
 		r.Result.Code == nodes.ErrUnavailable {
-		c.target = (c.target + 1) % len(w.slots)
+		c.target = w.cl.next(c.target)
 		c.retryScript()
 	}
 	c.scripted = nil
 	c.req = nil
-	w.finish(c)
+	w.hist.finish(c, w.clients)
 	if w.probe != nil && w.probe.client == c.idx {
 		w.probeDone(r)
 	}
 }
 
-func (w *world) onTimeout(e Event) {
+// onTimeout is a client's request timer.
+func (w *workload) onTimeout(e Event) {
 	c := w.clients[e.Node]
 	c.timerSet = false
 	if c.req == nil {
@@ -316,23 +279,24 @@ func (w *world) onTimeout(e Event) {
 	w.giveUp(c)
 }
 
-// resetClients is the crash of member i as its clients see it: the
+// reset is the crash of member i as its clients see it: the
 // connection of every request in flight to it is reset, and the client
 // learns at once (after the network's delay) that the outcome is unknown,
 // instead of waiting for its timeout.
-func (w *world) resetClients(i int) {
+func (w *workload) reset(i int) {
 	now := w.q.Now()
 	for _, c := range w.clients {
 		if c.req == nil || c.target != i {
 			continue
 		}
-		if ts := w.net.Send(now, int(w.slots[i].id), clientBase+c.idx); len(ts) > 0 {
+		if ts := w.cl.net.Send(now, int(w.cl.members[i].id), clientBase+c.idx); len(ts) > 0 {
 			w.q.At(ts[0], Event{Kind: evReset, Node: c.idx, Arg: c.req.ID})
 		}
 	}
 }
 
-func (w *world) onReset(e Event) {
+// onReset is a client learning that its member crashed.
+func (w *workload) onReset(e Event) {
 	c := w.clients[e.Node]
 	if c.req == nil || c.req.ID != e.Arg {
 		return
@@ -344,13 +308,13 @@ func (w *world) onReset(e Event) {
 
 // giveUp ends the client's request with an unknown outcome: it may or may
 // not take effect. The client goes on as a new identity, on the next member.
-func (w *world) giveUp(c *client) {
-	op := &w.history[c.op]
+func (w *workload) giveUp(c *client) {
+	op := &w.hist.ops[c.op]
 	op.Unknown = true
 	c.req = nil
-	w.finish(c)
+	w.hist.finish(c, w.clients)
 	c.proc = len(w.clients) + int(w.stats.Timeouts+w.stats.Resets) // a new identity
-	c.target = (c.target + 1) % len(w.slots)
+	c.target = w.cl.next(c.target)
 	c.retryScript()
 	c.scripted = nil
 	if w.probe != nil && w.probe.client == c.idx {

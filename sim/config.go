@@ -136,6 +136,7 @@ type Report struct {
 	Faults     Faults
 	Failpoints []string // the failpoints switched on for this run
 	Mix        string   // the workload knobs the seed drew
+	Clocks     string   // the members' clock drift the seed drew
 	Violation  *invariants.Violation
 	Step       uint64        // the event at which it broke
 	At         time.Duration // and its simulated time
@@ -161,7 +162,7 @@ type Report struct {
 	LinearizabilityWall time.Duration
 }
 
-// Exit codes of a run, as DESIGN.md fixes them.
+// Exit codes of a run.
 const (
 	ExitClean        = 0
 	ExitBadInput     = 2
@@ -175,16 +176,16 @@ func (r *Report) ExitCode() int {
 	switch {
 	case r.Violation == nil:
 		return ExitClean
-	case r.Violation.Name == "linearizable":
+	case r.Violation.Name == invariants.Linearizable:
 		return ExitLinearizable
-	case r.Violation.Name == "liveness":
+	case r.Violation.Name == invariants.Liveness:
 		return ExitLiveness
 	}
 	return ExitSafety
 }
 
 // Header returns the lines a run prints first: the seed and every option
-// derived from it.
+// derived from it (see drawOptions).
 func (r *Report) Header() string {
 	c := r.Config
 	fp := "none"
@@ -193,8 +194,12 @@ func (r *Report) Header() string {
 		fp = fp[1 : len(fp)-1]
 	}
 	c.defaults()
-	return fmt.Sprintf("SEED=%d members=%d bug=%s duration=%s rate=%d workload=%s\nfaults: %s\nfailpoints: %s\nmix: %s",
+	h := fmt.Sprintf("SEED=%d members=%d bug=%s duration=%s rate=%d workload=%s\nfaults: %s\nfailpoints: %s\nmix: %s",
 		c.Seed, c.Members, c.Bugs, c.Duration, c.Rate, c.Workload, r.Faults, fp, r.Mix)
+	if r.Clocks != "" {
+		h += "\nclocks: " + r.Clocks
+	}
+	return h
 }
 
 // StatsLine is one line of what the run did: events, simulated time and

@@ -123,7 +123,7 @@ func TestReferenceForgetsOnlyWhatNoCheckNeeds(t *testing.T) {
 		WithSeededCryptoRand(w.streams.Fork("raft/jitter"), func() { w.run() })
 		ref := w.chk.Ref
 		t.Logf("seed %d, %d members: kept %d of %d records, %d restarts, unchecked %d, %s, %v",
-			s, cfg.Members, ref.Kept(), ref.Last(), w.stats.Restarts, w.chk.Unchecked, w.mix(), w.chk.Violation())
+			s, cfg.Members, ref.Kept(), ref.Last(), w.stats.Restarts, w.chk.Unchecked, w.opt.mix(), w.chk.Violation())
 		if w.chk.Violation() != nil {
 			t.Fatalf("seed %d: %v", s, w.chk.Violation())
 		}

@@ -45,38 +45,55 @@ type Faults struct {
 // FaultTick is the period at which per-tick fault rates are drawn.
 const FaultTick = 10 * time.Millisecond
 
+// FaultKind is the stable name of one fault kind, as the fault line
+// prints it ("net.drop").
+type FaultKind string
+
+// ratioField is one row of the fault kinds' catalog: the kind, what it
+// does, and its rate in a Faults.
 type ratioField struct {
-	name string
+	name FaultKind
+	desc string
 	get  func(*Faults) *prob.Ratio
 }
 
-// ratioFields lists the kinds in their stable printed order.
+// ratioFields is the catalog of fault kinds, in their stable printed order.
 var ratioFields = []ratioField{
-	{"disk.keep_unsynced", func(f *Faults) *prob.Ratio { return &f.KeepUnsynced }},
-	{"disk.torn_write", func(f *Faults) *prob.Ratio { return &f.TornWrite }},
-	{"disk.dir_loss", func(f *Faults) *prob.Ratio { return &f.DirLoss }},
-	{"disk.slow", func(f *Faults) *prob.Ratio { return &f.DiskSlow }},
-	{"disk.lying_sync", func(f *Faults) *prob.Ratio { return &f.LyingSync }},
-	{"disk.bit_flip", func(f *Faults) *prob.Ratio { return &f.BitFlip }},
-	{"disk.misdirect", func(f *Faults) *prob.Ratio { return &f.Misdirect }},
-	{"net.drop", func(f *Faults) *prob.Ratio { return &f.Drop }},
-	{"net.dup", func(f *Faults) *prob.Ratio { return &f.Dup }},
-	{"net.reorder", func(f *Faults) *prob.Ratio { return &f.Reorder }},
-	{"net.partition", func(f *Faults) *prob.Ratio { return &f.Partition }},
-	{"net.oneway", func(f *Faults) *prob.Ratio { return &f.OneWay }},
-	{"crash", func(f *Faults) *prob.Ratio { return &f.Crash }},
-	{"failpoint", func(f *Faults) *prob.Ratio { return &f.Failpoint }},
-	{"pause", func(f *Faults) *prob.Ratio { return &f.Pause }},
-	{"clock.drift", func(f *Faults) *prob.Ratio { return &f.Drift }},
+	{"disk.keep_unsynced", "per unsynced sector at a crash: it survives (else it is lost)", func(f *Faults) *prob.Ratio { return &f.KeepUnsynced }},
+	{"disk.torn_write", "per crash: the write in flight is torn at a sector", func(f *Faults) *prob.Ratio { return &f.TornWrite }},
+	{"disk.dir_loss", "per unsynced create or rename at a crash: undone", func(f *Faults) *prob.Ratio { return &f.DirLoss }},
+	{"disk.slow", "per fault tick: a member's WAL fsyncs and defrag renames take 20x as long for 1-5 s", func(f *Faults) *prob.Ratio { return &f.DiskSlow }},
+	{"disk.lying_sync", "out of model: an fsync that reports success and syncs nothing", func(f *Faults) *prob.Ratio { return &f.LyingSync }},
+	{"disk.bit_flip", "out of model: a durable bit flips", func(f *Faults) *prob.Ratio { return &f.BitFlip }},
+	{"disk.misdirect", "out of model: a write lands at the wrong offset", func(f *Faults) *prob.Ratio { return &f.Misdirect }},
+	{"net.drop", "per message: lost", func(f *Faults) *prob.Ratio { return &f.Drop }},
+	{"net.dup", "per message: delivered twice (never a forwarded proposal)", func(f *Faults) *prob.Ratio { return &f.Dup }},
+	{"net.reorder", "per message: an extra delay of up to 20 ms", func(f *Faults) *prob.Ratio { return &f.Reorder }},
+	{"net.partition", "per fault tick, once the last change is @stable old: a two-way partition, or a heal", func(f *Faults) *prob.Ratio { return &f.Partition }},
+	{"net.oneway", "per fault tick: a one-way cut between two members", func(f *Faults) *prob.Ratio { return &f.OneWay }},
+	{"crash", "per fault tick: a member's process dies (it restarts 0.1-3 s later)", func(f *Faults) *prob.Ratio { return &f.Crash }},
+	{"failpoint", "per failpoint per run: switched on, to crash a member at @fire per pass", func(f *Faults) *prob.Ratio { return &f.Failpoint }},
+	{"pause", "per fault tick: a member stops for 0.2-3 s (what reaches it waits)", func(f *Faults) *prob.Ratio { return &f.Pause }},
+	{"clock.drift", "per member per run: its clock runs 10% or 50% fast or slow", func(f *Faults) *prob.Ratio { return &f.Drift }},
 }
 
 // FaultNames returns every fault kind's stable name.
 func FaultNames() []string {
 	out := make([]string, len(ratioFields))
 	for i, rf := range ratioFields {
-		out[i] = rf.name
+		out[i] = string(rf.name)
 	}
 	return out
+}
+
+// Description returns the fault kind's one-line description.
+func (k FaultKind) Description() string {
+	for _, rf := range ratioFields {
+		if rf.name == k {
+			return rf.desc
+		}
+	}
+	return ""
 }
 
 // OutOfModel reports whether f enables a fault outside what raft and etcd
@@ -90,7 +107,7 @@ func (f Faults) Kinds() []string {
 	var out []string
 	for _, rf := range ratioFields {
 		if !rf.get(&f).Zero() {
-			out = append(out, rf.name)
+			out = append(out, string(rf.name))
 		}
 	}
 	return out
@@ -105,7 +122,7 @@ func (f Faults) String() string {
 		if r.Zero() {
 			continue
 		}
-		p := rf.name + "=" + r.String()
+		p := string(rf.name) + "=" + r.String()
 		switch rf.name {
 		case "net.partition":
 			if f.PartitionStable > 0 {
@@ -152,7 +169,7 @@ func (f *Faults) set(name, val string) error {
 	val, opt, hasOpt := strings.Cut(val, "@")
 	var field *prob.Ratio
 	for _, rf := range ratioFields {
-		if rf.name == name {
+		if string(rf.name) == name {
 			field = rf.get(f)
 		}
 	}

@@ -2,157 +2,128 @@ package sim
 
 import (
 	"fmt"
-	"hash/fnv"
+	"math/rand/v2"
 	"time"
 )
 
-// onFaultTick draws the per-tick faults of the run's configuration, or
-// runs the plan's faults that are due.
-func (w *world) onFaultTick() {
-	if w.healing {
-		return
-	}
-	now := w.q.Now()
-	w.q.After(FaultTick, Event{Kind: evFaultTick})
-	if w.plan != nil {
-		w.runPlanFaults(now)
-		return
-	}
-	f := &w.faults
-	rng := w.rngFault
+// faultSched is the fault schedule's mechanism: it carries out a fault
+// that a driver decided (crash, partition, heal, one-way cut, pause, slow
+// disk), records it in the plan a seeded run draws, and draws the faults
+// of a seeded run at each fault tick. Disk faults at a crash image are
+// the disk's business (disk.Faults), message faults the network's, a
+// failpoint's firing the driver's.
+type faultSched struct {
+	*core
+	cl  *cluster
+	f   *Faults    // the run's fault line
+	rng *rand.Rand // the stream "faults": per-tick draws, which member, how long
+}
+
+// draw is a seeded run's fault tick: each per-tick kind fires at its rate,
+// drawn in this order: crash, partition, one-way cut, pause, slow disk.
+func (fs *faultSched) draw() {
+	f, rng, now := fs.f, fs.rng, fs.q.Now()
 	if f.Crash.Hit(rng) {
-		if i, ok := w.pickUp(); ok {
-			w.doCrash(i, "fault", w.restartDelay())
+		if i, ok := fs.pickUp(); ok {
+			fs.crash(i, "fault", fs.restartDelay())
 		}
 	}
-	if f.Partition.Hit(rng) && w.net.StableFor(now, f.PartitionStable) {
-		w.togglePartition()
+	if f.Partition.Hit(rng) && fs.cl.net.StableFor(now, f.PartitionStable) {
+		fs.togglePartition()
 	}
-	if f.OneWay.Hit(rng) && len(w.slots) > 1 {
-		a := rng.IntN(len(w.slots))
-		b := (a + 1 + rng.IntN(len(w.slots)-1)) % len(w.slots)
-		w.doCut(a+1, b+1)
+	if n := len(fs.cl.members); f.OneWay.Hit(rng) && n > 1 {
+		a := rng.IntN(n)
+		b := (a + 1 + rng.IntN(n-1)) % n
+		fs.cut(int(fs.cl.members[a].id), int(fs.cl.members[b].id))
 	}
 	if f.Pause.Hit(rng) {
-		if i, ok := w.pickUp(); ok && !w.slots[i].paused {
-			w.doPause(i, time.Duration(200+rng.IntN(2800))*time.Millisecond)
+		if i, ok := fs.pickUp(); ok && !fs.cl.members[i].paused {
+			fs.pause(i, time.Duration(200+rng.IntN(2800))*time.Millisecond)
 		}
 	}
 	if f.DiskSlow.Hit(rng) {
-		w.doSlow(rng.IntN(len(w.slots)), time.Duration(1+rng.IntN(5))*time.Second)
+		fs.slow(rng.IntN(len(fs.cl.members)), time.Duration(1+rng.IntN(5))*time.Second)
 	}
 }
 
-// tickedFaults reports whether any fault is drawn (or planned) at fault
-// ticks; without one the ticks are not scheduled at all.
-func (w *world) tickedFaults() bool {
-	if w.plan != nil {
-		for _, s := range w.plan.Steps {
-			if s.Kind != StepRequest && s.Kind != StepFailpoint {
-				return true
-			}
-		}
-		return false
-	}
-	f := &w.faults
+// ticked reports whether the fault line has any per-tick kind; without
+// one a seeded run schedules no fault ticks at all.
+func (fs *faultSched) ticked() bool {
+	f := fs.f
 	return !f.Crash.Zero() || !f.Partition.Zero() || !f.OneWay.Zero() || !f.Pause.Zero() || !f.DiskSlow.Zero()
 }
 
-// restartDelay draws how long a crashed member stays down.
-func (w *world) restartDelay() time.Duration {
-	if w.healing {
+// restartDelay draws how long a crashed member stays down (-1 while the
+// world heals: it is restarted by the liveness phase).
+func (fs *faultSched) restartDelay() time.Duration {
+	if fs.healing {
 		return -1
 	}
-	return time.Duration(100+w.rngFault.IntN(2900)) * time.Millisecond
+	return time.Duration(100+fs.rng.IntN(2900)) * time.Millisecond
 }
 
-// record appends a step to the plan a seeded run draws.
-func (w *world) record(s Step) {
-	if w.plan == nil && w.cfg.RecordPlan {
-		s.At = w.q.Now()
-		w.recorded.Steps = append(w.recorded.Steps, s)
-	}
-}
-
-func (w *world) doCrash(i int, why string, down time.Duration) {
-	if w.slots[i].m == nil {
+// crash kills member i's process; it restarts after down (never if < 0).
+func (fs *faultSched) crash(i int, why string, down time.Duration) {
+	m := fs.cl.members[i]
+	if m.proc == nil {
 		return
 	}
-	w.record(Step{Kind: StepCrash, Member: i + 1, For: down})
-	w.crash(i, why, down)
+	fs.record(Step{Kind: StepCrash, Member: int(m.id), For: down})
+	fs.cl.crash(i, why, down)
 }
 
-func (w *world) doCut(a, b int) {
-	w.record(Step{Kind: StepCut, Member: a, To: b})
-	w.net.Cut(w.q.Now(), a, b)
-	w.note(fmt.Sprintf("cut m%d->m%d", a, b))
+// cut cuts the one-way link between two members, by ID.
+func (fs *faultSched) cut(a, b int) {
+	fs.record(Step{Kind: StepCut, Member: a, To: b})
+	fs.cl.net.Cut(fs.q.Now(), a, b)
+	c := fmt.Sprintf("m%d->m%d", a, b)
+	fs.noteNet(NetCut, c, "cut "+c)
 }
 
-func (w *world) doPause(i int, d time.Duration) {
-	sl := w.slots[i]
-	if sl.m == nil || sl.paused {
+// pause stops member i's process for d (etcd under a long GC pause or a
+// stalled VM: alive to the network, deaf meanwhile).
+func (fs *faultSched) pause(i int, d time.Duration) {
+	m := fs.cl.members[i]
+	if m.proc == nil || m.paused {
 		return
 	}
-	w.record(Step{Kind: StepPause, Member: i + 1, For: d})
-	sl.paused = true
-	w.q.After(d, Event{Kind: evResume, Node: i})
-	w.noteOn(i+1, MarkPause, fmt.Sprintf("pause m%d for %s", i+1, d))
+	fs.record(Step{Kind: StepPause, Member: int(m.id), For: d})
+	fs.cl.pause(i, d)
 }
 
-func (w *world) doSlow(i int, d time.Duration) {
-	w.record(Step{Kind: StepSlowDisk, Member: i + 1, For: d})
-	w.slots[i].slowTil = w.q.Now() + d
-	w.noteOn(i+1, MarkDisk, fmt.Sprintf("slow disk m%d", i+1))
+// slow makes member i's disk slow for d: WAL fsyncs and defrag renames
+// take twenty times as long (a disk stall, as etcd's slow-fsync warnings
+// report).
+func (fs *faultSched) slow(i int, d time.Duration) {
+	m := fs.cl.members[i]
+	fs.record(Step{Kind: StepSlowDisk, Member: int(m.id), For: d})
+	m.slowTil = fs.q.Now() + d
+	fs.noteOn(int(m.id), MarkDisk, fmt.Sprintf("slow disk m%d", m.id))
 }
 
-func (w *world) doHeal() {
-	w.record(Step{Kind: StepHeal})
-	w.net.Heal(w.q.Now())
-	w.note("heal")
+// heal removes every partition and cut.
+func (fs *faultSched) heal() {
+	fs.record(Step{Kind: StepHeal})
+	fs.cl.net.Heal(fs.q.Now())
+	fs.noteNet(NetHeal, "", "heal")
 }
 
-func (w *world) doPartition(groups [][]int) {
-	w.record(Step{Kind: StepPartition, Groups: groups})
-	w.net.Partition(w.q.Now(), groups...)
-	w.stats.Partitions++
-	w.note("partition " + w.net.String())
-}
-
-// runPlanFaults runs the plan's faults that are due.
-func (w *world) runPlanFaults(now time.Duration) {
-	for w.planFault < len(w.plan.Steps) {
-		s := &w.plan.Steps[w.planFault]
-		if s.Kind == StepRequest || s.Kind == StepFailpoint {
-			w.planFault++
-			continue
-		}
-		if s.At > now {
-			return
-		}
-		w.planFault++
-		switch s.Kind {
-		case StepCrash:
-			w.doCrash(s.Member-1, "plan", s.For)
-		case StepPartition:
-			w.doPartition(s.Groups)
-		case StepHeal:
-			w.doHeal()
-		case StepCut:
-			w.doCut(s.Member, s.To)
-		case StepPause:
-			w.doPause(s.Member-1, s.For)
-		case StepSlowDisk:
-			w.doSlow(s.Member-1, s.For)
-		}
-	}
+// partition splits the members (by ID) into groups; clients reach everyone.
+func (fs *faultSched) partition(groups [][]int) {
+	fs.record(Step{Kind: StepPartition, Groups: groups})
+	fs.cl.net.Partition(fs.q.Now(), groups...)
+	fs.stats.Partitions++
+	state := fs.cl.net.String()
+	fs.noteNet(NetPartition, state, "partition "+state)
 }
 
 // pickUp returns a random member that is up.
-func (w *world) pickUp() (int, bool) {
-	start := w.rngFault.IntN(len(w.slots))
-	for k := range w.slots {
-		i := (start + k) % len(w.slots)
-		if w.slots[i].m != nil {
+func (fs *faultSched) pickUp() (int, bool) {
+	n := len(fs.cl.members)
+	start := fs.rng.IntN(n)
+	for k := range n {
+		i := (start + k) % n
+		if fs.cl.members[i].proc != nil {
 			return i, true
 		}
 	}
@@ -160,63 +131,38 @@ func (w *world) pickUp() (int, bool) {
 }
 
 // togglePartition heals a partitioned network, or splits the members into
-// two random non-empty sides (clients reach everyone).
-func (w *world) togglePartition() {
-	if w.net.String() != "healed" {
-		w.doHeal()
+// two random non-empty sides.
+func (fs *faultSched) togglePartition() {
+	if fs.cl.net.String() != "healed" {
+		fs.heal()
 		return
 	}
-	n := len(w.slots)
+	ids := fs.cl.ids()
+	n := len(ids)
 	if n < 2 {
 		return
 	}
 	// Half the partitions isolate the leader, Jepsen's "partition the
 	// leader" nemesis: the classic setting of stale reads and of CheckQuorum.
-	if lead := w.leader(); lead > 0 && w.rngFault.IntN(2) == 0 {
+	if lead := fs.cl.leader(); lead > 0 && fs.rng.IntN(2) == 0 {
 		var rest []int
-		for i := 1; i <= n; i++ {
-			if i != lead {
-				rest = append(rest, i)
+		for _, id := range ids {
+			if id != lead {
+				rest = append(rest, id)
 			}
 		}
-		w.doPartition([][]int{{lead}, rest})
+		fs.partition([][]int{{lead}, rest})
 		return
 	}
 	var a, b []int
-	perm := w.rngFault.Perm(n)
-	cut := 1 + w.rngFault.IntN(n-1)
+	perm := fs.rng.Perm(n)
+	cut := 1 + fs.rng.IntN(n-1)
 	for k, i := range perm {
 		if k < cut {
-			a = append(a, i+1)
+			a = append(a, ids[i])
 		} else {
-			b = append(b, i+1)
+			b = append(b, ids[i])
 		}
 	}
-	w.doPartition([][]int{a, b})
-}
-
-// leader returns the member that some up member believes leads (the one
-// with the highest term), or 0.
-func (w *world) leader() int {
-	var lead, term uint64
-	for _, sl := range w.slots {
-		if sl.m == nil {
-			continue
-		}
-		if t, _, l, _, _ := sl.m.RaftStatus(); l != 0 && t > term {
-			lead, term = l, t
-		}
-	}
-	return int(lead)
-}
-
-// note traces a world-level fault and puts it on the timeline.
-func (w *world) note(s string) { w.noteOn(0, MarkNet, s) }
-
-// noteOn traces a fault of one member (0: the cluster) and marks it.
-func (w *world) noteOn(member int, kind, s string) {
-	w.mark(member, kind, s)
-	h := fnv.New64a()
-	h.Write([]byte(s))
-	w.tr.Add(w.q.Now(), 0xf1, 0, h.Sum64(), 0, func() string { return s })
+	fs.partition([][]int{a, b})
 }

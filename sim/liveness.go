@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/etcdsim/etcdsim/invariants"
 	"github.com/etcdsim/etcdsim/network"
 	"github.com/etcdsim/etcdsim/nodes"
 )
@@ -24,19 +25,23 @@ func (w *world) liveness() {
 	w.healing = true
 	now := w.q.Now()
 	w.tr.Note("t=%s liveness phase: heal everything", FormatTime(now))
-	w.mark(0, MarkPhase, "liveness phase: faults stop, everything heals")
-	w.mark(0, MarkNet, "heal")
-	w.net = network.New(w.streams.Fork("network/liveness"), network.Config{
+	w.markAs(Mark{Kind: MarkPhase, State: "liveness", Detail: "liveness phase: faults stop, everything heals"})
+	w.markAs(Mark{Kind: MarkNet, Net: NetHeal, Detail: "heal"})
+	endpoints := w.cl.net.Endpoints()
+	w.cl.net = network.New(w.streams.Fork("network/liveness"), network.Config{
 		DelayMin: 100 * time.Microsecond, DelayMax: 2 * time.Millisecond,
 	})
-	for i, sl := range w.slots {
-		sl.slowTil = 0
-		w.resume(i)
-		if sl.m == nil {
-			w.start(i, true)
+	for _, e := range endpoints {
+		w.cl.net.Join(e)
+	}
+	for i, m := range w.cl.members {
+		m.slowTil = 0
+		w.cl.resume(i)
+		if m.proc == nil {
+			w.cl.start(i, true)
 		}
 	}
-	w.probe = &probe{client: 0}
+	w.wl.probe = &probe{client: 0}
 	w.q.After(500*time.Millisecond, Event{Kind: evProbe})
 	deadline := now + w.cfg.Liveness
 	for w.chk.Violation() == nil && !w.stopped() {
@@ -44,22 +49,22 @@ func (w *world) liveness() {
 		if w.chk.Violation() != nil || w.stopped() {
 			return
 		}
-		if w.probe.done && w.converged() == "" {
+		if w.wl.probe.done && w.converged() == "" {
 			return
 		}
 		if w.q.Now() >= deadline {
-			w.chk.Fail("liveness", w.livenessReason())
+			w.chk.Fail(invariants.Liveness, w.livenessReason())
 			return
 		}
 		if _, ok := w.q.Peek(); !ok {
-			w.chk.Fail("liveness", "nothing left to happen: "+w.livenessReason())
+			w.chk.Fail(invariants.Liveness, "nothing left to happen: "+w.livenessReason())
 			return
 		}
 	}
 }
 
 // onProbe sends the probe write, and again after each failure.
-func (w *world) onProbe(e Event) {
+func (w *workload) onProbe() {
 	c := w.clients[w.probe.client]
 	if w.probe.done {
 		return
@@ -71,7 +76,7 @@ func (w *world) onProbe(e Event) {
 	w.issue(c, &nodes.Request{Kind: nodes.KindPut, Key: []byte("probe"), Value: []byte("liveness"), User: c.user})
 }
 
-func (w *world) probeDone(r *nodes.Reply) {
+func (w *workload) probeDone(r *nodes.Reply) {
 	if r.Result.Code == nodes.OK {
 		w.probe.done, w.probe.index = true, r.Index
 		return
@@ -83,23 +88,26 @@ func (w *world) probeDone(r *nodes.Reply) {
 // the probe's, with the same state; else the reason they have not.
 func (w *world) converged() string {
 	var first *nodes.Member
-	for _, sl := range w.slots {
-		m := sl.m
+	for _, mb := range w.cl.members {
+		m, id := mb.proc, mb.id
+		if mb.removed {
+			continue
+		}
 		if m == nil {
-			return fmt.Sprintf("m%d is down", sl.id)
+			return fmt.Sprintf("m%d is down", id)
 		}
 		_, _, _, _, commit := m.RaftStatus()
 		switch {
 		case m.Applied() < commit:
-			return fmt.Sprintf("m%d applied=%d < commit=%d", sl.id, m.Applied(), commit)
-		case m.Applied() < w.probe.index:
-			return fmt.Sprintf("m%d applied=%d < probe index %d", sl.id, m.Applied(), w.probe.index)
+			return fmt.Sprintf("m%d applied=%d < commit=%d", id, m.Applied(), commit)
+		case m.Applied() < w.wl.probe.index:
+			return fmt.Sprintf("m%d applied=%d < probe index %d", id, m.Applied(), w.wl.probe.index)
 		case first == nil:
 			first = m
 		case m.Applied() != first.Applied():
-			return fmt.Sprintf("m%d applied=%d != m%d applied=%d", sl.id, m.Applied(), first.ID(), first.Applied())
+			return fmt.Sprintf("m%d applied=%d != m%d applied=%d", id, m.Applied(), first.ID(), first.Applied())
 		case m.Rev() != first.Rev() || m.KVHash() != first.KVHash():
-			return fmt.Sprintf("m%d rev=%d hash=%x != m%d rev=%d hash=%x", sl.id, m.Rev(), m.KVHash(), first.ID(), first.Rev(), first.KVHash())
+			return fmt.Sprintf("m%d rev=%d hash=%x != m%d rev=%d hash=%x", id, m.Rev(), m.KVHash(), first.ID(), first.Rev(), first.KVHash())
 		}
 	}
 	return ""
@@ -107,17 +115,17 @@ func (w *world) converged() string {
 
 func (w *world) livenessReason() string {
 	var parts []string
-	if !w.probe.done {
+	if !w.wl.probe.done {
 		parts = append(parts, "the probe write did not complete")
 	}
 	if r := w.converged(); r != "" {
 		parts = append(parts, r)
 	}
 	var leaders []string
-	for _, sl := range w.slots {
-		if sl.m != nil {
-			term, _, lead, _, _ := sl.m.RaftStatus()
-			leaders = append(leaders, fmt.Sprintf("m%d term=%d lead=%d", sl.id, term, lead))
+	for _, m := range w.cl.members {
+		if m.proc != nil {
+			term, _, lead, _, _ := m.proc.RaftStatus()
+			leaders = append(leaders, fmt.Sprintf("m%d term=%d lead=%d", m.id, term, lead))
 		}
 	}
 	return fmt.Sprintf("after %s of healing: %s (%s)", w.cfg.Liveness, strings.Join(parts, "; "), strings.Join(leaders, ", "))

@@ -46,7 +46,7 @@ func NewSeedFile(rep *Report, description string) SeedFile {
 	sf.Config.Faults = &f // pin the fault line, so the file does not depend on the swarm draw
 	sf.Config.Trace = nil
 	if v := rep.Violation; v != nil {
-		sf.Expect, sf.Step = "fail:"+v.Name, rep.Step
+		sf.Expect, sf.Step = "fail:"+string(v.Name), rep.Step
 	}
 	return sf
 }
@@ -175,5 +175,5 @@ func (r *Report) Outcome() string {
 	if r.Violation == nil {
 		return "pass"
 	}
-	return "fail:" + r.Violation.Name
+	return "fail:" + string(r.Violation.Name)
 }

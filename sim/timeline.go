@@ -1,63 +1,60 @@
 package sim
 
-import (
-	"fmt"
-	"time"
-)
+import "time"
 
 // Mark is one event on a run's timeline, for people who would rather look
 // than read: role changes, crashes and restarts, pauses, partitions, disk
-// faults, backend commits, applies, and the violation.
+// faults, backend commits, applies, and the violation. Its typed fields
+// carry what a reader of the timeline needs (report draws from them);
+// Detail is the same for people.
 type Mark struct {
 	At     time.Duration
-	Member int    // 1..N, or 0 for the whole cluster (partitions)
-	Kind   string // role, crash, restart, pause, resume, partition, heal, cut, slow-disk, commit, apply, violation, liveness
-	Detail string
+	Member int      // the member's ID, or 0 for the whole cluster (partitions)
+	Kind   MarkKind //
+	Detail string   // one line for people
+	Role   Role     // MarkRole: the member's role
+	Term   uint64   // MarkRole: its term
+	Net    NetChange
+	// State is, for MarkNet, the partition groups ("(1) (2 3)") or the cut
+	// ("m1->m3"); for MarkPhase, the phase's name ("liveness").
+	State string
 }
+
+// MarkKind is what a mark records.
+type MarkKind string
 
 // Timeline kinds.
 const (
-	MarkRole      = "role"
-	MarkCrash     = "crash"
-	MarkRestart   = "restart"
-	MarkPause     = "pause"
-	MarkResume    = "resume"
-	MarkNet       = "network"
-	MarkDisk      = "disk"
-	MarkCommit    = "commit"
-	MarkApply     = "apply"
-	MarkViolation = "violation"
-	MarkPhase     = "phase"
+	MarkRole      MarkKind = "role"
+	MarkCrash     MarkKind = "crash"
+	MarkRestart   MarkKind = "restart"
+	MarkPause     MarkKind = "pause"
+	MarkResume    MarkKind = "resume"
+	MarkNet       MarkKind = "network"
+	MarkDisk      MarkKind = "disk"
+	MarkCommit    MarkKind = "commit"
+	MarkApply     MarkKind = "apply"
+	MarkViolation MarkKind = "violation"
+	MarkPhase     MarkKind = "phase"
 )
 
-// mark records a timeline event when the run keeps a timeline.
-func (w *world) mark(member int, kind, detail string) {
-	if !w.cfg.Timeline {
-		return
-	}
-	w.timeline = append(w.timeline, Mark{At: w.q.Now(), Member: member, Kind: kind, Detail: detail})
-}
+// Role is a member's raft role as the timeline shows it.
+type Role string
 
-// markRole records a member's role or term when it changed.
-func (w *world) markRole(i int) {
-	if !w.cfg.Timeline {
-		return
-	}
-	sl := w.slots[i]
-	if sl.m == nil {
-		return
-	}
-	term, _, lead, leader, _ := sl.m.RaftStatus()
-	role := "follower"
-	switch {
-	case leader:
-		role = "leader"
-	case lead == 0:
-		role = "no leader"
-	}
-	now := fmt.Sprintf("%s term %d", role, term)
-	if now != sl.lastRole {
-		sl.lastRole = now
-		w.mark(int(sl.id), MarkRole, now)
-	}
-}
+// Roles.
+const (
+	RoleLeader   Role = "leader"
+	RoleFollower Role = "follower"
+	RoleNone     Role = "no leader" // a follower that knows no leader (or a candidate)
+)
+
+// NetChange is what a MarkNet mark did to the network.
+type NetChange uint8
+
+// Network changes.
+const (
+	NetOther     NetChange = iota // none of the below
+	NetPartition                  // a new two-way partition: State
+	NetCut                        // a new one-way cut: State
+	NetHeal                       // every partition and cut removed
+)

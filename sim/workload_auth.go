@@ -41,8 +41,8 @@ func authSetup() []*nodes.Request {
 // genAuthChange draws one auth mutation by root: password changes,
 // permission grants and revokes (identical grants included, which etcd
 // before PR 11652 counted as a change), role revokes and re-grants.
-func (w *world) genAuthChange() *nodes.Request {
-	r := w.rngWork
+func (w *workload) genAuthChange() *nodes.Request {
+	r := w.rng
 	lo := r.IntN(keyspace)
 	hi := lo + 1 + r.IntN(keyspace-lo)
 	switch r.IntN(6) {
@@ -62,8 +62,8 @@ func (w *world) genAuthChange() *nodes.Request {
 }
 
 // genLease draws lease traffic; ok is false when there is no lease to use.
-func (w *world) genLease(k, val []byte) (*nodes.Request, bool) {
-	r := w.rngWork
+func (w *workload) genLease(k, val []byte) (*nodes.Request, bool) {
+	r := w.rng
 	if p := r.IntN(12); p < 3 || len(w.leases) == 0 {
 		w.nextLease++
 		id := w.nextLease

@@ -80,7 +80,7 @@ func ResultOf(rep *sim.Report, wall time.Duration) Result {
 		LinTimedOut: rep.LinearizabilityTimedOut,
 	}
 	if v := rep.Violation; v != nil {
-		r.Invariant, r.Detail, r.Step, r.SimMs = v.Name, oneLine(v.Detail), rep.Step, ms(rep.At)
+		r.Invariant, r.Detail, r.Step, r.SimMs = string(v.Name), oneLine(v.Detail), rep.Step, ms(rep.At)
 	}
 	s := rep.Stats
 	r.Committed, r.Crashes, r.Restarts, r.Commits = s.Committed, s.Crashes, s.Restarts, s.Commits
@@ -171,7 +171,7 @@ func (r Result) SeedFile() (sim.SeedFile, error) {
 	rep := &sim.Report{Config: cfg, Faults: *cfg.Faults, Step: r.Step, TraceHash: trace}
 	desc := fmt.Sprintf("%s: swarm found %s at step %d t=%.3fs: %s", r.Bug, r.Invariant, r.Step, r.SimMs/1000, r.Detail)
 	if r.Invariant != "" {
-		rep.Violation = &invariants.Violation{Name: r.Invariant, Detail: r.Detail}
+		rep.Violation = &invariants.Violation{Name: invariants.Invariant(r.Invariant), Detail: r.Detail}
 	} else {
 		desc = fmt.Sprintf("%s: swarm seed passes", r.Bug)
 	}

@@ -8,6 +8,7 @@
 //	etcdsim merge [--json OUT] [--out DIR] FILE...
 //	etcdsim table [--seeds 1..40] [--parallel P] [--markdown] [--readme FILE]
 //	etcdsim bugs
+//	etcdsim catalog
 //
 // Exit status: 0 clean, 2 bad input, 3 safety violation, 4 not
 // linearizable, 5 liveness. A swarm or merge exits 3 when any seed
@@ -44,7 +45,7 @@ func usagef(format string, args ...any) error { return errUsage{fmt.Sprintf(form
 
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "etcdsim: missing command (run, replay, shrink, swarm, merge, table, bugs)")
+		fmt.Fprintln(stderr, "etcdsim: missing command (run, replay, shrink, swarm, merge, table, bugs, catalog)")
 		return sim.ExitBadInput
 	}
 	var code int
@@ -62,10 +63,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		code, err = cmdMerge(args[1:], stdout, stderr)
 	case "worker": // hidden: the process a swarm runs seeds in
 		code, err = cmdWorker(args[1:], os.Stdin, stdout)
+	case "catalog":
+		sim.WriteCatalog(stdout)
 	case "bugs":
 		code, err = cmdBugs(args[1:], stdout)
 	default:
-		err = usagef("unknown command %q (run, replay, shrink, swarm, merge, table, bugs)", args[0])
+		err = usagef("unknown command %q (run, replay, shrink, swarm, merge, table, bugs, catalog)", args[0])
 	}
 	if err != nil {
 		var u errUsage

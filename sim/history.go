@@ -5,13 +5,14 @@ import (
 	"maps"
 	"time"
 
+	"github.com/etcdsim/etcdsim/invariants"
 	"github.com/etcdsim/etcdsim/invariants/linearizable"
 	"github.com/etcdsim/etcdsim/nodes"
 )
 
 // LinCheckpoint is how often a long run checks the history so far, so
 // that a violation stops it near where it happened, and folds what it
-// checked (see foldHistory).
+// checked (see history.fold).
 const LinCheckpoint = 60 * time.Second
 
 // linearizableTimeout bounds porcupine's search; running out is reported
@@ -34,6 +35,32 @@ func linearizableOp(o *Op) linearizable.Op {
 		Unknown: o.Unknown || o.Return == 0, Req: o.Req, Result: o.Result}
 }
 
+// history is the client history of a run and its hookup to the oracle:
+// it follows each write until its outcome is certain, settles open ones
+// from the reference's apply of the committed log, keeps only what a
+// check reads, and runs the linearizability check (porcupine) over it.
+type history struct {
+	*core
+	ops        []Op
+	emptied    int                  // finished requests of ops no check needs (see finish)
+	undecided  map[uint64]struct{}  // writes not yet answered for certain nor seen committed (see settle)
+	fates      map[uint64]fate      // writes the log settled while their outcome was open
+	linPrefix  *linearizable.Prefix // the history checked and folded (see fold)
+	serialLast map[session]Op       // the last serializable read of each session folded
+	timedOut   bool                 // porcupine ran out of time on some window
+	wall       time.Duration        // wall time of the linearizability check
+}
+
+func newHistory(c *core) *history {
+	return &history{core: c, undecided: map[uint64]struct{}{}, fates: map[uint64]fate{}, serialLast: map[session]Op{}}
+}
+
+// add appends a request's call to the history and returns its index.
+func (w *history) add(o Op) int {
+	w.ops = append(w.ops, o)
+	return len(w.ops) - 1
+}
+
 // fate is what the committed log says of a write whose client had not
 // learned its outcome for certain: when a member first reported the entry
 // carrying it committed, and what applying it returned.
@@ -44,7 +71,7 @@ type fate struct {
 
 // await follows a write from its call until its outcome is certain: its
 // client was answered with a code that decides it, or the log settled it.
-func (w *world) await(req *nodes.Request) {
+func (w *history) await(req *nodes.Request) {
 	if w.cfg.NoChecks {
 		return // no check reads a fate, and the reference learns none
 	}
@@ -61,7 +88,7 @@ func (w *world) await(req *nodes.Request) {
 // result, as etcd's robustness tests settle writes whose client got no
 // answer from the persisted requests. One never settled by a check did not
 // take effect before it (see linearizable.Fate).
-func (w *world) settle(req *nodes.Request, res nodes.Result) {
+func (w *history) settle(req *nodes.Request, res nodes.Result) {
 	if _, ok := w.undecided[req.ID]; !ok {
 		return
 	}
@@ -92,8 +119,8 @@ func settled(o *Op, fates map[uint64]fate) linearizable.Op {
 // is the same without them. What the checks read: what the
 // linearizability check uses, and the serializable reads that
 // serializableMonotonic compares.
-func (w *world) finish(c *client) {
-	o := &w.history[c.op]
+func (w *history) finish(c *client, clients []*client) {
+	o := &w.ops[c.op]
 	lo := linearizableOp(o)
 	if !linearizable.Uncertain(&lo) {
 		delete(w.undecided, o.Req.ID)
@@ -104,73 +131,73 @@ func (w *world) finish(c *client) {
 	}
 	*o = Op{}
 	w.emptied++
-	if w.emptied >= 1024 && 2*w.emptied >= len(w.history) {
-		w.compactHistory()
+	if w.emptied >= 1024 && 2*w.emptied >= len(w.ops) {
+		w.compact(clients)
 	}
 }
 
 // keepWholeHistory keeps every request in the history (a test switch).
 var keepWholeHistory bool
 
-// compactHistory moves the requests kept to the front of the history,
+// compact moves the requests kept to the front of the history,
 // in order, and follows the clients' requests still in flight (never
 // emptied: only finished ones are).
-func (w *world) compactHistory() {
+func (w *history) compact(clients []*client) {
 	n := 0
-	for i := range w.history {
-		o := &w.history[i]
+	for i := range w.ops {
+		o := &w.ops[i]
 		if o.Req == nil {
 			continue
 		}
-		if c := w.clients[o.Client]; c.req != nil && c.op == i {
+		if c := clients[o.Client]; c.req != nil && c.op == i {
 			c.op = n
 		}
-		w.history[n] = *o
+		w.ops[n] = *o
 		n++
 	}
-	clear(w.history[n:])
-	w.history = w.history[:n]
+	clear(w.ops[n:])
+	w.ops = w.ops[:n]
 	w.emptied = 0
 }
 
-// checkLinearizable is the invariant linearizable, run over the client
+// check is the invariant linearizable, run over the client
 // history at the end of the run and at every checkpoint of a long one
 // (etcd's robustness tests judge etcd the same way). Requests still in
 // flight at a checkpoint count as unknown outcomes then, settled by the
 // log as far as it goes. After a checkpoint's check, what ended before a
-// cut is folded into the prefix and dropped (see foldHistory), so that
+// cut is folded into the prefix and dropped (see fold), so that
 // each check reads one window and a run's memory stays flat.
-func (w *world) checkLinearizable(checkpoint bool) {
+func (w *history) check(checkpoint bool, clients []*client) {
 	if w.cfg.NoChecks || w.chk.Violation() != nil {
 		return
 	}
 	start := time.Now()
-	defer func() { w.linWall += time.Since(start) }()
-	ops := linearizableOps(w.history, w.fates)
+	defer func() { w.wall += time.Since(start) }()
+	ops := linearizableOps(w.ops, w.fates)
 	res := linearizable.CheckAfter(w.linPrefix, ops, linearizableTimeout)
-	w.linTimedOut = w.linTimedOut || res.TimedOut
+	w.timedOut = w.timedOut || res.TimedOut
 	if !res.OK {
-		w.chk.Fail("linearizable", res.Detail)
+		w.chk.Fail(invariants.Linearizable, res.Detail)
 		return
 	}
-	if d := serializableMonotonic(w.history, w.serialLast); d != "" {
-		w.chk.Fail("linearizable", d)
+	if d := serializableMonotonic(w.ops, w.serialLast); d != "" {
+		w.chk.Fail(invariants.Linearizable, d)
 		return
 	}
 	if checkpoint && !res.TimedOut && !keepWholeHistory {
-		w.foldHistory(ops)
+		w.fold(ops, clients)
 	}
 }
 
-// foldHistory folds the requests that ended before a cut into the
+// fold folds the requests that ended before a cut into the
 // linearizability prefix and drops them from the history, ops being the
 // history as just checked. A cut never passes a request in flight, and a
 // write still undecided stays (linearizable.Pending). The last
 // serializable read of each client session folded is kept for
 // serializableMonotonic.
-func (w *world) foldHistory(ops []linearizable.Op) {
+func (w *history) fold(ops []linearizable.Op, clients []*client) {
 	upTo, k := int64(w.q.Now()), len(ops)
-	for _, c := range w.clients {
+	for _, c := range clients {
 		if c.req != nil {
 			k = min(k, c.op)
 		}
@@ -184,7 +211,7 @@ func (w *world) foldHistory(ops []linearizable.Op) {
 	}
 	w.linPrefix = p
 	for i := range n {
-		o := &w.history[i]
+		o := &w.ops[i]
 		if o.Req == nil || linearizable.Pending(&ops[i]) {
 			continue
 		}
@@ -194,9 +221,9 @@ func (w *world) foldHistory(ops []linearizable.Op) {
 		}
 		*o = Op{}
 	}
-	w.compactHistory() // the requests in flight are at or after k: never emptied
+	w.compact(clients) // the requests in flight are at or after k: never emptied
 	procs := map[int]bool{}
-	for _, c := range w.clients {
+	for _, c := range clients {
 		procs[c.proc] = true
 	}
 	maps.DeleteFunc(w.serialLast, func(s session, _ Op) bool { return !procs[s.proc] })

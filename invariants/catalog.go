@@ -1,0 +1,80 @@
+package invariants
+
+// Invariant is the stable name of one check, as output, seed files
+// ("expect: fail:NAME"), the swarm's JSON and the report print it.
+type Invariant string
+
+// The invariants, in the catalog's order.
+const (
+	ElectionSafety           Invariant = "election-safety"
+	LogMatching              Invariant = "log-matching"
+	HardStateDurable         Invariant = "hardstate-durable"
+	AppliedLECommitted       Invariant = "applied-le-committed"
+	CommitAtomicity          Invariant = "commit-atomicity"
+	EqualRevisions           Invariant = "equal-revisions"
+	ConsistentIndexMonotonic Invariant = "consistent-index-monotonic"
+	ApplyDeterminism         Invariant = "apply-determinism"
+	AuthRevisionAgreement    Invariant = "auth-revision-agreement"
+	RestartClean             Invariant = "restart-clean"
+	AckedDurable             Invariant = "acked-durable"
+	Linearizable             Invariant = "linearizable"
+	Liveness                 Invariant = "liveness"
+	Panic                    Invariant = "panic"
+)
+
+// Info is one row of the catalog: an invariant and what it promises.
+type Info struct {
+	Name        Invariant
+	Description string // one line
+}
+
+// Catalog lists every invariant with its one-line description, in stable
+// order; the checker reports only these names, and the CLI
+// (etcdsim catalog), seed files and the swarm read them from here.
+var Catalog = []Info{
+	{ElectionSafety, "at most one leader per term"},
+	{LogMatching, "every member that commits index i commits the same entry"},
+	{HardStateDurable, "a member's term and vote never go back across a restart"},
+	{AppliedLECommitted, "no member applies past what it has committed"},
+	{CommitAtomicity, "every durable backend commit holds exactly the reference state after entries 1..CI, CI being the index stored in that commit"},
+	{EqualRevisions, "members at applied index i have the revision, compact revision, KV hash and leases of the reference at i"},
+	{ConsistentIndexMonotonic, "the persisted consistent index never decreases and never passes the durable WAL"},
+	{ApplyDeterminism, "every member that applies i gets the reference's outcome"},
+	{AuthRevisionAgreement, "members at index i have the reference's auth revision, users, roles and permission cache"},
+	{RestartClean, "a restart succeeds, without panic, to exactly the reference state at its persisted consistent index"},
+	{AckedDurable, "an acknowledged write is durable on a quorum of voters"},
+	{Linearizable, "the client history is linearizable (porcupine), and serializable reads of one session never go back"},
+	{Liveness, "once faults stop, the cluster converges and serves a write"},
+	{Panic, "no member panics (other than dying at a failpoint)"},
+}
+
+// Names lists every invariant's name, in the catalog's order.
+var Names = func() []string {
+	out := make([]string, len(Catalog))
+	for i, in := range Catalog {
+		out[i] = string(in.Name)
+	}
+	return out
+}()
+
+// Known reports whether name is an invariant.
+func Known(name string) bool {
+	_, ok := Lookup(name)
+	return ok
+}
+
+// Lookup returns the catalog row of the invariant named name.
+func Lookup(name string) (Info, bool) {
+	for _, in := range Catalog {
+		if string(in.Name) == name {
+			return in, true
+		}
+	}
+	return Info{}, false
+}
+
+// Description returns the invariant's one-line description.
+func (i Invariant) Description() string {
+	in, _ := Lookup(string(i))
+	return in.Description
+}

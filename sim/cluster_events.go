@@ -1,0 +1,237 @@
+package sim
+
+import (
+	"fmt"
+	"time"
+
+	"go.etcd.io/raft/v3/raftpb"
+
+	"github.com/etcdsim/etcdsim/disk"
+	"github.com/etcdsim/etcdsim/invariants"
+	"github.com/etcdsim/etcdsim/nodes"
+)
+
+// onTimer fires a member's timer, unless it belongs to an earlier life.
+func (c *cluster) onTimer(e Event) {
+	m := c.members[e.Node]
+	if m.proc == nil || e.Arg>>8 != m.life {
+		return // a timer of an earlier life
+	}
+	if m.paused {
+		m.held = append(m.held, e)
+		return
+	}
+	k := nodes.TimerKind(e.Arg & 0xff)
+	c.trace(e, uint64(k), 0, func() string { return fmt.Sprintf("m%d %s", m.id, k) })
+	c.call(e.Node, func(p *nodes.Member) { p.Fire(k) })
+}
+
+// onDeliver hands a raft message to its member, if the network still
+// links the two when it arrives.
+func (c *cluster) onDeliver(e Event) {
+	m := c.members[e.Node]
+	msg := e.Data.(*raftpb.Message)
+	from := int(e.Arg)
+	if m.proc == nil || !c.net.Deliverable(from, int(m.id)) {
+		return
+	}
+	if m.paused {
+		m.held = append(m.held, e)
+		return
+	}
+	c.trace(e, uint64(msg.GetType())<<16|e.Arg, msg.GetTerm()<<32^msg.GetIndex(), func() string {
+		return fmt.Sprintf("m%d->m%d %s term=%d log=%d/%d commit=%d entries=%d", from, m.id,
+			msg.GetType(), msg.GetTerm(), msg.GetLogTerm(), msg.GetIndex(), msg.GetCommit(), len(msg.Entries))
+	})
+	c.call(e.Node, func(p *nodes.Member) { p.Step(msg) })
+}
+
+// onRequest is a client request reaching its member.
+func (c *cluster) onRequest(e Event) {
+	m := c.members[e.Node]
+	req := e.Data.(*nodes.Request)
+	if m.proc == nil {
+		// The member's process is down but its machine is up: the
+		// connection is refused (gRPC Unavailable), and the request
+		// never reached etcd. A partitioned client hears nothing and
+		// times out.
+		if ts := c.net.Send(c.q.Now(), int(m.id), clientBase+int(e.Arg)); len(ts) > 0 {
+			r := &nodes.Reply{Client: int(e.Arg), ID: req.ID, Result: nodes.Result{Code: nodes.ErrUnavailable}}
+			c.q.At(ts[0], Event{Kind: evReply, Node: int(e.Arg), Arg: m.id, Data: r})
+		}
+		return
+	}
+	if m.paused {
+		m.held = append(m.held, e)
+		return
+	}
+	c.trace(e, req.ID, uint64(req.Kind), func() string {
+		return fmt.Sprintf("c%d->m%d %s %s #%d", e.Arg, m.id, req.Kind, req.Key, req.ID)
+	})
+	c.call(e.Node, func(p *nodes.Member) { p.Submit(int(e.Arg), req) })
+}
+
+// crash kills member i's process: its memory is gone, its disk keeps a
+// crash image. It restarts after down, unless down < 0 or the world heals.
+func (c *cluster) crash(i int, why string, down time.Duration) {
+	m := c.members[i]
+	if m.proc == nil {
+		return
+	}
+	c.stats.Crashes++
+	c.stats.absorb(m.proc.Stats())
+	c.onCrash(i)
+	m.proc, c.views[i] = nil, nil
+	m.fs = m.fs.Crash()
+	m.life++
+	m.paused, m.held = false, nil
+	c.tr.Add(c.q.Now(), 0xf0, i, m.life, 0, func() string {
+		return fmt.Sprintf("m%d crash (%s) %v", m.id, why, m.fs.CrashLog())
+	})
+	c.mark(int(m.id), MarkCrash, why)
+	for _, l := range m.fs.CrashLog() {
+		c.mark(int(m.id), MarkDisk, l)
+	}
+	m.lastRole = ""
+	if down >= 0 && !c.healing {
+		c.q.After(down, Event{Kind: evRestart, Node: i})
+	}
+}
+
+// pause stops member i's process for d: what reaches it waits.
+func (c *cluster) pause(i int, d time.Duration) {
+	m := c.members[i]
+	m.paused = true
+	c.q.After(d, Event{Kind: evResume, Node: i})
+	c.noteOn(int(m.id), MarkPause, fmt.Sprintf("pause m%d for %s", m.id, d))
+}
+
+// resume lets a paused member go on with what reached it meanwhile.
+func (c *cluster) resume(i int) {
+	m := c.members[i]
+	if !m.paused {
+		return
+	}
+	m.paused = false
+	c.mark(int(m.id), MarkResume, "resumes")
+	held := m.held
+	m.held = nil
+	for _, e := range held {
+		c.q.After(0, e)
+	}
+}
+
+// memberConfig is the configuration member i's next life starts with.
+func (c *cluster) memberConfig(i int) nodes.Config {
+	m := c.members[i]
+	peers := make([]uint64, 0, len(c.members))
+	for _, id := range c.ids() {
+		peers = append(peers, uint64(id))
+	}
+	cfg := nodes.Config{
+		ID:        m.id,
+		Life:      m.life,
+		Peers:     peers,
+		Bugs:      c.cfg.Bugs,
+		Rand:      c.streams.Fork(fmt.Sprintf("member/m%d/life%d", m.id, m.life)),
+		Latency:   defaultLatency,
+		Failpoint: c.drv.failpoint(m),
+		Observer:  (*observer)(c),
+		Decoded:   c.decoded,
+
+		SnapshotCount:        c.opt.snapCount,
+		SnapshotCatchUp:      c.opt.snapCount / 4,
+		CompactionBatchLimit: c.opt.compactBatch,
+	}
+	if !noReplayCache {
+		cfg.BackendCache, cfg.WALCache = &m.replay, &m.walRead
+	}
+	return cfg
+}
+
+// defaultLatency is a datacenter SSD: writes in microseconds, fsync in
+// about a millisecond.
+var defaultLatency = disk.Latency{
+	Read:    disk.Range{Min: 5 * time.Microsecond, Max: 50 * time.Microsecond},
+	Write:   disk.Range{Min: 10 * time.Microsecond, Max: 100 * time.Microsecond},
+	Sync:    disk.Range{Min: 300 * time.Microsecond, Max: 3 * time.Millisecond},
+	SyncDir: disk.Range{Min: 300 * time.Microsecond, Max: 2 * time.Millisecond},
+	Meta:    disk.Range{Min: 10 * time.Microsecond, Max: 100 * time.Microsecond},
+}
+
+// noReplayCache makes every restart read its whole WAL and replay its
+// whole backend (a test compares the two).
+var noReplayCache bool
+
+// leader returns the member ID that some up member believes leads (the
+// one with the highest term), or 0.
+func (c *cluster) leader() int {
+	var lead, term uint64
+	for _, m := range c.members {
+		if m.proc == nil {
+			continue
+		}
+		if t, _, l, _, _ := m.proc.RaftStatus(); l != 0 && t > term {
+			lead, term = l, t
+		}
+	}
+	return int(lead)
+}
+
+// markRole records a member's role or term when it changed.
+func (c *cluster) markRole(i int) {
+	if !c.cfg.Timeline {
+		return
+	}
+	m := c.members[i]
+	if m.proc == nil {
+		return
+	}
+	term, _, lead, leader, _ := m.proc.RaftStatus()
+	role := RoleFollower
+	switch {
+	case leader:
+		role = RoleLeader
+	case lead == 0:
+		role = RoleNone
+	}
+	now := fmt.Sprintf("%s term %d", role, term)
+	if now != m.lastRole {
+		m.lastRole = now
+		c.markAs(Mark{Member: int(m.id), Kind: MarkRole, Detail: now, Role: role, Term: term})
+	}
+}
+
+// observer adapts the cluster to nodes.Observer, forwarding to the checks.
+type observer cluster
+
+func (o *observer) Committed(m *nodes.Member, ents []*raftpb.Entry) {
+	if last := ents[len(ents)-1].GetIndex(); last > o.committed {
+		o.committed = last
+	}
+	o.chk.Committed(m, ents)
+}
+
+func (o *observer) Applied(m *nodes.Member, index uint64, out *nodes.Outcome) {
+	o.chk.Applied(m, index, out)
+	if o.cfg.Timeline && out != nil {
+		o.mark(int(m.ID()), MarkApply, fmt.Sprintf("index %d %s %s rev=%d", index, out.Kind, out.Code, out.Rev))
+	}
+}
+
+func (o *observer) DurableCommit(m *nodes.Member) {
+	o.chk.DurableCommit(m)
+	if o.cfg.Timeline {
+		o.mark(int(m.ID()), MarkCommit, fmt.Sprintf("backend commit, consistent index %d", invariants.MetaIndex(m.Backend())))
+	}
+}
+
+func (o *observer) SnapshotInstalled(m *nodes.Member) {
+	o.chk.SnapshotInstalled(m)
+}
+
+func (o *observer) WALSynced(m *nodes.Member, hs *raftpb.HardState, _ uint64) {
+	o.chk.WALSynced(m, hs)
+}
+
+var _ invariants.View = (*nodes.Member)(nil)

@@ -1,0 +1,158 @@
+package sim
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"github.com/etcdsim/etcdsim/disk"
+	"github.com/etcdsim/etcdsim/network"
+	"github.com/etcdsim/etcdsim/nodes"
+	"github.com/etcdsim/etcdsim/prob"
+)
+
+// options are everything a seed decides about its world before the world
+// runs (swarm testing: FoundationDB's and TigerBeetle's simulators draw
+// their worlds the same way). drawOptions draws them all, in one place;
+// Report.Header prints them. What a seed decides during the run (the next
+// request, the next fault, the timing noise) is the driver's and the
+// parts' business.
+type options struct {
+	faults Faults // the configured fault line, or the swarm's draw
+	// fpRate is, per pass through each failpoint, the chance to crash
+	// there (zero: the point is off).
+	fpRate       [nodes.NumFailpoints]prob.Ratio
+	failpoints   []string // the points switched on, as the header prints them
+	snapCount    uint64   // the members' --snapshot-count
+	compactBatch int      // the members' compaction batch limit
+	clients      int
+	authOn       bool       // clients set up auth and act as users
+	authChurn    prob.Ratio // per root request: an auth change instead
+	leasesOn     bool       // clients grant, use, keep alive and revoke leases
+	drift        [][2]int64 // per initial member: its clock's rate, num/den
+}
+
+// drawOptions draws the options of a world of cfg (with defaults set), in
+// this order: the fault line (stream "faults/swarm", unless configured),
+// the failpoints switched on ("faults/failpoints"), the snapshot count
+// ("members/snapshot-count"), the compaction batch
+// ("members/compaction-batch"), the workload knobs ("workload/swarm"),
+// and last each member's clock drift, from rngFault, the fault stream the
+// run goes on drawing from.
+func drawOptions(cfg Config, s Streams, rngFault *rand.Rand) options {
+	o := options{faults: WorldFaults(cfg)}
+	o.pickFailpoints(s)
+	o.snapCount = []uint64{100, 400, 2000, 10000}[s.Fork("members/snapshot-count").IntN(4)]
+	o.compactBatch = []int{1000, 100, 10, 3}[s.Fork("members/compaction-batch").IntN(4)]
+	o.clients = cfg.Clients
+	if cfg.Workload == "compaction" {
+		// Issue17780's scenario: one client, tiny compaction batches, and
+		// a crash between a batch commit and the finished marker.
+		o.compactBatch = 1 + s.Fork("members/compaction-batch").IntN(3)
+		o.fpRate[nodes.FPCompactFinished] = prob.Of(1, 4) // its own rate, whether the swarm switched it on or not
+		o.failpoints = append(o.failpoints, nodes.FPCompactFinished.String()+"@1/4")
+		o.clients = 1
+	}
+	o.drawWorkload(cfg.Workload, s.Fork("workload/swarm"))
+	for range cfg.Members {
+		o.drift = append(o.drift, o.drawDrift(rngFault))
+	}
+	return o
+}
+
+// WorldFaults returns the fault configuration a world of cfg runs with:
+// the configured line, or the seed's swarm draw; the auth workload makes
+// sure members restart (its field reports needed restarts).
+func WorldFaults(cfg Config) Faults {
+	if cfg.Faults != nil {
+		return *cfg.Faults
+	}
+	f := DrawFaults(NewStreams(cfg.Seed).Fork("faults/swarm"))
+	if cfg.Workload == "auth" && f.Crash.Zero() {
+		f.Crash = prob.Of(1, 500)
+	}
+	return f
+}
+
+// pickFailpoints is the first level of two-level activation (FoundationDB's
+// BUGGIFY): each named point is switched on for the whole run with
+// probability Failpoint, to fire at FailpointFire per pass.
+func (o *options) pickFailpoints(s Streams) {
+	if o.faults.Failpoint.Zero() {
+		return
+	}
+	rng := s.Fork("faults/failpoints")
+	for fp := nodes.Failpoint(1); fp < nodes.NumFailpoints; fp++ {
+		if o.faults.Failpoint.Hit(rng) {
+			o.fpRate[fp] = o.faults.FailpointFire
+			o.failpoints = append(o.failpoints, fp.String())
+		}
+	}
+}
+
+// drawWorkload draws the workload knobs: whether auth is on and how often
+// root changes it, and whether clients use leases. The auth workload
+// always has auth on and churns it often; the compaction workload has
+// neither auth nor leases.
+func (o *options) drawWorkload(workload string, rng *rand.Rand) {
+	auth := rng.IntN(2) == 0
+	o.leasesOn = rng.IntN(2) == 0
+	o.authChurn = []prob.Ratio{prob.Of(1, 100), prob.Of(1, 20)}[rng.IntN(2)]
+	switch workload {
+	case "auth":
+		auth, o.authChurn = true, prob.Of(1, 8)
+	case "compaction":
+		auth, o.leasesOn = false, false
+	}
+	o.authOn = auth
+	if !auth {
+		o.authChurn = prob.Never
+	}
+}
+
+// drawDrift draws one member's clock rate: with clock.drift, 10% or 50%
+// fast or slow (its raft ticks come that much sooner or later).
+func (o *options) drawDrift(rng *rand.Rand) [2]int64 {
+	if o.faults.Drift.Hit(rng) {
+		return [][2]int64{{9, 10}, {11, 10}, {1, 2}, {3, 2}}[rng.IntN(4)]
+	}
+	return [2]int64{1, 1}
+}
+
+// mix describes the workload knobs the seed drew.
+func (o *options) mix() string {
+	return fmt.Sprintf("auth=%v auth-churn=%s leases=%v snapshot-count=%d compaction-batch=%d clients=%d",
+		o.authOn, o.authChurn, o.leasesOn, o.snapCount, o.compactBatch, o.clients)
+}
+
+// clocks describes the members' clock drift ("m1=1 m2=11/10 m3=1").
+func (o *options) clocks() string {
+	parts := make([]string, len(o.drift))
+	for i, d := range o.drift {
+		parts[i] = fmt.Sprintf("m%d=%d", i+1, d[0])
+		if d[1] != 1 {
+			parts[i] += fmt.Sprintf("/%d", d[1])
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+// netConfig is the network of the safety phase: a datacenter's delays,
+// with the fault line's message faults.
+func (o *options) netConfig() network.Config {
+	f := o.faults
+	return network.Config{
+		DelayMin: 100 * time.Microsecond, DelayMax: 2 * time.Millisecond,
+		Drop: f.Drop, Duplicate: f.Dup, Reorder: f.Reorder, ReorderMax: 20 * time.Millisecond,
+	}
+}
+
+// diskFaults are the fault line's crash-image faults, for every disk.
+func (o *options) diskFaults() disk.Faults {
+	f := o.faults
+	return disk.Faults{
+		KeepUnsynced: f.KeepUnsynced, TornWrite: f.TornWrite, DirLoss: f.DirLoss,
+		LyingSync: f.LyingSync, BitFlip: f.BitFlip, Misdirect: f.Misdirect,
+	}
+}
