@@ -44,49 +44,35 @@ func (e errUsage) Error() string { return e.msg }
 func usagef(format string, args ...any) error { return errUsage{fmt.Sprintf(format, args...)} }
 
 func run(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprintln(stderr, "etcdsim: missing command (run, replay, shrink, swarm, merge, table, bugs, catalog)")
-		return sim.ExitBadInput
+	if len(args) == 0 || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" {
+		overview(stdout)
+		return 0
 	}
 	var code int
 	var err error
-	switch args[0] {
-	case "run", "replay":
-		code, err = cmdRun(args[0], args[1:], stdout)
-	case "shrink":
-		code, err = cmdShrink(args[1:], stdout)
-	case "table":
-		code, err = cmdTable(args[1:], stdout, stderr)
-	case "swarm":
-		code, err = cmdSwarm(args[1:], stdout, stderr)
-	case "merge":
-		code, err = cmdMerge(args[1:], stdout, stderr)
-	case "worker": // hidden: the process a swarm runs seeds in
+	if c := find(args[0]); c != nil {
+		code, err = c.run(args[1:], stdout, stderr)
+	} else if args[0] == "worker" { // hidden: the process a swarm runs seeds in
 		code, err = cmdWorker(args[1:], os.Stdin, stdout)
-	case "catalog":
-		sim.WriteCatalog(stdout)
-	case "bugs":
-		code, err = cmdBugs(args[1:], stdout)
-	default:
-		err = usagef("unknown command %q (run, replay, shrink, swarm, merge, table, bugs, catalog)", args[0])
+	} else {
+		err = unknownCommand(args[0])
 	}
-	if err != nil {
-		var u errUsage
-		var h errHelp
-		if errors.As(err, &h) {
+	if err == nil {
+		return code
+	}
+	var h errHelp
+	if errors.As(err, &h) {
+		if c := find(h.fs.Name()); c != nil {
+			usage(stdout, c, h.fs)
+		} else {
 			fmt.Fprintf(stdout, "usage: etcdsim %s [flags]\n", h.fs.Name())
 			h.fs.SetOutput(stdout)
 			h.fs.PrintDefaults()
-			return 0
 		}
-		if errors.As(err, &u) {
-			fmt.Fprintf(stderr, "etcdsim: %s\n", u.msg)
-			return sim.ExitBadInput
-		}
-		fmt.Fprintf(stderr, "etcdsim: %v\n", err)
-		return sim.ExitBadInput
+		return 0
 	}
-	return code
+	fmt.Fprintf(stderr, "etcdsim: %s\n", plain(err))
+	return sim.ExitBadInput
 }
 
 // newFlags returns a flag set that reports errors as one line, not usage.
@@ -96,32 +82,59 @@ func newFlags(name string) *flag.FlagSet {
 	return fs
 }
 
-// parseFlags parses args: a bad flag is bad input (one line, status 2);
-// -h or -help asks for the command's flags (see errHelp).
-func parseFlags(fs *flag.FlagSet, args []string) error {
-	err := fs.Parse(args)
-	if errors.Is(err, flag.ErrHelp) {
-		return errHelp{fs}
+func cmdCatalog(args []string, stdout io.Writer) (int, error) {
+	fs := newFlags("catalog")
+	if err := parseFlags(fs, args); err != nil {
+		return 0, err
 	}
-	if err != nil {
-		return usagef("%s: %v", fs.Name(), err)
+	if fs.NArg() > 0 {
+		return 0, usagef("catalog takes no arguments")
 	}
-	return nil
+	sim.WriteCatalog(stdout)
+	return 0, nil
 }
 
-// errHelp is a request for a command's flags: printed on stdout, status 0.
-type errHelp struct{ fs *flag.FlagSet }
-
-func (errHelp) Error() string { return "help requested" }
-
 func cmdBugs(args []string, stdout io.Writer) (int, error) {
-	if len(args) > 0 {
+	fs := newFlags("bugs")
+	if err := parseFlags(fs, args); err != nil {
+		return 0, err
+	}
+	if fs.NArg() > 0 {
 		return 0, usagef("bugs takes no arguments")
 	}
-	for _, b := range nodes.Catalog() {
-		fmt.Fprintf(stdout, "%-24s etcd %-22s %s (caught by %s)\n", b.Name, b.Issue, b.Mechanism, b.CaughtBy)
+	worlds := map[string]sim.BugWorld{}
+	for _, w := range sim.BugWorlds() {
+		worlds[w.Bug] = w
+	}
+	for i, b := range nodes.Catalog() {
+		if i > 0 {
+			fmt.Fprintln(stdout)
+		}
+		fmt.Fprintf(stdout, "%s  (etcd %s)\n", b.Name, b.Issue)
+		wrap(stdout, "    ", b.Mechanism)
+		wrap(stdout, "    ", "world: "+worlds[b.Name].String()+"; caught by "+b.CaughtBy)
 	}
 	return 0, nil
+}
+
+// width is the widest line etcdsim prints by default.
+const width = 100
+
+// wrap writes text in lines of at most width columns, each starting with
+// indent; a word longer than a line gets a line of its own.
+func wrap(w io.Writer, indent, text string) {
+	line := indent
+	for _, word := range strings.Fields(text) {
+		if len(line) > len(indent) && len(line)+1+len(word) > width {
+			fmt.Fprintln(w, line)
+			line = indent
+		}
+		if len(line) > len(indent) {
+			line += " "
+		}
+		line += word
+	}
+	fmt.Fprintln(w, line)
 }
 
 // worldFlags are the flags of run and replay: a world and its seed.
