@@ -23,6 +23,12 @@ type Op struct {
 	Unknown bool
 	Req     *nodes.Request
 	Result  nodes.Result
+	// NoRev marks a result that carries no revisions (a history recorded
+	// without them): its header revision (Result.Rev) and the create and
+	// mod revisions of its key-values are not known. In any result, a
+	// key-value's CreateRevision, ModRevision or Version of 0 is taken as
+	// not reported: etcd never returns 0 for a key that exists.
+	NoRev bool
 	// Log, for a write whose outcome the client never learned (Unknown,
 	// or answered with a code that leaves it open), is what the cluster's
 	// committed log says of it, when the caller knows: see Fate.
@@ -208,7 +214,12 @@ func prepare(p *Prefix, ops []Op) *history {
 		x.call = max(x.call, p.At)
 	}
 	h.revisionViolations = checkRevisions(h.hops, p.top)
-	u := newUnknowns(h.hops, topRev(p.top))
+	floor := topRev(p.top)
+	if slices.ContainsFunc(h.hops, func(x *hop) bool { return x.eff == effectMaybe }) {
+		floor = max(floor, historyFloor(ops, h.hops))
+		markAnonymous(h.hops)
+	}
+	u := newUnknowns(h.hops, floor)
 	h.hops = dropUnseeable(h.hops, u.gaps)
 	h.keys = p.universe(h.hops)
 	h.parts = project(h.hops, h.keys, u)

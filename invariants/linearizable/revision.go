@@ -44,7 +44,8 @@ func uniqueRevisions(hops []*hop) *violation {
 	return nil
 }
 
-// orderRevisions sweeps the requests in call order, keeping the highest
+// orderRevisions sweeps the requests in call order (those without
+// revisions only take their least revision from it), keeping the highest
 // header revision of the done requests that returned strictly before the
 // call (porcupine's intervals are closed), starting from top (the
 // prefix's, or nil). A done request must be at or above it, strictly if it
@@ -53,7 +54,7 @@ func uniqueRevisions(hops []*hop) *violation {
 func orderRevisions(hops []*hop, top *hop) []violation {
 	done := make([]*hop, 0, len(hops))
 	for _, h := range hops {
-		if h.eff == effectDone {
+		if h.eff == effectDone && !h.noRev {
 			done = append(done, h)
 		}
 	}
@@ -69,7 +70,7 @@ func orderRevisions(hops []*hop, top *hop) []violation {
 				top = done[j]
 			}
 		}
-		if b.eff != effectDone {
+		if b.eff != effectDone || b.noRev {
 			b.minRev = 1
 			if top != nil {
 				b.minRev = top.res.Rev + 1

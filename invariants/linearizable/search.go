@@ -31,6 +31,7 @@ type node struct {
 	in         *keyInput  // call events
 	out        *keyOutput // return events: the match of a call
 	id         int        // the operation's index in its partition
+	ret        int64      // its return time
 	match      *node      // a call's return event; nil for a return
 	prev, next *node
 }
@@ -66,7 +67,7 @@ func linkEvents(p *partition) *node {
 	var root *node
 	for i := len(evs) - 1; i >= 0; i-- {
 		e := evs[i]
-		n := &node{id: e.id, next: root}
+		n := &node{id: e.id, ret: p.ops[e.id].Return, next: root}
 		if e.call {
 			n.in, n.match = p.ops[e.id].Input.(*keyInput), returns[e.id]
 		} else {
@@ -145,71 +146,131 @@ func zobrist(id int) uint64 {
 	return z ^ (z >> 31)
 }
 
+// searcher is the state of one key's search.
+type searcher struct {
+	v        *visited
+	lin      []uint64 // the requests linearized, by id
+	h        uint64   // the xor of their zobrist words
+	calls    []frame  // the linearization so far, with the state before each
+	st       stateSet
+	head     *node
+	longest  []*[]int // with partial: see recordLongest
+	maxBytes int64
+}
+
+type frame struct {
+	n  *node
+	st stateSet
+}
+
 // search is the check of one key's history: whether its requests have a
 // linearization, within a memory share of maxBytes (0: none) and until the
 // deadline (zero: none). With partial, it also returns the longest
 // linearizations it built, as porcupine's LinearizationInfo does.
+//
+// It tries the candidates of each configuration (the calls before the
+// first return left) as porcupine does, in list order, except that the
+// writes of unknown outcome come after every other: such a write is
+// linearized when a request needs its effect, or when its window closes,
+// not as soon as it is called. A write placed early only keeps "not yet"
+// as "never", so placing it first sends the search back over every subset
+// of the open writes; placing it last rarely does. The order does not
+// change the verdict, and a history without such writes is searched in
+// porcupine's order.
 func search(p *partition, maxBytes int64, deadline time.Time, partial bool) (outcome, [][]int) {
-	n := len(p.ops)
-	words := (n + 63) / 64
-	v := &visited{buckets: map[uint64][]cached{}, words: words}
-	lin, h := make([]uint64, words), uint64(0)
-	type frame struct {
-		n  *node
-		st stateSet
-	}
-	var calls []frame
-	var longest []*[]int
+	words := (len(p.ops) + 63) / 64
+	s := &searcher{v: &visited{buckets: map[uint64][]cached{}, words: words}, lin: make([]uint64, words),
+		st: stateSet{{}}, head: &node{id: -1, next: linkEvents(p)}, maxBytes: maxBytes}
 	if partial {
-		longest = make([]*[]int, n)
+		s.longest = make([]*[]int, len(p.ops))
 	}
-	st := stateSet{{}}
-	head := &node{id: -1, next: linkEvents(p)}
-	if head.next != nil {
-		head.next.prev = head
+	if s.head.next != nil {
+		s.head.next.prev = s.head
 	}
-	e := head.next
-	for iter := 0; head.next != nil; iter++ {
+	e, deferred := s.head.next, false // deferred: trying the unknown writes
+	for iter := 0; s.head.next != nil; iter++ {
 		if iter&1023 == 0 && !deadline.IsZero() && time.Now().After(deadline) {
 			return searchTime, nil
 		}
-		if e.match == nil { // a return: backtrack
-			if len(calls) == 0 {
-				return searchIllegal, collectLongest(longest)
+		switch {
+		case e.match == nil && !deferred:
+			e, deferred = s.head.next, true // now the unknown writes
+		case e.match == nil:
+			if len(s.calls) == 0 {
+				return searchIllegal, collectLongest(s.longest)
 			}
-			if partial {
-				recordLongest(longest, len(calls), func(i int) int { return calls[i].n.id })
+			popped := s.backtrack()
+			e, deferred = popped.next, popped.match.out.maybe
+		case e.match.out.maybe != deferred, deferred && s.dominated(e):
+			e = e.next
+		default:
+			ok, out := s.try(e)
+			if out != searchOK {
+				return out, nil
 			}
-			top := calls[len(calls)-1]
-			calls = calls[:len(calls)-1]
-			e, st = top.n, top.st
-			lin[e.id/64] &^= 1 << (e.id % 64)
-			h ^= zobrist(e.id)
-			unlift(e)
-			e = e.next
-			continue
+			if e = e.next; ok {
+				e, deferred = s.head.next, false
+			}
 		}
-		next := step(st, e.in, e.match.out)
-		if len(next) == 0 {
-			e = e.next
-			continue
-		}
-		lin[e.id/64] |= 1 << (e.id % 64)
-		if !v.add(lin, h^zobrist(e.id), next) {
-			lin[e.id/64] &^= 1 << (e.id % 64)
-			e = e.next
-			continue
-		}
-		if maxBytes > 0 && v.bytes > maxBytes {
-			return searchMemory, nil
-		}
-		h ^= zobrist(e.id)
-		calls = append(calls, frame{e, st})
-		st = next
-		lift(e)
-		e = head.next
 	}
 	return searchOK, nil
+}
+
+// dominated reports whether another anonymous unknown write of e's class
+// can be linearized now and closes no later (the earliest-closing of a
+// class goes first). Such writes have the same effect on the key, so
+// whatever order places e here places the other here just as well, with
+// e where the other was: trying e as well would only repeat the search.
+func (s *searcher) dominated(e *node) bool {
+	c := e.in.class
+	if c == 0 {
+		return false
+	}
+	for x := s.head.next; x.match != nil; x = x.next {
+		if x != e && x.in.class == c && (x.ret < e.ret || x.ret == e.ret && x.id < e.id) {
+			return true
+		}
+	}
+	return false
+}
+
+// try linearizes the call e next, and reports whether it could (its
+// outcome fits the states, and the configuration is new), or that the
+// memory share ran out.
+func (s *searcher) try(e *node) (bool, outcome) {
+	next := step(s.st, e.in, e.match.out)
+	if len(next) == 0 {
+		return false, searchOK
+	}
+	s.lin[e.id/64] |= 1 << (e.id % 64)
+	if !s.v.add(s.lin, s.h^zobrist(e.id), next) {
+		s.lin[e.id/64] &^= 1 << (e.id % 64)
+		return false, searchOK
+	}
+	if s.maxBytes > 0 && s.v.bytes > s.maxBytes {
+		return false, searchMemory
+	}
+	s.h ^= zobrist(e.id)
+	s.calls = append(s.calls, frame{e, s.st})
+	s.st = next
+	lift(e)
+	return true, searchOK
+}
+
+// backtrack undoes the last request linearized and returns its call; the
+// search goes on after it.
+func (s *searcher) backtrack() *node {
+	if s.longest != nil {
+		recordLongest(s.longest, len(s.calls), func(i int) int { return s.calls[i].n.id })
+	}
+	top := s.calls[len(s.calls)-1]
+	s.calls = s.calls[:len(s.calls)-1]
+	e := top.n
+	s.st = top.st
+	s.lin[e.id/64] &^= 1 << (e.id % 64)
+	s.h ^= zobrist(e.id)
+	unlift(e)
+	return e
 }
 
 // recordLongest keeps, for each request of the current linearization
