@@ -142,6 +142,10 @@ func projectInput(h *hop, key string, gaps *revGaps) *keyInput {
 		}
 	}
 	in.then, in.els = actions(h.txn.Success, key), actions(h.txn.Failure, key)
+	if h.anon != "" {
+		unseen(in.then)
+		unseen(in.els)
+	}
 	return in
 }
 

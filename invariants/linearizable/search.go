@@ -120,7 +120,7 @@ type cached struct {
 // stateBytes estimates the memory a state set holds (its strings are
 // shared with the requests).
 func stateBytes(st stateSet) int64 {
-	return int64(unsafe.Sizeof(st)) + int64(len(st))*int64(unsafe.Sizeof(keyState{}))
+	return int64(unsafe.Sizeof(st)) + int64(cap(st))*int64(unsafe.Sizeof(keyState{}))
 }
 
 // add records a configuration; false if it was seen before.
@@ -133,8 +133,9 @@ func (v *visited) add(lin []uint64, h uint64, st stateSet) bool {
 		}
 	}
 	v.buckets[key] = append(bucket, cached{append([]uint64(nil), lin...), st})
-	// the entry, its copy of the set, its state, and the stack's frame
-	v.bytes += int64(unsafe.Sizeof(cached{}))*2 + 8*int64(v.words) + stateBytes(st) + 48
+	// the entry (with the bucket's and the map's share), its copy of the
+	// set, its state, and the stack's frame
+	v.bytes += int64(unsafe.Sizeof(cached{}))*2 + 8*int64(v.words) + stateBytes(st) + 96
 	return true
 }
 
@@ -169,14 +170,11 @@ type frame struct {
 // linearizations it built, as porcupine's LinearizationInfo does.
 //
 // It tries the candidates of each configuration (the calls before the
-// first return left) as porcupine does, in list order, except that the
-// writes of unknown outcome come after every other: such a write is
-// linearized when a request needs its effect, or when its window closes,
-// not as soon as it is called. A write placed early only keeps "not yet"
-// as "never", so placing it first sends the search back over every subset
-// of the open writes; placing it last rarely does. The order does not
-// change the verdict, and a history without such writes is searched in
-// porcupine's order.
+// first return left) as porcupine does, in list order, but of the
+// anonymous unknown writes of a class (see markAnonymous) only the one
+// that closes first: they have the same effect on the key, so trying the
+// others would repeat the search once per subset of them. A history
+// without unknown writes is searched exactly as porcupine searches it.
 func search(p *partition, maxBytes int64, deadline time.Time, partial bool) (outcome, [][]int) {
 	words := (len(p.ops) + 63) / 64
 	s := &searcher{v: &visited{buckets: map[uint64][]cached{}, words: words}, lin: make([]uint64, words),
@@ -187,21 +185,18 @@ func search(p *partition, maxBytes int64, deadline time.Time, partial bool) (out
 	if s.head.next != nil {
 		s.head.next.prev = s.head
 	}
-	e, deferred := s.head.next, false // deferred: trying the unknown writes
+	e := s.head.next
 	for iter := 0; s.head.next != nil; iter++ {
 		if iter&1023 == 0 && !deadline.IsZero() && time.Now().After(deadline) {
 			return searchTime, nil
 		}
 		switch {
-		case e.match == nil && !deferred:
-			e, deferred = s.head.next, true // now the unknown writes
-		case e.match == nil:
+		case e.match == nil: // a return: no candidate is left before it
 			if len(s.calls) == 0 {
 				return searchIllegal, collectLongest(s.longest)
 			}
-			popped := s.backtrack()
-			e, deferred = popped.next, popped.match.out.maybe
-		case e.match.out.maybe != deferred, deferred && s.dominated(e):
+			e = s.backtrack().next
+		case s.dominated(e):
 			e = e.next
 		default:
 			ok, out := s.try(e)
@@ -209,7 +204,7 @@ func search(p *partition, maxBytes int64, deadline time.Time, partial bool) (out
 				return out, nil
 			}
 			if e = e.next; ok {
-				e, deferred = s.head.next, false
+				e = s.head.next
 			}
 		}
 	}

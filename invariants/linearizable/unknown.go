@@ -282,6 +282,15 @@ func markAnonymous(hops []*hop) {
 	type kvPair struct{ key, value string }
 	seen, ordered := map[kvPair]bool{}, map[string]bool{}
 	for _, h := range hops {
+		for _, br := range [][]mvcc.Op{h.txn.Success, h.txn.Failure} {
+			for _, op := range br {
+				if op.Type == mvcc.OpPut && string(op.Value) == unseenValue {
+					return // a history that writes the placeholder: nothing is anonymous
+				}
+			}
+		}
+	}
+	for _, h := range hops {
 		for _, c := range h.txn.Compares {
 			if c.Target == mvcc.CompareValue {
 				seen[kvPair{string(c.Key), string(c.Value)}] = true
@@ -321,4 +330,18 @@ func blankPuts(ops []mvcc.Op) []mvcc.Op {
 		out[i].Value = nil
 	}
 	return out
+}
+
+// unseenValue stands for the value of an anonymous write's put in the
+// key's states: no request tells these values apart, so states that
+// differ only in which of them the key holds are one state.
+const unseenValue = "\x00unseen"
+
+// unseen replaces the values of acts' puts with unseenValue.
+func unseen(acts []action) {
+	for i := range acts {
+		if acts[i].typ == mvcc.OpPut {
+			acts[i].value = unseenValue
+		}
+	}
 }
