@@ -239,8 +239,16 @@ func describeBudget(out outcome, key string, b Budget, keys int) string {
 	}
 	share := b.memory()
 	if keys > 1 {
-		share /= searchWorkers
+		share = max(share/searchWorkers, 1)
 	}
-	return fmt.Sprintf("the search ran out of its memory budget (%d MiB, %d MiB for key %s)",
-		b.memory()>>20, share>>20, show([]byte(key)))
+	return fmt.Sprintf("the search ran out of its memory budget (%s, %s for key %s)",
+		mib(b.memory()), mib(share), show([]byte(key)))
+}
+
+// mib renders a byte count in MiB, or in bytes below one.
+func mib(n int64) string {
+	if n < 1<<20 {
+		return fmt.Sprintf("%d bytes", n)
+	}
+	return fmt.Sprintf("%d MiB", n>>20)
 }

@@ -73,7 +73,7 @@ func checkKV(h *history, b Budget) (v *violation, out outcome, key string) {
 	}
 	share := b.memory()
 	if n > 1 {
-		share /= searchWorkers
+		share = max(share/searchWorkers, 1)
 	}
 	var deadline time.Time
 	if b.Time > 0 {
