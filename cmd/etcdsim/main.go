@@ -8,9 +8,11 @@
 //	etcdsim merge [--json OUT] [--out DIR] FILE...
 //	etcdsim table [--seeds 1..40] [--parallel P] [--markdown] [--readme FILE]
 //	etcdsim bugs
+//	etcdsim check FILE [--html OUT] [--timeout 1m] [--memory 256]
 //
 // Exit status: 0 clean, 2 bad input, 3 safety violation, 4 not
-// linearizable, 5 liveness. A swarm or merge exits 3 when any seed
+// linearizable, 5 liveness, 6 unknown (check: the search ran out of its
+// budget). A swarm or merge exits 3 when any seed
 // failed, and 1 when it could not run its worker processes.
 package main
 
@@ -43,7 +45,7 @@ func usagef(format string, args ...any) error { return errUsage{fmt.Sprintf(form
 
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "etcdsim: missing command (run, replay, shrink, swarm, merge, table, bugs)")
+		fmt.Fprintln(stderr, "etcdsim: missing command (run, replay, shrink, swarm, merge, table, bugs, check)")
 		return sim.ExitBadInput
 	}
 	var code int
@@ -63,8 +65,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		code, err = cmdWorker(args[1:], os.Stdin, stdout)
 	case "bugs":
 		code, err = cmdBugs(args[1:], stdout)
+	case "check":
+		code, err = cmdCheck(args[1:], stdout)
 	default:
-		err = usagef("unknown command %q (run, replay, shrink, swarm, merge, table, bugs)", args[0])
+		err = usagef("unknown command %q (run, replay, shrink, swarm, merge, table, bugs, check)", args[0])
 	}
 	if err != nil {
 		var u errUsage

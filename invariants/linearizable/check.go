@@ -135,8 +135,10 @@ type Result struct {
 	// changed nor showed anything).
 	Partitions, Ops int
 	// Detail is one line per failed sub-check, joined by "; ": the key and
-	// the offending requests.
-	Detail string
+	// the offending requests. Details holds the same lines, one per
+	// failed sub-check.
+	Detail  string
+	Details []string
 }
 
 // String returns a one-line summary of r.
@@ -186,7 +188,7 @@ func CheckBudget(p *Prefix, ops []Op, b Budget) Result {
 		res.Failed = append(res.Failed, v.check)
 		details = append(details, v.check+": "+v.detail)
 	}
-	res.Detail = strings.Join(details, "; ")
+	res.Detail, res.Details = strings.Join(details, "; "), details
 	return res
 }
 
