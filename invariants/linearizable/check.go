@@ -82,6 +82,10 @@ const (
 	// with a header revision no lower than that of every request that
 	// returned before it was called.
 	CheckReadRevision = "read-revision"
+	// CheckHeaderRevision: a reply's header revision is no higher than the
+	// writes called before it returned can have reached: every write that
+	// took a revision at or below it was called before the reply came.
+	CheckHeaderRevision = "header-revision"
 	// CheckKV: each key's history is linearizable against the KV model.
 	CheckKV = "kv-model"
 )
@@ -155,6 +159,7 @@ func (r Result) String() string {
 // violation is one failed sub-check.
 type violation struct {
 	check, detail string
+	idx           int // the request it names first, where several could be named
 }
 
 // Check checks that the history ops is linearizable against etcd's KV
@@ -215,7 +220,7 @@ func prepare(p *Prefix, ops []Op) *history {
 	for _, x := range h.hops {
 		x.call = max(x.call, p.At)
 	}
-	h.revisionViolations = checkRevisions(h.hops, p.top)
+	h.revisionViolations = checkRevisions(h.hops, p.top, ops)
 	floor := topRev(p.top)
 	if slices.ContainsFunc(h.hops, func(x *hop) bool { return x.eff == effectMaybe }) {
 		floor = max(floor, historyFloor(ops, h.hops))

@@ -217,6 +217,15 @@ var checkCases = []struct {
 	{"mod revision above the header", []Op{
 		put(0, 0, 10, "a", "1", 3), get(1, 20, 30, "a", 3, kv("a", "1", 3, 4, 1)),
 	}, []string{CheckKV}},
+	{"header revision above what the writes called before the reply can reach", []Op{
+		put(0, 0, 10, "a", "1", 1), get(1, 20, 30, "a", 3, kv("a", "1", 1, 1, 1)),
+	}, []string{CheckHeaderRevision}},
+	{"header revision reached by an overlapping unknown write", []Op{
+		put(0, 0, 10, "a", "1", 1), unknown(put(2, 15, 0, "b", "1", 0)), get(1, 20, 30, "a", 2, kv("a", "1", 1, 1, 1)),
+	}, nil},
+	{"header revision reached by an unknown write called after the reply", []Op{
+		put(0, 0, 10, "a", "1", 1), get(1, 20, 30, "a", 2, kv("a", "1", 1, 1, 1)), unknown(put(2, 35, 0, "b", "1", 0)),
+	}, []string{CheckHeaderRevision}},
 	{"leased key expires", []Op{
 		withLease(put(0, 0, 10, "a", "1", 1), 7), get(1, 20, 30, "a", 2),
 	}, nil},

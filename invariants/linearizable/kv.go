@@ -99,9 +99,9 @@ func checkKV(h *history, b Budget) (v *violation, out outcome, key string) {
 	if f := first.at; f < n {
 		p := &h.parts[f]
 		if o, ls := search(p, share, deadline, true); o == searchIllegal {
-			return &violation{CheckKV, describeFailure(*p, longest(ls))}, searchIllegal, ""
+			return &violation{check: CheckKV, detail: describeFailure(*p, longest(ls))}, searchIllegal, ""
 		}
-		return &violation{CheckKV, fmt.Sprintf("key %s: no order of its requests fits", show([]byte(p.key)))}, searchIllegal, ""
+		return &violation{check: CheckKV, detail: fmt.Sprintf("key %s: no order of its requests fits", show([]byte(p.key)))}, searchIllegal, ""
 	}
 	for i, r := range results {
 		if r != searchOK {
