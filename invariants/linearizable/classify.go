@@ -38,6 +38,7 @@ type hop struct {
 	prefix    bool            // not a request: the states a Prefix carries (see Prefix.initOp)
 	noRev     bool            // res.Rev is not known (Op.NoRev, or an unknown write a read without revisions saw)
 	anon      string          // an unknown write no request can tell from others of its kind: the kind (see markAnonymous)
+	top       *hop            // the done request with the highest revision returned before its call (orderRevisions)
 }
 
 // hasRev reports whether the request is known to have taken a revision of

@@ -55,7 +55,8 @@ func headerRevisions(hops []*hop, top *hop, ops []Op) *violation {
 	slices.Sort(unk)
 	count := func(xs []int64, upTo int64) int { n, _ := slices.BinarySearch(xs, upTo+1); return n }
 	var bad *violation
-	for r, t := range topsAtCall(hops, top) {
+	for _, r := range hops {
+		t := r.top
 		if r.eff != effectDone || r.noRev || r.observed || t == nil || r.res.Rev <= t.res.Rev || bad != nil && bad.idx < r.idx {
 			continue
 		}
@@ -117,6 +118,7 @@ func orderRevisions(hops []*hop, top *hop) []violation {
 				top = done[j]
 			}
 		}
+		b.top = top
 		if b.eff != effectDone || b.noRev {
 			b.minRev = 1
 			if top != nil {
@@ -145,30 +147,4 @@ func orderRevisions(hops []*hop, top *hop) []violation {
 
 func describeOrder(a, b *hop) string {
 	return fmt.Sprintf("%s returned before %s was called", describeHop(a), describeHop(b))
-}
-
-// topsAtCall returns, for each request, the done request with the highest
-// revision that returned strictly before it was called (starting from top),
-// or nil.
-func topsAtCall(hops []*hop, top *hop) map[*hop]*hop {
-	done := make([]*hop, 0, len(hops))
-	for _, h := range hops {
-		if h.eff == effectDone && !h.noRev {
-			done = append(done, h)
-		}
-	}
-	slices.SortFunc(done, func(a, b *hop) int { return cmp.Or(cmp.Compare(a.ret, b.ret), cmp.Compare(a.idx, b.idx)) })
-	byCall := slices.Clone(hops)
-	slices.SortFunc(byCall, func(a, b *hop) int { return cmp.Or(cmp.Compare(a.call, b.call), cmp.Compare(a.idx, b.idx)) })
-	tops := make(map[*hop]*hop, len(hops))
-	j := 0
-	for _, b := range byCall {
-		for ; j < len(done) && done[j].ret < b.call; j++ {
-			if top == nil || done[j].res.Rev > top.res.Rev {
-				top = done[j]
-			}
-		}
-		tops[b] = top
-	}
-	return tops
 }
