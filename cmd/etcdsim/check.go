@@ -29,7 +29,7 @@ func cmdCheck(args []string, stdout io.Writer) (int, error) {
 	fs := newFlags("check")
 	html := fs.String("html", "", "write porcupine's picture of the history to this file")
 	timeout := fs.Duration("timeout", time.Minute, "time budget of the search (0: none)")
-	memory := fs.Int64("memory", linearizable.DefaultMemory>>20, "memory budget of the search, MiB")
+	memory := fs.Int64("memory", 512, "memory budget of the search, MiB (the process stays under about twice it)")
 	if err := parseFlags(fs, args); err != nil {
 		return 0, err
 	}

@@ -8,7 +8,7 @@
 //	etcdsim merge [--json OUT] [--out DIR] FILE...
 //	etcdsim table [--seeds 1..40] [--parallel P] [--markdown] [--readme FILE]
 //	etcdsim bugs
-//	etcdsim check FILE [--html OUT] [--timeout 1m] [--memory 256]
+//	etcdsim check FILE [--html OUT] [--timeout 1m] [--memory 512]
 //
 // Exit status: 0 clean, 2 bad input, 3 safety violation, 4 not
 // linearizable, 5 liveness, 6 unknown (check: the search ran out of its
