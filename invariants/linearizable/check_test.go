@@ -166,8 +166,16 @@ var checkCases = []struct {
 		committed(put(0, 0, 10, "a", "1", 1), 15, 1), put(2, 1, 5, "b", "1", 2), get(1, 20, 30, "a", 2),
 	}, []string{CheckKV}},
 	{"committed unknown write missed by a read called before its commit", []Op{
-		committed(put(0, 0, 10, "a", "1", 1), 25, 1), put(2, 1, 5, "b", "1", 2), get(1, 20, 30, "a", 2),
+		committed(put(0, 0, 10, "a", "1", 1), 25, 2), put(2, 1, 5, "b", "1", 1), get(1, 20, 30, "a", 1),
 	}, nil},
+	{"committed unknown write missed by a read served at or above its revision", []Op{
+		committed(put(0, 0, 10, "a", "1", 1), 25, 1), put(2, 1, 5, "b", "1", 2), get(1, 20, 30, "a", 2),
+	}, []string{CheckKV}},
+	{"multi-key range not at one revision", []Op{
+		put(0, 0, 10, "a", "1", 1), put(1, 0, 50, "b", "1", 2), put(2, 0, 50, "a", "2", 3),
+		{ClientID: 3, Call: 5, Return: 60, Req: &nodes.Request{Kind: nodes.KindRange, Key: []byte("a"), End: []byte("c")},
+			Result: nodes.Result{Rev: 3, KVs: []mvcc.KeyValue{kv("a", "1", 1, 1, 1), kv("b", "1", 2, 2, 1)}}},
+	}, []string{CheckKV}},
 	{"committed unknown write at another's revision", []Op{
 		committed(put(0, 0, 10, "a", "1", 1), 15, 1), put(1, 20, 30, "b", "1", 1),
 	}, []string{CheckRevisionUnique, CheckRevisionOrder}},

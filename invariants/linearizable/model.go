@@ -27,6 +27,11 @@ type keyState struct {
 	version     int64
 	create, mod span
 	lease       int64
+	// rev is the highest revision a request on the key was served at so
+	// far in this order: a write after it takes a higher one, a read is
+	// served at it or above. This orders each key's requests by revision,
+	// which ties the keys of a multi-key request to one revision.
+	rev int64
 }
 
 // stateSet is the states a key may be in, sorted and without duplicates;
@@ -131,6 +136,12 @@ func applyDone(s keyState, acts []action, in *keyInput, out *keyOutput) (keyStat
 	if s.live && out.rev < s.mod.lo && !out.noRev {
 		return s, false
 	}
+	if !out.noRev && in.h != nil {
+		if took := in.h.tookRev || in.h.observed; out.rev < s.rev || took && out.rev == s.rev {
+			return s, false
+		}
+		s.rev = out.rev
+	}
 	rev := exactly(out.rev)
 	if out.noRev {
 		rev = span{in.minRev, unbounded}
@@ -228,7 +239,7 @@ func compareStates(a, b keyState) int {
 	}
 	return cmp.Or(cmp.Compare(a.value, b.value), cmp.Compare(a.version, b.version),
 		cmp.Compare(a.create.lo, b.create.lo), cmp.Compare(a.create.hi, b.create.hi),
-		cmp.Compare(a.mod.lo, b.mod.lo), cmp.Compare(a.mod.hi, b.mod.hi), cmp.Compare(a.lease, b.lease))
+		cmp.Compare(a.mod.lo, b.mod.lo), cmp.Compare(a.mod.hi, b.mod.hi), cmp.Compare(a.lease, b.lease), cmp.Compare(a.rev, b.rev))
 }
 
 // hashStates hashes a canonical state set (FNV-1a over its fields).
@@ -248,6 +259,7 @@ func hashStates(set stateSet) uint64 {
 		mix(uint64(s.mod.lo))
 		mix(uint64(s.mod.hi))
 		mix(uint64(s.lease))
+		mix(uint64(s.rev))
 	}
 	return h
 }
