@@ -128,7 +128,7 @@
 // states differing only in which of them the key holds are one, and the
 // search tries one of each kind at a time; this keeps thousands of them
 // cheap (a 6,000-request history on one key with 1,186 unknown writes,
-// with or without revisions, in a quarter of a second). A history that
+// with or without revisions, in under a second). A history that
 // starts from a store holding data takes no revision below its first for
 // a gap (historyFloor).
 //
