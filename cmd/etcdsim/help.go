@@ -50,12 +50,19 @@ var commands = []*command{
 		examples: []string{"etcdsim swarm --seeds 1..1000 --bug auth-ci --out out/seeds",
 			"etcdsim swarm --seeds 1..100000 --shard 3/8 --json shard-3.jsonl"}},
 	{name: "merge", args: "[--json OUT] [--out DIR] FILE...",
-		short: "merge the JSON of swarms run anywhere into one summary",
-		long:  "Combines the --json files of shards or swarms run elsewhere, checks they agree, and prints\none summary with the failing seeds. Exit 3 when a seed failed.",
+		short:    "merge the JSON of swarms run anywhere into one summary",
+		long:     "Combines the --json files of shards or swarms run elsewhere, checks they agree, and prints\none summary with the failing seeds. Exit 3 when a seed failed.",
 		examples: []string{"etcdsim merge --json all.jsonl shard-*.jsonl"}},
 	{name: "table", args: "[--seeds A..B] [--wide | --markdown] [--readme FILE]",
-		short: "the detection table: every bug mode over the same seeds, each in its world",
+		short:    "the detection table: every bug mode over the same seeds, each in its world",
 		examples: []string{"etcdsim table --seeds 1..50", "etcdsim table --seeds 1..1000 --readme README.md"}},
+	{name: "check", args: "FILE [--html OUT] [--timeout 1m] [--memory 512]",
+		short: "check a history recorded elsewhere for linearizability",
+		long: "Reads a client history in the JSON-lines format of docs/check-format.md (with or without\n" +
+			"revisions, with unknown outcomes) or the client reports etcd's robustness tests persist, and\n" +
+			"checks it against etcd's KV API. Exit 0 linearizable, 4 not, 6 unknown (the search ran out of\n" +
+			"its budget, with the reason), 2 bad input (naming the line of the file).",
+		examples: []string{"etcdsim check history.jsonl", "etcdsim check client-1/operations.json --html h.html"}},
 	{name: "bugs", short: "list the bug modes: etcd issue, mechanism and world",
 		examples: []string{"etcdsim bugs"}},
 	{name: "catalog", short: "list the invariants, fault kinds, failpoints and bug modes",
@@ -74,6 +81,7 @@ func init() {
 	set("table", cmdTable)
 	set("bugs", func(a []string, o, _ io.Writer) (int, error) { return cmdBugs(a, o) })
 	set("catalog", func(a []string, o, _ io.Writer) (int, error) { return cmdCatalog(a, o) })
+	set("check", func(a []string, o, _ io.Writer) (int, error) { return cmdCheck(a, o) })
 	set("help", cmdHelp)
 }
 
@@ -93,7 +101,8 @@ func overview(w io.Writer) {
 		fmt.Fprintf(w, "\t%-8s %s\n", c.name, c.short)
 	}
 	fmt.Fprintf(w, "\nUse \"%s help <command>\" for more about a command.\n", program())
-	fmt.Fprintln(w, "Exit status: 0 clean, 2 bad input, 3 safety violation, 4 not linearizable, 5 liveness.")
+	fmt.Fprintln(w, "Exit status: 0 clean, 2 bad input, 3 safety violation, 4 not linearizable, 5 liveness,")
+	fmt.Fprintln(w, "6 unknown (check ran out of its budget).")
 }
 
 // usage prints a command's usage, description, examples and flags.

@@ -9,9 +9,11 @@
 //	etcdsim table [--seeds 1..40] [--parallel P] [--markdown] [--readme FILE]
 //	etcdsim bugs
 //	etcdsim catalog
+//	etcdsim check FILE [--html OUT] [--timeout 1m] [--memory 512]
 //
 // Exit status: 0 clean, 2 bad input, 3 safety violation, 4 not
-// linearizable, 5 liveness. A swarm or merge exits 3 when any seed
+// linearizable, 5 liveness, 6 unknown (check: the search ran out of its
+// budget). A swarm or merge exits 3 when any seed
 // failed, and 1 when it could not run its worker processes.
 package main
 

@@ -17,15 +17,18 @@ func TestRunBadInputIsOneLineExit2(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{}, "missing command"},
 		{[]string{"frobnicate"}, "unknown command"},
+		{[]string{"swram"}, `did you mean "swarm"?`},
+		{[]string{"help", "rn"}, `did you mean "run"?`},
 		{[]string{"run"}, "--seed is required"},
 		{[]string{"run", "--seed", "x"}, "not a decimal"},
 		{[]string{"run", "--seed", "1", "--bug", "nosuch"}, "unknown bug mode"},
 		{[]string{"run", "--seed", "1", "--faults", "crash=3/2"}, "above 1"},
 		{[]string{"run", "--seed", "1", "--members", "0"}, "members"},
 		{[]string{"run", "--seed", "1", "--duration", "-1s"}, "duration"},
-		{[]string{"run", "--seed", "1", "--nosuchflag"}, "not defined"},
+		{[]string{"run", "--seed", "1", "--nosuchflag"}, "unknown flag --nosuchflag"},
+		{[]string{"run", "--seed", "1", "--membrs", "5"}, "did you mean --members?"},
+		{[]string{"swarm", "--seeds", "1..2", "--parralel", "1"}, "did you mean --parallel?"},
 		{[]string{"run", "file.seed"}, "unexpected argument"},
 		{[]string{"replay", filepath.Join(dir, "missing.seed")}, "missing.seed"},
 		{[]string{"replay", bad}, "unknown invariant"},
@@ -66,12 +69,39 @@ func TestReplayAndShrinkSeedFile(t *testing.T) {
 	}
 }
 
-// TestHelp: -h (or -help) prints a command's flags on stdout and exits 0.
+// TestHelp: -h (or -help, --help, help CMD) prints a command's usage, with
+// its positional arguments, examples and flags, on stdout and exits 0; no
+// arguments, help, -h and --help print the overview.
 func TestHelp(t *testing.T) {
-	for _, args := range [][]string{{"run", "-h"}, {"replay", "--help"}, {"shrink", "-h"}, {"swarm", "-h"}, {"merge", "-h"}, {"table", "-help"}} {
+	for _, args := range [][]string{{"run", "-h"}, {"replay", "--help"}, {"shrink", "-h"}, {"swarm", "-h"},
+		{"merge", "-h"}, {"table", "-help"}, {"help", "run"}, {"help", "check"}, {"bugs", "-h"}} {
+		name := args[0]
+		if name == "help" {
+			name = args[1]
+		}
 		code, stdout, stderr := etcdsim(t, args...)
-		if code != 0 || stderr != "" || !strings.HasPrefix(stdout, "usage: etcdsim "+args[0]+" [flags]\n") || !strings.Contains(stdout, "\n  -") {
-			t.Errorf("%q: exit %d, stderr %q, stdout %q; want exit 0 and the flags on stdout", args, code, stderr, stdout)
+		if code != 0 || stderr != "" || !strings.HasPrefix(stdout, "usage: etcdsim "+name+" ") || !strings.Contains(stdout, "\nExamples:\n") {
+			t.Errorf("%q: exit %d, stderr %q, stdout %q; want exit 0 and the usage on stdout", args, code, stderr, stdout)
+		}
+		checkWidth(t, args, stdout)
+	}
+	for _, args := range [][]string{{}, {"help"}, {"-h"}, {"--help"}} {
+		code, stdout, stderr := etcdsim(t, args...)
+		if code != 0 || stderr != "" || !strings.Contains(stdout, "\n\trun      run one world") || !strings.Contains(stdout, "help <command>") {
+			t.Errorf("%q: exit %d, stderr %q, stdout %q; want exit 0 and the overview", args, code, stderr, stdout)
+		}
+		checkWidth(t, args, stdout)
+	}
+	_, stdout, _ := etcdsim(t, "bugs")
+	checkWidth(t, []string{"bugs"}, stdout)
+}
+
+// checkWidth fails when out has a line wider than etcdsim prints by default.
+func checkWidth(t *testing.T, args []string, out string) {
+	t.Helper()
+	for _, line := range strings.Split(out, "\n") {
+		if n := len([]rune(strings.ReplaceAll(line, "\t", "        "))); n > width {
+			t.Errorf("%q: a line of %d columns: %q", args, n, line)
 		}
 	}
 }

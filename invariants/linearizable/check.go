@@ -1,6 +1,7 @@
 package linearizable
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -22,6 +23,12 @@ type Op struct {
 	Unknown bool
 	Req     *nodes.Request
 	Result  nodes.Result
+	// NoRev marks a result that carries no revisions (a history recorded
+	// without them): its header revision (Result.Rev) and the create and
+	// mod revisions of its key-values are not known. In any result, a
+	// key-value's CreateRevision, ModRevision or Version of 0 is taken as
+	// not reported: etcd never returns 0 for a key that exists.
+	NoRev bool
 	// Log, for a write whose outcome the client never learned (Unknown,
 	// or answered with a code that leaves it open), is what the cluster's
 	// committed log says of it, when the caller knows: see Fate.
@@ -75,16 +82,54 @@ const (
 	// with a header revision no lower than that of every request that
 	// returned before it was called.
 	CheckReadRevision = "read-revision"
+	// CheckHeaderRevision: a reply's header revision is no higher than the
+	// writes called before it returned can have reached: every write that
+	// took a revision at or below it was called before the reply came.
+	CheckHeaderRevision = "header-revision"
 	// CheckKV: each key's history is linearizable against the KV model.
 	CheckKV = "kv-model"
 )
+
+// Budget bounds the KV model's search. A search that runs out of it ends
+// with Result.Unknown and its Reason, never with a pass or a failure it
+// did not find.
+type Budget struct {
+	// Time is the wall-clock limit of the search; 0: none.
+	Time time.Duration
+	// Memory is the most the search may keep (the configurations it
+	// visited and its stack, estimated), in bytes; 0: DefaultMemory. Keys
+	// are searched two at a time, each within half of it (all of it when
+	// there is one key), so the outcome on a memory budget is
+	// deterministic.
+	Memory int64
+}
+
+// DefaultMemory is the search's memory budget when Budget.Memory is 0. The
+// Go heap holding it is at most about twice as large.
+const DefaultMemory = 256 << 20
+
+// searchWorkers is how many keys are searched at once.
+const searchWorkers = 2
+
+func (b Budget) memory() int64 {
+	if b.Memory > 0 {
+		return b.Memory
+	}
+	return DefaultMemory
+}
 
 // Result is the verdict of Check.
 type Result struct {
 	// OK is false when a sub-check found a violation.
 	OK bool
-	// TimedOut reports that the KV model search ran out of its time
-	// budget without finding a violation; OK stays true.
+	// Unknown reports that the KV model search ran out of its budget
+	// before it found a linearization of every key, and no sub-check
+	// failed: the history is neither passed nor failed. OK stays true, so
+	// that a caller reading OK alone never fails a history wrongly;
+	// Reason says which budget and which key.
+	Unknown bool
+	Reason  string
+	// TimedOut is Unknown, under the name older callers read.
 	TimedOut bool
 	// Failed names the sub-checks that failed, in the order of the
 	// constants above.
@@ -94,18 +139,19 @@ type Result struct {
 	// changed nor showed anything).
 	Partitions, Ops int
 	// Detail is one line per failed sub-check, joined by "; ": the key and
-	// the offending requests.
-	Detail string
+	// the offending requests. Details holds the same lines, one per
+	// failed sub-check.
+	Detail  string
+	Details []string
 }
 
 // String returns a one-line summary of r.
 func (r Result) String() string {
 	if r.OK {
-		s := "linearizable"
-		if r.TimedOut {
-			s += " (timed out)"
+		if r.Unknown {
+			return "unknown: " + r.Reason
 		}
-		return s
+		return "linearizable"
 	}
 	return "not linearizable: " + r.Detail
 }
@@ -113,33 +159,41 @@ func (r Result) String() string {
 // violation is one failed sub-check.
 type violation struct {
 	check, detail string
+	idx           int // the request it names first, where several could be named
 }
 
 // Check checks that the history ops is linearizable against etcd's KV
-// API: first the global revision sub-checks, then the per-key KV model
-// under porcupine, which gives up after timeout (0: no limit). The verdict
-// is deterministic unless the timeout is reached.
+// API: first the global revision sub-checks, then the per-key KV model,
+// whose search gives up after timeout (0: no limit) or DefaultMemory. The
+// verdict is deterministic unless the timeout is reached.
 func Check(ops []Op, timeout time.Duration) Result { return CheckAfter(nil, ops, timeout) }
 
 // CheckAfter is Check of the rest of a history after the prefix p (see
 // Prefix; nil: from the start): ops are the requests not folded into p,
 // in call order.
 func CheckAfter(p *Prefix, ops []Op, timeout time.Duration) Result {
+	return CheckBudget(p, ops, Budget{Time: timeout})
+}
+
+// CheckBudget is CheckAfter within the budget b.
+func CheckBudget(p *Prefix, ops []Op, b Budget) Result {
 	h := prepare(p, ops)
 	res := Result{OK: true, Ops: len(h.hops), Partitions: len(h.parts)}
 	vs := h.revisionViolations
-	v, timedOut := checkKV(h, timeout)
+	v, out, key := checkKV(h, b)
 	if v != nil {
 		vs = append(vs, *v)
 	}
-	res.TimedOut = timedOut
+	if len(vs) == 0 && out != searchOK {
+		res.Unknown, res.TimedOut, res.Reason = true, true, describeBudget(out, key, b, len(h.parts))
+	}
 	details := make([]string, 0, len(vs))
 	for _, v := range vs {
 		res.OK = false
 		res.Failed = append(res.Failed, v.check)
 		details = append(details, v.check+": "+v.detail)
 	}
-	res.Detail = strings.Join(details, "; ")
+	res.Detail, res.Details = strings.Join(details, "; "), details
 	return res
 }
 
@@ -166,8 +220,13 @@ func prepare(p *Prefix, ops []Op) *history {
 	for _, x := range h.hops {
 		x.call = max(x.call, p.At)
 	}
-	h.revisionViolations = checkRevisions(h.hops, p.top)
-	u := newUnknowns(h.hops, topRev(p.top))
+	h.revisionViolations = checkRevisions(h.hops, p.top, ops)
+	floor := topRev(p.top)
+	if slices.ContainsFunc(h.hops, func(x *hop) bool { return x.eff == effectMaybe }) {
+		floor = max(floor, historyFloor(ops, h.hops))
+		markAnonymous(h.hops)
+	}
+	u := newUnknowns(h.hops, floor)
 	h.hops = dropUnseeable(h.hops, u.gaps)
 	h.keys = p.universe(h.hops)
 	h.parts = project(h.hops, h.keys, u)
@@ -178,4 +237,25 @@ func prepare(p *Prefix, ops []Op) *history {
 		}
 	}
 	return h
+}
+
+// describeBudget says which budget a search ran out of, on which key.
+func describeBudget(out outcome, key string, b Budget, keys int) string {
+	if out == searchTime {
+		return fmt.Sprintf("the search ran out of its time budget (%s) on key %s", b.Time, show([]byte(key)))
+	}
+	share := b.memory()
+	if keys > 1 {
+		share = max(share/searchWorkers, 1)
+	}
+	return fmt.Sprintf("the search ran out of its memory budget (%s, %s for key %s)",
+		mib(b.memory()), mib(share), show([]byte(key)))
+}
+
+// mib renders a byte count in MiB, or in bytes below one.
+func mib(n int64) string {
+	if n < 1<<20 {
+		return fmt.Sprintf("%d bytes", n)
+	}
+	return fmt.Sprintf("%d MiB", n>>20)
 }

@@ -166,8 +166,16 @@ var checkCases = []struct {
 		committed(put(0, 0, 10, "a", "1", 1), 15, 1), put(2, 1, 5, "b", "1", 2), get(1, 20, 30, "a", 2),
 	}, []string{CheckKV}},
 	{"committed unknown write missed by a read called before its commit", []Op{
-		committed(put(0, 0, 10, "a", "1", 1), 25, 1), put(2, 1, 5, "b", "1", 2), get(1, 20, 30, "a", 2),
+		committed(put(0, 0, 10, "a", "1", 1), 25, 2), put(2, 1, 5, "b", "1", 1), get(1, 20, 30, "a", 1),
 	}, nil},
+	{"committed unknown write missed by a read served at or above its revision", []Op{
+		committed(put(0, 0, 10, "a", "1", 1), 25, 1), put(2, 1, 5, "b", "1", 2), get(1, 20, 30, "a", 2),
+	}, []string{CheckKV}},
+	{"multi-key range not at one revision", []Op{
+		put(0, 0, 10, "a", "1", 1), put(1, 0, 50, "b", "1", 2), put(2, 0, 50, "a", "2", 3),
+		{ClientID: 3, Call: 5, Return: 60, Req: &nodes.Request{Kind: nodes.KindRange, Key: []byte("a"), End: []byte("c")},
+			Result: nodes.Result{Rev: 3, KVs: []mvcc.KeyValue{kv("a", "1", 1, 1, 1), kv("b", "1", 2, 2, 1)}}},
+	}, []string{CheckKV}},
 	{"committed unknown write at another's revision", []Op{
 		committed(put(0, 0, 10, "a", "1", 1), 15, 1), put(1, 20, 30, "b", "1", 1),
 	}, []string{CheckRevisionUnique, CheckRevisionOrder}},
@@ -217,6 +225,15 @@ var checkCases = []struct {
 	{"mod revision above the header", []Op{
 		put(0, 0, 10, "a", "1", 3), get(1, 20, 30, "a", 3, kv("a", "1", 3, 4, 1)),
 	}, []string{CheckKV}},
+	{"header revision above what the writes called before the reply can reach", []Op{
+		put(0, 0, 10, "a", "1", 1), get(1, 20, 30, "a", 3, kv("a", "1", 1, 1, 1)),
+	}, []string{CheckHeaderRevision}},
+	{"header revision reached by an overlapping unknown write", []Op{
+		put(0, 0, 10, "a", "1", 1), unknown(put(2, 15, 0, "b", "1", 0)), get(1, 20, 30, "a", 2, kv("a", "1", 1, 1, 1)),
+	}, nil},
+	{"header revision reached by an unknown write called after the reply", []Op{
+		put(0, 0, 10, "a", "1", 1), get(1, 20, 30, "a", 2, kv("a", "1", 1, 1, 1)), unknown(put(2, 35, 0, "b", "1", 0)),
+	}, []string{CheckHeaderRevision}},
 	{"leased key expires", []Op{
 		withLease(put(0, 0, 10, "a", "1", 1), 7), get(1, 20, 30, "a", 2),
 	}, nil},

@@ -36,11 +36,14 @@ type hop struct {
 	observed  bool            // an unknown write seen by a read: res holds Succeeded and Rev
 	settled   bool            // an unknown write the log settled: res is its apply result, unseen
 	prefix    bool            // not a request: the states a Prefix carries (see Prefix.initOp)
+	noRev     bool            // res.Rev is not known (Op.NoRev, or an unknown write a read without revisions saw)
+	anon      string          // an unknown write no request can tell from others of its kind: the kind (see markAnonymous)
+	top       *hop            // the done request with the highest revision returned before its call (orderRevisions)
 }
 
 // hasRev reports whether the request is known to have taken a revision of
 // its own: a done write that took one, or an unknown write a read saw.
-func (h *hop) hasRev() bool { return h.tookRev || h.observed }
+func (h *hop) hasRev() bool { return (h.tookRev || h.observed) && !h.noRev }
 
 // succeeded reports which branch a done request took.
 func (h *hop) succeeded() bool {
@@ -68,13 +71,13 @@ func classifyAll(ops []Op) []*hop {
 		if eff == 0 {
 			continue
 		}
-		h := &hop{idx: i, client: o.ClientID, call: o.Call, ret: o.Return, req: o.Req, eff: eff}
+		h := &hop{idx: i, client: o.ClientID, call: o.Call, ret: o.Return, req: o.Req, eff: eff, noRev: o.NoRev && eff == effectDone}
 		h.read = o.Req.Kind == nodes.KindRange
 		h.pastRev = h.read && o.Req.Rev != 0
 		h.txn = asTxn(o.Req)
 		switch {
 		case eff == effectMaybe && o.Log == LogApplied:
-			h.eff, h.settled = effectDone, true
+			h.eff, h.settled, h.noRev = effectDone, true, false
 			h.ret, h.res = max(o.Committed, o.Call), o.LogResult
 			h.tookRev = tookRevision(h)
 		case eff == effectMaybe:

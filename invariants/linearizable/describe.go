@@ -149,7 +149,11 @@ func describeStates(set stateSet) string {
 			s[i] = "absent"
 			continue
 		}
-		s[i] = fmt.Sprintf("%s ver=%d create=%s mod=%s", show([]byte(st.value)), st.version,
+		value := show([]byte(st.value))
+		if st.value == unseenValue {
+			value = "(a value no one read)"
+		}
+		s[i] = fmt.Sprintf("%s ver=%d create=%s mod=%s", value, st.version,
 			describeSpan(st.create), describeSpan(st.mod))
 		if st.lease != 0 {
 			s[i] += fmt.Sprintf(" lease=%d", st.lease)

@@ -30,6 +30,7 @@ type genSpec struct {
 	unknown   int  // percent of writes that time out: half after taking effect, half without
 	tail      bool // end with a put and a read of k00
 	settle    bool // give every timed-out write its fate in the log (Op.Log)
+	preload   int  // puts applied before the history, on keys it never names
 }
 
 // generate runs a random workload sequentially against the members' own
@@ -48,6 +49,9 @@ func generate(src source, g genSpec) []Op {
 // linearization point.
 func generatePoints(src source, g genSpec) ([]Op, []int64) {
 	st, mem := nodes.NewState(nodes.Bugs{}), backend.NewMem()
+	for i := range g.preload {
+		st.Apply(mem, &nodes.Request{Kind: nodes.KindPut, Key: []byte(fmt.Sprintf("pre%d", i%64)), Value: []byte("p")})
+	}
 	ops := make([]Op, 0, g.ops)
 	var points []int64
 	var point int64

@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/anishathalye/porcupine"
@@ -57,29 +59,75 @@ func splitParts(flat []porcupine.Operation) [][]porcupine.Operation {
 	return out
 }
 
-// checkKV runs porcupine over every key at once (in parallel). On a
-// violation it runs again, keeping the partial linearizations, to name the
-// first key (in key order) that has no complete one.
-func checkKV(h *history, timeout time.Duration) (v *violation, timedOut bool) {
-	if len(h.parts) == 0 {
-		return nil, false
+// checkKV searches every key's history, two keys at a time, each within
+// half of the memory budget; every key is searched to its end (or to the
+// budget) unless an earlier key, in key order, already failed, so that the
+// verdict and the key it names do not depend on scheduling. A key that
+// fails is searched again, keeping the partial linearizations, to name
+// the request that fits nowhere. An exhausted key makes the check unknown
+// unless another key failed.
+func checkKV(h *history, b Budget) (v *violation, out outcome, key string) {
+	n := len(h.parts)
+	if n == 0 {
+		return nil, searchOK, ""
 	}
-	model, flat := kvModel(true), flatten(h.parts)
-	switch porcupine.CheckOperationsTimeout(model, flat, timeout) {
-	case porcupine.Ok:
-		return nil, false
-	case porcupine.Unknown:
-		return nil, true
+	share := b.memory()
+	if n > 1 {
+		share = max(share/searchWorkers, 1)
 	}
-	res, info := porcupine.CheckOperationsVerbose(model, flat, timeout)
-	if ls := info.PartialLinearizations(); res == porcupine.Illegal && len(ls) == len(h.parts) {
-		for i, p := range h.parts {
-			if best := longest(ls[i]); len(best) < len(p.ops) {
-				return &violation{CheckKV, describeFailure(p, best)}, false
+	var deadline time.Time
+	if b.Time > 0 {
+		deadline = time.Now().Add(b.Time)
+	}
+	results := make([]outcome, n)
+	first := firstFailure{at: n}
+	var wg sync.WaitGroup
+	var next atomic.Int64
+	for range min(searchWorkers, n) {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				if first.before(i) {
+					continue
+				}
+				if results[i], _ = search(&h.parts[i], share, deadline, false); results[i] == searchIllegal {
+					first.failed(i)
+				}
 			}
+		})
+	}
+	wg.Wait()
+	if f := first.at; f < n {
+		p := &h.parts[f]
+		if o, ls := search(p, share, deadline, true); o == searchIllegal {
+			return &violation{check: CheckKV, detail: describeFailure(*p, longest(ls))}, searchIllegal, ""
+		}
+		return &violation{check: CheckKV, detail: fmt.Sprintf("key %s: no order of its requests fits", show([]byte(p.key)))}, searchIllegal, ""
+	}
+	for i, r := range results {
+		if r != searchOK {
+			return nil, r, h.parts[i].key
 		}
 	}
-	return &violation{CheckKV, "no key named within the timeout"}, false
+	return nil, searchOK, ""
+}
+
+// firstFailure is the least index of a key found to fail.
+type firstFailure struct {
+	mu sync.Mutex
+	at int
+}
+
+// before reports whether a key before i already failed.
+func (f *firstFailure) before(i int) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.at < i
+}
+
+func (f *firstFailure) failed(i int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.at = min(f.at, i)
 }
 
 // longest returns the longest partial linearization, the least in order

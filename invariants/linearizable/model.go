@@ -27,6 +27,11 @@ type keyState struct {
 	version     int64
 	create, mod span
 	lease       int64
+	// rev is the highest revision a request on the key was served at so
+	// far in this order: a write after it takes a higher one, a read is
+	// served at it or above. This orders each key's requests by revision,
+	// which ties the keys of a multi-key request to one revision.
+	rev int64
 }
 
 // stateSet is the states a key may be in, sorted and without duplicates;
@@ -53,6 +58,7 @@ type keyInput struct {
 	minRev    int64    // an unknown write takes a revision no lower
 	gaps      *revGaps // and one that no done request took
 	init      stateSet // a Prefix's operation: the key's states after it
+	class     int      // > 0: an anonymous unknown write; those of a class have the same effect on the key
 }
 
 // keyOutput is what a request's outcome tells of a key.
@@ -60,6 +66,7 @@ type keyOutput struct {
 	maybe     bool // unknown: may have happened, or not
 	succeeded bool // the branch taken
 	rev       int64
+	noRev     bool // rev is not known: a put takes some revision from minRev on
 	read      bool // the checked range's result is known: found and kv
 	found     bool
 	kv        mvcc.KeyValue
@@ -116,7 +123,7 @@ func stepOne(dst stateSet, s keyState, in *keyInput, out *keyOutput) stateSet {
 	case !out.succeeded:
 		acts = in.els
 	}
-	if n, ok := applyDone(s, acts, out); ok {
+	if n, ok := applyDone(s, acts, in, out); ok {
 		dst = append(dst, n)
 	}
 	return dst
@@ -125,17 +132,30 @@ func stepOne(dst stateSet, s keyState, in *keyInput, out *keyOutput) stateSet {
 // applyDone runs a branch whose outcome is known: the request's revision
 // is the store revision after it, which is the revision its puts took,
 // and never below the mod revision of a live key.
-func applyDone(s keyState, acts []action, out *keyOutput) (keyState, bool) {
-	if s.live && out.rev < s.mod.lo {
+func applyDone(s keyState, acts []action, in *keyInput, out *keyOutput) (keyState, bool) {
+	if s.live && out.rev < s.mod.lo && !out.noRev {
 		return s, false
+	}
+	if !out.noRev && in.h != nil {
+		if took := in.h.tookRev || in.h.observed; out.rev < s.rev || took && out.rev == s.rev {
+			return s, false
+		}
+		s.rev = out.rev
+	}
+	rev := exactly(out.rev)
+	if out.noRev {
+		rev = span{in.minRev, unbounded}
+		if s.live {
+			rev.lo = max(rev.lo, s.mod.lo+1)
+		}
 	}
 	for _, a := range acts {
 		switch a.typ {
 		case mvcc.OpPut:
-			if s.live && out.rev <= s.mod.lo {
+			if s.live && out.rev <= s.mod.lo && !out.noRev {
 				return s, false
 			}
-			s = putVersion(s, a, exactly(out.rev))
+			s = putVersion(s, a, rev)
 		case mvcc.OpDeleteRange:
 			if out.deleted > 1 || (out.deleted >= 0 && s.live != (out.deleted == 1)) {
 				return s, false
@@ -190,14 +210,23 @@ func observe(s keyState, a action, out *keyOutput) (keyState, bool) {
 		return s, !s.live
 	}
 	kv := &out.kv
+	mod, create, ver := kv.ModRevision, kv.CreateRevision, kv.Version // 0: not reported
 	switch {
-	case !s.live, kv.Version != s.version, !s.mod.has(kv.ModRevision), !s.create.has(kv.CreateRevision),
-		kv.ModRevision > out.rev, kv.CreateRevision > kv.ModRevision, kv.Version == 1 && kv.CreateRevision != kv.ModRevision:
+	case !s.live, ver != 0 && ver != s.version, mod != 0 && !s.mod.has(mod), create != 0 && !s.create.has(create),
+		mod > out.rev && !out.noRev, create > mod && mod != 0, ver == 1 && create != mod && create != 0 && mod != 0:
 		return s, false
 	case !a.keysOnly && (string(kv.Value) != s.value || kv.Lease != s.lease):
 		return s, false
 	}
-	s.mod, s.create = exactly(kv.ModRevision), exactly(kv.CreateRevision)
+	if mod != 0 {
+		s.mod = exactly(mod)
+		if ver == 1 || s.version == 1 {
+			s.create = exactly(mod)
+		}
+	}
+	if create != 0 {
+		s.create = exactly(create)
+	}
 	return s, true
 }
 
@@ -210,7 +239,7 @@ func compareStates(a, b keyState) int {
 	}
 	return cmp.Or(cmp.Compare(a.value, b.value), cmp.Compare(a.version, b.version),
 		cmp.Compare(a.create.lo, b.create.lo), cmp.Compare(a.create.hi, b.create.hi),
-		cmp.Compare(a.mod.lo, b.mod.lo), cmp.Compare(a.mod.hi, b.mod.hi), cmp.Compare(a.lease, b.lease))
+		cmp.Compare(a.mod.lo, b.mod.lo), cmp.Compare(a.mod.hi, b.mod.hi), cmp.Compare(a.lease, b.lease), cmp.Compare(a.rev, b.rev))
 }
 
 // hashStates hashes a canonical state set (FNV-1a over its fields).
@@ -230,6 +259,7 @@ func hashStates(set stateSet) uint64 {
 		mix(uint64(s.mod.lo))
 		mix(uint64(s.mod.hi))
 		mix(uint64(s.lease))
+		mix(uint64(s.rev))
 	}
 	return h
 }

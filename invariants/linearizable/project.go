@@ -61,6 +61,7 @@ func project(hops []*hop, keys []string, u *unknowns) []partition {
 	for i, k := range keys {
 		parts[i].key = k
 	}
+	classes := map[anonClass]int{}
 	for _, h := range hops {
 		if h.pastRev {
 			continue
@@ -75,6 +76,13 @@ func project(hops []*hop, keys []string, u *unknowns) []partition {
 				continue
 			}
 			in, out := projectInput(h, keys[i], gaps), projectOutput(h, keys[i])
+			if h.eff == effectMaybe && h.anon != "" {
+				c := anonClass{h.anon, gaps.next(in.minRev)}
+				if classes[c] == 0 {
+					classes[c] = len(classes) + 1
+				}
+				in.class = classes[c]
+			}
 			parts[i].ops = append(parts[i].ops, porcupine.Operation{
 				ClientId: h.client, Input: in, Call: h.call, Output: out, Return: ret,
 			})
@@ -125,7 +133,7 @@ func touched(h *hop, keys []string, index map[string]int) []int {
 // projectInput returns what a request asks of one key. Compares over a
 // range of keys are not checked; they only make the branch uncertain.
 func projectInput(h *hop, key string, gaps *revGaps) *keyInput {
-	in := &keyInput{h: h, allCmps: true, minRev: h.minRev, gaps: gaps}
+	in := &keyInput{h: h, allCmps: true, minRev: max(h.minRev, 1), gaps: gaps}
 	for _, c := range h.txn.Compares {
 		if len(c.RangeEnd) == 0 && string(c.Key) == key {
 			in.cmps = append(in.cmps, c)
@@ -134,6 +142,10 @@ func projectInput(h *hop, key string, gaps *revGaps) *keyInput {
 		}
 	}
 	in.then, in.els = actions(h.txn.Success, key), actions(h.txn.Failure, key)
+	if h.anon != "" {
+		unseen(in.then)
+		unseen(in.els)
+	}
 	return in
 }
 
@@ -167,7 +179,7 @@ func projectOutput(h *hop, key string) *keyOutput {
 		out.maybe = true
 		return out
 	}
-	out.succeeded, out.rev = h.succeeded(), h.res.Rev
+	out.succeeded, out.rev, out.noRev = h.succeeded(), h.res.Rev, h.noRev
 	if h.observed {
 		return out
 	}
@@ -249,11 +261,12 @@ func observeUnknownWrites(hops []*hop) {
 		}
 		for _, kv := range kvs {
 			w := writers[kvPair{string(kv.Key), string(kv.Value)}]
+			known := kv.ModRevision != 0 && !r.noRev
 			if w == nil || w.n != 1 || (w.h.eff != effectMaybe && !w.h.observed) ||
-				w.h.call > r.ret || w.h.ret <= r.ret || kv.ModRevision < w.h.minRev {
+				w.h.call > r.ret || w.h.ret <= r.ret || (known && kv.ModRevision < w.h.minRev) {
 				continue // not this writer's, or impossible: left to the model to judge
 			}
-			w.h.eff, w.h.observed, w.h.ret = effectDone, true, r.ret
+			w.h.eff, w.h.observed, w.h.ret, w.h.noRev = effectDone, true, r.ret, !known
 			w.h.res = nodes.Result{Rev: kv.ModRevision, Succeeded: w.success}
 		}
 	}

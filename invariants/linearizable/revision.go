@@ -13,13 +13,61 @@ import (
 // whole store, advanced by every write transaction that changes
 // something, and a linearizable request is served at a revision that
 // includes every entry committed before it was called.
-func checkRevisions(hops []*hop, top *hop) []violation {
+func checkRevisions(hops []*hop, top *hop, ops []Op) []violation {
 	order := orderRevisions(hops, top)
 	observeUnknownWrites(hops)
 	if v := uniqueRevisions(hops); v != nil {
-		return append([]violation{*v}, order...)
+		order = append([]violation{*v}, order...)
+	}
+	if v := headerRevisions(hops, top, ops); v != nil {
+		order = append(order, *v)
 	}
 	return order
+}
+
+// headerRevisions checks each reply's header revision against the writes
+// that overlapped its request: every revision above top (the highest
+// revision returned before the request was called) up to its header was
+// taken by a write called before it returned. Those no write with a known
+// revision took need as many writes of unknown revision (unknown outcome,
+// or answered without revisions) called before it returned. A history
+// where something outside it may take revisions (leases: see kvOnly) is
+// not checked. (That a known write at or below the header was called
+// before the reply came is revision-order.)
+func headerRevisions(hops []*hop, top *hop, ops []Op) *violation {
+	for i := range ops {
+		if r := ops[i].Req; r != nil && !kvOnly(r) {
+			return nil
+		}
+	}
+	var known []int64
+	var unk []int64 // the calls of the writes of unknown revision
+	for _, h := range hops {
+		switch {
+		case h.hasRev():
+			known = append(known, h.res.Rev)
+		case !h.read && (h.eff == effectMaybe || h.noRev):
+			unk = append(unk, h.call)
+		}
+	}
+	slices.Sort(known)
+	known = slices.Compact(known)
+	slices.Sort(unk)
+	count := func(xs []int64, upTo int64) int { n, _ := slices.BinarySearch(xs, upTo+1); return n }
+	var bad *violation
+	for _, r := range hops {
+		t := r.top
+		if r.eff != effectDone || r.noRev || r.observed || t == nil || r.res.Rev <= t.res.Rev || bad != nil && bad.idx < r.idx {
+			continue
+		}
+		need := r.res.Rev - t.res.Rev - int64(count(known, r.res.Rev)-count(known, t.res.Rev))
+		if have := count(unk, r.ret); need > int64(have) {
+			bad = &violation{check: CheckHeaderRevision, idx: r.idx, detail: fmt.Sprintf(
+				"%s answered at revision %d, %d above %s, but writes called before that answer took %d of those revisions and at most %d others can have",
+				describeHop(r), r.res.Rev, r.res.Rev-t.res.Rev, describeHop(t), int64(count(known, r.res.Rev)-count(known, t.res.Rev)), have)}
+		}
+	}
+	return bad
 }
 
 // uniqueRevisions finds two done writes (or unknown writes a read saw)
@@ -37,14 +85,15 @@ func uniqueRevisions(hops []*hop) *violation {
 	})
 	for i := 1; i < len(ws); i++ {
 		if a, b := ws[i-1], ws[i]; a.res.Rev == b.res.Rev {
-			return &violation{CheckRevisionUnique, fmt.Sprintf("revision %d taken by both %s and %s",
+			return &violation{check: CheckRevisionUnique, detail: fmt.Sprintf("revision %d taken by both %s and %s",
 				a.res.Rev, describeHop(a), describeHop(b))}
 		}
 	}
 	return nil
 }
 
-// orderRevisions sweeps the requests in call order, keeping the highest
+// orderRevisions sweeps the requests in call order (those without
+// revisions only take their least revision from it), keeping the highest
 // header revision of the done requests that returned strictly before the
 // call (porcupine's intervals are closed), starting from top (the
 // prefix's, or nil). A done request must be at or above it, strictly if it
@@ -53,7 +102,7 @@ func uniqueRevisions(hops []*hop) *violation {
 func orderRevisions(hops []*hop, top *hop) []violation {
 	done := make([]*hop, 0, len(hops))
 	for _, h := range hops {
-		if h.eff == effectDone {
+		if h.eff == effectDone && !h.noRev {
 			done = append(done, h)
 		}
 	}
@@ -69,7 +118,8 @@ func orderRevisions(hops []*hop, top *hop) []violation {
 				top = done[j]
 			}
 		}
-		if b.eff != effectDone {
+		b.top = top
+		if b.eff != effectDone || b.noRev {
 			b.minRev = 1
 			if top != nil {
 				b.minRev = top.res.Rev + 1
@@ -81,9 +131,9 @@ func orderRevisions(hops []*hop, top *hop) []violation {
 		}
 		switch {
 		case b.tookRev && b.res.Rev <= top.res.Rev && order == nil:
-			order = &violation{CheckRevisionOrder, describeOrder(top, b)}
+			order = &violation{check: CheckRevisionOrder, detail: describeOrder(top, b)}
 		case !b.tookRev && b.res.Rev < top.res.Rev && read == nil:
-			read = &violation{CheckReadRevision, describeOrder(top, b)}
+			read = &violation{check: CheckReadRevision, detail: describeOrder(top, b)}
 		}
 	}
 	var vs []violation

@@ -5,6 +5,9 @@ import (
 	"math"
 	"slices"
 	"sort"
+
+	"github.com/etcdsim/etcdsim/nodes"
+	"github.com/etcdsim/etcdsim/nodes/mvcc"
 )
 
 // Unknown writes are what makes a linearizability search slow: porcupine
@@ -67,10 +70,17 @@ type unknowns struct {
 	minRets []int64
 }
 
+// newUnknowns bounds the unknown writes of hops, whose revisions are above
+// floor (see historyFloor).
 func newUnknowns(hops []*hop, floor int64) *unknowns {
 	u := &unknowns{gaps: &revGaps{}, byKey: map[string]*revGaps{}}
 	if !slices.ContainsFunc(hops, func(h *hop) bool { return h.eff == effectMaybe }) {
 		return u // no unknown write to bound (a history the log settled)
+	}
+	if slices.ContainsFunc(hops, func(h *hop) bool { return h.eff == effectDone && h.noRev }) {
+		// Some writes took revisions no one knows: any revision may be free.
+		u.gaps = &revGaps{top: unbounded - 1, all: true}
+		return u
 	}
 	u.gaps = findGaps(hops, floor)
 	var done []*hop
@@ -190,4 +200,148 @@ func dropUnseeable(hops []*hop, g *revGaps) []*hop {
 	return slices.DeleteFunc(hops, func(h *hop) bool {
 		return h.eff == effectMaybe && g.next(h.minRev) > g.top
 	})
+}
+
+// historyFloor returns a revision at or below the store's revision when
+// the history began, so that no write of it took a revision at or below
+// it: a done request served at revision r was served after at most k
+// revisions were taken in the history, k being the number of writes called
+// before it returned. A history that starts from an empty store gives 0 or
+// less; one recorded from a cluster that held data before gives its
+// revision then, less the writes in flight, so that the revisions before
+// it are not taken for gaps an unknown write could fill. It returns 0 when
+// something outside the history's writes may take revisions: a lease
+// (its expiry deletes), or a request the checker leaves out that writes.
+func historyFloor(ops []Op, hops []*hop) int64 {
+	for i := range ops {
+		if r := ops[i].Req; r != nil && !kvOnly(r) {
+			return 0
+		}
+	}
+	var calls []int64
+	for _, h := range hops {
+		if !h.read {
+			calls = append(calls, h.call)
+		}
+	}
+	slices.Sort(calls)
+	floor := int64(math.MaxInt64)
+	for _, h := range hops {
+		if h.eff != effectDone || h.noRev {
+			continue
+		}
+		k, _ := slices.BinarySearch(calls, h.ret+1)
+		floor = min(floor, h.res.Rev-int64(k))
+	}
+	if floor == math.MaxInt64 {
+		return 0
+	}
+	return max(floor, 0)
+}
+
+// kvOnly reports whether a request changes nothing outside the KV model:
+// a put, delete, txn or range without a lease, a compaction or a
+// defragmentation.
+func kvOnly(r *nodes.Request) bool {
+	switch r.Kind {
+	case nodes.KindRange, nodes.KindDeleteRange, nodes.KindCompact, nodes.KindDefrag:
+		return true
+	case nodes.KindPut:
+		return r.Lease == 0
+	case nodes.KindTxn:
+		for _, br := range [][]mvcc.Op{r.Txn.Success, r.Txn.Failure} {
+			for _, op := range br {
+				if op.Lease != 0 {
+					return false
+				}
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// anonClass is what makes anonymous unknown writes on a key interchangeable:
+// the request with its values left out, and the least revision they can
+// take on the key. From a revision lo on, applyMaybe's put takes the
+// first gap at or above max(lo, the key's mod revision + 1); when two
+// writes have the same first gap from their least revisions, that is the
+// same gap for both whatever the key's mod revision.
+type anonClass struct {
+	kind string
+	rev  int64
+}
+
+// markAnonymous marks the unknown writes whose effects no request of the
+// history can tell apart from those of another write of the same kind
+// (hop.anon): a write each of whose puts writes a value that no read
+// showed and no compare names, on a key no compare orders by value, with
+// the kind of a write being its request with the put values left out. The
+// search tries only one write of each kind at a time (see search).
+func markAnonymous(hops []*hop) {
+	type kvPair struct{ key, value string }
+	seen, ordered := map[kvPair]bool{}, map[string]bool{}
+	for _, h := range hops {
+		for _, br := range [][]mvcc.Op{h.txn.Success, h.txn.Failure} {
+			for _, op := range br {
+				if op.Type == mvcc.OpPut && string(op.Value) == unseenValue {
+					return // a history that writes the placeholder: nothing is anonymous
+				}
+			}
+		}
+	}
+	for _, h := range hops {
+		for _, c := range h.txn.Compares {
+			if c.Target == mvcc.CompareValue {
+				seen[kvPair{string(c.Key), string(c.Value)}] = true
+				if c.Result != mvcc.CompareEqual && c.Result != mvcc.CompareNotEqual || len(c.RangeEnd) != 0 {
+					ordered[string(c.Key)] = true
+				}
+			}
+		}
+		for _, kv := range h.res.KVs {
+			seen[kvPair{string(kv.Key), string(kv.Value)}] = true
+		}
+	}
+	for _, h := range hops {
+		if h.eff != effectMaybe {
+			continue
+		}
+		blank, ok := *h.req, true
+		blank.Txn.Success, blank.Txn.Failure = blankPuts(h.req.Txn.Success), blankPuts(h.req.Txn.Failure)
+		blank.Value = nil
+		for _, br := range [][]mvcc.Op{h.txn.Success, h.txn.Failure} {
+			for _, op := range br {
+				if op.Type == mvcc.OpPut && (seen[kvPair{string(op.Key), string(op.Value)}] || ordered[string(op.Key)]) {
+					ok = false
+				}
+			}
+		}
+		if ok {
+			h.anon = describeReq(&blank)
+		}
+	}
+}
+
+// blankPuts returns ops with the values of their puts left out.
+func blankPuts(ops []mvcc.Op) []mvcc.Op {
+	out := slices.Clone(ops)
+	for i := range out {
+		out[i].Value = nil
+	}
+	return out
+}
+
+// unseenValue stands for the value of an anonymous write's put in the
+// key's states: no request tells these values apart, so states that
+// differ only in which of them the key holds are one state.
+const unseenValue = "\x00unseen"
+
+// unseen replaces the values of acts' puts with unseenValue.
+func unseen(acts []action) {
+	for i := range acts {
+		if acts[i].typ == mvcc.OpPut {
+			acts[i].value = unseenValue
+		}
+	}
 }

@@ -172,7 +172,7 @@ func detach(h *hop) *hop {
 		return nil
 	}
 	c := *h
-	c.txn = mvcc.TxnRequest{}
+	c.txn, c.top = mvcc.TxnRequest{}, nil
 	return &c
 }
 

@@ -1,0 +1,301 @@
+package linearizable
+
+import (
+	"slices"
+	"sort"
+	"time"
+	"unsafe"
+)
+
+// The KV model's search is the Wing & Gong algorithm with Lowe's cache of
+// visited configurations, as porcupine runs it, over one key's history. It
+// is written here rather than called from porcupine so that it can keep
+// to a budget: it counts the bytes of every configuration it keeps and
+// stops, with an answer of its own, when they pass the key's share of
+// Budget.Memory or when Budget.Time has passed. It takes the requests in
+// the same order as porcupine (calls and returns sorted by time, a call
+// before a return at the same time), so it finds the same linearizations.
+
+// outcome is what a search concluded.
+type outcome uint8
+
+const (
+	searchOK      outcome = iota // a linearization exists
+	searchIllegal                // none exists
+	searchMemory                 // stopped: the key's memory share was used up
+	searchTime                   // stopped: the time budget ran out
+)
+
+// node is a call or return event in the search's linked list.
+type node struct {
+	in         *keyInput  // call events
+	out        *keyOutput // return events: the match of a call
+	id         int        // the operation's index in its partition
+	ret        int64      // its return time
+	match      *node      // a call's return event; nil for a return
+	prev, next *node
+}
+
+// event is a call or return before sorting, as porcupine's entry.
+type event struct {
+	call bool
+	id   int
+	time int64
+}
+
+type byTime []event
+
+func (a byTime) Len() int      { return len(a) }
+func (a byTime) Swap(i, j int) { a[i], a[j] = a[j], a[i] }
+func (a byTime) Less(i, j int) bool {
+	if a[i].time != a[j].time {
+		return a[i].time < a[j].time
+	}
+	return a[i].call && !a[j].call
+}
+
+// linkEvents returns the head of the list of a partition's events, sorted
+// as porcupine sorts them (sort.Sort over calls and returns appended in
+// the partition's order, so that ties fall the same way).
+func linkEvents(p *partition) *node {
+	evs := make([]event, 0, 2*len(p.ops))
+	for i, op := range p.ops {
+		evs = append(evs, event{true, i, op.Call}, event{false, i, op.Return})
+	}
+	sort.Sort(byTime(evs))
+	returns := make([]*node, len(p.ops))
+	var root *node
+	for i := len(evs) - 1; i >= 0; i-- {
+		e := evs[i]
+		n := &node{id: e.id, ret: p.ops[e.id].Return, next: root}
+		if e.call {
+			n.in, n.match = p.ops[e.id].Input.(*keyInput), returns[e.id]
+		} else {
+			n.out = p.ops[e.id].Output.(*keyOutput)
+			returns[e.id] = n
+		}
+		if root != nil {
+			root.prev = n
+		}
+		root = n
+	}
+	return root
+}
+
+// lift takes a call and its return out of the list; unlift puts them back.
+func lift(n *node) {
+	n.prev.next = n.next
+	n.next.prev = n.prev
+	m := n.match
+	m.prev.next = m.next
+	if m.next != nil {
+		m.next.prev = m.prev
+	}
+}
+
+func unlift(n *node) {
+	m := n.match
+	m.prev.next = m
+	if m.next != nil {
+		m.next.prev = m
+	}
+	n.prev.next = n
+	n.next.prev = n
+}
+
+// visited is the cache of configurations seen: the set of requests
+// linearized and the states reached. A set is hashed incrementally, as the
+// xor of a fixed random word per request.
+type visited struct {
+	buckets map[uint64][]cached
+	words   int
+	bytes   int64 // the estimated memory of the cache and the stack
+}
+
+type cached struct {
+	lin []uint64
+	st  stateSet
+}
+
+// stateBytes estimates the memory a state set holds (its strings are
+// shared with the requests).
+func stateBytes(st stateSet) int64 {
+	return int64(unsafe.Sizeof(st)) + int64(cap(st))*int64(unsafe.Sizeof(keyState{}))
+}
+
+// add records a configuration; false if it was seen before.
+func (v *visited) add(lin []uint64, h uint64, st stateSet) bool {
+	key := h ^ hashStates(st)
+	bucket := v.buckets[key]
+	for _, c := range bucket {
+		if slices.Equal(c.lin, lin) && slices.Equal(c.st, st) {
+			return false
+		}
+	}
+	v.buckets[key] = append(bucket, cached{append([]uint64(nil), lin...), st})
+	// the entry (with the bucket's and the map's share), its copy of the
+	// set, its state, and the stack's frame
+	v.bytes += int64(unsafe.Sizeof(cached{}))*2 + 8*int64(v.words) + stateBytes(st) + 96
+	return true
+}
+
+// zobrist returns the fixed random word of request id (splitmix64).
+func zobrist(id int) uint64 {
+	z := uint64(id+1) * 0x9e3779b97f4a7c15
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	return z ^ (z >> 31)
+}
+
+// searcher is the state of one key's search.
+type searcher struct {
+	v        *visited
+	lin      []uint64 // the requests linearized, by id
+	h        uint64   // the xor of their zobrist words
+	calls    []frame  // the linearization so far, with the state before each
+	st       stateSet
+	head     *node
+	longest  []*[]int // with partial: see recordLongest
+	maxBytes int64
+}
+
+type frame struct {
+	n  *node
+	st stateSet
+}
+
+// search is the check of one key's history: whether its requests have a
+// linearization, within a memory share of maxBytes (0: none) and until the
+// deadline (zero: none). With partial, it also returns the longest
+// linearizations it built, as porcupine's LinearizationInfo does.
+//
+// It tries the candidates of each configuration (the calls before the
+// first return left) as porcupine does, in list order, but of the
+// anonymous unknown writes of a class (see markAnonymous) only the one
+// that closes first: they have the same effect on the key, so trying the
+// others would repeat the search once per subset of them. A history
+// without unknown writes is searched exactly as porcupine searches it.
+func search(p *partition, maxBytes int64, deadline time.Time, partial bool) (outcome, [][]int) {
+	words := (len(p.ops) + 63) / 64
+	s := &searcher{v: &visited{buckets: map[uint64][]cached{}, words: words}, lin: make([]uint64, words),
+		st: stateSet{{}}, head: &node{id: -1, next: linkEvents(p)}, maxBytes: maxBytes}
+	if partial {
+		s.longest = make([]*[]int, len(p.ops))
+	}
+	if s.head.next != nil {
+		s.head.next.prev = s.head
+	}
+	e := s.head.next
+	for iter := 0; s.head.next != nil; iter++ {
+		if iter&1023 == 0 && !deadline.IsZero() && time.Now().After(deadline) {
+			return searchTime, nil
+		}
+		switch {
+		case e.match == nil: // a return: no candidate is left before it
+			if len(s.calls) == 0 {
+				return searchIllegal, collectLongest(s.longest)
+			}
+			e = s.backtrack().next
+		case s.dominated(e):
+			e = e.next
+		default:
+			ok, out := s.try(e)
+			if out != searchOK {
+				return out, nil
+			}
+			if e = e.next; ok {
+				e = s.head.next
+			}
+		}
+	}
+	return searchOK, nil
+}
+
+// dominated reports whether another anonymous unknown write of e's class
+// can be linearized now and closes no later (the earliest-closing of a
+// class goes first). Such writes have the same effect on the key, so
+// whatever order places e here places the other here just as well, with
+// e where the other was: trying e as well would only repeat the search.
+func (s *searcher) dominated(e *node) bool {
+	c := e.in.class
+	if c == 0 {
+		return false
+	}
+	for x := s.head.next; x.match != nil; x = x.next {
+		if x != e && x.in.class == c && (x.ret < e.ret || x.ret == e.ret && x.id < e.id) {
+			return true
+		}
+	}
+	return false
+}
+
+// try linearizes the call e next, and reports whether it could (its
+// outcome fits the states, and the configuration is new), or that the
+// memory share ran out.
+func (s *searcher) try(e *node) (bool, outcome) {
+	next := step(s.st, e.in, e.match.out)
+	if len(next) == 0 {
+		return false, searchOK
+	}
+	s.lin[e.id/64] |= 1 << (e.id % 64)
+	if !s.v.add(s.lin, s.h^zobrist(e.id), next) {
+		s.lin[e.id/64] &^= 1 << (e.id % 64)
+		return false, searchOK
+	}
+	if s.maxBytes > 0 && s.v.bytes > s.maxBytes {
+		return false, searchMemory
+	}
+	s.h ^= zobrist(e.id)
+	s.calls = append(s.calls, frame{e, s.st})
+	s.st = next
+	lift(e)
+	return true, searchOK
+}
+
+// backtrack undoes the last request linearized and returns its call; the
+// search goes on after it.
+func (s *searcher) backtrack() *node {
+	if s.longest != nil {
+		recordLongest(s.longest, len(s.calls), func(i int) int { return s.calls[i].n.id })
+	}
+	top := s.calls[len(s.calls)-1]
+	s.calls = s.calls[:len(s.calls)-1]
+	e := top.n
+	s.st = top.st
+	s.lin[e.id/64] &^= 1 << (e.id % 64)
+	s.h ^= zobrist(e.id)
+	unlift(e)
+	return e
+}
+
+// recordLongest keeps, for each request of the current linearization
+// (of length k, its i-th request id(i)), the longest linearization seen
+// that holds it, as porcupine does.
+func recordLongest(longest []*[]int, k int, id func(int) int) {
+	var seq *[]int
+	for i := range k {
+		if l := longest[id(i)]; l == nil || k > len(*l) {
+			if seq == nil {
+				s := make([]int, k)
+				for j := range k {
+					s[j] = id(j)
+				}
+				seq = &s
+			}
+			longest[id(i)] = seq
+		}
+	}
+}
+
+// collectLongest returns the distinct linearizations of longest.
+func collectLongest(longest []*[]int) [][]int {
+	seen := map[*[]int]bool{}
+	var out [][]int
+	for _, l := range longest {
+		if l != nil && !seen[l] {
+			seen[l] = true
+			out = append(out, *l)
+		}
+	}
+	return out
+}
