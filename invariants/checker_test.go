@@ -341,6 +341,26 @@ func TestConsistentIndexMonotonic(t *testing.T) {
 			m.run(c, std()[:5]...)
 			c.Restarted(restart(t, 1, m.image(), m.stable, 2, 0))
 		}},
+		{name: "a snapshot database leads the wal across restarts", feed: func(t *testing.T, c *Checker) {
+			// The leader's database came at its applied index 5 with a raft
+			// snapshot at 3; the member restarts twice before raft sends it 4
+			// and 5, the second time in a life that did not open the database.
+			m := newMember(1)
+			m.run(c, std()[:5]...)
+			img := m.image()
+			r := restart(t, 1, img, std()[:3], 2, 0)
+			r.snapDBCI = 5
+			c.Restarted(r)
+			c.Restarted(restart(t, 1, img, std()[:3], 2, 0))
+		}},
+		{name: "past the wal and past any snapshot database", feed: func(t *testing.T, c *Checker) {
+			m := newMember(1)
+			m.run(c, std()[:5]...)
+			img := m.image()
+			r := restart(t, 1, img, std()[:3], 2, 0)
+			r.snapDBCI = 4
+			c.Restarted(r)
+		}, want: "consistent-index-monotonic", evidence: []string{"m1 restarted with consistent index 5", "last index 3"}},
 		{name: "ci at the durable wal end", feed: func(t *testing.T, c *Checker) {
 			m := newMember(1)
 			m.persist(std()[:5]...)

@@ -114,6 +114,7 @@ type fakeMember struct {
 	kvHash           *uint64               // a KV hash the member reports instead of its state's
 	deny             map[uint64]nodes.Code // entries the member refuses, as under a stale auth view
 	snapIndex        uint64                // the raft log is compacted into a durable snapshot up to here
+	snapDBCI         uint64                // the consistent index of a snapshot database this life opened
 }
 
 var _ View = (*fakeMember)(nil)
@@ -158,7 +159,7 @@ func (f *fakeMember) AuthRebuiltCacheHash() uint64 {
 	return f.state.Auth.RebuiltCacheHash(f.mem)
 }
 func (f *fakeMember) LeaseHash() uint64        { return f.state.Lease.Hash() }
-func (f *fakeMember) SnapshotDBIndex() uint64  { return 0 }
+func (f *fakeMember) SnapshotDBIndex() uint64  { return f.snapDBCI }
 func (f *fakeMember) SnapshotIndex() uint64    { return f.snapIndex }
 func (f *fakeMember) DurableLastIndex() uint64 { return max(uint64(len(f.stable)), f.snapIndex) }
 
