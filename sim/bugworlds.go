@@ -72,7 +72,7 @@ func BugWorlds() []BugWorld {
 			// before its fsync; about 1 in 2,000 seeds of the swarm's own
 			// one-member draw do.
 			w.Members = 1
-			w.Faults, w.FaultsName = "disk.torn_write=1/2 crash=1/1000 failpoint=1/1@fire=1/10", "early crashes"
+			w.Faults, w.FaultsName = "disk.torn_write=1/2 crash=1/1000 failpoint=1/1@fire=1/10", "crash-prone"
 		case "wal-snapshot-gap":
 			// A follower must take a snapshot and the entries after it in
 			// one Ready (its disk still busy with the previous one) and
@@ -83,4 +83,17 @@ func BugWorlds() []BugWorld {
 		out = append(out, w)
 	}
 	return out
+}
+
+// WorldOf returns the world bugs is hunted in: its mode's when bugs is one
+// mode, else the default world (3 members, the default workload at 100
+// requests per second, the seed's own faults).
+func WorldOf(bugs nodes.Bugs) BugWorld {
+	name := bugs.String()
+	for _, bw := range BugWorlds() {
+		if bw.Bug == name {
+			return bw
+		}
+	}
+	return BugWorld{Bug: name, Members: 3, Workload: "default", Rate: 100}
 }

@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/etcdsim/etcdsim/invariants"
 	"github.com/etcdsim/etcdsim/nodes"
@@ -15,18 +16,39 @@ import (
 func WriteCatalog(w io.Writer) {
 	fmt.Fprintln(w, "invariants:")
 	for _, in := range invariants.Catalog {
-		fmt.Fprintf(w, "  %-28s %s\n", in.Name, in.Description)
+		catalogLine(w, string(in.Name), in.Description)
 	}
 	fmt.Fprintln(w, "fault kinds:")
 	for _, rf := range ratioFields {
-		fmt.Fprintf(w, "  %-28s %s\n", rf.name, rf.desc)
+		catalogLine(w, string(rf.name), rf.desc)
 	}
 	fmt.Fprintln(w, "failpoints:")
 	for fp := nodes.Failpoint(1); fp < nodes.NumFailpoints; fp++ {
-		fmt.Fprintf(w, "  %-36s %s\n", fp, fp.Description())
+		catalogLine(w, fp.String(), fp.Description())
 	}
 	fmt.Fprintln(w, "bug modes:")
 	for _, b := range nodes.Catalog() {
-		fmt.Fprintf(w, "  %-28s %s (etcd %s)\n", b.Name, b.Mechanism, b.Issue)
+		catalogLine(w, b.Name, fmt.Sprintf("%s (etcd %s)", b.Mechanism, b.Issue))
 	}
+}
+
+// catalogLine writes a name and its description, the description wrapped
+// within 100 columns under itself (a long name gets a line of its own).
+func catalogLine(w io.Writer, name, desc string) {
+	const col, width = 30, 100
+	line := fmt.Sprintf("  %-*s", col-2, name)
+	if len(line) > col {
+		fmt.Fprintln(w, line)
+		line = strings.Repeat(" ", col)
+	}
+	for i, word := range strings.Fields(desc) {
+		if i > 0 && len(line)+1+len(word) > width {
+			fmt.Fprintln(w, line)
+			line = strings.Repeat(" ", col)
+		} else if i > 0 {
+			line += " "
+		}
+		line += word
+	}
+	fmt.Fprintln(w, line)
 }

@@ -212,21 +212,37 @@ func (r *Report) StatsLine() string {
 }
 
 // ReplayLine returns the one command that replays the run exactly from
-// its flags. A run of a plan (a shrunk seed file) replays only from its
-// seed file.
-func (r *Report) ReplayLine() string {
+// its flags, as `go run ./cmd/etcdsim` (see ReplayLineFor).
+func (r *Report) ReplayLine() string { return r.ReplayLineFor("go run ./cmd/etcdsim") }
+
+// ReplayLineFor is ReplayLine for etcdsim run as prog. It names only the
+// flags whose values differ from what replay takes by default: the world
+// of the run's bug mode (BugWorlds), else etcdsim's defaults. A run of a
+// plan (a shrunk seed file) replays only from its seed file.
+func (r *Report) ReplayLineFor(prog string) string {
 	c := r.Config
-	s := fmt.Sprintf("go run ./cmd/etcdsim replay --seed %d --members %d --duration %s", c.Seed, c.Members, c.Duration)
+	c.defaults()
+	bw := WorldOf(c.Bugs)
+	s := fmt.Sprintf("%s replay --seed %d", prog, c.Seed)
 	if c.Bugs != (nodes.Bugs{}) {
 		s += " --bug " + c.Bugs.String()
 	}
-	if c.Faults != nil {
-		s += fmt.Sprintf(" --faults '%s'", c.Faults)
+	if c.Members != bw.Members {
+		s += fmt.Sprintf(" --members %d", c.Members)
 	}
-	if c.Rate != 100 && c.Rate != 0 {
+	if c.Duration != 60*time.Second {
+		s += " --duration " + c.Duration.String()
+	}
+	switch {
+	case c.Faults != nil && c.Faults.String() != bw.Faults:
+		s += fmt.Sprintf(" --faults '%s'", c.Faults)
+	case c.Faults == nil && bw.Faults != "":
+		s += " --faults ''" // the seed's own draw, not the mode's fault line
+	}
+	if c.Rate != bw.Rate {
 		s += fmt.Sprintf(" --rate %d", c.Rate)
 	}
-	if c.Workload != "" && c.Workload != "default" {
+	if c.Workload != bw.Workload {
 		s += " --workload " + c.Workload
 	}
 	return s + " -v"

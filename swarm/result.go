@@ -190,3 +190,21 @@ func ParseResult(line []byte) (Result, error) {
 	}
 	return r, r.Check()
 }
+
+// ReplayLine is the command that replays r's seed, for etcdsim run as prog:
+// like sim's, it leaves out what replay takes by default, and the fault
+// line when it is the seed's own draw or the mode's world's.
+func (r Result) ReplayLine(prog string) (string, error) {
+	cfg, err := r.Config()
+	if err != nil {
+		return "", err
+	}
+	if r.Faults != sim.WorldOf(cfg.Bugs).Faults {
+		drawn := cfg
+		drawn.Faults = nil
+		if sim.WorldFaults(drawn).String() == r.Faults {
+			cfg.Faults = nil
+		}
+	}
+	return (&sim.Report{Config: cfg}).ReplayLineFor(prog), nil
+}

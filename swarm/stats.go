@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strings"
 	"text/tabwriter"
 
 	"gonum.org/v1/gonum/stat"
@@ -26,7 +27,12 @@ type Summary struct {
 	kindFail      map[string]int // fault kind -> failing seeds with it
 	kindPass      map[string]int // fault kind -> passing seeds with it
 	simMs, wallMs []float64      // failing seeds (sim: not worker crashes)
+	// First are the first FirstFailing failing results, in the order added.
+	First []Result
 }
+
+// FirstFailing is how many failing results a Summary keeps to name.
+const FirstFailing = 10
 
 // Add counts one more result.
 func (s *Summary) Add(r Result) {
@@ -40,6 +46,9 @@ func (s *Summary) Add(r Result) {
 	if r.Invariant != "" {
 		s.Failing++
 		s.invariants[r.Invariant]++
+		if len(s.First) < FirstFailing {
+			s.First = append(s.First, r)
+		}
 		kinds = s.kindFail
 		s.wallMs = append(s.wallMs, r.WallMs)
 		if !r.WorkerCrash {
@@ -100,7 +109,7 @@ func (s *Summary) Write(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	defer tw.Flush()
 	for _, c := range sortedKeys(s.configs) {
-		fmt.Fprintf(tw, "seeds\t%d\t%s\n", s.configs[c], c)
+		fmt.Fprintf(tw, "seeds\t%d\t%s\n", s.configs[c], strings.Replace(c, " duration=", "\n\t\tduration=", 1))
 	}
 	if s.Seeds == 0 {
 		fmt.Fprintf(tw, "seeds\t0\n")

@@ -76,7 +76,8 @@ func TestSummaryText(t *testing.T) {
 	}
 	var b bytes.Buffer
 	s.Write(&b)
-	want := `seeds                    5       bug=auth-ci members=3 duration=20s rate=100 workload=default
+	want := `seeds                    5       bug=auth-ci members=3
+                                 duration=20s rate=100 workload=default
 failing                  3       detection rate 60.0%, 95% CI [23.1%, 88.2%] (Wilson)
 time to first violation  median  p90
   simulated              2.500s  3.500s

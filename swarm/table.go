@@ -61,18 +61,58 @@ func Table(sh Shard, opt Options, progress io.Writer) ([]*Row, error) {
 	return rows, nil
 }
 
-// RenderTable returns the detection table of rows as aligned text or, with
-// markdown, a markdown table; seeds (the range as given) and the wall time
-// of the whole table go in its closing line. A mode's detection rate comes
-// with its 95% Wilson interval; its median times are of the detecting seeds.
-func RenderTable(rows []*Row, seeds string, markdown bool, wall time.Duration) string {
+// TableStyle is how RenderTable lays the table out.
+type TableStyle int
+
+// The table styles: Narrow fits 100 columns (mode, world, detection rate,
+// its interval, median simulated time and wall time to the first
+// detection); Wide adds the seeds, the first invariant and the median wall
+// time, in fixed-width columns; Markdown is Wide as a markdown table.
+const (
+	Narrow TableStyle = iota
+	Wide
+	Markdown
+)
+
+// RenderTable renders rows, the seeds they ran and the table's wall time.
+func RenderTable(rows []*Row, seeds string, style TableStyle, wall time.Duration) string {
 	var b strings.Builder
+	if style == Narrow {
+		renderNarrow(&b, rows)
+	} else {
+		renderWide(&b, rows, style == Markdown)
+	}
+	fmt.Fprintf(&b, "\nseeds %s per mode, each in its world; made by `etcdsim table` in %.0fs wall.\n", seeds, wall.Seconds())
+	return b.String()
+}
+
+func renderNarrow(b *strings.Builder, rows []*Row) {
+	mw, ww := len("mode"), len("world")
+	for _, r := range rows {
+		mw, ww = max(mw, len(r.World.Bug)), max(ww, len(r.World.String()))
+	}
+	line := func(mode, world, det, ci, sim, first string) {
+		fmt.Fprintf(b, "%-*s %-*s %13s %11s %8s %8s\n", mw, mode, ww, world, det, ci, sim, first)
+	}
+	line("mode", "world", "detected", "95% CI", "sim time", "1st wall")
+	for _, r := range rows {
+		lo, hi := Wilson(r.Failing, r.Seeds, 0.95)
+		sim, first := "-", "-"
+		if r.Failing > 0 {
+			ms, _ := Quantiles(r.simMs)
+			sim, first = fmtMs(ms), fmtMs(r.UntilWall)
+		}
+		line(r.World.Bug, r.World.String(), pct(r.Failing, r.Seeds), fmt.Sprintf("%.1f–%.1f%%", 100*lo, 100*hi), sim, first)
+	}
+}
+
+func renderWide(b *strings.Builder, rows []*Row, markdown bool) {
 	head := []string{"mode", "world", "seeds", "detected", "95% CI", "first invariant", "median sim time", "median wall time", "wall to 1st detection"}
 	line := func(cells []string) {
 		if markdown {
-			fmt.Fprintf(&b, "| %s |\n", strings.Join(cells, " | "))
+			fmt.Fprintf(b, "| %s |\n", strings.Join(cells, " | "))
 		} else {
-			fmt.Fprintf(&b, "%-24s %-26s %6s %16s %14s %-34s %15s %16s %21s\n", toAny(cells)...)
+			fmt.Fprintf(b, "%-24s %-30s %6s %16s %14s %-34s %15s %16s %21s\n", toAny(cells)...)
 		}
 	}
 	line(head)
@@ -90,8 +130,6 @@ func RenderTable(rows []*Row, seeds string, markdown bool, wall time.Duration) s
 		}
 		line(cells)
 	}
-	fmt.Fprintf(&b, "\nseeds %s per mode, each in its world; made by `etcdsim table` in %.0fs wall.\n", seeds, wall.Seconds())
-	return b.String()
 }
 
 // toAny returns s as a list of arguments for Printf.

@@ -32,7 +32,7 @@ func TestRenderTable(t *testing.T) {
 		"| none | 3 members, default | 2 | 0.0% (0) | 0.0–65.8% | - | - | - | - |\n" +
 		"| auth-ci | 1 member, compaction @10/s | 4 | 75.0% (3) | 30.1–95.4% | commit-atomicity (+1 more) | 3.000s | 40.0ms | 30.0ms |\n" +
 		"\nseeds 1..4 per mode, each in its world; made by `etcdsim table` in 2s wall.\n"
-	if got := RenderTable([]*Row{clean, buggy}, "1..4", true, 1600*time.Millisecond); got != want {
+	if got := RenderTable([]*Row{clean, buggy}, "1..4", Markdown, 1600*time.Millisecond); got != want {
 		t.Errorf("table:\n%s\nwant:\n%s", got, want)
 	}
 }

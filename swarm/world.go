@@ -30,6 +30,32 @@ func (w *World) AddFlags(fs *flag.FlagSet, faultsHelp string) {
 	fs.StringVar(&w.Duration, "duration", "60s", "simulated time of the safety phase")
 }
 
+// TakeModeWorld makes w the world its bug mode is hunted in (sim.BugWorlds:
+// its cluster size, workload, rate and fault line), except for the flags
+// the user set (set reports them by name), and returns that world's name,
+// or "" when w names no single mode with a world of its own.
+func (w *World) TakeModeWorld(set func(flag string) bool) string {
+	for _, bw := range sim.BugWorlds() {
+		if bw.Bug != w.Bug || bw.Bug == "none" {
+			continue
+		}
+		if !set("members") {
+			w.Members = bw.Members
+		}
+		if !set("workload") {
+			w.Workload = bw.Workload
+		}
+		if !set("rate") {
+			w.Rate = bw.Rate
+		}
+		if !set("faults") && bw.Faults != "" {
+			w.Faults = bw.Faults
+		}
+		return bw.String()
+	}
+	return ""
+}
+
 // Config returns the world's configuration, without a seed, validated:
 // an error names the field that is not valid. An empty fault line leaves
 // Faults nil (each seed draws its own swarm of faults).

@@ -253,3 +253,60 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	}
 	return nil
 }
+
+// shellWrap writes indent and a shell command line, broken, when it is
+// wider than width, into lines joined by backslash-newline, so that it
+// still pastes as one command: between words, and inside a single-quoted
+// word by closing the quote, continuing, and opening it again on the next
+// line (the
+// continuation joins the two quoted halves into one word, so that line
+// starts at its first column).
+func shellWrap(indent, line string) string {
+	var b strings.Builder
+	b.WriteString(indent)
+	col := len(indent)
+	cont := indent[:len(indent)-len(strings.TrimLeft(indent, " "))] + "    "
+	for i, word := range shellWords(line) {
+		if i > 0 {
+			if col+1+len(word) > width-2 {
+				b.WriteString(" \\\n" + cont)
+				col = len(cont)
+			} else {
+				b.WriteByte(' ')
+				col++
+			}
+		}
+		for strings.HasPrefix(word, "'") && col+len(word) > width-2 {
+			cut := strings.LastIndexByte(word[:max(width-2-col-1, 2)], ' ')
+			if cut <= 1 {
+				break
+			}
+			b.WriteString(word[:cut+1] + "'\\\n")
+			word, col = "'"+word[cut+1:], 0
+		}
+		b.WriteString(word)
+		col += len(word)
+	}
+	return b.String()
+}
+
+// shellWords splits line at spaces outside single quotes.
+func shellWords(line string) []string {
+	var words []string
+	start, quoted := 0, false
+	for i := 0; i < len(line); i++ {
+		switch {
+		case line[i] == '\'':
+			quoted = !quoted
+		case line[i] == ' ' && !quoted:
+			if i > start {
+				words = append(words, line[start:i])
+			}
+			start = i + 1
+		}
+	}
+	if start < len(line) {
+		words = append(words, line[start:])
+	}
+	return words
+}

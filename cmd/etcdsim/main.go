@@ -124,17 +124,22 @@ const width = 100
 
 // wrap writes text in lines of at most width columns, each starting with
 // indent; a word longer than a line gets a line of its own.
-func wrap(w io.Writer, indent, text string) {
-	line := indent
+func wrap(w io.Writer, indent, text string) { hang(w, indent, indent, text) }
+
+// hang is wrap with the first line starting with first and the rest with
+// indent.
+func hang(w io.Writer, first, indent, text string) {
+	line, words := first, 0
 	for _, word := range strings.Fields(text) {
-		if len(line) > len(indent) && len(line)+1+len(word) > width {
+		if words > 0 && len(line)+1+len(word) > width {
 			fmt.Fprintln(w, line)
-			line = indent
+			line, words = indent, 0
 		}
-		if len(line) > len(indent) {
+		if words > 0 {
 			line += " "
 		}
 		line += word
+		words++
 	}
 	fmt.Fprintln(w, line)
 }
@@ -183,20 +188,24 @@ func cmdRun(name string, args []string, stdout io.Writer) (int, error) {
 	var cfg sim.Config
 	var sf *sim.SeedFile
 	var err error
+	world := ""
 	if file != "" {
 		if sf, err = readSeedFile(file); err != nil {
 			return 0, err
 		}
 		cfg = sf.Config
-	} else if cfg, err = wf.config(); err != nil {
-		return 0, err
+	} else {
+		world = wf.TakeModeWorld(setFlags(fs))
+		if cfg, err = wf.config(); err != nil {
+			return 0, err
+		}
 	}
 	if wf.verbose {
 		cfg.Trace = stdout
 	}
 	htmlPath := wf.html
 	if name == "replay" && htmlPath == "" {
-		htmlPath = fmt.Sprintf("etcdsim-%d.html", cfg.Seed)
+		htmlPath = defaultHTML(file, cfg)
 	}
 	cfg.Timeline = htmlPath != ""
 	rep, err := sim.Run(cfg)
@@ -206,7 +215,7 @@ func cmdRun(name string, args []string, stdout io.Writer) (int, error) {
 	if wf.verbose {
 		fmt.Fprintln(stdout)
 	}
-	printReport(stdout, rep, file)
+	printReport(stdout, rep, file, world)
 	if sf != nil {
 		compareSeedFile(stdout, sf, rep)
 	}
@@ -218,12 +227,20 @@ func cmdRun(name string, args []string, stdout io.Writer) (int, error) {
 	return rep.ExitCode(), nil
 }
 
-func printReport(w io.Writer, rep *sim.Report, file string) {
-	fmt.Fprintln(w, rep.Header())
-	fmt.Fprintln(w, rep.StatsLine())
+func printReport(w io.Writer, rep *sim.Report, file, world string) {
+	for _, line := range strings.Split(rep.Header(), "\n") {
+		hang(w, "", "    ", line)
+	}
+	if world != "" {
+		hang(w, "", "    ", fmt.Sprintf("world: %s's own (%s); a flag overrides it", rep.Config.Bugs, world))
+	}
+	hang(w, "", "    ", rep.StatsLine())
 	if v := rep.Violation; v != nil {
-		fmt.Fprintf(w, "FAIL %s at step %d t=%s: %s\n", v.Name, rep.Step, sim.FormatTime(rep.At), v.Detail)
-		fmt.Fprintf(w, "replay: %s\n", replayCommand(rep, file))
+		hang(w, "", "    ", fmt.Sprintf("FAIL %s at step %d t=%s: %s", v.Name, rep.Step, sim.FormatTime(rep.At), v.Detail))
+		fmt.Fprintln(w, shellWrap("replay: ", replayCommand(rep, file)))
+		if file != "" {
+			fmt.Fprintf(w, "smallest failing plan: %s shrink %s\n", program(), file)
+		}
 	} else {
 		fmt.Fprintln(w, "PASS")
 	}
@@ -234,7 +251,23 @@ func printReport(w io.Writer, rep *sim.Report, file string) {
 // when it came from one (a plan replays only from there), else its flags.
 func replayCommand(rep *sim.Report, seedFile string) string {
 	if seedFile != "" {
-		return "go run ./cmd/etcdsim replay " + seedFile + " -v"
+		return program() + " replay " + seedFile + " -v"
 	}
-	return rep.ReplayLine()
+	return rep.ReplayLineFor(program())
+}
+
+// defaultHTML is where replay writes the timeline of a failure: next to
+// the seed file, or etcdsim-SEED.html in the working directory.
+func defaultHTML(seedFile string, cfg sim.Config) string {
+	if seedFile != "" {
+		return strings.TrimSuffix(seedFile, ".seed") + ".html"
+	}
+	return fmt.Sprintf("etcdsim-%d.html", cfg.Seed)
+}
+
+// setFlags reports which flags of fs the command line set.
+func setFlags(fs *flag.FlagSet) func(string) bool {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	return func(name string) bool { return set[name] }
 }

@@ -105,3 +105,47 @@ func checkWidth(t *testing.T, args []string, out string) {
 		}
 	}
 }
+
+// TestFirstContact: a bug mode runs in its own world by default and says
+// so, a flag overrides it, swarm and merge name the failing seeds with
+// their replay lines, and nothing is wider than 100 columns.
+func TestFirstContact(t *testing.T) {
+	code, out, _ := etcdsim(t, "run", "--seed", "1", "--bug", "ack-before-wal-sync", "--duration", "5s")
+	if code != 3 || !strings.Contains(out, "members=1 ") || !strings.Contains(out, "world: ack-before-wal-sync's own (1 member, default)") ||
+		!strings.Contains(out, "replay: "+program()+" replay --seed 1 --bug ack-before-wal-sync --duration 5s -v") {
+		t.Errorf("run in the mode's world: exit %d\n%s", code, out)
+	}
+	checkWidth(t, []string{"run"}, out)
+	if _, out, _ := etcdsim(t, "run", "--seed", "1", "--bug", "ack-before-wal-sync", "--members", "3", "--duration", "2s"); !strings.Contains(out, "members=3 ") {
+		t.Errorf("--members 3 does not override the mode's world:\n%s", out)
+	}
+	dir := t.TempDir()
+	js := filepath.Join(dir, "s.jsonl")
+	code, out, _ = etcdsim(t, "swarm", "--seeds", "1..3", "--bug", "ack-before-wal-sync", "--duration", "5s", "--parallel", "1", "--json", js, "--out", dir)
+	if code != 3 || !strings.Contains(out, "failing seeds:\n  seed 1: ") || !strings.Contains(out, "    "+program()+" replay --seed 2 --bug ack-before-wal-sync --duration 5s -v") ||
+		!strings.Contains(out, "seed files: "+filepath.Join(dir, "<bug>-<seed>.seed")) {
+		t.Errorf("swarm: exit %d\n%s", code, out)
+	}
+	checkWidth(t, []string{"swarm"}, out)
+	code, out, _ = etcdsim(t, "merge", js)
+	if code != 3 || !strings.Contains(out, "  seed 3: ") || !strings.Contains(out, "add --out DIR") {
+		t.Errorf("merge: exit %d\n%s", code, out)
+	}
+	checkWidth(t, []string{"merge"}, out)
+	_, out, _ = etcdsim(t, "catalog")
+	checkWidth(t, []string{"catalog"}, out)
+}
+
+func TestShellWrapPastesAsOneCommand(t *testing.T) {
+	line := "etcdsim replay --seed 7 --faults 'disk.torn_write=1/2 disk.slow=1/500 net.dup=1/100 net.reorder=1/5 net.oneway=1/2000 crash=1/1000 failpoint=1/4@fire=1/500 pause=1/3000' -v"
+	got := shellWrap("replay: ", line)
+	checkWidth(t, []string{"shellWrap"}, got)
+	// What a shell reads: a backslash-newline outside quotes is removed.
+	// What a shell reads: a backslash-newline outside quotes is removed, and
+	// quoted pieces next to each other are one word.
+	joined := strings.ReplaceAll(strings.TrimPrefix(got, "replay: "), "\\\n", "")
+	unquoted := func(s string) string { return strings.Join(shellWords(strings.ReplaceAll(s, "''", "")), " ") }
+	if words := shellWords(joined); unquoted(joined) != unquoted(line) {
+		t.Errorf("wrapped:\n%s\nreads as %q", got, words)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"time"
@@ -83,6 +84,7 @@ func cmdSwarm(args []string, stdout, stderr io.Writer) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	world := sf.TakeModeWorld(setFlags(fs))
 	if sf.parallel < 1 || sf.parallel > 4096 {
 		return 0, usagef("swarm: --parallel %d is not 1..4096", sf.parallel)
 	}
@@ -113,7 +115,11 @@ func cmdSwarm(args []string, stdout, stderr io.Writer) (int, error) {
 	wall := time.Since(start)
 	fmt.Fprintf(stdout, "swarm: seeds %v: %d seeds in %.1fs wall, --parallel %d: %.1f seeds/s\n",
 		sh, out.Summary.Seeds, wall.Seconds(), sf.parallel, float64(out.Summary.Seeds)/wall.Seconds())
+	if world != "" {
+		fmt.Fprintf(stdout, "world: %s's own (%s); a flag overrides it\n", sf.Bug, world)
+	}
 	out.Summary.Write(stdout)
+	printFailing(stdout, &out.Summary, sf.out)
 	if runErr != nil {
 		fmt.Fprintf(stderr, "etcdsim: %v\n", runErr)
 		return 1, nil
@@ -165,6 +171,7 @@ func cmdMerge(args []string, stdout, stderr io.Writer) (int, error) {
 	}
 	fmt.Fprintf(stdout, "merge: %d seeds from %d files\n", len(rs), fs.NArg())
 	out.Summary.Write(stdout)
+	printFailing(stdout, &out.Summary, dir)
 	return exitOf(out.Summary), nil
 }
 
@@ -175,7 +182,8 @@ func cmdTable(args []string, stdout, stderr io.Writer) (int, error) {
 	fs := newFlags("table")
 	seeds := fs.String("seeds", "1..40", "seed range A..B")
 	parallel := fs.Int("parallel", runtime.NumCPU(), "worker processes")
-	markdown := fs.Bool("markdown", false, "print a markdown table")
+	markdown := fs.Bool("markdown", false, "print a markdown table (all columns)")
+	wide := fs.Bool("wide", false, "print all columns: seeds, first invariant, median wall time")
 	readme := fs.String("readme", "", "replace the table between the detection-table markers of this file")
 	if err := parseFlags(fs, args); err != nil {
 		return 0, err
@@ -199,7 +207,14 @@ func cmdTable(args []string, stdout, stderr io.Writer) (int, error) {
 	if err != nil {
 		return 1, err
 	}
-	text := swarm.RenderTable(rows, *seeds, *markdown || *readme != "", time.Since(start))
+	style := swarm.Narrow
+	switch {
+	case *markdown || *readme != "":
+		style = swarm.Markdown
+	case *wide:
+		style = swarm.Wide
+	}
+	text := swarm.RenderTable(rows, *seeds, style, time.Since(start))
 	if *readme != "" {
 		return 0, spliceReadme(*readme, text)
 	}
@@ -238,4 +253,29 @@ func cmdWorker(args []string, stdin io.Reader, stdout io.Writer) (int, error) {
 		return 1, nil
 	}
 	return 0, err
+}
+
+// printFailing names the failing seeds of a summary, the first ten with
+// their replay lines, and says where their seed files are (dir, from --out).
+func printFailing(w io.Writer, s *swarm.Summary, dir string) {
+	if s.Failing == 0 {
+		return
+	}
+	fmt.Fprintf(w, "failing seeds")
+	if s.Failing > len(s.First) {
+		fmt.Fprintf(w, " (the first %d of %d)", len(s.First), s.Failing)
+	}
+	fmt.Fprintln(w, ":")
+	for _, r := range s.First {
+		hang(w, "  ", "      ", fmt.Sprintf("seed %d: %s at t=%.3fs: %s", r.Seed, r.Invariant, r.SimMs/1000, r.Detail))
+		if line, err := r.ReplayLine(program()); err == nil {
+			fmt.Fprintln(w, shellWrap("    ", line))
+		}
+	}
+	if dir != "" {
+		fmt.Fprintf(w, "seed files: %s\n", filepath.Join(dir, "<bug>-<seed>.seed"))
+		fmt.Fprintf(w, "  replay one: %s replay FILE -v; shrink it: %s shrink FILE\n", program(), program())
+	} else {
+		fmt.Fprintln(w, "no seed files written: add --out DIR to write one per failing seed")
+	}
 }
