@@ -105,8 +105,16 @@ func (c *bareCluster) compact() {
 // BenchmarkBareRaft measures one committed proposal through three bare
 // RawNodes, with a heartbeat tick every ten proposals (100 proposals per
 // second against 100 ms ticks).
-func BenchmarkBareRaft(b *testing.B) {
-	c := newBareCluster(3)
+func BenchmarkBareRaft(b *testing.B) { benchBare(b, 3) }
+
+// BenchmarkBareRaft1, 5 and 7 are BenchmarkBareRaft with 1, 5 and 7 nodes,
+// the baselines of worlds of those sizes.
+func BenchmarkBareRaft1(b *testing.B) { benchBare(b, 1) }
+func BenchmarkBareRaft5(b *testing.B) { benchBare(b, 5) }
+func BenchmarkBareRaft7(b *testing.B) { benchBare(b, 7) }
+
+func benchBare(b *testing.B, n int) {
+	c := newBareCluster(n)
 	data := []byte("put k07 v123456")
 	sent := c.sent
 	committed := 0

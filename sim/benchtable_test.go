@@ -2,9 +2,9 @@ package sim
 
 import (
 	"bufio"
+	"cmp"
 	"flag"
 	"fmt"
-	"math"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -71,6 +71,16 @@ func (r *benchRow) measure(t *testing.T) {
 	}
 }
 
+// size is the row's cluster size, the bare baseline it is compared with.
+func (r *benchRow) size() int { return cmp.Or(r.cfg.Members, 3) }
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
 // nsPerCommit is the row's wall time per committed entry.
 func (r *benchRow) nsPerCommit() float64 {
 	return float64(r.wall.Nanoseconds()) / float64(max(r.commits, 1))
@@ -80,14 +90,23 @@ func (r *benchRow) nsPerCommit() float64 {
 // slow spell of the machine does not land on one row only.
 const benchRounds = 5
 
-// bareNsPerCommit measures the baseline: one committed proposal through
-// three bare RawNodes (BenchmarkBareRaft), under the collector settings a
-// world runs with, so that neither side is charged for the other's.
-func bareNsPerCommit() (float64, float64) {
+// bareCost is the baseline of one cluster size: a committed proposal
+// through that many bare RawNodes (benchBare), in ns, and the raft
+// messages each took.
+type bareCost struct{ ns, msgs float64 }
+
+// bareSizes are the cluster sizes measured bare: each world is compared
+// with bare raft of its own size.
+var bareSizes = []int{1, 3, 5, 7}
+
+// bareNsPerCommit measures the baseline of n nodes under the collector
+// settings a world runs with, so that neither side is charged for the
+// other's.
+func bareNsPerCommit(n int) bareCost {
 	defer debug.SetGCPercent(debug.SetGCPercent(int(gcPercent)))
 	defer debug.SetMemoryLimit(debug.SetMemoryLimit(memoryLimit))
-	res := testing.Benchmark(BenchmarkBareRaft)
-	return float64(res.NsPerOp()), res.Extra["msgs/commit"]
+	res := testing.Benchmark(func(b *testing.B) { benchBare(b, n) })
+	return bareCost{float64(res.NsPerOp()), res.Extra["msgs/commit"]}
 }
 
 // checksOverhead runs seeds 1..n of the default 60 s world with and
@@ -137,11 +156,12 @@ func TestBenchTable(t *testing.T) {
 	add("3 members, 1200s", 3, Config{Duration: 1200 * time.Second})
 	add("3 members, 60s, no checks", 12, Config{Duration: 60 * time.Second, NoChecks: true})
 	add("3 members, 60s, plan recorded", 12, Config{Duration: 60 * time.Second, RecordPlan: true})
-	bareNs, bareMsgs := math.Inf(1), 0.0
+	bare := map[int]bareCost{}
 	for round := 0; round < benchRounds; round++ {
-		ns, msgs := bareNsPerCommit()
-		if ns < bareNs {
-			bareNs, bareMsgs = ns, msgs
+		for _, n := range bareSizes {
+			if c := bareNsPerCommit(n); round == 0 || c.ns < bare[n].ns {
+				bare[n] = c
+			}
 		}
 		for _, r := range rows {
 			r.measure(t)
@@ -151,17 +171,26 @@ func TestBenchTable(t *testing.T) {
 	for _, r := range rows {
 		t.Logf("%s: %.0fx", r.name, r.sim.Seconds()/r.wall.Seconds())
 	}
-	if err := os.WriteFile(*benchTable, []byte(renderBench(rows, bareNs, bareMsgs, overhead)), 0o644); err != nil {
+	if err := os.WriteFile(*benchTable, []byte(renderBench(rows, bare, overhead)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func renderBench(rows []*benchRow, bareNs, bareMsgs, overhead float64) string {
+func renderBench(rows []*benchRow, bare map[int]bareCost, overhead float64) string {
+	bareNs := bare[3].ns
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Benchmarks\n\nWritten by `make bench` (go test ./sim -run TestBenchTable -benchtable ../BENCHMARKS.md); do not edit.\n")
 	fmt.Fprintf(&b, "One core (GOMAXPROCS=1), %s %s/%s, %s, built with cmd/etcdsim/default.pgo, heap-profile sampling off as in the etcdsim binary. Default world: 3 members, the seed's swarm of in-model faults, 10 clients offered 100 requests per simulated second (an arrival that finds every client waiting is dropped: the requests column is what was sent); the time includes the liveness phase.\n\n",
 		runtime.Version(), runtime.GOOS, runtime.GOARCH, cpuModel())
-	fmt.Fprintf(&b, "Baseline: bare go.etcd.io/raft/v3 (3 RawNodes, MemoryStorage, instant delivery, no disk/network/apply/checks), under the worlds' collector settings: %.1f µs per committed proposal, %.1f messages each (%.2f µs per message). The simulation's overhead is the ratio of a world's cost per committed entry, or per raft message its members sent, to these.\n\n", bareNs/1e3, bareMsgs, bareNs/1e3/bareMsgs)
+	fmt.Fprintf(&b, "Baseline: bare go.etcd.io/raft/v3 (RawNodes over MemoryStorage, instant delivery, no disk/network/apply/checks), of the same size as the world it is compared with, under the worlds' collector settings; per committed proposal:")
+	for i, n := range bareSizes {
+		sep := ","
+		if i == len(bareSizes)-1 {
+			sep = "."
+		}
+		fmt.Fprintf(&b, " %d node%s %.1f µs (%.1f messages)%s", n, plural(n), bare[n].ns/1e3, bare[n].msgs, sep)
+	}
+	fmt.Fprintf(&b, " The simulation's overhead is the ratio of a world's cost per committed entry, or per raft message its members sent, to these.\n\n")
 	fmt.Fprintf(&b, "Each row is the fastest of %d rounds, rows interleaved (this machine's speed varies by a third from minute to minute); the linearizability share is of the last round. Peak heap: the largest heap in use sampled during a run (the collector runs at GOGC=400 under a %d MiB soft limit); live heap: what is still reachable at the end of the run.\n\n", benchRounds, MemoryLimit>>20)
 	fmt.Fprintf(&b, "Invariant checking (every invariant after every event, and linearizability) adds %.0f%% to the run time of the default 60 s world: seeds 1..12 each run with and without checks back to back, the fastest of %d rounds of each.\n\n", 100*(overhead-1), benchRounds)
 	r60, r600, r1200 := findRow(rows, "3 members, 60s"), findRow(rows, "3 members, 600s"), findRow(rows, "3 members, 1200s")
@@ -185,18 +214,18 @@ func renderBench(rows []*benchRow, bareNs, bareMsgs, overhead float64) string {
 	fmt.Fprintf(&b, "Every world runs all invariants, linearizability included (its share of the time is the last column), unless it says no checks.\n\n")
 	fmt.Fprintf(&b, "| world | seeds | time acceleration | seeds/s | events/s | requests per sim. s | allocs/event | µs per committed entry | × bare raft | µs per raft message | × bare raft | peak heap | live heap | linearizability check |\n")
 	fmt.Fprintf(&b, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
-	bareMsgNs := bareNs / bareMsgs
 	for _, r := range rows {
+		base := bare[r.size()]
 		perCommit := r.nsPerCommit()
 		perMsg, vsMsg := "-", "-" // a lone member sends no raft messages
 		if r.messages > r.commits {
 			ns := float64(r.wall.Nanoseconds()) / float64(r.messages)
-			perMsg, vsMsg = fmt.Sprintf("%.2f", ns/1e3), fmt.Sprintf("%.1f", ns/bareMsgNs)
+			perMsg, vsMsg = fmt.Sprintf("%.2f", ns/1e3), fmt.Sprintf("%.1f", ns/(base.ns/base.msgs))
 		}
 		fmt.Fprintf(&b, "| %s | %d | %.0f× | %.1f | %.0f | %.0f | %.1f | %.1f | %.1f | %s | %s | %.0f MiB | %.0f MiB | %.1f%% |\n",
 			r.name, r.seeds, r.sim.Seconds()/r.wall.Seconds(), float64(r.seeds)/r.wall.Seconds(),
 			float64(r.events)/r.wall.Seconds(), float64(r.requests)/r.sim.Seconds(), float64(r.mallocs)/float64(max(r.events, 1)),
-			perCommit/1e3, perCommit/bareNs, perMsg, vsMsg,
+			perCommit/1e3, perCommit/base.ns, perMsg, vsMsg,
 			float64(r.peakHeap)/(1<<20), float64(r.liveHeap)/(1<<20), 100*r.lin.Seconds()/r.wall.Seconds())
 	}
 	return b.String()
