@@ -702,6 +702,7 @@ func (p *page) failureViews(m *model, w time.Duration) {
 	span := sim.FormatTime(from) + " – " + sim.FormatTime(to)
 	p.TableHeading = "Marks in the detail window, " + span
 	if from == 0 && to >= m.end {
+		tnote = strings.Replace(tnote, "in the window", "in the run", 1)
 		p.Views = append(p.Views, m.render(view{id: "overview", from: 0, to: m.end, ticks: ticks, tickRows: true}, "The whole run, 0 – "+sim.FormatTime(m.end),
 			fmt.Sprintf("The run is no longer than the detail window (%s), so it is drawn once, with every backend commit (navy, upper row) and apply (grey, lower row; dark red when the apply failed). %s Hover over any mark for its time and detail.", w, tnote)))
 		p.TableHeading = "Marks of the run"

@@ -152,6 +152,17 @@ func TestWriteFailurePage(t *testing.T) {
 	if strings.Contains(page, `href="porcupine.html"`) || strings.Contains(page, `id="linearizability"`) {
 		t.Errorf("a %s failure links to porcupine's page of the history", rep.Violation.Name)
 	}
+	block, _ := storyOf(t, page)
+	bug := bugModes(rep.Config.Bugs)[0]
+	for _, s := range []string{rep.Violation.Name.Description(), bug.Name, bug.Issue, bug.Mechanism} {
+		if !strings.Contains(block, template.HTMLEscapeString(s)) {
+			t.Errorf("the story lacks %q", s)
+		}
+	}
+	if next := strings.Index(page, `id="next"`); next < strings.Index(page, `id="marks"`) || !strings.Contains(page[next:], "go run ./cmd/etcdsim shrink ") {
+		t.Error("the page does not end with the shrink command")
+	}
+	checkLegend(t, page)
 	for _, class := range []string{"b b-leader", "b b-follower", "b b-down", "b b-pause", "p p-crash", "p p-restart", "p p-disk", "t t-commit", "t t-apply"} {
 		if !strings.Contains(svgs[0]+svgs[1], `<g class="`+class+`">`) {
 			t.Errorf("pictures lack a %q mark", class)
@@ -215,11 +226,12 @@ func TestWriteCleanPage(t *testing.T) {
 			t.Errorf("page lacks %q", s)
 		}
 	}
-	for _, s := range []string{`class="viol"`, "t t-apply", "Detail window", `id="linearizability"`} {
+	for _, s := range []string{`class="viol"`, "t t-apply", "Detail window", `id="linearizability"`, `id="story"`, `id="shrink"`} {
 		if strings.Contains(page, s) {
 			t.Errorf("clean page has %q", s)
 		}
 	}
+	checkLegend(t, page)
 }
 
 func partitioned(rep *sim.Report) bool {
@@ -267,6 +279,7 @@ func TestSyntheticTimeline(t *testing.T) {
 		Violation: &invariants.Violation{Name: invariants.EqualRevisions, Member: 1, Detail: "m1 rev=3 <vs> m2 rev=4"}}
 	page := render(t, rep, Options{Window: 4 * time.Second}, "")
 	wellFormed(t, "the page", page)
+	checkLegend(t, page)
 	svgs := svgRE.FindAllString(page, -1)
 	if got := lanes(svgs[1]); fmt.Sprint(got) != "[m1 m2 m3 m4 cluster]" {
 		t.Errorf("lanes = %v", got)
