@@ -23,9 +23,13 @@ import (
 // people and for scripts/render-check.sh (make html-check):
 //
 //	go test ./report -run 'TestWrite' -args -report.out=/tmp/fail.html -report.cleanout=/tmp/clean.html
+//
+// -report.linout writes the page of the corpus's first linearizability
+// failure (TestWindowOfACorpusSeed).
 var (
 	outFile   = flag.String("report.out", "", "write the failing run's page (TestWriteFailurePage) to this file")
 	cleanFile = flag.String("report.cleanout", "", "write the clean run's page (TestWriteCleanPage) to this file")
+	linFile   = flag.String("report.linout", "", "write the corpus's first linearizability failure's page (TestWindowOfACorpusSeed) to this file")
 )
 
 // failingConfig starts the search for a world that breaks: ci-before-lock,

@@ -224,7 +224,9 @@ func TestWindowOfACorpusSeed(t *testing.T) {
 		if len(ops) == 0 {
 			t.Fatalf("%s: the evidence names no request of the history", f)
 		}
-		page := render(t, rep, Options{}, "")
+		file := "seeds/" + filepath.Base(f) // as from the repository's root
+		page := render(t, rep, Options{LinearizabilityHTML: "history.html", Replay: "go run ./cmd/etcdsim replay " + file + " -v",
+			Shrink: ShrinkCommands(rep, "go run ./cmd/etcdsim", file)}, *linFile)
 		m := regexp.MustCompile(`Detail window around the requests the evidence names, ([0-9.]+)s – ([0-9.]+)s`).FindStringSubmatch(page)
 		if m == nil {
 			t.Fatalf("%s: the detail window is not centred on the evidence", f)
