@@ -36,19 +36,21 @@ var legend = []legendEntry{
 	{"ev", "sw ev", "", "a request the evidence names (“c113”: client 113), over the lane of the member it went to, from its call to its return"},
 	{"viol", "sym viol", "┃", "the violation: when the check failed"},
 	{"win", "sw win", "", "the detail window, drawn zoomed in below"},
-	{"accused", "sym accused", "m1 ✖", "the member the evidence names"},
+	{"accused", "sym accused", "", "the member the evidence names"}, // Sym: its lane's name
 }
 
 // legendFor returns the legend entries of the marks the views draw.
 func legendFor(views []svgView) []legendEntry {
-	used := map[string]bool{}
+	used, accused := map[string]bool{}, ""
 	mark := func(g glyph) {
 		f := strings.Fields(g.Class)
 		used[f[len(f)-1]] = true
 	}
 	for _, v := range views {
 		for _, l := range v.Lanes {
-			used["accused"] = used["accused"] || l.Accused != ""
+			if l.Accused != "" {
+				used["accused"], accused = true, l.Name
+			}
 			for _, g := range l.Glyphs {
 				mark(g)
 			}
@@ -59,6 +61,9 @@ func legendFor(views []svgView) []legendEntry {
 	}
 	var out []legendEntry
 	for _, e := range legend {
+		if e.Key == "accused" {
+			e.Sym = accused + " ✖"
+		}
 		if used[e.Key] {
 			out = append(out, e)
 		}
