@@ -21,8 +21,10 @@
 //     evidence names (sim.Report.EvidenceOps: client, member, call and
 //     return) and the leaders, partitions, down times and pauses that
 //     overlap them; for liveness, what each member was doing at the end;
-//     for election-safety, log-matching and acked-durable, the last role
-//     changes, crashes, restarts and network changes. Then what the
+//     for acked-durable, the acknowledging member's chain and the other
+//     members' last crash and restart; for election-safety and
+//     log-matching, the last role changes, crashes, restarts and network
+//     changes. Then what the
 //     invariant promises (invariants.Catalog) and, for a bug mode, the
 //     historical etcd bug it puts back (nodes.Catalog: issue, mechanism).
 //     A linearizability failure links to porcupine's visualization of the

@@ -811,7 +811,7 @@ const pageHTML = `<!DOCTYPE html>
 <header>
 <h1 class="{{if .Failed}}fail{{else}}clean{{end}}" id="verdict">{{.Verdict}}</h1>
 {{with .Story}}<section class="story" id="story">
-<p class="what"><span class="k">What broke</span> <span class="evidence" id="evidence">{{.Evidence}}</span> <span class="where" id="where">{{.Where}}</span></p>
+<p class="what"><span class="k">What broke</span> <span class="evidence" id="evidence">{{.Evidence}}</span> <span class="where" id="where">— {{.Where}}</span></p>
 {{if .Chain}}<p class="chainhead">{{.ChainHead}}</p>
 <ol class="chain" id="chain">{{range .Chain}}<li><span class="at">{{.T}}</span> <b>{{.Who}}</b> {{.What}}</li>{{end}}</ol>
 {{else}}<p class="chainhead">{{.ChainHead}}</p>

@@ -44,6 +44,7 @@ const (
 	famCluster                // every member's roles, crashes, restarts; the network
 	famLinear                 // the requests the evidence names and what overlaps them
 	famLiveness               // what each member was doing at the end
+	famAcked                  // the acknowledging member's applies, every member's crashes
 )
 
 // familyOf says which rule chooses the chain of a failure of name; an
@@ -55,8 +56,12 @@ func familyOf(name invariants.Invariant, accused int) family {
 		return famLinear
 	case invariants.Liveness:
 		return famLiveness
-	case invariants.ElectionSafety, invariants.LogMatching, invariants.AckedDurable:
+	case invariants.ElectionSafety, invariants.LogMatching:
 		return famCluster
+	case invariants.AckedDurable:
+		if accused > 0 {
+			return famAcked
+		}
 	}
 	if accused > 0 {
 		return famMember
@@ -86,6 +91,9 @@ func (m *model) story(rep *sim.Report) *story {
 			lo, hi := m.evidenceSpan()
 			s.Where = fmt.Sprintf("found by the check at step %d, t=%s; the requests it names ran %s – %s", rep.Step, fmtT(rep.At), fmtT(lo), fmtT(hi))
 		}
+	case famAcked:
+		s.ChainHead = fmt.Sprintf("How it came about: m%d's last applies, backend commits, crashes and restarts, and the other members' last crash and restart:", v.Member)
+		s.Chain = m.ackedChain(v.Member)
 	case famLiveness:
 		s.ChainHead = "What each member was doing at the end, and the network:"
 		s.Chain = m.livenessChain()
@@ -153,6 +161,29 @@ func (m *model) memberChain(id int) []event {
 		}
 		out = append(out, appliesEvent(run))
 	}
+	return lastN(out, maxChain)
+}
+
+// ackedChain is the chain of an acknowledgement that was not durable: the
+// acknowledging member's own chain (memberChain), and every other
+// member's last crash and restart before the violation, which may have
+// lost what it had not synced.
+func (m *model) ackedChain(id int) []event {
+	out := m.memberChain(id)
+	for other := 1; other <= m.members; other++ {
+		crash, restart := false, false
+		for i := len(m.marks) - 1; i >= 0 && other != id && !(crash && restart); i-- {
+			mk := m.marks[i]
+			if mk.Member != other || mk.At > m.violation.At {
+				continue
+			}
+			if mk.Kind == sim.MarkCrash && !crash || mk.Kind == sim.MarkRestart && !restart {
+				out = append(out, m.markEvent(i))
+				crash, restart = crash || mk.Kind == sim.MarkCrash, restart || mk.Kind == sim.MarkRestart
+			}
+		}
+	}
+	sortEvents(out)
 	return lastN(out, maxChain)
 }
 

@@ -326,3 +326,28 @@ func TestShrinkCommands(t *testing.T) {
 		t.Errorf("the page does not end with the shrink and replay commands:\n%s", next)
 	}
 }
+
+// TestAckedChain: an acknowledgement that was not durable is told by the
+// acknowledging member's applies and the other members' crashes and
+// restarts, which lost what they had not synced.
+func TestAckedChain(t *testing.T) {
+	ms := time.Millisecond
+	tl := []sim.Mark{
+		{At: 100 * ms, Member: 2, Kind: sim.MarkCrash, Detail: "fault"},
+		{At: 200 * ms, Member: 1, Kind: sim.MarkApply, Index: 4, Entry: "put", Detail: "index 4 put ok rev=2"},
+		{At: 300 * ms, Member: 3, Kind: sim.MarkCrash, Detail: "fault"},
+		{At: 400 * ms, Member: 2, Kind: sim.MarkRestart, Detail: "restart from its crash image"},
+	}
+	rep := &sim.Report{Config: sim.Config{Seed: 1, Members: 3}, Timeline: tl, At: 500 * ms, End: 500 * ms,
+		Violation: &invariants.Violation{Name: invariants.AckedDurable, Member: 1, Detail: "m1 acknowledged index 4 (term 2) durable on 1 of 3 voters"}}
+	_, chain := storyOf(t, render(t, rep, Options{}, ""))
+	want := []string{"m2</b> crashed (fault)", "m1</b> applied index 4 (put)", "m3</b> crashed (fault)", "m2</b> restarted"}
+	last := -1
+	for _, s := range want {
+		i := strings.Index(chain, s)
+		if i < 0 || i < last {
+			t.Errorf("the chain lacks %q, or not in time order:\n%s", s, chain)
+		}
+		last = i
+	}
+}
