@@ -156,16 +156,7 @@ func TestWriteFailurePage(t *testing.T) {
 	if strings.Contains(page, `href="porcupine.html"`) || strings.Contains(page, `id="linearizability"`) {
 		t.Errorf("a %s failure links to porcupine's page of the history", rep.Violation.Name)
 	}
-	block, _ := storyOf(t, page)
-	bug := bugModes(rep.Config.Bugs)[0]
-	for _, s := range []string{rep.Violation.Name.Description(), bug.Name, bug.Issue, bug.Mechanism} {
-		if !strings.Contains(block, template.HTMLEscapeString(s)) {
-			t.Errorf("the story lacks %q", s)
-		}
-	}
-	if next := strings.Index(page, `id="next"`); next < strings.Index(page, `id="marks"`) || !strings.Contains(page[next:], "go run ./cmd/etcdsim shrink ") {
-		t.Error("the page does not end with the shrink command")
-	}
+	checkStoryAndNext(t, rep, page)
 	checkLegend(t, page)
 	for _, class := range []string{"b b-leader", "b b-follower", "b b-down", "b b-pause", "p p-crash", "p p-restart", "p p-disk", "t t-commit", "t t-apply"} {
 		if !strings.Contains(svgs[0]+svgs[1], `<g class="`+class+`">`) {
@@ -183,6 +174,23 @@ func TestWriteFailurePage(t *testing.T) {
 	}
 	if !strings.Contains(page, `<td>crash</td>`) || !strings.Contains(page, `<td>violation</td>`) {
 		t.Error("the table of marks lacks the crash or the violation")
+	}
+}
+
+// checkStoryAndNext requires the story of a bug mode's failure (the
+// invariant's description, the mode's issue and mechanism) and the shrink
+// command at the bottom of the page.
+func checkStoryAndNext(t *testing.T, rep *sim.Report, page string) {
+	t.Helper()
+	block, _ := storyOf(t, page)
+	bug := bugModes(rep.Config.Bugs)[0]
+	for _, s := range []string{rep.Violation.Name.Description(), bug.Name, bug.Issue, bug.Mechanism} {
+		if !strings.Contains(block, template.HTMLEscapeString(s)) {
+			t.Errorf("the story lacks %q", s)
+		}
+	}
+	if next := strings.Index(page, `id="next"`); next < strings.Index(page, `id="marks"`) || !strings.Contains(page[next:], "go run ./cmd/etcdsim shrink ") {
+		t.Error("the page does not end with the shrink command")
 	}
 }
 

@@ -319,7 +319,7 @@ func roleWords(role sim.Role, term uint64) string {
 	return fmt.Sprintf("knows no leader in term %d", term)
 }
 
-// sortEvents orders a chain by time, then by its events' priority.
+// sortEvents orders a chain by time, keeping the order of simultaneous events.
 func sortEvents(es []event) {
 	slices.SortStableFunc(es, func(a, b event) int { return cmp.Compare(a.at, b.at) })
 }
