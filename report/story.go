@@ -101,8 +101,11 @@ func (m *model) story(rep *sim.Report) *story {
 		s.ChainHead = "How it came about: the last leader changes, crashes, restarts, pauses and network changes before the violation:"
 		s.Chain = m.clusterChain()
 	}
-	if len(m.marks) == 0 {
+	switch {
+	case len(m.marks) == 0:
 		s.ChainHead, s.Chain = "The run kept no timeline, so there is no chain of events to show.", nil
+	case len(s.Chain) == 0:
+		s.ChainHead = strings.TrimSuffix(s.ChainHead, ":") + ": the timeline has none."
 	}
 	s.Bugs, s.Correct = bugModes(rep.Config.Bugs), rep.Config.Bugs == (nodes.Bugs{})
 	return s

@@ -130,6 +130,10 @@ func TestStoryOfTheCorrectModel(t *testing.T) {
 	v := &invariants.Violation{Name: invariants.RestartClean, Member: 1, Detail: "m1 cannot restart from its crash image: torn"}
 	rep := &sim.Report{Config: sim.Config{Seed: 2, Members: 3}, Timeline: authCITimeline(), At: 2200 * time.Millisecond, Violation: v}
 	block, _ := storyOf(t, render(t, rep, Options{}, ""))
+	rep.Violation.Member = 3 // a member with no marks
+	if page := render(t, rep, Options{}, ""); !strings.Contains(page, "crashes and restarts before the violation: the timeline has none.") {
+		t.Error("an empty chain is not said to be empty")
+	}
 	if !strings.Contains(block, "No bug mode") || strings.Contains(block, "The bug mode") || !strings.Contains(block, invariants.RestartClean.Description()) {
 		t.Errorf("the correct model's story:\n%s", block)
 	}
