@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/etcdsim/etcdsim/invariants"
 	"github.com/etcdsim/etcdsim/invariants/linearizable"
 	"github.com/etcdsim/etcdsim/sim"
 )
@@ -32,11 +33,16 @@ type Options struct {
 	// commits and applies are drawn and marks are listed (default 5s).
 	Window time.Duration
 	// LinearizabilityHTML, when set, is the path or URL of porcupine's
-	// visualization of the client history; the page links to it.
+	// visualization of the client history; the page of a linearizability
+	// failure links to it (other pages do not).
 	LinearizabilityHTML string
 	// Replay is the command shown to replay the run (default: its
 	// ReplayLine, which a run of a seed file's plan cannot use).
 	Replay string
+	// Shrink is the commands, in order, that shrink a failing run to its
+	// smallest failing plan (default: ShrinkCommands for a run of no seed
+	// file).
+	Shrink []string
 }
 
 func (o Options) validate() error {
@@ -79,7 +85,9 @@ type band struct {
 	kind     string   // leader, follower, noleader, down, pause, partition, cut, safety, liveness, phase
 	labels   []string // the label, then shorter ones to try when it does not fit
 	detail   string
-	title    string // set when the band closes
+	title    string   // set when the band closes
+	role     sim.Role // a role band's role and term
+	term     uint64
 }
 
 // point is an instant on one lane.
@@ -107,6 +115,7 @@ type model struct {
 	ticks     []sim.Mark // commits and applies
 	violation *sim.Mark  // Member 0, Kind "violation", Detail the evidence
 	vname     string
+	evidence  []sim.Op // the requests a linearizability evidence names
 
 	lanes  []laneState // index 0 unused
 	net    open
@@ -125,6 +134,7 @@ func buildModel(rep *sim.Report) *model {
 	if v := rep.Violation; v != nil {
 		m.violation = &sim.Mark{At: rep.At, Member: int(v.Member), Kind: sim.MarkViolation, Detail: v.Detail}
 		m.vname = string(v.Name)
+		m.evidence = rep.EvidenceOps()
 		m.end = max(m.end, rep.At)
 	}
 	m.lanes = make([]laneState, m.members+1)
@@ -205,7 +215,7 @@ func (m *model) addLife(mk sim.Mark, ls *laneState) {
 	case sim.MarkRole:
 		m.finish(&ls.role, at)
 		kind, labels := roleLabels(mk.Role, mk.Term)
-		ls.role = open{ok: true, b: band{member: id, from: at, kind: kind, labels: labels, detail: mk.Detail}}
+		ls.role = open{ok: true, b: band{member: id, from: at, kind: kind, labels: labels, detail: mk.Detail, role: mk.Role, term: mk.Term}}
 	case sim.MarkCrash:
 		m.finish(&ls.role, at)
 		m.finish(&ls.pause, at)
@@ -408,6 +418,11 @@ func (m *model) render(v view, heading, note string) svgView {
 		sv.Lanes = append(sv.Lanes, m.memberLane(v, id, y, laneH))
 		y += laneH + laneGap
 	}
+	for _, o := range m.evidence {
+		if o.Member >= 1 && int(o.Member) <= m.members && o.Call <= v.to && max(o.Return, o.Call) >= v.from {
+			sv.Over = append(sv.Over, evidenceGlyph(v, o, axisTop+(int(o.Member)-1)*(laneH+laneGap), laneH))
+		}
+	}
 	sv.Lanes = append(sv.Lanes, m.clusterLane(v, y))
 	y += phY + phH + 6
 	bottom := y
@@ -538,7 +553,7 @@ func tickGlyph(v view, t sim.Mark, y int) glyph {
 		return glyph{Class: "t t-commit", Title: markTitle(t), Line: &line{X1: x, Y1: itoa(y + tickY), X2: x, Y2: itoa(y + tickY + 9)}}
 	}
 	class := "t t-apply"
-	if f := strings.Fields(t.Detail); len(f) >= 4 && f[3] != "ok" {
+	if t.Failed {
 		class = "t t-apply-err"
 	}
 	return glyph{Class: class, Title: markTitle(t), Line: &line{X1: x, Y1: itoa(y + tickY + 11), X2: x, Y2: itoa(y + tickY + tickH)}}
@@ -596,6 +611,27 @@ func windowGlyph(v view, bottom int) glyph {
 		Label: &label{X: f1(lx), Y: itoa(bottom + 13), Anchor: anchor, Text: text}}
 }
 
+// evidenceGlyph draws a request the evidence names as a box over its
+// member's lane from its call to its return (at least 3 units wide), named
+// beside it in a zoomed-in view; top and h are the lane's.
+func evidenceGlyph(v view, o sim.Op, top, h int) glyph {
+	end := max(o.Return, o.Call)
+	x0, x1 := v.x(max(o.Call, v.from)), v.x(min(end, v.to))
+	x1 = max(x1, x0+3)
+	e := opEvent(o)
+	g := glyph{Class: "ev", Title: fmt.Sprintf("%s %s\n%s\na request the evidence names", e.Who, e.What, e.T),
+		Rect: &rect{X: f1(x0), Y: itoa(top + 1), W: f1(x1 - x0), H: itoa(h - 2)}}
+	if v.tickRows {
+		text := fmt.Sprintf("c%d %s", o.Proc, describeOp(o))
+		anchor, lx := "start", x1+4
+		if lx+textWidth(text) > svgW-padR {
+			anchor, lx = "end", x0-4
+		}
+		g.Label = &label{X: f1(lx), Y: itoa(top + evY + 11), Anchor: anchor, Text: text}
+	}
+	return g
+}
+
 // violationGlyph draws the violation as a red line across every lane.
 func (m *model) violationGlyph(v view, bottom int) glyph {
 	x := v.x(m.violation.At)
@@ -614,22 +650,21 @@ func (m *model) violationGlyph(v view, bottom int) glyph {
 type row struct{ T, Member, Kind, Detail string }
 
 type page struct {
-	Title, Verdict, Evidence, Where string
-	Failed                          bool
-	Header, Stats, Replay           string
-	LinHTML                         any // string, or template.URL for a file: URL
-	Views                           []svgView
-	TableHeading, TableNote         string
-	Rows                            []row
+	Title, Verdict          string
+	Failed                  bool
+	Story                   *story
+	Header, Stats, Replay   string
+	Shrink                  []string
+	LinHTML                 any // string, or template.URL for a file: URL
+	Legend                  []legendEntry
+	Views                   []svgView
+	TableHeading, TableNote string
+	Rows                    []row
 }
 
 func buildPage(rep *sim.Report, opts Options) *page {
 	m := buildModel(rep)
-	replay := opts.Replay
-	if replay == "" {
-		replay = rep.ReplayLine()
-	}
-	p := &page{Header: rep.Header(), Stats: fmt.Sprintf("%s trace=%016x", rep.StatsLine(), rep.TraceHash), Replay: replay, LinHTML: linkTo(opts.LinearizabilityHTML)}
+	p := &page{Header: rep.Header(), Stats: fmt.Sprintf("%s trace=%016x", rep.StatsLine(), rep.TraceHash), Replay: cmp.Or(opts.Replay, rep.ReplayLine())}
 	seed := fmt.Sprintf("seed %d", rep.Config.Seed)
 	if m.violation == nil {
 		p.Title, p.Verdict = "etcdsim "+seed+": clean", "clean: no invariant broke"
@@ -640,23 +675,50 @@ func buildPage(rep *sim.Report, opts Options) *page {
 		if len(rep.Timeline) == 0 {
 			p.TableNote = "The run kept no timeline (sim.Config.Timeline was off)."
 		}
-		return p
+	} else {
+		p.Failed = true
+		p.Title = "etcdsim " + seed + ": FAIL " + m.vname
+		p.Verdict, p.Story = "FAIL "+m.vname, m.story(rep)
+		p.Shrink = opts.Shrink
+		if len(p.Shrink) == 0 {
+			p.Shrink = ShrinkCommands(rep, "go run ./cmd/etcdsim", "")
+		}
+		if m.vname == string(invariants.Linearizable) {
+			p.LinHTML = linkTo(opts.LinearizabilityHTML)
+		}
+		p.failureViews(m, opts.Window)
 	}
-	p.Failed = true
-	p.Title = "etcdsim " + seed + ": FAIL " + m.vname
-	p.Verdict, p.Evidence = "FAIL "+m.vname, m.violation.Detail
-	p.Where = fmt.Sprintf("at step %d, t=%s of simulated time", rep.Step, fmtT(rep.At))
-	from := max(m.violation.At-opts.Window, 0)
-	win := [2]time.Duration{from, m.violation.At}
+	p.Legend = legendFor(p.Views)
+	return p
+}
+
+// failureViews draws a failing run: the whole run with the detail window
+// shaded, then the window zoomed in with every commit and apply, and the
+// table of the window's marks; or, when the window holds the whole run,
+// the run once with every commit and apply.
+func (p *page) failureViews(m *model, w time.Duration) {
+	from, to, centred := m.detailSpan(w)
+	ticks, commits, applies, tnote := m.windowTicks(from, to)
+	span := sim.FormatTime(from) + " – " + sim.FormatTime(to)
+	p.TableHeading = "Marks in the detail window, " + span
+	if from == 0 && to >= m.end {
+		tnote = strings.Replace(tnote, "in the window", "in the run", 1)
+		p.Views = append(p.Views, m.render(view{id: "overview", from: 0, to: m.end, ticks: ticks, tickRows: true}, "The whole run, 0 – "+sim.FormatTime(m.end),
+			fmt.Sprintf("The run is no longer than the detail window (%s), so it is drawn once, with every backend commit (navy, upper row) and apply (grey, lower row; dark red when the apply failed). %s Hover over any mark for its time and detail.", w, tnote)))
+		p.TableHeading = "Marks of the run"
+		p.Rows, p.TableNote = m.rows(0, m.end, commits, applies)
+		return
+	}
+	win := [2]time.Duration{from, to}
 	p.Views = append(p.Views, m.render(view{id: "overview", from: 0, to: m.end, window: &win}, "The whole run, 0 – "+sim.FormatTime(m.end),
 		"Roles, crashes, pauses, disk faults and the network over the whole run; the shaded span is the detail window below. Hover over any mark for its time and detail."))
-	ticks, commits, applies, tnote := m.windowTicks(from, m.violation.At)
-	p.Views = append(p.Views, m.render(view{id: "detail", from: from, to: m.violation.At, ticks: ticks, tickRows: true},
-		fmt.Sprintf("Detail window: the last %s before the violation, %s – %s", opts.Window, sim.FormatTime(from), sim.FormatTime(m.violation.At)),
+	heading := fmt.Sprintf("Detail window: the last %s before the violation, %s", w, span)
+	if centred {
+		heading = "Detail window around the requests the evidence names, " + span
+	}
+	p.Views = append(p.Views, m.render(view{id: "detail", from: from, to: to, ticks: ticks, tickRows: true}, heading,
 		"The same lanes zoomed in, with every backend commit (navy, upper) and apply (grey, lower; dark red when the apply failed). "+tnote))
-	p.TableHeading = fmt.Sprintf("Marks in the detail window, %s – %s", sim.FormatTime(from), sim.FormatTime(m.violation.At))
-	p.Rows, p.TableNote = m.rows(from, m.violation.At, commits, applies)
-	return p
+	p.Rows, p.TableNote = m.rows(from, to, commits, applies)
 }
 
 // cleanView draws a clean run whole, with ticks when there are few enough.
@@ -748,20 +810,21 @@ const pageHTML = `<!DOCTYPE html>
 <body>
 <header>
 <h1 class="{{if .Failed}}fail{{else}}clean{{end}}" id="verdict">{{.Verdict}}</h1>
-{{if .Failed}}<p class="evidence" id="evidence">{{.Evidence}}</p>
-<p class="where">{{.Where}}</p>
+{{with .Story}}<section class="story" id="story">
+<p class="what"><span class="k">What broke</span> <span class="evidence" id="evidence">{{.Evidence}}</span> <span class="where" id="where">— {{.Where}}</span></p>
+{{if .Chain}}<p class="chainhead">{{.ChainHead}}</p>
+<ol class="chain" id="chain">{{range .Chain}}<li><span class="at">{{.T}}</span> <b>{{.Who}}</b> {{.What}}</li>{{end}}</ol>
+{{else}}<p class="chainhead">{{.ChainHead}}</p>
+{{end}}<p id="invariant"><span class="k">The invariant</span> <b>{{.Invariant}}</b>: {{.Meaning}}</p>
+{{range .Bugs}}<p class="bug"><span class="k">The bug mode</span> <b>{{.Name}}</b> puts back etcd's historical bug [{{.Issue}}]: {{.Mechanism}}</p>
+{{end}}{{if .Correct}}<p class="bug"><span class="k">No bug mode</span> the correct model broke this invariant: a defect of etcdsim's model, or of etcd itself (docs/findings.md has the findings so far)</p>
+{{end}}</section>
+{{end}}{{if .LinHTML}}<p class="lin">Linearizability: <a id="linearizability" href="{{.LinHTML}}">porcupine's visualization of the client history</a></p>
 {{end}}<pre class="hdr" id="run-header">{{.Header}}</pre>
 <p class="stats">{{.Stats}}</p>
-<p class="replay">replay: <code id="replay">{{.Replay}}</code></p>
-{{if .LinHTML}}<p class="lin">Linearizability: <a id="linearizability" href="{{.LinHTML}}">porcupine's visualization of the client history</a></p>
-{{end}}</header>
-<div class="legend">
-<span class="sw leader"></span>leader <span class="sw follower"></span>follower <span class="sw noleader"></span>no leader
-<span class="sw down"></span>down (crash → restart) <span class="sw pause"></span>paused
-<span class="sym crash">✖</span>crash <span class="sym restart">▲</span>restart <span class="sym disk">◆</span>disk fault
-<span class="sw partition"></span>partition <span class="sw cut"></span>one-way cut
-<span class="sym commit">|</span>backend commit <span class="sym apply">|</span>apply
-<span class="sym viol">┃</span>violation
+</header>
+<div class="legend" id="legend">{{range .Legend}}
+<span class="lg" data-legend="{{.Key}}"><span class="{{.Swatch}}">{{.Sym}}</span>{{.Text}}</span>{{end}}
 </div>
 {{range .Views}}<section class="view" id="{{.ID}}">
 <h2>{{.Heading}}</h2>
@@ -786,6 +849,14 @@ const pageHTML = `<!DOCTYPE html>
 {{end}}</tbody>
 </table>
 </section>
+<section id="next">
+<h2>Next</h2>
+{{if .Shrink}}<p>Shrink it to the smallest plan of requests and faults that still fails the same way{{if gt (len .Shrink) 1}} (shrink reads a seed file; the first command writes one){{end}}:</p>
+<pre class="cmd" id="shrink">{{range .Shrink}}{{.}}
+{{end}}</pre>
+{{end}}<p>Replay it and print the trace, one line per event:</p>
+<pre class="cmd"><code id="replay">{{.Replay}}</code></pre>
+</section>
 </body>
 </html>
 {{define "glyph"}}<g class="{{.Class}}"><title>{{.Title}}</title>{{with .Rect}}<rect x="{{.X}}" y="{{.Y}}" width="{{.W}}" height="{{.H}}"/>{{end}}{{with .Line}}<line x1="{{.X1}}" y1="{{.Y1}}" x2="{{.X2}}" y2="{{.Y2}}"/>{{end}}{{with .Path}}<path d="{{.}}"/>{{end}}{{with .Label}}<text x="{{.X}}" y="{{.Y}}" text-anchor="{{.Anchor}}">{{.Text}}</text>{{end}}</g>{{end}}`
@@ -797,18 +868,32 @@ h1.fail{color:#b71c1c}
 h1.clean{color:#1b5e20}
 h2{font-size:15px;margin:18px 0 2px}
 p{margin:4px 0}
-.evidence{font:13px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;background:#fdecea;border-left:5px solid #c62828;padding:6px 10px;margin:6px 0}
+.story{background:#fff8f7;border-left:5px solid #c62828;padding:6px 12px;margin:6px 0 8px}
+.story p{margin:3px 0}
+.story .k{display:inline-block;min-width:104px;color:#555;font-weight:600}
+.evidence{font:13px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;background:#fdecea;padding:1px 6px}
+.chainhead{color:#555}
+ol.chain{margin:2px 0 4px;padding:0 0 0 104px;list-style:none}
+ol.chain li{display:inline}
+ol.chain li+li::before{content:" → ";color:#c62828;font-weight:bold}
+ol.chain .at{font:12px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;color:#555}
+.bug b,#invariant b{color:#b71c1c}
 .where,.stats,.note{color:#555}
 pre.hdr{font:12px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;background:#f4f5f7;padding:6px 10px;margin:6px 0;white-space:pre-wrap}
+pre.cmd{font:13px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;background:#f4f5f7;padding:6px 10px;margin:4px 0 8px;white-space:pre-wrap}
 code{font:12px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;background:#f4f5f7;padding:2px 6px}
-.legend{margin:10px 0 0;color:#333}
-.legend .sw{display:inline-block;width:14px;height:11px;margin:0 4px 0 12px;vertical-align:-1px;border:1px solid #0003}
-.legend .sym{display:inline-block;margin:0 4px 0 12px;font-weight:bold}
+pre.cmd code{font:inherit;padding:0}
+.legend{margin:10px 0 0;color:#333;display:flex;flex-wrap:wrap;gap:3px 18px}
+.legend .lg{max-width:100%}
+.legend .sw{display:inline-block;width:14px;height:11px;margin:0 5px 0 0;vertical-align:-1px;border:1px solid #0003}
+.legend .sym{display:inline-block;margin:0 5px 0 0;font-weight:bold}
 .sw.leader{background:#1b7f3b}.sw.follower{background:#a8cbed}.sw.noleader{background:#f3d27a}
 .sw.down{background:#f8d0d3;border:1px dashed #c62828}.sw.pause{background:#b39ddb}
 .sw.partition{background:#ffb74d}.sw.cut{background:#fff59d}
-.sym.crash{color:#d32f2f}.sym.restart{color:#2e7d32}.sym.disk{color:#ef6c00}
-.sym.commit{color:#1a237e}.sym.apply{color:#888}.sym.viol{color:#d50000}
+.sw.safety{background:#e3e6ea}.sw.liveness{background:#b2dfdb}.sw.phase{background:#d7ccc8}
+.sw.ev{background:#ff17441f;border:1.5px solid #c51162}.sw.win{background:#d500000d;border:1px dashed #d50000}
+.sym.crash{color:#d32f2f}.sym.restart{color:#2e7d32}.sym.disk{color:#ef6c00}.sym.net{color:#5d4037}.sym.other{color:#607d8b}
+.sym.commit{color:#1a237e}.sym.apply{color:#888}.sym.applyerr{color:#b71c1c}.sym.viol{color:#d50000}.sym.accused{color:#d50000}
 svg{display:block;max-width:100%;height:auto;margin-top:4px}
 svg text{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;font-size:11px}
 .lanebg{fill:#fbfbfc}.lanebg.alt{fill:#f1f4f8}
@@ -838,6 +923,8 @@ svg text{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,s
 .grid text{fill:#555}
 .win rect{fill:#d500000d;stroke:#d50000;stroke-width:1;stroke-dasharray:5 3}
 .win text{fill:#b71c1c;font-size:11px}
+.ev rect{fill:#ff17441f;stroke:#c51162;stroke-width:1.5}
+.ev text{fill:#880e4f;font-weight:bold}
 .viol line{stroke:#d50000;stroke-width:2.5}
 .viol text{fill:#d50000;font-weight:bold;font-size:12px}
 table{border-collapse:collapse;margin-top:6px;font-size:12px}

@@ -23,9 +23,13 @@ import (
 // people and for scripts/render-check.sh (make html-check):
 //
 //	go test ./report -run 'TestWrite' -args -report.out=/tmp/fail.html -report.cleanout=/tmp/clean.html
+//
+// -report.linout writes the page of the corpus's first linearizability
+// failure (TestWindowOfACorpusSeed).
 var (
 	outFile   = flag.String("report.out", "", "write the failing run's page (TestWriteFailurePage) to this file")
 	cleanFile = flag.String("report.cleanout", "", "write the clean run's page (TestWriteCleanPage) to this file")
+	linFile   = flag.String("report.linout", "", "write the corpus's first linearizability failure's page (TestWindowOfACorpusSeed) to this file")
 )
 
 // failingConfig starts the search for a world that breaks: ci-before-lock,
@@ -144,12 +148,16 @@ func TestWriteFailurePage(t *testing.T) {
 		template.HTMLEscapeString(rep.ReplayLine()),
 		template.HTMLEscapeString(strings.Split(rep.Header(), "\n")[0]),
 		`Detail window: the last 5s before the violation`,
-		`href="porcupine.html"`,
 	} {
 		if !strings.Contains(page, s) {
 			t.Errorf("page lacks %q", s)
 		}
 	}
+	if strings.Contains(page, `href="porcupine.html"`) || strings.Contains(page, `id="linearizability"`) {
+		t.Errorf("a %s failure links to porcupine's page of the history", rep.Violation.Name)
+	}
+	checkStoryAndNext(t, rep, page)
+	checkLegend(t, page)
 	for _, class := range []string{"b b-leader", "b b-follower", "b b-down", "b b-pause", "p p-crash", "p p-restart", "p p-disk", "t t-commit", "t t-apply"} {
 		if !strings.Contains(svgs[0]+svgs[1], `<g class="`+class+`">`) {
 			t.Errorf("pictures lack a %q mark", class)
@@ -169,8 +177,26 @@ func TestWriteFailurePage(t *testing.T) {
 	}
 }
 
+// checkStoryAndNext requires the story of a bug mode's failure (the
+// invariant's description, the mode's issue and mechanism) and the shrink
+// command at the bottom of the page.
+func checkStoryAndNext(t *testing.T, rep *sim.Report, page string) {
+	t.Helper()
+	block, _ := storyOf(t, page)
+	bug := bugModes(rep.Config.Bugs)[0]
+	for _, s := range []string{rep.Violation.Name.Description(), bug.Name, bug.Issue, bug.Mechanism} {
+		if !strings.Contains(block, template.HTMLEscapeString(s)) {
+			t.Errorf("the story lacks %q", s)
+		}
+	}
+	if next := strings.Index(page, `id="next"`); next < strings.Index(page, `id="marks"`) || !strings.Contains(page[next:], "go run ./cmd/etcdsim shrink ") {
+		t.Error("the page does not end with the shrink command")
+	}
+}
+
 // eventful reports whether a failing run crashed, restarted and paused a
-// member, with a crash within the detail window before the violation.
+// member, with a crash within the detail window before the violation, and
+// ran longer than the window (so that the page has two pictures).
 func eventful(rep *sim.Report) bool {
 	kinds := map[sim.MarkKind]bool{}
 	for _, m := range rep.Timeline {
@@ -179,7 +205,7 @@ func eventful(rep *sim.Report) bool {
 			kinds["recent-crash"] = true
 		}
 	}
-	return kinds[sim.MarkCrash] && kinds[sim.MarkRestart] && kinds[sim.MarkPause] && kinds["recent-crash"] && kinds[sim.MarkDisk]
+	return kinds[sim.MarkCrash] && kinds[sim.MarkRestart] && kinds[sim.MarkPause] && kinds["recent-crash"] && kinds[sim.MarkDisk] && rep.At > DefaultWindow
 }
 
 func TestWriteCleanPage(t *testing.T) {
@@ -212,11 +238,12 @@ func TestWriteCleanPage(t *testing.T) {
 			t.Errorf("page lacks %q", s)
 		}
 	}
-	for _, s := range []string{`class="viol"`, "t t-apply", "Detail window", `id="linearizability"`} {
+	for _, s := range []string{`class="viol"`, "t t-apply", "Detail window", `id="linearizability"`, `id="story"`, `id="shrink"`} {
 		if strings.Contains(page, s) {
 			t.Errorf("clean page has %q", s)
 		}
 	}
+	checkLegend(t, page)
 }
 
 func partitioned(rep *sim.Report) bool {
@@ -264,6 +291,7 @@ func TestSyntheticTimeline(t *testing.T) {
 		Violation: &invariants.Violation{Name: invariants.EqualRevisions, Member: 1, Detail: "m1 rev=3 <vs> m2 rev=4"}}
 	page := render(t, rep, Options{Window: 4 * time.Second}, "")
 	wellFormed(t, "the page", page)
+	checkLegend(t, page)
 	svgs := svgRE.FindAllString(page, -1)
 	if got := lanes(svgs[1]); fmt.Sprint(got) != "[m1 m2 m3 m4 cluster]" {
 		t.Errorf("lanes = %v", got)
@@ -281,7 +309,7 @@ func TestSyntheticTimeline(t *testing.T) {
 }
 
 func TestOptions(t *testing.T) {
-	rep := &sim.Report{Config: sim.Config{Seed: 1}}
+	rep := &sim.Report{Config: sim.Config{Seed: 1}, Violation: &invariants.Violation{Name: invariants.Linearizable, Detail: "no order fits"}}
 	if err := WriteHTML(io.Discard, rep, Options{Window: -time.Second}); err == nil {
 		t.Error("a negative window is accepted")
 	}

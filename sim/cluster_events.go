@@ -215,19 +215,25 @@ func (o *observer) Committed(m *nodes.Member, ents []*raftpb.Entry) {
 func (o *observer) Applied(m *nodes.Member, index uint64, out *nodes.Outcome) {
 	o.chk.Applied(m, index, out)
 	if o.cfg.Timeline && out != nil {
-		o.mark(int(m.ID()), MarkApply, fmt.Sprintf("index %d %s %s rev=%d", index, out.Kind, out.Code, out.Rev))
+		o.markAs(Mark{Member: int(m.ID()), Kind: MarkApply, Detail: fmt.Sprintf("index %d %s %s rev=%d", index, out.Kind, out.Code, out.Rev),
+			Index: index, Entry: out.Kind.String(), Failed: out.Code != nodes.OK})
 	}
 }
 
 func (o *observer) DurableCommit(m *nodes.Member) {
 	o.chk.DurableCommit(m)
 	if o.cfg.Timeline {
-		o.mark(int(m.ID()), MarkCommit, fmt.Sprintf("backend commit, consistent index %d", invariants.MetaIndex(m.Backend())))
+		ci := invariants.MetaIndex(m.Backend())
+		o.markAs(Mark{Member: int(m.ID()), Kind: MarkCommit, Detail: fmt.Sprintf("backend commit, consistent index %d", ci), Index: ci})
 	}
 }
 
 func (o *observer) SnapshotInstalled(m *nodes.Member) {
 	o.chk.SnapshotInstalled(m)
+	if o.cfg.Timeline {
+		ci := invariants.MetaIndex(m.Backend())
+		o.markAs(Mark{Member: int(m.ID()), Kind: MarkSnapshot, Detail: fmt.Sprintf("snapshot database installed, consistent index %d", ci), Index: ci})
+	}
 }
 
 func (o *observer) WALSynced(m *nodes.Member, hs *raftpb.HardState, _ uint64) {

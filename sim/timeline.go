@@ -18,6 +18,14 @@ type Mark struct {
 	// State is, for MarkNet, the partition groups ("(1) (2 3)") or the cut
 	// ("m1->m3"); for MarkPhase, the phase's name ("liveness").
 	State string
+	// Index is, for MarkApply, the index of the entry applied; for
+	// MarkCommit and MarkSnapshot, the consistent index the backend holds
+	// after the commit or the snapshot's install.
+	Index uint64
+	// Entry is, for MarkApply, what the entry did ("put", "user-add") and
+	// whether it failed (Failed: its outcome was not ok).
+	Entry  string
+	Failed bool
 }
 
 // MarkKind is what a mark records.
@@ -36,6 +44,7 @@ const (
 	MarkApply     MarkKind = "apply"
 	MarkViolation MarkKind = "violation"
 	MarkPhase     MarkKind = "phase"
+	MarkSnapshot  MarkKind = "snapshot" // a snapshot database installed
 )
 
 // Role is a member's raft role as the timeline shows it.

@@ -220,7 +220,7 @@ func cmdRun(name string, args []string, stdout io.Writer) (int, error) {
 		compareSeedFile(stdout, sf, rep)
 	}
 	if htmlPath != "" && (rep.Violation != nil || wf.html != "") {
-		if err := writeReports(stdout, htmlPath, rep, replayCommand(rep, file)); err != nil {
+		if err := writeReports(stdout, htmlPath, rep, file); err != nil {
 			return 0, err
 		}
 	}

@@ -43,9 +43,11 @@ func compareSeedFile(w io.Writer, sf *sim.SeedFile, rep *sim.Report) {
 }
 
 // writeReports writes the HTML timeline, and for a linearizability failure
-// porcupine's visualization of the history next to it, linked from it.
-func writeReports(w io.Writer, path string, rep *sim.Report, replay string) error {
-	opts := report.Options{Replay: replay}
+// porcupine's visualization of the history next to it, linked from it;
+// the page ends with the commands that replay and shrink the run of
+// seedFile (or of its seed, when "").
+func writeReports(w io.Writer, path string, rep *sim.Report, seedFile string) error {
+	opts := report.Options{Replay: replayCommand(rep, seedFile), Shrink: report.ShrinkCommands(rep, program(), seedFile)}
 	if v := rep.Violation; v != nil && v.Name == "linearizable" {
 		lin := strings.TrimSuffix(path, ".html") + "-history.html"
 		if err := sim.LinearizabilityHTML(rep, lin, report.Annotations(rep)); err != nil {
