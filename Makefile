@@ -86,8 +86,10 @@ replay: build
 seeds:
 	$(GO) test -count=1 ./seeds -run '^TestGenerate$$' -v -args -generate
 
-# Render the HTML timeline of a failing and a clean run in headless Chromium (installed from
-# Debian when missing), save screenshots to /tmp/etcdsim-timeline*.png, and check the DOM.
+# Render the failure page of a commit-atomicity and a linearizability failure and a clean page in
+# headless Chromium (Debian package chromium, installed when missing and run as root), save
+# screenshots to /tmp/etcdsim-timeline*.png, and check that the story, the legend, the lanes and the
+# next commands are present and visible.
 .PHONY: html-check
 html-check:
 	GO=$(GO) bash scripts/render-check.sh
