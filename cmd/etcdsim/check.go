@@ -116,16 +116,16 @@ func printCheck(w io.Writer, ops []linearizable.Op, res linearizable.Result, too
 			noRev++
 		}
 	}
-	fmt.Fprintf(w, "history: %d requests, %d writes of unknown outcome, %d replies without revisions; checked %d requests over %d keys in %s\n",
-		len(ops), unknown, noRev, res.Ops, res.Partitions, took.Round(time.Millisecond))
+	hang(w, "", "    ", fmt.Sprintf("history: %d requests, %d writes of unknown outcome, %d replies without revisions; checked %d requests over %d keys in %s",
+		len(ops), unknown, noRev, res.Ops, res.Partitions, took.Round(time.Millisecond)))
 	switch {
 	case !res.OK:
 		fmt.Fprintf(w, "FAIL %s\n", strings.Join(res.Failed, ", "))
 		for _, d := range res.Details {
-			fmt.Fprintln(w, "  "+d)
+			hang(w, "  ", "      ", d)
 		}
 	case res.Unknown:
-		fmt.Fprintf(w, "UNKNOWN %s\n", res.Reason)
+		hang(w, "", "    ", "UNKNOWN "+res.Reason)
 	default:
 		fmt.Fprintln(w, "PASS")
 	}

@@ -98,9 +98,9 @@ func cmdShrink(args []string, stdout io.Writer) (int, error) {
 	if err := os.WriteFile(*out, []byte(sim.NewSeedFile(sh.Report, desc).String()), 0o644); err != nil {
 		return 0, err
 	}
-	fmt.Fprintf(stdout, "%s: %s\nshrunk: %s (removed %d client operations, %d faults, %s) in %d runs\n",
-		sh.Report.Outcome(), sh.Before, sh.After, sh.Before.Requests-sh.After.Requests,
-		sh.Before.Faults-sh.After.Faults, sh.Before.Duration-sh.After.Duration, sh.Runs)
+	fmt.Fprintf(stdout, "%s: %s\n", sh.Report.Outcome(), sh.Before)
+	hang(stdout, "", "    ", fmt.Sprintf("shrunk: %s (removed %d client operations, %d faults, %s) in %d runs",
+		sh.After, sh.Before.Requests-sh.After.Requests, sh.Before.Faults-sh.After.Faults, sh.Before.Duration-sh.After.Duration, sh.Runs))
 	if sh.BudgetExceeded {
 		fmt.Fprintf(stdout, "stopped at the budget of %d runs; shrinking again may remove more\n", *budget)
 	}
