@@ -563,3 +563,31 @@ func BenchmarkAppendSync(b *testing.B) {
 		f.Sync()
 	}
 }
+
+func TestDurableSize(t *testing.T) {
+	fs := newFS(1, Faults{})
+	f := mustCreate(t, fs, "wal")
+	f.Write([]byte("abc"))
+	if n := f.DurableSize(); n != 0 {
+		t.Fatalf("unsynced write: durable size %d, want 0", n)
+	}
+	mustSync(t, f)
+	f.Write([]byte("defg"))
+	if n := f.DurableSize(); n != 3 {
+		t.Fatalf("after a sync and an append: durable size %d, want 3", n)
+	}
+	mustSync(t, f)
+	if err := f.Truncate(2); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.DurableSize(); n != 2 {
+		t.Fatalf("after an unsynced truncate: durable size %d, want 2 (the truncate may survive)", n)
+	}
+	lying := newFS(1, Faults{LyingSync: prob.Of(1, 1)})
+	g := mustCreate(t, lying, "wal")
+	g.Write([]byte("abc"))
+	mustSync(t, g)
+	if n := g.DurableSize(); n != 0 {
+		t.Fatalf("after a lying sync: durable size %d, want 0", n)
+	}
+}

@@ -20,6 +20,7 @@ const (
 	Linearizable             Invariant = "linearizable"
 	Liveness                 Invariant = "liveness"
 	Panic                    Invariant = "panic"
+	PersistedBeforeSend      Invariant = "persisted-before-send"
 )
 
 // Info is one row of the catalog: an invariant and what it promises.
@@ -46,6 +47,7 @@ var Catalog = []Info{
 	{Linearizable, "the client history is linearizable (porcupine), and serializable reads of one session never go back"},
 	{Liveness, "once faults stop, the cluster converges and serves a write"},
 	{Panic, "no member panics (other than dying at a failpoint)"},
+	{PersistedBeforeSend, "a raft message leaves only once the term and vote it reveals, and the entries or snapshot it acknowledges, are durable on its sender (raft's Ready contract; a leader's own appends excepted)"},
 }
 
 // Names lists every invariant's name, in the catalog's order.

@@ -37,6 +37,9 @@
 //	                            with porcupine), and serializable reads never go back
 //	liveness                    once faults stop, the cluster converges and serves a write
 //	panic                       no member panics, other than dying at a failpoint
+//	persisted-before-send       a raft message leaves only once the term and vote it
+//	                            reveals, and the entries or snapshot it acknowledges,
+//	                            are durable on its sender (a leader's own appends excepted)
 //
 // Members are read through View, a small read-only interface of this
 // package's own that nodes.Member satisfies.

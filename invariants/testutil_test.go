@@ -10,6 +10,7 @@ import (
 	"github.com/etcdsim/etcdsim/nodes"
 	"github.com/etcdsim/etcdsim/nodes/backend"
 	"github.com/etcdsim/etcdsim/nodes/mvcc"
+	"github.com/etcdsim/etcdsim/nodes/wal"
 )
 
 // Requests as clients propose them; each builder gives a fresh Request so
@@ -114,6 +115,7 @@ type fakeMember struct {
 	kvHash           *uint64               // a KV hash the member reports instead of its state's
 	deny             map[uint64]nodes.Code // entries the member refuses, as under a stale auth view
 	snapIndex        uint64                // the raft log is compacted into a durable snapshot up to here
+	durable          *wal.Durable          // what its WAL holds synced (nil: term, vote and stable log)
 }
 
 var _ View = (*fakeMember)(nil)
@@ -161,6 +163,12 @@ func (f *fakeMember) LeaseHash() uint64        { return f.state.Lease.Hash() }
 func (f *fakeMember) SnapshotDBIndex() uint64  { return 0 }
 func (f *fakeMember) SnapshotIndex() uint64    { return f.snapIndex }
 func (f *fakeMember) DurableLastIndex() uint64 { return max(uint64(len(f.stable)), f.snapIndex) }
+func (f *fakeMember) WALDurable() wal.Durable {
+	if f.durable != nil {
+		return *f.durable
+	}
+	return wal.Durable{Term: f.term, Vote: f.vote, Last: f.DurableLastIndex()}
+}
 
 // persist appends entries to the stable log (a WAL fsync), replacing a
 // conflicting suffix as raft does; the log continues after a snapshot.

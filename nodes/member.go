@@ -65,6 +65,9 @@ type Observer interface {
 	WALSynced(m *Member, hs *raftpb.HardState, lastIndex uint64)
 	// SnapshotInstalled: the member replaced its backend with a snapshot's.
 	SnapshotInstalled(m *Member)
+	// Sending: the member hands a raft message to its transport (etcd's
+	// transport.Send), before anything else it does in the same call.
+	Sending(m *Member, msg *raftpb.Message)
 }
 
 // Outcome is the apply result of one entry, compared across members.

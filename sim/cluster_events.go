@@ -234,4 +234,8 @@ func (o *observer) WALSynced(m *nodes.Member, hs *raftpb.HardState, _ uint64) {
 	o.chk.WALSynced(m, hs)
 }
 
+func (o *observer) Sending(m *nodes.Member, msg *raftpb.Message) {
+	o.chk.Sending(m, msg)
+}
+
 var _ invariants.View = (*nodes.Member)(nil)

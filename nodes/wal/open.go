@@ -90,6 +90,8 @@ func OpenCached(fs *disk.FS, c *ReplayCache) (*WAL, *Contents, error) {
 	if n := len(out.Entries); n > 0 {
 		w.lastIndex = max(w.lastIndex, out.Entries[n-1].GetIndex())
 	}
+	// What Open read back is on the disk: after a crash, all of it.
+	w.durable = Durable{Term: w.state.term, Vote: w.state.vote, Commit: w.state.commit, Last: w.lastIndex}
 	return w, out, nil
 }
 
