@@ -591,3 +591,26 @@ func TestDurableSize(t *testing.T) {
 		t.Fatalf("after a lying sync: durable size %d, want 0", n)
 	}
 }
+
+// TestExit: a process exit keeps volatile bytes and names, closes the old
+// handles, and a later crash of the new FS still loses what was never
+// synced.
+func TestExit(t *testing.T) {
+	fs := newFS(1, Faults{DirLoss: always})
+	f := synced(t, fs, "a", "abc")
+	f.Write([]byte("def"))
+	mustCreate(t, fs, "b")
+	img := fs.Exit()
+	if _, err := f.Write([]byte("x")); !errors.Is(err, ErrClosed) {
+		t.Fatalf("write after exit: %v", err)
+	}
+	g, err := img.Open("a")
+	if err != nil || string(g.ReadAll()) != "abcdef" || !img.Exists("b") {
+		t.Fatalf("after exit: %q %v, b exists %v", g.ReadAll(), err, img.Exists("b"))
+	}
+	after := img.Crash()
+	h, err := after.Open("a")
+	if err != nil || string(h.ReadAll()) != "abc" || after.Exists("b") {
+		t.Fatalf("crash after exit kept unsynced data: %q %v, b exists %v", h.ReadAll(), err, after.Exists("b"))
+	}
+}

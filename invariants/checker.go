@@ -267,6 +267,10 @@ func (c *Checker) Restarted(v View) {
 	}
 	mem := v.Backend()
 	ci := MetaIndex(mem)
+	if bt, ht := nodes.MetaUint(mem, nodes.KeyTerm), v.WALDurable().Term; bt > ht {
+		c.fail(ServerVerify, v.ID(), "m%d restarted with backend.Term %d past its WAL's HardState term %d (server/verify: backend.Term must be <= WAL.HardState.term)", v.ID(), bt, ht)
+		return
+	}
 	if !c.persisted(v, ci, "restarted with") {
 		return
 	}
@@ -291,12 +295,25 @@ func (c *Checker) SnapshotInstalled(v View) {
 	t := c.track(v.ID())
 	mem := v.Backend()
 	ci := MetaIndex(mem)
+	if snap := v.SnapshotIndex(); ci < snap {
+		c.fail(InstallCoversSnapshot, v.ID(), "m%d installed snapshot %d but its backend's consistentIndex is %d", v.ID(), snap, ci)
+		return
+	}
 	if ci < t.persistedCI {
 		c.fail(ConsistentIndexMonotonic, v.ID(), "m%d installed a snapshot database with consistent index %d after a durable %d", v.ID(), ci, t.persistedCI)
 		return
 	}
 	t.persistedCI, t.snapCI = ci, ci
 	c.atomic(v, mem, ci, CommitAtomicity)
+}
+
+// Stopped reports what etcd's server/verify said of the data a member
+// left at a graceful stop (nil: it holds).
+func (c *Checker) Stopped(id uint64, verify error) {
+	if c.Off || verify == nil {
+		return
+	}
+	c.fail(ServerVerify, id, "m%d after a graceful stop: %v", id, verify)
 }
 
 // RestartFailed reports a member that could not start from its disk.

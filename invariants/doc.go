@@ -40,6 +40,10 @@
 //	persisted-before-send       a raft message leaves only once the term and vote it
 //	                            reveals, and the entries or snapshot it acknowledges,
 //	                            are durable on its sender (a leader's own appends excepted)
+//	server-verify               etcd's server/verify holds on a member's data: all of it
+//	                            after a graceful stop, its term check at every restart
+//	install-covers-snapshot     an installed snapshot's backend has a consistent index at
+//	                            least the snapshot's index
 //
 // Members are read through View, a small read-only interface of this
 // package's own that nodes.Member satisfies.

@@ -154,7 +154,9 @@ type Member struct {
 
 	clock       time.Duration // ticks times TickInterval: the lessor's clock
 	internalSeq uint64
-	published   bool // its publish request was applied: it serves clients
+	published   bool   // its publish request was applied: it serves clients
+	stopping    bool   // a clean shutdown is running (Stop): no failpoint fires
+	bootCI      uint64 // the consistent index this life started with
 
 	waiters map[uint64]waiter // request ID -> client, for replies after apply
 	outcome Outcome           // the last apply's, lent to the observer

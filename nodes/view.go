@@ -114,3 +114,7 @@ func (m *Member) SnapshotDBIndex() uint64 { return m.snapDBCI }
 // WALDurable returns what of the member's WAL its disk holds synced: the
 // last durable HardState and the entries a crash now keeps.
 func (m *Member) WALDurable() wal.Durable { return m.wal.Durable() }
+
+// BootConsistentIndex returns the consistent index the member's backend
+// held when this life started.
+func (m *Member) BootConsistentIndex() uint64 { return m.bootCI }

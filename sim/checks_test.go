@@ -48,3 +48,42 @@ func TestPersistedBeforeSendLyingDisk(t *testing.T) {
 		t.Fatalf("honest disk: %v", rep.Violation)
 	}
 }
+
+// TestGracefulStop: a world whose members stop cleanly (graceful_stop)
+// runs etcd's server/verify at every stop and stays clean; the plan it
+// records holds the stops and replays the run event for event.
+func TestGracefulStop(t *testing.T) {
+	f, err := ParseFaults("graceful_stop=1/100 crash=1/1000 net.drop=1/100")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{Seed: 5, Faults: &f, Duration: 15 * time.Second, RecordPlan: true}
+	a, err := Run(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Violation != nil {
+		t.Fatalf("graceful stops: %v", a.Violation)
+	}
+	stops := 0
+	for _, s := range a.Plan.Steps {
+		if s.Kind == StepStop {
+			stops++
+		}
+	}
+	if stops < 3 {
+		t.Fatalf("%d graceful stops in 15 s at 1/100 per tick", stops)
+	}
+	plan, err := ParsePlan(a.Plan.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Plan, cfg.RecordPlan = plan, false
+	b, err := Run(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.TraceHash != b.TraceHash || a.Outcome() != b.Outcome() {
+		t.Fatalf("seeded %016x %s, its plan %016x %s", a.TraceHash, a.Outcome(), b.TraceHash, b.Outcome())
+	}
+}

@@ -98,6 +98,34 @@ func (c *cluster) crash(i int, why string, down time.Duration) {
 	}
 }
 
+// stop shuts member i's process down cleanly (etcd's clean shutdown,
+// nodes.Member.Stop): its clients' requests in flight end with unknown
+// outcomes, as at a crash, but the machine stays up and its disk keeps
+// everything (disk.FS.Exit). etcd's server/verify then runs on what the
+// member left (nodes.Verify, invariant server-verify). It restarts after
+// down, unless down < 0 or the world heals.
+func (c *cluster) stop(i int, down time.Duration) {
+	m := c.members[i]
+	if m.proc == nil {
+		return
+	}
+	bootCI := m.proc.BootConsistentIndex()
+	if _, panicked := guard(func() { m.proc.Stop() }); panicked != nil {
+		c.chk.Panicked(m.id, panicked)
+	}
+	c.stats.absorb(m.proc.Stats())
+	c.onCrash(i)
+	m.proc, c.views[i] = nil, nil
+	m.fs = m.fs.Exit()
+	m.life++
+	m.paused, m.held, m.lastRole = false, nil, ""
+	c.noteOn(int(m.id), MarkCrash, fmt.Sprintf("m%d graceful stop", m.id))
+	c.chk.Stopped(m.id, nodes.Verify(m.fs, bootCI))
+	if down >= 0 && !c.healing {
+		c.q.After(down, Event{Kind: evRestart, Node: i})
+	}
+}
+
 // pause stops member i's process for d: what reaches it waits.
 func (c *cluster) pause(i int, d time.Duration) {
 	m := c.members[i]

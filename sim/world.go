@@ -81,7 +81,7 @@ func newWorld(cfg Config) *world {
 	}
 	w.wl = newWorkload(c, w.cl, w.hist, &w.opt, s.Fork("workload"))
 	w.cl.onCrash = w.wl.reset
-	w.faults = &faultSched{core: c, cl: w.cl, f: &w.opt.faults, rng: rngFault}
+	w.faults = &faultSched{core: c, cl: w.cl, f: &w.opt.faults, rng: rngFault, stopRng: s.Fork("faults/stop/tick")}
 	w.setDriver(newDriver(w))
 	return w
 }
