@@ -44,6 +44,10 @@
 //	                            after a graceful stop, its term check at every restart
 //	install-covers-snapshot     an installed snapshot's backend has a consistent index at
 //	                            least the snapshot's index
+//	lease-semantics             leases expire no sooner than etcd promises after their grant
+//	                            and the last acknowledged keep-alive; a keep-alive succeeds
+//	                            only on a live lease, with at most its granted TTL; revoked
+//	                            keys vanish in the revoke's revision (checked by the world)
 //
 // Members are read through View, a small read-only interface of this
 // package's own that nodes.Member satisfies.

@@ -24,8 +24,13 @@ type Config struct {
 	Rand      *rand.Rand // the member's own stream: disk latency, apply cost
 	Latency   disk.Latency
 	Failpoint func(Failpoint) bool // nil: never crash at a failpoint
-	Observer  Observer             // nil: nobody watches
-	Decoded   *Decoded             // shared decodings of entries (nil: decode each time)
+	// Now is the member's own monotonic clock since it started (what etcd
+	// reads with time.Now), handed in by the world: it drifts as the
+	// member's ticks do and runs on while its process is paused. The
+	// lessor reads it. nil: the tick clock.
+	Now      func() time.Duration
+	Observer Observer // nil: nobody watches
+	Decoded  *Decoded // shared decodings of entries (nil: decode each time)
 	// BackendCache outlives the member's lives on one machine: a restart
 	// replays only the backend commits since the last one (nil: all).
 	BackendCache *backend.ReplayCache

@@ -174,7 +174,18 @@ func (c *cluster) memberConfig(i int) nodes.Config {
 	if !noReplayCache {
 		cfg.BackendCache, cfg.WALCache = &m.replay, &m.walRead
 	}
+	if !lessorTickClock {
+		cfg.Now = c.localClock(m)
+	}
 	return cfg
+}
+
+// localClock returns the monotonic clock of member m's next life: the
+// time since it starts, at the rate of its drift (its ticks come every
+// TickInterval of it), running on while it is paused.
+func (c *cluster) localClock(m *member) func() time.Duration {
+	start, num, den := c.q.Now(), m.drift[1], m.drift[0]
+	return func() time.Duration { return time.Duration(int64(c.q.Now()-start) * num / den) }
 }
 
 // defaultLatency is a datacenter SSD: writes in microseconds, fsync in
@@ -190,6 +201,12 @@ var defaultLatency = disk.Latency{
 // noReplayCache makes every restart read its whole WAL and replay its
 // whole backend (a test compares the two).
 var noReplayCache bool
+
+// lessorTickClock hands members no clock, so that their lessors read the
+// tick clock, which stands still between ticks and while paused: the model
+// before lease-semantics found it renewing and granting leases up to a
+// tick early (a test shows the check catching it).
+var lessorTickClock bool
 
 // leader returns the member ID that some up member believes leads (the
 // one with the highest term), or 0.
