@@ -159,10 +159,11 @@ func (f *fakeMember) AuthCacheHash() uint64 { return f.state.Auth.CacheHash() }
 func (f *fakeMember) AuthRebuiltCacheHash() uint64 {
 	return f.state.Auth.RebuiltCacheHash(f.mem)
 }
-func (f *fakeMember) LeaseHash() uint64        { return f.state.Lease.Hash() }
-func (f *fakeMember) SnapshotDBIndex() uint64  { return 0 }
-func (f *fakeMember) SnapshotIndex() uint64    { return f.snapIndex }
-func (f *fakeMember) DurableLastIndex() uint64 { return max(uint64(len(f.stable)), f.snapIndex) }
+func (f *fakeMember) LeaseHash() uint64                      { return f.state.Lease.Hash() }
+func (f *fakeMember) SnapshotDBIndex() uint64                { return 0 }
+func (f *fakeMember) SnapshotIndex() uint64                  { return f.snapIndex }
+func (f *fakeMember) DurableLastIndex() uint64               { return max(uint64(len(f.stable)), f.snapIndex) }
+func (f *fakeMember) AuthCacheDiff(tx backend.ReadTx) string { return f.state.Auth.CacheDiff(tx) }
 func (f *fakeMember) WALDurable() wal.Durable {
 	if f.durable != nil {
 		return *f.durable
@@ -198,7 +199,8 @@ func (f *fakeMember) execute(e *raftpb.Entry) *nodes.Outcome {
 			job.Run(f.mem)
 		}
 	}
-	return &nodes.Outcome{Kind: req.Kind, Code: res.Code, Rev: res.Rev, Digest: res.Digest()}
+	out := nodes.OutcomeOf(req.Kind, &res)
+	return &out
 }
 
 // apply applies one committed entry as the member's apply loop: an entry
@@ -217,7 +219,8 @@ func (f *fakeMember) apply(e *raftpb.Entry) *nodes.Outcome {
 		}
 		f.ci, f.ciTerm = e.GetIndex(), e.GetTerm()
 		res := nodes.Result{Code: code, Rev: f.state.KV.Rev()}
-		return &nodes.Outcome{Kind: req.Kind, Code: res.Code, Rev: res.Rev, Digest: res.Digest()}
+		out := nodes.OutcomeOf(req.Kind, &res)
+		return &out
 	}
 	out := f.execute(e)
 	f.ci, f.ciTerm = e.GetIndex(), e.GetTerm()

@@ -30,6 +30,9 @@ type View interface {
 	SnapshotIndex() uint64
 	// WALDurable is what of the member's WAL its disk holds synced.
 	WALDurable() wal.Durable
+	// AuthCacheDiff names the first user whose cached permissions differ
+	// from a rebuild of the cache from tx ("" when none does).
+	AuthCacheDiff(tx backend.ReadTx) string
 }
 
 // Violation is a broken invariant with its evidence.

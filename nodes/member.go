@@ -77,10 +77,21 @@ type Observer interface {
 
 // Outcome is the apply result of one entry, compared across members.
 type Outcome struct {
-	Kind   Kind
-	Code   Code
-	Rev    int64
-	Digest uint64 // hash of the response
+	Kind      Kind
+	Code      Code
+	Rev       int64
+	Deleted   int64
+	Count     int64
+	TTL       int64
+	Succeeded bool
+	Digest    uint64 // hash of the whole response, key-values included
+}
+
+// OutcomeOf is the outcome of applying a request of kind kind that
+// returned res.
+func OutcomeOf(kind Kind, res *Result) Outcome {
+	return Outcome{Kind: kind, Code: res.Code, Rev: res.Rev, Deleted: res.Deleted, Count: res.Count,
+		TTL: res.TTL, Succeeded: res.Succeeded, Digest: res.Digest()}
 }
 
 // TimerKind is the kind of a timer a member asks the world to set.

@@ -118,3 +118,7 @@ func (m *Member) WALDurable() wal.Durable { return m.wal.Durable() }
 // BootConsistentIndex returns the consistent index the member's backend
 // held when this life started.
 func (m *Member) BootConsistentIndex() uint64 { return m.bootCI }
+
+// AuthCacheDiff names the first user whose permissions in the member's
+// cache differ from a rebuild of the cache from tx ("" when none does).
+func (m *Member) AuthCacheDiff(tx backend.ReadTx) string { return m.state.Auth.CacheDiff(tx) }

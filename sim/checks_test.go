@@ -131,3 +131,26 @@ func TestLeaseSemanticsTickClock(t *testing.T) {
 		t.Fatalf("members on their own clocks: %v %v", rep.Violation, err)
 	}
 }
+
+// TestChecksOnlyRead: the checks read the world and never change it: a
+// world's trace is the same with every check on and with them off.
+func TestChecksOnlyRead(t *testing.T) {
+	for seed := uint64(1); seed <= 16; seed++ {
+		cfg := Config{Seed: seed, Duration: 20 * time.Second}
+		if seed%4 == 0 {
+			cfg.Workload = "auth"
+		}
+		on, err := Run(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.NoChecks = true
+		off, err := Run(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if on.Violation != nil || on.TraceHash != off.TraceHash || on.Steps != off.Steps {
+			t.Fatalf("seed %d: checks on %016x (%d steps, %v), off %016x (%d steps)", seed, on.TraceHash, on.Steps, on.Violation, off.TraceHash, off.Steps)
+		}
+	}
+}
