@@ -120,7 +120,9 @@ func (c *cluster) stop(i int, down time.Duration) {
 	m.life++
 	m.paused, m.held, m.lastRole = false, nil, ""
 	c.noteOn(int(m.id), MarkCrash, fmt.Sprintf("m%d graceful stop", m.id))
-	c.chk.Stopped(m.id, nodes.Verify(m.fs, bootCI))
+	if !c.chk.Off {
+		c.chk.Stopped(m.id, nodes.Verify(m.fs, bootCI))
+	}
 	if down >= 0 && !c.healing {
 		c.q.After(down, Event{Kind: evRestart, Node: i})
 	}
