@@ -211,9 +211,13 @@ func (c *Checker) DurableCommit(v View) {
 // persisted is consistent-index-monotonic for a consistent index that just
 // became durable (what: "persisted", "restarted with"): it never goes back,
 // and it never passes the member's durable WAL — unless a snapshot database
-// brought it, which carries the sender's index (etcd's merged snapshot).
+// brought it, installed or recovered at a restart in this life or an
+// earlier one, which carries the sender's index (etcd's merged snapshot).
 func (c *Checker) persisted(v View, ci uint64, what string) bool {
 	t := c.track(v.ID())
+	// A snapshot database opened at a restart (etcd's
+	// RecoverSnapshotBackend) stays the member's backend in its next lives.
+	t.snapCI = max(t.snapCI, v.SnapshotDBIndex())
 	if ci < t.persistedCI {
 		c.fail(ConsistentIndexMonotonic, v.ID(), "m%d %s consistent index %d after a durable %d", v.ID(), what, ci, t.persistedCI)
 		return false

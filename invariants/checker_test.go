@@ -621,6 +621,19 @@ func TestSnapshotInstalled(t *testing.T) {
 			m1.hook()
 			c.SnapshotInstalled(install(t, m1.image(), 7))
 		}, want: "commit-atomicity", evidence: []string{"m2", "consistent index 7", "key bucket"}},
+		{name: "database recovered at a restart, then another restart", feed: func(t *testing.T, c *Checker) {
+			// m2 crashed after its WAL saved snapshot 5 and before it applied
+			// the leader's database (consistent index 7): its boot takes the
+			// database (etcd's RecoverSnapshotBackend), and it restarts from
+			// that backend again later, its WAL still ending at 5.
+			m1 := newMember(1)
+			m1.run(c, std()...)
+			newMember(2).run(c, std()[:5]...)
+			m2 := restart(t, 2, m1.image(), std()[:5], 2, 0)
+			m2.snapDB = 7
+			c.Restarted(m2)
+			c.Restarted(restart(t, 2, m1.image(), std()[:5], 2, 0))
+		}},
 		{name: "database past the durable index, then new entries", feed: func(t *testing.T, c *Checker) {
 			m1 := newMember(1)
 			m1.run(c, std()...)

@@ -116,6 +116,7 @@ type fakeMember struct {
 	deny             map[uint64]nodes.Code // entries the member refuses, as under a stale auth view
 	snapIndex        uint64                // the raft log is compacted into a durable snapshot up to here
 	durable          *wal.Durable          // what its WAL holds synced (nil: term, vote and stable log)
+	snapDB           uint64                // the consistent index of a snapshot database opened at its start
 }
 
 var _ View = (*fakeMember)(nil)
@@ -160,7 +161,7 @@ func (f *fakeMember) AuthRebuiltCacheHash() uint64 {
 	return f.state.Auth.RebuiltCacheHash(f.mem)
 }
 func (f *fakeMember) LeaseHash() uint64                      { return f.state.Lease.Hash() }
-func (f *fakeMember) SnapshotDBIndex() uint64                { return 0 }
+func (f *fakeMember) SnapshotDBIndex() uint64                { return f.snapDB }
 func (f *fakeMember) SnapshotIndex() uint64                  { return f.snapIndex }
 func (f *fakeMember) DurableLastIndex() uint64               { return max(uint64(len(f.stable)), f.snapIndex) }
 func (f *fakeMember) AuthCacheDiff(tx backend.ReadTx) string { return f.state.Auth.CacheDiff(tx) }

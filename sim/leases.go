@@ -40,21 +40,34 @@ func (w *history) applied(req *nodes.Request, res nodes.Result) {
 }
 
 // observeLeases feeds the lease checker what a finished request o was
-// answered: an acknowledged keep-alive, or the keys of a read.
+// answered: an acknowledged keep-alive or revoke, a lease-not-found, or
+// the revision and keys of a read.
 func (w *history) observeLeases(o *Op) {
-	if w.leases == nil || o.Unknown || o.Return == 0 || o.Result.Code != nodes.OK {
+	if w.leases == nil || o.Unknown || o.Return == 0 {
+		return
+	}
+	r := o.Result
+	if r.Code == nodes.ErrLeaseNotFound && o.Req.Lease != 0 {
+		w.leases.NotFound(o.Client, o.Req.Lease, o.Return)
+		return
+	}
+	if r.Code != nodes.OK {
 		return
 	}
 	switch o.Req.Kind {
 	case nodes.KindLeaseKeepAlive:
-		w.leases.KeepAlive(o.Client, o.Member, o.Req.Lease, o.Result.TTL, o.Call, o.Return)
+		w.leases.KeepAlive(o.Client, o.Member, o.Req.Lease, r.TTL, o.Call, o.Return)
+	case nodes.KindLeaseRevoke:
+		w.leases.Revoked(o.Client, o.Req.Lease, o.Return)
 	case nodes.KindRange:
 		if o.Req.Rev == 0 {
-			w.leases.Read(o.Client, o.Member, o.Result.Rev, o.Result.KVs)
+			w.leases.Read(o.Client, o.Member, r.Rev, r.KVs, o.Return)
 		}
+	case nodes.KindPut, nodes.KindDeleteRange:
+		w.leases.Read(o.Client, o.Member, r.Rev, nil, o.Return)
 	case nodes.KindTxn:
-		if len(o.Result.KVs) > 0 && !txnRangesHistory(o.Req.Txn) {
-			w.leases.Read(o.Client, o.Member, o.Result.Rev, o.Result.KVs)
+		if !txnRangesHistory(o.Req.Txn) {
+			w.leases.Read(o.Client, o.Member, r.Rev, r.KVs, o.Return)
 		}
 	}
 }
