@@ -103,8 +103,8 @@ func (c *Checker) Committed(v View, ents []*raftpb.Entry) {
 		}
 		if ok {
 			if rec.Term != e.GetTerm() || rec.Data != c.Ref.Decoded.Sum(e.Data) {
-				c.fail(LogMatching, v.ID(), "m%d committed index %d as %s in term %d, but the cluster committed %s in term %d there%s",
-					v.ID(), i, c.entryName(e), e.GetTerm(), recordName(rec), rec.Term, map[bool]string{true: ", with other bytes"}[rec.Term == e.GetTerm()])
+				c.fail(LogMatching, v.ID(), "m%d committed index %d as %s in term %d, but the cluster committed %s in term %d there",
+					v.ID(), i, c.entryName(e), e.GetTerm(), recordName(rec), rec.Term)
 			}
 			continue
 		}

@@ -63,7 +63,7 @@ func TestLogMatching(t *testing.T) {
 		{name: "other bytes at an index", feed: func(t *testing.T, c *Checker) {
 			agreed(c)
 			c.Committed(newMember(2), []*raftpb.Entry{entry(2, 2, put(1, "a", "1")), entry(2, 3, put(2, "b", "2"))})
-		}, want: "log-matching", evidence: []string{`m2 committed index 3 as request #2 (put "b") in term 2`, "request #2 (put) in term 2 there, with other bytes"}},
+		}, want: "log-matching", evidence: []string{`m2 committed index 3 as request #2 (put "b") in term 2`, "but the cluster committed request #2 (put) in term 2 there"}},
 		{name: "commit past the agreed end", feed: func(t *testing.T, c *Checker) {
 			agreed(c)
 			c.Committed(newMember(2), []*raftpb.Entry{std()[4]})

@@ -189,7 +189,8 @@ func (c *Checker) entryName(e *raftpb.Entry) string {
 	return fmt.Sprintf("%d undecodable bytes", len(e.Data))
 }
 
-// recordName names what the agreed entry of a record carried.
+// recordName names what the agreed entry of a record carried (its bytes
+// are not kept, only its request's ID and kind).
 func recordName(rec *Record) string {
 	if rec.Ran {
 		return fmt.Sprintf("request #%d (%s)", rec.ReqID, rec.Out.Kind)
