@@ -38,6 +38,21 @@ func (fs *FS) Crash() *FS {
 	return img
 }
 
+// Exit is the process that used fs ending while its machine stays up (a
+// clean shutdown): a new FS holds everything fs held, volatile bytes and
+// names included (the page cache survives a process), with the same rng
+// and faults; a later Crash of it loses what was never synced. Afterwards
+// fs and every File handle on it return ErrClosed.
+func (fs *FS) Exit() *FS {
+	if fs.crashed {
+		panic("disk: Exit of an FS that has crashed")
+	}
+	img := *fs
+	img.crashLog = nil
+	fs.crashed = true
+	return &img
+}
+
 // crasher builds one crash image and its log.
 type crasher struct {
 	fs  *FS

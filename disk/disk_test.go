@@ -563,3 +563,54 @@ func BenchmarkAppendSync(b *testing.B) {
 		f.Sync()
 	}
 }
+
+func TestDurableSize(t *testing.T) {
+	fs := newFS(1, Faults{})
+	f := mustCreate(t, fs, "wal")
+	f.Write([]byte("abc"))
+	if n := f.DurableSize(); n != 0 {
+		t.Fatalf("unsynced write: durable size %d, want 0", n)
+	}
+	mustSync(t, f)
+	f.Write([]byte("defg"))
+	if n := f.DurableSize(); n != 3 {
+		t.Fatalf("after a sync and an append: durable size %d, want 3", n)
+	}
+	mustSync(t, f)
+	if err := f.Truncate(2); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.DurableSize(); n != 2 {
+		t.Fatalf("after an unsynced truncate: durable size %d, want 2 (the truncate may survive)", n)
+	}
+	lying := newFS(1, Faults{LyingSync: prob.Of(1, 1)})
+	g := mustCreate(t, lying, "wal")
+	g.Write([]byte("abc"))
+	mustSync(t, g)
+	if n := g.DurableSize(); n != 0 {
+		t.Fatalf("after a lying sync: durable size %d, want 0", n)
+	}
+}
+
+// TestExit: a process exit keeps volatile bytes and names, closes the old
+// handles, and a later crash of the new FS still loses what was never
+// synced.
+func TestExit(t *testing.T) {
+	fs := newFS(1, Faults{DirLoss: always})
+	f := synced(t, fs, "a", "abc")
+	f.Write([]byte("def"))
+	mustCreate(t, fs, "b")
+	img := fs.Exit()
+	if _, err := f.Write([]byte("x")); !errors.Is(err, ErrClosed) {
+		t.Fatalf("write after exit: %v", err)
+	}
+	g, err := img.Open("a")
+	if err != nil || string(g.ReadAll()) != "abcdef" || !img.Exists("b") {
+		t.Fatalf("after exit: %q %v, b exists %v", g.ReadAll(), err, img.Exists("b"))
+	}
+	after := img.Crash()
+	h, err := after.Open("a")
+	if err != nil || string(h.ReadAll()) != "abc" || after.Exists("b") {
+		t.Fatalf("crash after exit kept unsynced data: %q %v, b exists %v", h.ReadAll(), err, after.Exists("b"))
+	}
+}

@@ -117,6 +117,20 @@ func (f *File) Size() int64 {
 	return int64(len(f.ino.vol))
 }
 
+// DurableSize returns how many bytes of the file a crash is sure to keep,
+// for a file that is only appended to (or truncated): its durable size,
+// less a truncate not yet synced and anything past its volatile size.
+// Bytes written past it are volatile until Sync. A closed handle still
+// reports the file's durable size.
+func (f *File) DurableSize() int64 {
+	ino := f.ino
+	n := min(int64(len(ino.dur)), int64(len(ino.vol)))
+	if ino.cut >= 0 {
+		n = min(n, ino.cut)
+	}
+	return n
+}
+
 // ReadAt reads volatile bytes at off, as os.File.ReadAt: it returns io.EOF
 // when it reads fewer than len(p) bytes because the file ends.
 func (f *File) ReadAt(p []byte, off int64) (int, error) {

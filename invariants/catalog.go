@@ -20,6 +20,10 @@ const (
 	Linearizable             Invariant = "linearizable"
 	Liveness                 Invariant = "liveness"
 	Panic                    Invariant = "panic"
+	PersistedBeforeSend      Invariant = "persisted-before-send"
+	ServerVerify             Invariant = "server-verify"
+	InstallCoversSnapshot    Invariant = "install-covers-snapshot"
+	LeaseSemantics           Invariant = "lease-semantics"
 )
 
 // Info is one row of the catalog: an invariant and what it promises.
@@ -46,6 +50,10 @@ var Catalog = []Info{
 	{Linearizable, "the client history is linearizable (porcupine), and serializable reads of one session never go back"},
 	{Liveness, "once faults stop, the cluster converges and serves a write"},
 	{Panic, "no member panics (other than dying at a failpoint)"},
+	{PersistedBeforeSend, "a raft message leaves only once the term and vote it reveals, and the entries or snapshot it acknowledges, are durable on its sender (raft's Ready contract; a leader's own appends excepted)"},
+	{ServerVerify, "etcd's server/verify on a member's data: after a graceful stop all of it (the WAL reads back; the backend's consistent index is at most the HardState's commit and at least the last snapshot's index, its term at most the HardState's term); at every restart, the term"},
+	{InstallCoversSnapshot, "a member that installs a received snapshot gets a backend whose consistent index is at least the snapshot's index"},
+	{LeaseSemantics, "a lease is revoked by expiry only when no keep-alive acknowledged within its TTL (on the world's clocks) preceded it; a successful keep-alive renews a lease that exists at that point of the history, with at most its granted TTL; a revoked lease's keys vanish in the revision of its revoke"},
 }
 
 // Names lists every invariant's name, in the catalog's order.

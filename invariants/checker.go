@@ -6,7 +6,10 @@ import (
 	"go.etcd.io/raft/v3/raftpb"
 
 	"github.com/etcdsim/etcdsim/nodes"
+	"github.com/etcdsim/etcdsim/nodes/auth"
 	"github.com/etcdsim/etcdsim/nodes/backend"
+	"github.com/etcdsim/etcdsim/nodes/lease"
+	"github.com/etcdsim/etcdsim/nodes/mvcc"
 )
 
 // Checker runs every check incrementally, as the world reports what
@@ -100,7 +103,8 @@ func (c *Checker) Committed(v View, ents []*raftpb.Entry) {
 		}
 		if ok {
 			if rec.Term != e.GetTerm() || rec.Data != c.Ref.Decoded.Sum(e.Data) {
-				c.fail(LogMatching, v.ID(), "m%d committed index %d term %d, but the cluster committed term %d with other bytes", v.ID(), i, e.GetTerm(), rec.Term)
+				c.fail(LogMatching, v.ID(), "m%d committed index %d as %s in term %d, but the cluster committed %s in term %d there",
+					v.ID(), i, c.entryName(e), e.GetTerm(), recordName(rec), rec.Term)
 			}
 			continue
 		}
@@ -158,8 +162,7 @@ func (c *Checker) Applied(v View, index uint64, out *nodes.Outcome) {
 		return
 	}
 	if out != nil && rec.Ran && *out != rec.Out {
-		c.fail(ApplyDeterminism, v.ID(), "m%d applied index %d as %s rev=%d (digest %x); the reference got %s rev=%d (digest %x)",
-			v.ID(), index, out.Code, out.Rev, out.Digest, rec.Out.Code, rec.Out.Rev, rec.Out.Digest)
+		c.fail(ApplyDeterminism, v.ID(), "m%d applied index %d (%s #%d): %s", v.ID(), index, rec.Out.Kind, rec.ReqID, outcomeDiff(out, &rec.Out))
 		return
 	}
 	if index < v.ConsistentIndex() {
@@ -170,12 +173,12 @@ func (c *Checker) Applied(v View, index uint64, out *nodes.Outcome) {
 			v.ID(), index, v.Rev(), t.maxRev, t.maxRevIdx)
 	}
 	c.authAgrees(v, index, rec)
-	if v.Rev() != rec.Rev || v.CompactRev() != rec.CompactRe || v.KVHash() != rec.KVHash {
-		c.fail(EqualRevisions, v.ID(), "m%d at index %d: rev=%d compact=%d hash=%x; reference rev=%d compact=%d hash=%x",
-			v.ID(), index, v.Rev(), v.CompactRev(), v.KVHash(), rec.Rev, rec.CompactRe, rec.KVHash)
+	if d := c.kvDiff(v, index, rec); d != "" {
+		c.fail(EqualRevisions, v.ID(), "m%d at index %d: %s", v.ID(), index, d)
 	}
 	if v.LeaseHash() != rec.LeaseHash {
-		c.fail(EqualRevisions, v.ID(), "m%d at index %d: leases differ from the reference (%x vs %x)", v.ID(), index, v.LeaseHash(), rec.LeaseHash)
+		c.fail(EqualRevisions, v.ID(), "m%d at index %d: %s", v.ID(), index,
+			c.stateDiff(v.Backend(), index, onlyBuckets(lease.Bucket), "its lessor's attached keys differ from the reference's, while the lease buckets agree"))
 	}
 }
 
@@ -186,9 +189,10 @@ func (c *Checker) authAgrees(v View, index uint64, rec *Record) {
 	case v.AuthRevision() != rec.AuthRev:
 		c.fail(AuthRevisionAgreement, v.ID(), "m%d at index %d has auth revision %d; the reference has %d", v.ID(), index, v.AuthRevision(), rec.AuthRev)
 	case AuthHash(v.Backend()) != rec.AuthData:
-		c.fail(AuthRevisionAgreement, v.ID(), "m%d at index %d: users and roles differ from the reference", v.ID(), index)
+		c.fail(AuthRevisionAgreement, v.ID(), "m%d at index %d: %s", v.ID(), index,
+			c.stateDiff(v.Backend(), index, onlyBuckets(auth.AuthBucket, auth.UsersBucket, auth.RolesBucket), "users and roles differ from the reference's"))
 	case v.AuthCacheHash() != rec.AuthCache:
-		c.fail(AuthRevisionAgreement, v.ID(), "m%d at index %d: permission cache %x differs from the reference's %x", v.ID(), index, v.AuthCacheHash(), rec.AuthCache)
+		c.fail(AuthRevisionAgreement, v.ID(), "m%d at index %d: its permission cache differs from the reference's: %s", v.ID(), index, c.cacheDiff(v, index))
 	}
 }
 
@@ -207,12 +211,12 @@ func (c *Checker) DurableCommit(v View) {
 // persisted is consistent-index-monotonic for a consistent index that just
 // became durable (what: "persisted", "restarted with"): it never goes back,
 // and it never passes the member's durable WAL — unless a snapshot database
-// brought it, which carries the sender's index (etcd's merged snapshot).
+// brought it, installed or recovered at a restart in this life or an
+// earlier one, which carries the sender's index (etcd's merged snapshot).
 // That database is durable: its index may lead the WAL across restarts,
-// until raft sends the member the entries up to it, so the largest such
-// index is remembered, whether the database was installed or recovered at
-// a restart (a restart that found it still leading the WAL once failed
-// here on the correct model: seeds 1422 and 9838).
+// until raft sends the member the entries up to it (a restart that found
+// it still leading the WAL once failed here on the correct model: the long
+// soak's seeds 1422, 2965 and 9838).
 func (c *Checker) persisted(v View, ci uint64, what string) bool {
 	t := c.track(v.ID())
 	t.snapCI = max(t.snapCI, v.SnapshotDBIndex())
@@ -244,9 +248,11 @@ func (c *Checker) atomic(v View, mem *backend.Mem, ci uint64, name Invariant) *R
 		return nil
 	}
 	if other != wantOther {
-		c.fail(name, v.ID(), "m%d backend at consistent index %d: meta/auth/lease state differs from the reference (%x vs %x)", v.ID(), ci, other, wantOther)
+		c.fail(name, v.ID(), "m%d's backend at consistent index %d: %s", v.ID(), ci,
+			c.stateDiff(mem, ci, exceptBucket(mvcc.KeyBucket), fmt.Sprintf("meta/auth/lease state differs from the reference's (hash %x vs %x)", other, wantOther)))
 	} else if !v.Compacting() && key != wantKey {
-		c.fail(name, v.ID(), "m%d backend at consistent index %d: key bucket differs from the reference (%x vs %x)", v.ID(), ci, key, wantKey)
+		c.fail(name, v.ID(), "m%d's backend at consistent index %d: %s", v.ID(), ci,
+			c.stateDiff(mem, ci, onlyBuckets(mvcc.KeyBucket), fmt.Sprintf("key bucket differs from the reference's (hash %x vs %x)", key, wantKey)))
 	}
 	return rec
 }
@@ -273,16 +279,21 @@ func (c *Checker) Restarted(v View) {
 	}
 	mem := v.Backend()
 	ci := MetaIndex(mem)
+	if bt, ht := nodes.MetaUint(mem, nodes.KeyTerm), v.WALDurable().Term; bt > ht {
+		c.fail(ServerVerify, v.ID(), "m%d restarted with backend.Term %d past its WAL's HardState term %d (server/verify: backend.Term must be <= WAL.HardState.term)", v.ID(), bt, ht)
+		return
+	}
 	if !c.persisted(v, ci, "restarted with") {
 		return
 	}
 	rec := c.atomic(v, mem, ci, RestartClean)
 	if got, want := v.AuthCacheHash(), v.AuthRebuiltCacheHash(); got != want {
-		c.fail(AuthRevisionAgreement, v.ID(), "m%d restarted with a permission cache (%x) that differs from a rebuild from its own backend (%x)", v.ID(), got, want)
+		c.fail(AuthRevisionAgreement, v.ID(), "m%d restarted with a permission cache that differs from a rebuild from its own backend: %s", v.ID(), v.AuthCacheDiff(mem))
 	}
-	if rec != nil && (v.Rev() != rec.Rev || v.KVHash() != rec.KVHash || v.CompactRev() != rec.CompactRe) {
-		c.fail(RestartClean, v.ID(), "m%d restarted at consistent index %d with rev=%d compact=%d hash=%x; the reference has rev=%d compact=%d hash=%x",
-			v.ID(), ci, v.Rev(), v.CompactRev(), v.KVHash(), rec.Rev, rec.CompactRe, rec.KVHash)
+	if rec != nil {
+		if d := c.kvDiff(v, ci, rec); d != "" {
+			c.fail(RestartClean, v.ID(), "m%d restarted at consistent index %d: %s", v.ID(), ci, d)
+		}
 	}
 }
 
@@ -297,12 +308,25 @@ func (c *Checker) SnapshotInstalled(v View) {
 	t := c.track(v.ID())
 	mem := v.Backend()
 	ci := MetaIndex(mem)
+	if snap := v.SnapshotIndex(); ci < snap {
+		c.fail(InstallCoversSnapshot, v.ID(), "m%d installed snapshot %d but its backend's consistentIndex is %d", v.ID(), snap, ci)
+		return
+	}
 	if ci < t.persistedCI {
 		c.fail(ConsistentIndexMonotonic, v.ID(), "m%d installed a snapshot database with consistent index %d after a durable %d", v.ID(), ci, t.persistedCI)
 		return
 	}
 	t.persistedCI, t.snapCI = ci, ci
 	c.atomic(v, mem, ci, CommitAtomicity)
+}
+
+// Stopped reports what etcd's server/verify said of the data a member
+// left at a graceful stop (nil: it holds).
+func (c *Checker) Stopped(id uint64, verify error) {
+	if c.Off || verify == nil {
+		return
+	}
+	c.fail(ServerVerify, id, "m%d after a graceful stop: %v", id, verify)
 }
 
 // RestartFailed reports a member that could not start from its disk.

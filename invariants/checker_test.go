@@ -59,11 +59,11 @@ func TestLogMatching(t *testing.T) {
 			ents := std()[:3]
 			ents[2] = entry(3, 3, put(2, "b", "1"))
 			c.Committed(newMember(2), ents)
-		}, want: "log-matching", evidence: []string{"m2", "index 3", "term 3"}},
+		}, want: "log-matching", evidence: []string{`m2 committed index 3 as request #2 (put "b") in term 3`, "the cluster committed request #2 (put) in term 2 there"}},
 		{name: "other bytes at an index", feed: func(t *testing.T, c *Checker) {
 			agreed(c)
 			c.Committed(newMember(2), []*raftpb.Entry{entry(2, 2, put(1, "a", "1")), entry(2, 3, put(2, "b", "2"))})
-		}, want: "log-matching", evidence: []string{"m2", "index 3"}},
+		}, want: "log-matching", evidence: []string{`m2 committed index 3 as request #2 (put "b") in term 2`, "but the cluster committed request #2 (put) in term 2 there"}},
 		{name: "commit past the agreed end", feed: func(t *testing.T, c *Checker) {
 			agreed(c)
 			c.Committed(newMember(2), []*raftpb.Entry{std()[4]})
@@ -178,7 +178,7 @@ func TestCommitAtomicity(t *testing.T) {
 			m.run(c, std()[:3]...)
 			m.mem.Put("lease", be64(7), []byte("ttl=10"))
 			m.durableCommit(c)
-		}, want: "commit-atomicity", evidence: []string{"m1", "consistent index 3", "meta/auth/lease"}},
+		}, want: "commit-atomicity", evidence: []string{"m1's backend at consistent index 3", "lease bucket has lease record 0000000000000007", "which the reference's does not"}},
 		{name: "ci beyond the committed log", feed: func(t *testing.T, c *Checker) {
 			m := newMember(1)
 			m.persist(std()...)
@@ -237,7 +237,7 @@ func TestEqualRevisions(t *testing.T) {
 			m.ci, m.ciTerm = 4, 2 // ci-before-lock image
 			m.hook()
 			replay(t, c, m.image())
-		}, want: "equal-revisions", evidence: []string{"m1", "index 4", "rev=3", "reference rev=4"}},
+		}, want: "equal-revisions", evidence: []string{"m1 at index 4", "revision 3 where the reference has 4", "key bucket lacks revision 4: put \"a\" = \"2\""}},
 		{name: "same revision, other value", feed: func(t *testing.T, c *Checker) {
 			m := newMember(1)
 			m.run(c, std()[:3]...)
@@ -251,7 +251,7 @@ func TestEqualRevisions(t *testing.T) {
 			v[len(v)-1] = '9' // a=9 instead of a=1
 			img.Put(mvcc.KeyBucket, k, v)
 			replay(t, c, img)
-		}, want: "equal-revisions", evidence: []string{"m1", "index 3", "rev=3"}},
+		}, want: "equal-revisions", evidence: []string{"m1 at index 3", "key bucket has revision 2: put \"a\" = \"9\"", "where the reference's has revision 2: put \"a\" = \"1\""}},
 		{name: "compaction markers lost", feed: func(t *testing.T, c *Checker) {
 			m := newMember(1)
 			m.run(c, std()[:6]...)
@@ -259,7 +259,7 @@ func TestEqualRevisions(t *testing.T) {
 			img.Delete(mvcc.MetaBucket, []byte(mvcc.ScheduledCompactKey))
 			img.Delete(mvcc.MetaBucket, []byte(mvcc.FinishedCompactKey))
 			replay(t, c, img)
-		}, want: "equal-revisions", evidence: []string{"m1", "index 6", "compact=-1", "compact=4"}},
+		}, want: "equal-revisions", evidence: []string{"m1 at index 6", "compact revision -1 where the reference has 4"}},
 		{name: "revision alone differs", feed: func(t *testing.T, c *Checker) {
 			// A put and a delete of x are lost under a ci of 4: the live
 			// keys are the same, the revision is not.
@@ -271,7 +271,7 @@ func TestEqualRevisions(t *testing.T) {
 			m.hook()
 			r := restart(t, 1, m.image(), m.stable, 2, 0)
 			r.commitAndApply(c, ents...)
-		}, want: "equal-revisions", evidence: []string{"m1", "index 4", "rev=2", "reference rev=4"}},
+		}, want: "equal-revisions", evidence: []string{"m1 at index 4", "revision 2 where the reference has 4", "key bucket lacks revision 3: put \"x\" = \"1\""}},
 		{name: "lease grant lost under its ci", feed: func(t *testing.T, c *Checker) {
 			ents := leaseLog()
 			m := newMember(1)
@@ -281,7 +281,7 @@ func TestEqualRevisions(t *testing.T) {
 			m.hook()
 			r := restart(t, 1, m.image(), m.stable, 2, 0)
 			r.commitAndApply(c, ents...)
-		}, want: "equal-revisions", evidence: []string{"m1", "index 3", "leases differ"}},
+		}, want: "equal-revisions", evidence: []string{"m1 at index 3", "lease bucket lacks lease 7 (TTL 10s), which the reference's has"}},
 		{name: "two members grant the lease", feed: func(t *testing.T, c *Checker) {
 			newMember(1).run(c, leaseLog()...)
 			newMember(2).run(c, leaseLog()...)
@@ -349,7 +349,7 @@ func TestConsistentIndexMonotonic(t *testing.T) {
 			m.run(c, std()[:5]...)
 			img := m.image()
 			r := restart(t, 1, img, std()[:3], 2, 0)
-			r.snapDBCI = 5
+			r.snapDB = 5
 			c.Restarted(r)
 			c.Restarted(restart(t, 1, img, std()[:3], 2, 0))
 		}},
@@ -358,7 +358,7 @@ func TestConsistentIndexMonotonic(t *testing.T) {
 			m.run(c, std()[:5]...)
 			img := m.image()
 			r := restart(t, 1, img, std()[:3], 2, 0)
-			r.snapDBCI = 4
+			r.snapDB = 4
 			c.Restarted(r)
 		}, want: "consistent-index-monotonic", evidence: []string{"m1 restarted with consistent index 5", "last index 3"}},
 		{name: "ci at the durable wal end", feed: func(t *testing.T, c *Checker) {
@@ -381,7 +381,7 @@ func TestApplyDeterminism(t *testing.T) {
 			m := newMember(2)
 			m.deny = map[uint64]nodes.Code{3: nodes.ErrPermission}
 			m.run(c, log()...)
-		}, want: "apply-determinism", evidence: []string{"m2", "index 3", "permission-denied rev=2", "reference got ok rev=3"}},
+		}, want: "apply-determinism", evidence: []string{"m2 applied index 3 (txn #2)", "returned permission-denied where the reference's apply returned ok"}},
 		{name: "refusal of an entry everyone refuses", feed: func(t *testing.T, c *Checker) {
 			// the compaction of a future revision fails on every member alike
 			ents := history(2, nil, put(1, "a", "1"), compact(2, 9))
@@ -404,7 +404,7 @@ func TestApplyDeterminism(t *testing.T) {
 				}
 				c.Applied(m, e.GetIndex(), out)
 			}
-		}, want: "apply-determinism", evidence: []string{"m2", "index 3", "rev=3"}},
+		}, want: "apply-determinism", evidence: []string{"m2 applied index 3 (txn #2)", "other key-values than the reference's"}},
 		{name: "members get the same outcomes", feed: func(t *testing.T, c *Checker) {
 			newMember(1).run(c, log()...)
 			newMember(2).run(c, log()...)
@@ -483,9 +483,9 @@ func TestRestartClean(t *testing.T) {
 			r := restart(t, 1, m.image(), m.stable, 2, 0)
 			r.kvHash = new(uint64(0x5eed)) // a restore that rebuilt the index wrong
 			c.Restarted(r)
-		}, want: "restart-clean", evidence: []string{"m1", "consistent index 5", "hash=5eed", "reference has rev=5"}},
+		}, want: "restart-clean", evidence: []string{"m1 restarted at consistent index 5", "live key-values that differ from the reference's over the same key bucket (hash 5eed vs"}},
 		{name: "compaction-rev-regress: revision goes back", feed: compactionCrash(nodes.Bugs{CompactionRevRegress: true}),
-			want: "restart-clean", evidence: []string{"m1", "consistent index 4", "rev=1", "reference has rev=3"}},
+			want: "restart-clean", evidence: []string{"m1 restarted at consistent index 4", "revision 1 where the reference has 3", "compact revision -1 where the reference has 3"}},
 		{name: "compaction crash restored with the clamp", feed: compactionCrash(nodes.Bugs{})},
 		{name: "restore succeeds on the same image", feed: func(t *testing.T, c *Checker) {
 			m := newMember(1)
@@ -641,6 +641,19 @@ func TestSnapshotInstalled(t *testing.T) {
 			m1.hook()
 			c.SnapshotInstalled(install(t, m1.image(), 7))
 		}, want: "commit-atomicity", evidence: []string{"m2", "consistent index 7", "key bucket"}},
+		{name: "database recovered at a restart, then another restart", feed: func(t *testing.T, c *Checker) {
+			// m2 crashed after its WAL saved snapshot 5 and before it applied
+			// the leader's database (consistent index 7): its boot takes the
+			// database (etcd's RecoverSnapshotBackend), and it restarts from
+			// that backend again later, its WAL still ending at 5.
+			m1 := newMember(1)
+			m1.run(c, std()...)
+			newMember(2).run(c, std()[:5]...)
+			m2 := restart(t, 2, m1.image(), std()[:5], 2, 0)
+			m2.snapDB = 7
+			c.Restarted(m2)
+			c.Restarted(restart(t, 2, m1.image(), std()[:5], 2, 0))
+		}},
 		{name: "database past the durable index, then new entries", feed: func(t *testing.T, c *Checker) {
 			m1 := newMember(1)
 			m1.run(c, std()...)

@@ -37,6 +37,17 @@
 //	                            with porcupine), and serializable reads never go back
 //	liveness                    once faults stop, the cluster converges and serves a write
 //	panic                       no member panics, other than dying at a failpoint
+//	persisted-before-send       a raft message leaves only once the term and vote it
+//	                            reveals, and the entries or snapshot it acknowledges,
+//	                            are durable on its sender (a leader's own appends excepted)
+//	server-verify               etcd's server/verify holds on a member's data: all of it
+//	                            after a graceful stop, its term check at every restart
+//	install-covers-snapshot     an installed snapshot's backend has a consistent index at
+//	                            least the snapshot's index
+//	lease-semantics             leases expire no sooner than etcd promises after their grant
+//	                            and the last acknowledged keep-alive; a keep-alive succeeds
+//	                            only on a live lease, with at most its granted TTL; revoked
+//	                            keys vanish in the revoke's revision (checked by the world)
 //
 // Members are read through View, a small read-only interface of this
 // package's own that nodes.Member satisfies.

@@ -26,7 +26,9 @@ type Record struct {
 	AuthData  uint64 // hash of the auth buckets
 	LeaseHash uint64
 	Out       nodes.Outcome
-	Ran       bool // the entry carried a request
+	Ran       bool   // the entry carried a request
+	ReqID     uint64 // its request's ID
+	UndoEnd   uint64 // the reference's journal position after the entry (see StateAt)
 }
 
 // Reference is the reference state machine.
@@ -35,6 +37,10 @@ type Reference struct {
 	state *nodes.State
 	recs  []Record // recs[i] is index base+i+1
 	base  uint64   // the records up to base are forgotten
+	// undo takes back the writes of the entries after base, oldest first;
+	// undoBase is the journal position of undo[0].
+	undo     []undo
+	undoBase uint64
 	// Decoded, when set, shares the members' decodings of entries.
 	Decoded *nodes.Decoded
 	// Applied, when set, is told of every request the reference applies
@@ -82,9 +88,10 @@ func (r *Reference) Forget(upTo uint64) {
 		return
 	}
 	n := int(min(upTo, r.Last()) - r.base)
-	if 2*n < len(r.recs) {
+	if n == 0 || 2*n < len(r.recs) {
 		return
 	}
+	r.forgetUndo(r.recs[n-1].UndoEnd)
 	kept := copy(r.recs, r.recs[n:])
 	clear(r.recs[kept:])
 	r.recs = r.recs[:kept]
@@ -99,11 +106,13 @@ func (r *Reference) Append(e *raftpb.Entry) error {
 	rec := Record{Term: e.GetTerm(), Data: r.Decoded.Sum(e.Data)}
 	if e.GetType() == raftpb.EntryNormal && len(e.Data) > 0 {
 		if req, err := r.Decoded.Decode(e.Data); err == nil {
-			res, job := r.state.Apply(r.mem, req)
+			tx := journal{m: r.mem, log: &r.undo}
+			res, job := r.state.Apply(tx, req)
 			if job != nil {
-				job.Run(r.mem)
+				job.Run(tx)
 			}
-			rec.Out = nodes.Outcome{Kind: req.Kind, Code: res.Code, Rev: res.Rev, Digest: res.Digest()}
+			rec.Out = nodes.OutcomeOf(req.Kind, &res)
+			rec.ReqID = req.ID
 			rec.Ran = true
 			if r.Applied != nil {
 				r.Applied(req, res)
@@ -115,6 +124,7 @@ func (r *Reference) Append(e *raftpb.Entry) error {
 	rec.AuthRev, rec.AuthCache, rec.AuthData = r.state.Auth.Revision(), r.state.Auth.CacheHash(), AuthHash(r.mem)
 	rec.LeaseHash = r.state.Lease.Hash()
 	rec.KeyHash, rec.Other = StateHash(r.mem)
+	rec.UndoEnd = r.undoBase + uint64(len(r.undo))
 	r.recs = append(r.recs, rec)
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/etcdsim/etcdsim/nodes"
 	"github.com/etcdsim/etcdsim/nodes/backend"
 	"github.com/etcdsim/etcdsim/nodes/mvcc"
+	"github.com/etcdsim/etcdsim/nodes/wal"
 )
 
 // Requests as clients propose them; each builder gives a fresh Request so
@@ -114,7 +115,8 @@ type fakeMember struct {
 	kvHash           *uint64               // a KV hash the member reports instead of its state's
 	deny             map[uint64]nodes.Code // entries the member refuses, as under a stale auth view
 	snapIndex        uint64                // the raft log is compacted into a durable snapshot up to here
-	snapDBCI         uint64                // the consistent index of a snapshot database this life opened
+	durable          *wal.Durable          // what its WAL holds synced (nil: term, vote and stable log)
+	snapDB           uint64                // the consistent index of a snapshot database opened at its start
 }
 
 var _ View = (*fakeMember)(nil)
@@ -158,10 +160,17 @@ func (f *fakeMember) AuthCacheHash() uint64 { return f.state.Auth.CacheHash() }
 func (f *fakeMember) AuthRebuiltCacheHash() uint64 {
 	return f.state.Auth.RebuiltCacheHash(f.mem)
 }
-func (f *fakeMember) LeaseHash() uint64        { return f.state.Lease.Hash() }
-func (f *fakeMember) SnapshotDBIndex() uint64  { return f.snapDBCI }
-func (f *fakeMember) SnapshotIndex() uint64    { return f.snapIndex }
-func (f *fakeMember) DurableLastIndex() uint64 { return max(uint64(len(f.stable)), f.snapIndex) }
+func (f *fakeMember) LeaseHash() uint64                      { return f.state.Lease.Hash() }
+func (f *fakeMember) SnapshotDBIndex() uint64                { return f.snapDB }
+func (f *fakeMember) SnapshotIndex() uint64                  { return f.snapIndex }
+func (f *fakeMember) DurableLastIndex() uint64               { return max(uint64(len(f.stable)), f.snapIndex) }
+func (f *fakeMember) AuthCacheDiff(tx backend.ReadTx) string { return f.state.Auth.CacheDiff(tx) }
+func (f *fakeMember) WALDurable() wal.Durable {
+	if f.durable != nil {
+		return *f.durable
+	}
+	return wal.Durable{Term: f.term, Vote: f.vote, Last: f.DurableLastIndex()}
+}
 
 // persist appends entries to the stable log (a WAL fsync), replacing a
 // conflicting suffix as raft does; the log continues after a snapshot.
@@ -191,7 +200,8 @@ func (f *fakeMember) execute(e *raftpb.Entry) *nodes.Outcome {
 			job.Run(f.mem)
 		}
 	}
-	return &nodes.Outcome{Kind: req.Kind, Code: res.Code, Rev: res.Rev, Digest: res.Digest()}
+	out := nodes.OutcomeOf(req.Kind, &res)
+	return &out
 }
 
 // apply applies one committed entry as the member's apply loop: an entry
@@ -210,7 +220,8 @@ func (f *fakeMember) apply(e *raftpb.Entry) *nodes.Outcome {
 		}
 		f.ci, f.ciTerm = e.GetIndex(), e.GetTerm()
 		res := nodes.Result{Code: code, Rev: f.state.KV.Rev()}
-		return &nodes.Outcome{Kind: req.Kind, Code: res.Code, Rev: res.Rev, Digest: res.Digest()}
+		out := nodes.OutcomeOf(req.Kind, &res)
+		return &out
 	}
 	out := f.execute(e)
 	f.ci, f.ciTerm = e.GetIndex(), e.GetTerm()

@@ -1,6 +1,9 @@
 package invariants
 
-import "github.com/etcdsim/etcdsim/nodes/backend"
+import (
+	"github.com/etcdsim/etcdsim/nodes/backend"
+	"github.com/etcdsim/etcdsim/nodes/wal"
+)
 
 // View is what the checks read of a member. It never changes the member.
 type View interface {
@@ -25,6 +28,11 @@ type View interface {
 	// SnapshotIndex is the newest snapshot the member saved or installed:
 	// it never again commits or applies an index at or below it.
 	SnapshotIndex() uint64
+	// WALDurable is what of the member's WAL its disk holds synced.
+	WALDurable() wal.Durable
+	// AuthCacheDiff names the first user whose cached permissions differ
+	// from a rebuild of the cache from tx ("" when none does).
+	AuthCacheDiff(tx backend.ReadTx) string
 }
 
 // Violation is a broken invariant with its evidence.

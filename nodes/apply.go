@@ -191,7 +191,7 @@ func (m *Member) finishApply(e *raftpb.Entry, req *Request, res *Result) {
 			m.published = true
 		}
 		// The member's own slot: observers read it during the call only.
-		m.outcome = Outcome{Kind: req.Kind, Code: res.Code, Rev: res.Rev, Digest: res.Digest()}
+		m.outcome = OutcomeOf(req.Kind, res)
 		out = &m.outcome
 		if w, ok := m.waiters[req.ID]; ok {
 			delete(m.waiters, req.ID)

@@ -28,12 +28,17 @@ func Start(cfg Config, fs *disk.FS) (*Member, error) {
 	if err != nil {
 		return nil, err
 	}
+	beExist := fs.Exists(DBName)
 	if err := m.openBackend(); err != nil {
 		return nil, err
 	}
 	if err := m.recoverSnapshotBackend(); err != nil {
 		return nil, err
 	}
+	if err := m.checkSnapshotBackend(beExist); err != nil {
+		return nil, err
+	}
+	m.bootCI = m.apply.ci
 	rn, err := raft.NewRawNode(m.raftConfig(0))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBoot, err)
@@ -139,6 +144,18 @@ func (m *Member) recoverSnapshotBackend() error {
 	}
 	m.snapDBCI = m.apply.ci
 	return nil
+}
+
+// checkSnapshotBackend is the check etcd's bootstrap makes once the
+// backend is recovered (recoverSnapshot, since #17151): a backend that
+// existed must hold a consistent index at or past the snapshot the raft
+// log starts from, or etcd refuses to start. A consistent index of 0 only
+// warns ("consistent index was never saved"), as in etcd.
+func (m *Member) checkSnapshotBackend(beExist bool) error {
+	if !beExist || m.apply.ci >= m.snapIndex || m.apply.ci == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: database file (%s index %d) does not match with snapshot (index %d)", ErrBoot, DBName, m.apply.ci, m.snapIndex)
 }
 
 func (m *Member) openBackend() error {

@@ -70,6 +70,25 @@ leases from it, and lets raft deliver every committed entry above the
 snapshot again; the apply loop skips those at or below the consistent
 index.
 
+# A clean shutdown (stop.go)
+
+Stop is etcd's graceful stop: the applies the apply loop was handed run
+(the Ready being persisted finishes first), the WAL is closed synced, an
+unfinished compaction is left for the next start, and the backend commits
+through the consistent-index hook; no failpoint fires meanwhile. Verify is
+etcd's server/verify over what a member left, read without changing it.
+Boot makes etcd's bootstrap check of #17151: a backend whose consistent
+index is below the snapshot the raft log starts from refuses to start.
+
+# What the checks are told (Observer)
+
+Besides commits, applies, durable backend commits, WAL syncs and snapshot
+installs, a member tells its observer every raft message it hands to its
+transport (Sending), so that raft's contract can be checked at the send
+against what its disk holds synced (WALDurable, from the WAL's batches and
+the disk's durable sizes). The lessor reads the member's own monotonic
+clock (Config.Now), as etcd's reads time.Now.
+
 # Failpoints and crashes (failpoint.go)
 
 Named points, as etcd's gofail points, where Config.Failpoint may answer

@@ -94,7 +94,7 @@ func ParseFailpoint(name string) (Failpoint, bool) {
 type Crashed struct{ Point string }
 
 func (m *Member) failpoint(fp Failpoint) {
-	if m.cfg.Failpoint != nil && m.cfg.Failpoint(fp) {
+	if m.cfg.Failpoint != nil && !m.stopping && m.cfg.Failpoint(fp) {
 		panic(Crashed{Point: fp.String()})
 	}
 }

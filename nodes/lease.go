@@ -1,13 +1,24 @@
 package nodes
 
 import (
+	"time"
+
 	"go.etcd.io/raft/v3"
 
 	"github.com/etcdsim/etcdsim/nodes/auth"
 )
 
-// The lessor's clock is the member's own: ticks times TickInterval, so a
+// The lessor's clock is the member's own monotonic clock (etcd's lessor
+// reads time.Now): Config.Now, which the world hands in, drifting as the
+// member's ticks do and running on while the process is paused, so a
 // member whose clock drifts expires leases early or late, as a real one.
+// Without it, the tick clock (ticks times TickInterval).
+func (m *Member) now() time.Duration {
+	if m.cfg.Now != nil {
+		return m.cfg.Now()
+	}
+	return m.clock
+}
 
 // internalID returns a request ID for a proposal the member makes itself
 // (lease revokes, publish), unique across its lives as etcd's ID generator
@@ -22,6 +33,13 @@ func (m *Member) idPrefix() uint64 {
 	return 1<<63 | (m.cfg.ID&0x7f)<<56 | (m.cfg.Life&0xffffff)<<32
 }
 
+// InternalProposer reports whether a request ID is one a member made for
+// its own proposal (a lease revoke of its expiry, its publish), and which
+// member (its ID modulo 128).
+func InternalProposer(id uint64) (uint64, bool) {
+	return id >> 56 & 0x7f, id>>63 == 1
+}
+
 // leadership runs when raft's role changes: the lessor is promoted on
 // becoming leader, with its leases extended by an election timeout (etcd's
 // Promote(extend)), and demoted on losing it.
@@ -29,7 +47,7 @@ func (m *Member) leadership(leader bool) {
 	le := m.state.Lease
 	switch {
 	case leader && !le.Primary():
-		le.Promote(m.clock + 10*m.cfg.TickInterval)
+		le.Promote(m.now() + 10*m.cfg.TickInterval)
 	case !leader && le.Primary():
 		le.Demote()
 	}
@@ -43,7 +61,7 @@ func (m *Member) revokeExpired() {
 	if m.rn.BasicStatus().RaftState != raft.StateLeader {
 		return
 	}
-	for _, id := range m.state.Lease.Expired(m.clock, 16) {
+	for _, id := range m.state.Lease.Expired(m.now(), 16) {
 		req := &Request{ID: m.internalID(), Kind: KindLeaseRevoke, Lease: id}
 		if !m.state.oldVersion {
 			req.User, req.AuthRevision = auth.RootUser, m.state.Auth.Revision()
@@ -60,6 +78,6 @@ func (m *Member) keepAlive(client int, req *Request) {
 		m.reply(client, req.ID, Result{Code: ErrNotLeader, Rev: m.state.KV.Rev()})
 		return
 	}
-	ttl, err := m.state.Lease.Renew(req.Lease, m.clock)
+	ttl, err := m.state.Lease.Renew(req.Lease, m.now())
 	m.reply(client, req.ID, Result{Code: codeOf(err), Rev: m.state.KV.Rev(), TTL: ttl})
 }

@@ -24,8 +24,13 @@ type Config struct {
 	Rand      *rand.Rand // the member's own stream: disk latency, apply cost
 	Latency   disk.Latency
 	Failpoint func(Failpoint) bool // nil: never crash at a failpoint
-	Observer  Observer             // nil: nobody watches
-	Decoded   *Decoded             // shared decodings of entries (nil: decode each time)
+	// Now is the member's own monotonic clock since it started (what etcd
+	// reads with time.Now), handed in by the world: it drifts as the
+	// member's ticks do and runs on while its process is paused. The
+	// lessor reads it. nil: the tick clock.
+	Now      func() time.Duration
+	Observer Observer // nil: nobody watches
+	Decoded  *Decoded // shared decodings of entries (nil: decode each time)
 	// BackendCache outlives the member's lives on one machine: a restart
 	// replays only the backend commits since the last one (nil: all).
 	BackendCache *backend.ReplayCache
@@ -65,14 +70,28 @@ type Observer interface {
 	WALSynced(m *Member, hs *raftpb.HardState, lastIndex uint64)
 	// SnapshotInstalled: the member replaced its backend with a snapshot's.
 	SnapshotInstalled(m *Member)
+	// Sending: the member hands a raft message to its transport (etcd's
+	// transport.Send), before anything else it does in the same call.
+	Sending(m *Member, msg *raftpb.Message)
 }
 
 // Outcome is the apply result of one entry, compared across members.
 type Outcome struct {
-	Kind   Kind
-	Code   Code
-	Rev    int64
-	Digest uint64 // hash of the response
+	Kind      Kind
+	Code      Code
+	Rev       int64
+	Deleted   int64
+	Count     int64
+	TTL       int64
+	Succeeded bool
+	Digest    uint64 // hash of the whole response, key-values included
+}
+
+// OutcomeOf is the outcome of applying a request of kind kind that
+// returned res.
+func OutcomeOf(kind Kind, res *Result) Outcome {
+	return Outcome{Kind: kind, Code: res.Code, Rev: res.Rev, Deleted: res.Deleted, Count: res.Count,
+		TTL: res.TTL, Succeeded: res.Succeeded, Digest: res.Digest()}
 }
 
 // TimerKind is the kind of a timer a member asks the world to set.
@@ -151,7 +170,9 @@ type Member struct {
 
 	clock       time.Duration // ticks times TickInterval: the lessor's clock
 	internalSeq uint64
-	published   bool // its publish request was applied: it serves clients
+	published   bool   // its publish request was applied: it serves clients
+	stopping    bool   // a clean shutdown is running (Stop): no failpoint fires
+	bootCI      uint64 // the consistent index this life started with
 
 	waiters map[uint64]waiter // request ID -> client, for replies after apply
 	outcome Outcome           // the last apply's, lent to the observer

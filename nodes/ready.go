@@ -140,7 +140,11 @@ func (m *Member) finishReady() {
 }
 
 func (m *Member) send(msgs []*raftpb.Message) {
+	o := m.cfg.Observer
 	for _, msg := range msgs {
+		if o != nil {
+			o.Sending(m, msg)
+		}
 		if msg.GetType() == raftpb.MsgSnap {
 			msg = m.withSnapshotDB(msg)
 		}

@@ -6,6 +6,7 @@ import (
 	"go.etcd.io/raft/v3"
 
 	"github.com/etcdsim/etcdsim/nodes/backend"
+	"github.com/etcdsim/etcdsim/nodes/wal"
 )
 
 // The read-only view the invariants and the world use. None of these
@@ -109,3 +110,15 @@ func (m *Member) SnapshotIndex() uint64 { return m.snapIndex }
 // none: such a database carries the sender's index, which may pass this
 // member's own log (etcd's merged snapshot).
 func (m *Member) SnapshotDBIndex() uint64 { return m.snapDBCI }
+
+// WALDurable returns what of the member's WAL its disk holds synced: the
+// last durable HardState and the entries a crash now keeps.
+func (m *Member) WALDurable() wal.Durable { return m.wal.Durable() }
+
+// BootConsistentIndex returns the consistent index the member's backend
+// held when this life started.
+func (m *Member) BootConsistentIndex() uint64 { return m.bootCI }
+
+// AuthCacheDiff names the first user whose permissions in the member's
+// cache differ from a rebuild of the cache from tx ("" when none does).
+func (m *Member) AuthCacheDiff(tx backend.ReadTx) string { return m.state.Auth.CacheDiff(tx) }

@@ -98,6 +98,36 @@ func (c *cluster) crash(i int, why string, down time.Duration) {
 	}
 }
 
+// stop shuts member i's process down cleanly (etcd's clean shutdown,
+// nodes.Member.Stop): its clients' requests in flight end with unknown
+// outcomes, as at a crash, but the machine stays up and its disk keeps
+// everything (disk.FS.Exit). etcd's server/verify then runs on what the
+// member left (nodes.Verify, invariant server-verify). It restarts after
+// down, unless down < 0 or the world heals.
+func (c *cluster) stop(i int, down time.Duration) {
+	m := c.members[i]
+	if m.proc == nil {
+		return
+	}
+	bootCI := m.proc.BootConsistentIndex()
+	if _, panicked := guard(func() { m.proc.Stop() }); panicked != nil {
+		c.chk.Panicked(m.id, panicked)
+	}
+	c.stats.absorb(m.proc.Stats())
+	c.onCrash(i)
+	m.proc, c.views[i] = nil, nil
+	m.fs = m.fs.Exit()
+	m.life++
+	m.paused, m.held, m.lastRole = false, nil, ""
+	c.noteOn(int(m.id), MarkCrash, fmt.Sprintf("m%d graceful stop", m.id))
+	if !c.chk.Off {
+		c.chk.Stopped(m.id, nodes.Verify(m.fs, bootCI))
+	}
+	if down >= 0 && !c.healing {
+		c.q.After(down, Event{Kind: evRestart, Node: i})
+	}
+}
+
 // pause stops member i's process for d: what reaches it waits.
 func (c *cluster) pause(i int, d time.Duration) {
 	m := c.members[i]
@@ -146,7 +176,18 @@ func (c *cluster) memberConfig(i int) nodes.Config {
 	if !noReplayCache {
 		cfg.BackendCache, cfg.WALCache = &m.replay, &m.walRead
 	}
+	if !lessorTickClock {
+		cfg.Now = c.localClock(m)
+	}
 	return cfg
+}
+
+// localClock returns the monotonic clock of member m's next life: the
+// time since it starts, at the rate of its drift (its ticks come every
+// TickInterval of it), running on while it is paused.
+func (c *cluster) localClock(m *member) func() time.Duration {
+	start, num, den := c.q.Now(), m.drift[1], m.drift[0]
+	return func() time.Duration { return time.Duration(int64(c.q.Now()-start) * num / den) }
 }
 
 // defaultLatency is a datacenter SSD: writes in microseconds, fsync in
@@ -162,6 +203,12 @@ var defaultLatency = disk.Latency{
 // noReplayCache makes every restart read its whole WAL and replay its
 // whole backend (a test compares the two).
 var noReplayCache bool
+
+// lessorTickClock hands members no clock, so that their lessors read the
+// tick clock, which stands still between ticks and while paused: the model
+// before lease-semantics found it renewing and granting leases up to a
+// tick early (a test shows the check catching it).
+var lessorTickClock bool
 
 // leader returns the member ID that some up member believes leads (the
 // one with the highest term), or 0.
@@ -238,6 +285,10 @@ func (o *observer) SnapshotInstalled(m *nodes.Member) {
 
 func (o *observer) WALSynced(m *nodes.Member, hs *raftpb.HardState, _ uint64) {
 	o.chk.WALSynced(m, hs)
+}
+
+func (o *observer) Sending(m *nodes.Member, msg *raftpb.Message) {
+	o.chk.Sending(m, msg)
 }
 
 var _ invariants.View = (*nodes.Member)(nil)

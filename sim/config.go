@@ -160,6 +160,8 @@ type Report struct {
 	// LinearizabilityWall is the wall time the check took (the only wall
 	// clock reading of a run; it never changes what the world does).
 	LinearizabilityWall time.Duration
+	// LeaseChecks counts what the lease checker judged (lease-semantics).
+	LeaseChecks invariants.LeaseCounts
 }
 
 // Exit codes of a run.

@@ -91,10 +91,16 @@ in this order, and the header (Report.Header) prints it:
  6. each member's clock drift, from the stream "faults": with clock.drift,
     its ticks run at 9/10, 11/10, 1/2 or 3/2 of their time.
 
+Unless Config.Faults is set, the fault line's graceful_stop is drawn apart,
+from its own stream ("faults/stop", DrawGracefulStop), so that adding it
+shifted no other draw: one seed in four stops members cleanly at 1/1000 or
+1/3000 per fault tick.
+
 During the run, "faults" goes on giving the seeded driver's per-tick draws,
 restart delays, failpoint firings and partition sides; "workload" picks the
 idle client and the request; "network" decides each message's fate
-("network/liveness" in the liveness phase); "disk/mN" what member N's disk
+("network/liveness" in the liveness phase); "faults/stop/tick" the graceful
+stops (which member, how long it stays down); "disk/mN" what member N's disk
 keeps at a crash; "member/mN/lifeL" the member's own latencies; and
 "raft/jitter" seeds crypto/rand, from which raft draws its election timeouts
 (WithSeededCryptoRand).
@@ -106,10 +112,10 @@ keeps at a crash; "member/mN/lifeL" the member's own latencies; and
 	            by the member's disk at each crash image (disk.Faults)
 	net.drop, net.dup, net.reorder
 	            by the network at each message (network.Config)
-	crash, net.partition, net.oneway, pause, disk.slow
+	crash, net.partition, net.oneway, pause, disk.slow, graceful_stop
 	            by the driver at each fault tick (seeded: faultSched.draw,
-	            in that order; planned: the plan's steps), carried out by
-	            faultSched
+	            in that order, graceful_stop from its own stream; planned:
+	            the plan's steps), carried out by faultSched
 	failpoint   switched on per run by drawOptions; fired by the driver's
 	            failpoint function, asked at every pass through a point
 	clock.drift per member, by drawOptions

@@ -198,6 +198,8 @@ func (d *planned) apply(w *world, s *Step) {
 		d.fs.pause(i, s.For)
 	case StepSlowDisk:
 		d.fs.slow(i, s.For)
+	case StepStop:
+		d.fs.stop(i, s.For)
 	}
 }
 

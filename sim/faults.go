@@ -40,6 +40,7 @@ type Faults struct {
 	FailpointFire prob.Ratio // failpoint@fire: per pass through an active point, crash there
 	Pause         prob.Ratio // pause: per tick, pause a member
 	Drift         prob.Ratio // clock.drift: per member per run, its clock runs fast or slow
+	GracefulStop  prob.Ratio // graceful_stop: per tick, stop a member cleanly (drawn apart, see WorldFaults)
 }
 
 // FaultTick is the period at which per-tick fault rates are drawn.
@@ -75,6 +76,7 @@ var ratioFields = []ratioField{
 	{"failpoint", "per failpoint per run: switched on, to crash a member at @fire per pass", func(f *Faults) *prob.Ratio { return &f.Failpoint }},
 	{"pause", "per fault tick: a member stops for 0.2-3 s (what reaches it waits)", func(f *Faults) *prob.Ratio { return &f.Pause }},
 	{"clock.drift", "per member per run: its clock runs 10% or 50% fast or slow", func(f *Faults) *prob.Ratio { return &f.Drift }},
+	{"graceful_stop", "per fault tick: a member stops cleanly (etcd's shutdown, then server/verify on its data) and restarts 0.1-3 s later", func(f *Faults) *prob.Ratio { return &f.GracefulStop }},
 }
 
 // FaultNames returns every fault kind's stable name.
@@ -243,6 +245,16 @@ func DrawFaults(rng *rand.Rand) Faults {
 	pick(&f.Pause, prob.Of(1, 300), prob.Of(1, 1000), prob.Of(1, 3000))
 	pick(&f.Drift, prob.Of(1, 2), prob.Of(1, 1))
 	return f
+}
+
+// DrawGracefulStop is the swarm's draw of graceful_stop, from a stream of
+// its own ("faults/stop") so that every other draw of a seed stays what it
+// was: one seed in four stops members cleanly, rarely.
+func DrawGracefulStop(rng *rand.Rand) prob.Ratio {
+	if rng.IntN(4) != 0 {
+		return prob.Never
+	}
+	return []prob.Ratio{prob.Of(1, 1000), prob.Of(1, 3000)}[rng.IntN(2)]
 }
 
 // itoa is strconv.Itoa, kept short for trace lines.

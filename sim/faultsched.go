@@ -17,6 +17,9 @@ type faultSched struct {
 	cl  *cluster
 	f   *Faults    // the run's fault line
 	rng *rand.Rand // the stream "faults": per-tick draws, which member, how long
+	// stopRng is the stream "faults/stop/tick": graceful stops draw from
+	// it alone, so that they shift no other draw.
+	stopRng *rand.Rand
 }
 
 // draw is a seeded run's fault tick: each per-tick kind fires at its rate,
@@ -44,13 +47,18 @@ func (fs *faultSched) draw() {
 	if f.DiskSlow.Hit(rng) {
 		fs.slow(rng.IntN(len(fs.cl.members)), time.Duration(1+rng.IntN(5))*time.Second)
 	}
+	if f.GracefulStop.Hit(fs.stopRng) {
+		if i, ok := fs.pickUpWith(fs.stopRng); ok {
+			fs.stop(i, time.Duration(100+fs.stopRng.IntN(2900))*time.Millisecond)
+		}
+	}
 }
 
 // ticked reports whether the fault line has any per-tick kind; without
 // one a seeded run schedules no fault ticks at all.
 func (fs *faultSched) ticked() bool {
 	f := fs.f
-	return !f.Crash.Zero() || !f.Partition.Zero() || !f.OneWay.Zero() || !f.Pause.Zero() || !f.DiskSlow.Zero()
+	return !f.Crash.Zero() || !f.Partition.Zero() || !f.OneWay.Zero() || !f.Pause.Zero() || !f.DiskSlow.Zero() || !f.GracefulStop.Zero()
 }
 
 // restartDelay draws how long a crashed member stays down (-1 while the
@@ -70,6 +78,17 @@ func (fs *faultSched) crash(i int, why string, down time.Duration) {
 	}
 	fs.record(Step{Kind: StepCrash, Member: int(m.id), For: down})
 	fs.cl.crash(i, why, down)
+}
+
+// stop stops member i's process cleanly; it restarts after down (never if
+// < 0).
+func (fs *faultSched) stop(i int, down time.Duration) {
+	m := fs.cl.members[i]
+	if m.proc == nil {
+		return
+	}
+	fs.record(Step{Kind: StepStop, Member: int(m.id), For: down})
+	fs.cl.stop(i, down)
 }
 
 // cut cuts the one-way link between two members, by ID.
@@ -118,9 +137,12 @@ func (fs *faultSched) partition(groups [][]int) {
 }
 
 // pickUp returns a random member that is up.
-func (fs *faultSched) pickUp() (int, bool) {
+func (fs *faultSched) pickUp() (int, bool) { return fs.pickUpWith(fs.rng) }
+
+// pickUpWith returns a member that is up, drawn from rng.
+func (fs *faultSched) pickUpWith(rng *rand.Rand) (int, bool) {
 	n := len(fs.cl.members)
-	start := fs.rng.IntN(n)
+	start := rng.IntN(n)
 	for k := range n {
 		i := (start + k) % n
 		if fs.cl.members[i].proc != nil {

@@ -49,6 +49,7 @@ type history struct {
 	serialLast map[session]Op       // the last serializable read of each session folded
 	timedOut   bool                 // porcupine ran out of time on some window
 	wall       time.Duration        // wall time of the linearizability check
+	leases     *invariants.Leases   // the lease checker, fed from the same history (nil: checks off)
 }
 
 func newHistory(c *core) *history {
@@ -121,6 +122,7 @@ func settled(o *Op, fates map[uint64]fate) linearizable.Op {
 // serializableMonotonic compares.
 func (w *history) finish(c *client, clients []*client) {
 	o := &w.ops[c.op]
+	w.observeLeases(o)
 	lo := linearizableOp(o)
 	if !linearizable.Uncertain(&lo) {
 		delete(w.undecided, o.Req.ID)

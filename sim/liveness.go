@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 	"time"
@@ -107,7 +108,9 @@ func (w *world) converged() string {
 		case m.Applied() != first.Applied():
 			return fmt.Sprintf("m%d applied=%d != m%d applied=%d", id, m.Applied(), first.ID(), first.Applied())
 		case m.Rev() != first.Rev() || m.KVHash() != first.KVHash():
-			return fmt.Sprintf("m%d rev=%d hash=%x != m%d rev=%d hash=%x", id, m.Rev(), m.KVHash(), first.ID(), first.Rev(), first.KVHash())
+			return fmt.Sprintf("m%d at applied index %d has revision %d, m%d has %d: %s", id, m.Applied(), m.Rev(), first.ID(), first.Rev(),
+				cmp.Or(invariants.DiffBackends(m.Backend(), first.Backend(), fmt.Sprintf("m%d", first.ID())),
+					fmt.Sprintf("their live key-values differ over the same backend records (hash %x vs %x)", m.KVHash(), first.KVHash())))
 		}
 	}
 	return ""

@@ -63,15 +63,18 @@ func drawOptions(cfg Config, s Streams, rngFault *rand.Rand) options {
 
 // WorldFaults returns the fault configuration a world of cfg runs with:
 // the configured line, or the seed's swarm draw; the auth workload makes
-// sure members restart (its field reports needed restarts).
+// sure members restart (its field reports needed restarts). The swarm's
+// graceful_stop is drawn last, from its own stream (DrawGracefulStop).
 func WorldFaults(cfg Config) Faults {
 	if cfg.Faults != nil {
 		return *cfg.Faults
 	}
-	f := DrawFaults(NewStreams(cfg.Seed).Fork("faults/swarm"))
+	s := NewStreams(cfg.Seed)
+	f := DrawFaults(s.Fork("faults/swarm"))
 	if cfg.Workload == "auth" && f.Crash.Zero() {
 		f.Crash = prob.Of(1, 500)
 	}
+	f.GracefulStop = DrawGracefulStop(s.Fork("faults/stop"))
 	return f
 }
 

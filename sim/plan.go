@@ -39,9 +39,10 @@ const (
 	StepPause                         // pause Member for For
 	StepSlowDisk                      // Member's disk is slow for For
 	StepFailpoint                     // Member dies at its Pass-th pass through Point; restarts For later
+	StepStop                          // stop Member cleanly; it restarts For later
 )
 
-var stepNames = [...]string{"", "request", "crash", "partition", "heal", "cut", "pause", "slow", "failpoint"}
+var stepNames = [...]string{"", "request", "crash", "partition", "heal", "cut", "pause", "slow", "failpoint", "stop"}
 
 func (k StepKind) String() string { return stepNames[k] }
 
@@ -101,7 +102,7 @@ func (s Step) String() string {
 	case StepCut:
 		add("member", strconv.Itoa(s.Member))
 		add("to", strconv.Itoa(s.To))
-	case StepCrash, StepPause, StepSlowDisk:
+	case StepCrash, StepPause, StepSlowDisk, StepStop:
 		add("member", strconv.Itoa(s.Member))
 		add("for", s.For.String())
 	case StepFailpoint:

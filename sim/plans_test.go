@@ -31,7 +31,7 @@ func stepGen(members int) *rapid.Generator[Step] {
 	member := rapid.IntRange(1, members)
 	down := rapid.SampledFrom([]time.Duration{100 * time.Millisecond, 500 * time.Millisecond, 2 * time.Second})
 	return rapid.Custom(func(t *rapid.T) Step {
-		switch k := rapid.IntRange(0, 9).Draw(t, "kind"); {
+		switch k := rapid.IntRange(0, 10).Draw(t, "kind"); {
 		case k < 6:
 			return Step{Kind: StepRequest, Client: rapid.IntRange(0, 9).Draw(t, "client"), Member: member.Draw(t, "member"), Req: reqGen().Draw(t, "req")}
 		case k == 6:
@@ -49,6 +49,8 @@ func stepGen(members int) *rapid.Generator[Step] {
 			return Step{Kind: StepPartition, Groups: [][]int{a, b}}
 		case k == 8:
 			return Step{Kind: StepHeal}
+		case k == 9:
+			return Step{Kind: StepStop, Member: member.Draw(t, "member"), For: down.Draw(t, "for")}
 		}
 		return Step{Kind: StepPause, Member: member.Draw(t, "member"), For: down.Draw(t, "for")}
 	})

@@ -69,6 +69,9 @@ func (w *world) report() *Report {
 	h := w.hist
 	rep.History, rep.LinearizabilityTimedOut, rep.LinearizabilityWall = h.ops, h.timedOut, h.wall
 	rep.fates, rep.linPrefix = h.fates, h.linPrefix
+	if h.leases != nil {
+		rep.LeaseChecks = h.leases.Seen
+	}
 	rep.Plan = w.drv.plan()
 	for _, m := range w.cl.members {
 		if m.proc != nil {

@@ -74,14 +74,17 @@ func newWorld(cfg Config) *world {
 	w.hist = newHistory(c)
 	w.cl = &cluster{core: c, streams: s, opt: &w.opt, decoded: new(nodes.Decoded)}
 	c.chk.Ref.Decoded = w.cl.decoded
-	c.chk.Ref.Applied = w.hist.settle
+	c.chk.Ref.Applied = w.hist.applied
+	if !cfg.NoChecks {
+		w.hist.leases = c.chk.NewLeases(leaseBound(w.opt.drift))
+	}
 	w.cl.net = network.New(s.Fork("network"), w.opt.netConfig())
 	for i := range cfg.Members {
 		w.cl.add(w.opt.drift[i], w.opt.diskFaults())
 	}
 	w.wl = newWorkload(c, w.cl, w.hist, &w.opt, s.Fork("workload"))
 	w.cl.onCrash = w.wl.reset
-	w.faults = &faultSched{core: c, cl: w.cl, f: &w.opt.faults, rng: rngFault}
+	w.faults = &faultSched{core: c, cl: w.cl, f: &w.opt.faults, rng: rngFault, stopRng: s.Fork("faults/stop/tick")}
 	w.setDriver(newDriver(w))
 	return w
 }

@@ -101,38 +101,65 @@ func (b *Backend) replay(data []byte, c *ReplayCache) error {
 	if c != nil && c.mem != nil && bytes.HasPrefix(data, c.data) {
 		b.mem, from, b.stats.Records = c.mem.Clone(), len(c.data), c.records
 	}
-	r := record.NewReaderAt(data, from)
-	remember := func(good int64) {
-		if c != nil {
-			c.data = data[:good:good] // ReadAll's copy, never written
-			c.mem, c.records = b.mem.Clone(), b.stats.Records
+	good, n, err := readRecords(b.mem, data, from, b.name)
+	b.stats.Records += n
+	if err != nil {
+		return err
+	}
+	if good < int64(len(data)) {
+		if err := b.repair(int64(len(data)), good); err != nil {
+			return err
 		}
 	}
+	b.stats.Bytes = good
+	if c != nil {
+		c.data = data[:good:good] // ReadAll's copy, never written
+		c.mem, c.records = b.mem.Clone(), b.stats.Records
+	}
+	return nil
+}
+
+// readRecords applies the records of data from offset from to m, and
+// returns the offset after the last whole one (a torn tail ends the read)
+// and how many it applied; damage before the tail is ErrCorrupt.
+func readRecords(m *Mem, data []byte, from int, name string) (good, n int64, err error) {
+	r := record.NewReaderAt(data, from)
 	for {
 		p, err := r.Next()
 		if err == io.EOF {
-			break
+			return int64(len(data)), n, nil
 		}
 		if errors.Is(err, record.ErrTorn) {
-			if err := b.repair(int64(len(data)), r.Offset()); err != nil {
-				return err
-			}
-			remember(r.Offset())
-			return nil
+			return r.Offset(), n, nil
 		}
 		if err != nil {
-			return fmt.Errorf("%w: %s: %w", ErrCorrupt, b.name, err)
+			return r.Offset(), n, fmt.Errorf("%w: %s: %w", ErrCorrupt, name, err)
 		}
 		// Keys and values alias the record: copy it out of the file buffer
 		// so that one live key does not pin the whole file.
-		if err := applyRecord(b.mem, append([]byte(nil), p...)); err != nil {
-			return fmt.Errorf("%w: %s at offset %d: %w", ErrCorrupt, b.name, r.Offset(), err)
+		if err := applyRecord(m, append([]byte(nil), p...)); err != nil {
+			return r.Offset(), n, fmt.Errorf("%w: %s at offset %d: %w", ErrCorrupt, name, r.Offset(), err)
 		}
-		b.stats.Records++
+		n++
 	}
-	b.stats.Bytes = int64(len(data))
-	remember(b.stats.Bytes)
-	return nil
+}
+
+// Read returns the state the backend file name on fs holds, without
+// changing anything (a torn tail ends it): what a tool reading the
+// database sees. A missing file holds the empty state.
+func Read(fs *disk.FS, name string) (*Mem, error) {
+	m := NewMem()
+	f, err := fs.Open(name)
+	if errors.Is(err, disk.ErrNotExist) {
+		return m, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("backend: open %s: %w", name, err)
+	}
+	if _, _, err := readRecords(m, f.ReadAll(), 0, name); err != nil {
+		return nil, err
+	}
+	return m, nil
 }
 
 // repair truncates a torn tail at good and syncs: etcd's bbolt never sees

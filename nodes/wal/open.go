@@ -90,7 +90,31 @@ func OpenCached(fs *disk.FS, c *ReplayCache) (*WAL, *Contents, error) {
 	if n := len(out.Entries); n > 0 {
 		w.lastIndex = max(w.lastIndex, out.Entries[n-1].GetIndex())
 	}
+	// What Open read back is on the disk: after a crash, all of it.
+	w.durable = Durable{Term: w.state.term, Vote: w.state.vote, Commit: w.state.commit, Last: w.lastIndex}
 	return w, out, nil
+}
+
+// Read reads every segment of the WAL in fs without changing anything, as
+// etcd's wal.Verify opens it in read mode: a torn tail of the last segment
+// ends the read, damage anywhere else is ErrCorrupt.
+func Read(fs *disk.FS) (*Contents, error) {
+	segs, err := segmentsOf(fs)
+	if err != nil {
+		return nil, err
+	}
+	d := &decoder{}
+	for i, s := range segs {
+		f, err := fs.Open(s.name)
+		if err != nil {
+			return nil, fmt.Errorf("wal: open %s: %w", s.name, err)
+		}
+		good, err := d.segment(s, f.ReadAll())
+		if err != nil && (i < len(segs)-1 || !errors.Is(err, record.ErrTorn) || good == 0) {
+			return nil, fmt.Errorf("%w: %s: %w", ErrCorrupt, s.name, err)
+		}
+	}
+	return d.contents(), nil
 }
 
 // repair cuts the tail segment from size bytes down to good and syncs.
@@ -108,7 +132,6 @@ func (w *WAL) repair(size, good int64) error {
 // listSegments returns the segments of fs in seq order after removing
 // leftover temporary segments, and checks that the seqs are consecutive.
 func listSegments(fs *disk.FS) ([]segment, error) {
-	var segs []segment
 	removed := false
 	for _, name := range fs.List() {
 		if strings.HasPrefix(name, filePrefix) && strings.HasSuffix(name, fileSuffix+tmpSuffix) {
@@ -116,15 +139,23 @@ func listSegments(fs *disk.FS) ([]segment, error) {
 				return nil, fmt.Errorf("wal: remove %s: %w", name, err)
 			}
 			removed = true
-			continue
-		}
-		if seq, index, ok := parseSegmentName(name); ok {
-			segs = append(segs, segment{seq: seq, index: index, name: name})
 		}
 	}
 	if removed {
 		if err := fs.SyncDir(); err != nil {
 			return nil, fmt.Errorf("wal: sync dir: %w", err)
+		}
+	}
+	return segmentsOf(fs)
+}
+
+// segmentsOf returns the segments of fs in seq order, leaving temporary
+// ones alone, and checks that the seqs are consecutive.
+func segmentsOf(fs *disk.FS) ([]segment, error) {
+	var segs []segment
+	for _, name := range fs.List() {
+		if seq, index, ok := parseSegmentName(name); ok {
+			segs = append(segs, segment{seq: seq, index: index, name: name})
 		}
 	}
 	if len(segs) == 0 {

@@ -97,6 +97,10 @@ type WAL struct {
 	buf          []byte
 	err          error // sticky
 	stats        Stats
+	// What the disk holds synced (see Durable): the batches written since,
+	// oldest first, until the disk confirms them.
+	durable Durable
+	batches []batch
 }
 
 // segmentName returns etcd's segment name with our flat prefix.

@@ -32,10 +32,13 @@ func (w *WAL) Save(st *raftpb.HardState, ents []*raftpb.Entry) error {
 	if !s.empty() {
 		w.state = s
 	}
+	var first uint64
 	if len(ents) > 0 {
+		first = ents[0].GetIndex()
 		w.lastIndex = ents[len(ents)-1].GetIndex()
 		w.stats.Entries += int64(len(ents))
 	}
+	w.noteBatch(first, w.lastIndex, 0, s, !s.empty())
 	if w.segs[len(w.segs)-1].size >= w.segmentBytes {
 		return w.cut()
 	}
@@ -82,6 +85,7 @@ func (w *WAL) SaveSnapshot(index, term uint64, st *raftpb.HardState) error {
 		w.state = s
 	}
 	w.lastIndex = max(w.lastIndex, index)
+	w.noteBatch(0, 0, index, s, st != nil)
 	return w.Sync()
 }
 
