@@ -109,3 +109,18 @@ func (m *Member) SnapshotIndex() uint64 { return m.snapIndex }
 // none: such a database carries the sender's index, which may pass this
 // member's own log (etcd's merged snapshot).
 func (m *Member) SnapshotDBIndex() uint64 { return m.snapDBCI }
+
+// ConfDigest returns the digest (ConfDigest) of raft's configuration as the
+// member last applied it; 0 unless the world models membership.
+func (m *Member) ConfDigest() uint64 { return m.confDigest }
+
+// ConfString prints raft's configuration as the member last applied it.
+func (m *Member) ConfString() string { return ConfString(m.confState) }
+
+// Members returns the member list of the member's membership (etcd's
+// RaftCluster.Members), sorted by ID.
+func (m *Member) Members() []ClusterMember { return m.state.Cluster.Members() }
+
+// Stopping reports whether the member applied its own removal and is
+// about to stop.
+func (m *Member) Stopping() bool { return m.cfg.Membership && m.state.Cluster.IsIDRemoved(m.cfg.ID) }

@@ -246,3 +246,5 @@ func (c *cluster) drain(i int) {
 	}
 	m.proc.ResetOutput()
 }
+
+func (o *observer) Refused(m *nodes.Member, req *nodes.Request, code nodes.Code) {}
