@@ -20,6 +20,9 @@ const (
 	Linearizable             Invariant = "linearizable"
 	Liveness                 Invariant = "liveness"
 	Panic                    Invariant = "panic"
+	MembershipAgreement      Invariant = "membership-agreement"
+	AuthDecisions            Invariant = "auth-decisions"
+	RemovedMember            Invariant = "removed-member"
 )
 
 // Info is one row of the catalog: an invariant and what it promises.
@@ -46,6 +49,9 @@ var Catalog = []Info{
 	{Linearizable, "the client history is linearizable (porcupine), and serializable reads of one session never go back"},
 	{Liveness, "once faults stop, the cluster converges and serves a write"},
 	{Panic, "no member panics (other than dying at a failpoint)"},
+	{MembershipAgreement, "at every applied index a member's raft configuration is the reference's, and its members bucket holds the same voters and learners"},
+	{AuthDecisions, "an auth refusal a member gives before proposing is the one the reference auth state at its auth revision gives the client's own user"},
+	{RemovedMember, "a member whose removal committed never wins an election afterwards"},
 }
 
 // Names lists every invariant's name, in the catalog's order.

@@ -37,6 +37,14 @@
 //	                            with porcupine), and serializable reads never go back
 //	liveness                    once faults stop, the cluster converges and serves a write
 //	panic                       no member panics, other than dying at a failpoint
+//	membership-agreement        at every applied index a member's raft ConfState is the
+//	                            reference's, and its members bucket holds the same voters
+//	                            and learners (worlds that model membership)
+//	auth-decisions              an auth refusal given before proposing (the cluster API's
+//	                            admin check) is the one the reference auth state at that
+//	                            auth revision gives the client's own user
+//	removed-member              a member whose removal committed never wins an election
+//	                            afterwards
 //
 // Members are read through View, a small read-only interface of this
 // package's own that nodes.Member satisfies.

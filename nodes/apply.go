@@ -21,7 +21,8 @@ type applier struct {
 	blocked  bool          // defrag holds the backend
 	locked   *raftpb.Entry // ci-before-lock: CI set, effects not yet applied
 
-	applied uint64
+	applied     uint64
+	appliedTerm uint64 // the term of the entry at applied
 	// The consistent index as etcd v3.5.5+ keeps it: apply sets the
 	// applying index; the apply's backend lock promotes it to ci
 	// (LockInsideApply, #13854); a deferred step advances ci even when the
@@ -184,7 +185,7 @@ func (m *Member) execute(e *raftpb.Entry) (*Request, Result) {
 
 func (m *Member) finishApply(e *raftpb.Entry, req *Request, res *Result) {
 	a := &m.apply
-	a.applied = e.GetIndex()
+	a.applied, a.appliedTerm = e.GetIndex(), e.GetTerm()
 	m.stats.Applied++
 	var out *Outcome
 	if req != nil {

@@ -96,6 +96,7 @@ func (m *Member) openWAL(fresh bool) (bool, error) {
 		}
 		md := s.GetMetadata()
 		m.snapIndex, m.apply.applied, m.apply.queuedTo = md.GetIndex(), md.GetIndex(), md.GetIndex()
+		m.apply.appliedTerm = md.GetTerm()
 		m.setConfState(md.GetConfState())
 		for len(ents) > 0 && ents[0].GetIndex() <= m.snapIndex {
 			ents = ents[1:]

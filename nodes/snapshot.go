@@ -98,9 +98,15 @@ func (m *Member) withSnapshotDB(msg *raftpb.Message) *raftpb.Message {
 	out := proto.Clone(msg).(*raftpb.Message)
 	out.Snapshot.Data = backend.Image(m.be.State())
 	if m.cfg.Membership {
-		// The merged message carries the snapshot's own data (the v2
-		// membership) and then the database.
-		v2 := msg.GetSnapshot().GetData()
+		// etcd's createMergedSnapshotMessage: the snapshot is the applied
+		// index's, with the configuration and the v2store of now (so that
+		// a member added after the last raft snapshot is in it: raft drops
+		// a snapshot whose configuration lacks its recipient), and carries
+		// the v2 membership and then the database.
+		md := out.Snapshot.Metadata
+		md.Index, md.Term = new(m.apply.applied), new(m.apply.appliedTerm)
+		md.ConfState = proto.Clone(m.confState).(*raftpb.ConfState)
+		v2 := m.state.Cluster.V2Data()
 		out.Snapshot.Data = append(append(binary.AppendUvarint(nil, uint64(len(v2))), v2...), out.Snapshot.Data...)
 	}
 	m.rn.ReportSnapshot(msg.GetTo(), raft.SnapshotFinish)
@@ -166,7 +172,7 @@ func (m *Member) applySnapshot(s *raftpb.Snapshot) {
 			panic(err)
 		}
 	}
-	m.apply.applied = idx
+	m.apply.applied, m.apply.appliedTerm = idx, md.GetTerm()
 	m.snapIndex = idx
 	m.snapDBCI = m.apply.ci
 	m.setConfState(md.GetConfState())

@@ -248,6 +248,10 @@ func (s *State) Read(req *Request) Result {
 	return Result{Rev: rr.Rev, KVs: rr.KVs, Count: int64(rr.Count)}
 }
 
+// CodeOf returns the outcome code of an error of the apply, the auth
+// store or the lessor.
+func CodeOf(err error) Code { return codeOf(err) }
+
 func codeOf(err error) Code {
 	switch {
 	case err == nil:

@@ -124,3 +124,9 @@ func (m *Member) Members() []ClusterMember { return m.state.Cluster.Members() }
 // Stopping reports whether the member applied its own removal and is
 // about to stop.
 func (m *Member) Stopping() bool { return m.cfg.Membership && m.state.Cluster.IsIDRemoved(m.cfg.ID) }
+
+// FirstIndex returns the first index of the member's raft log.
+func (m *Member) FirstIndex() uint64 {
+	i, _ := m.storage.FirstIndex()
+	return i
+}

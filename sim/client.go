@@ -32,6 +32,7 @@ type client struct {
 	scripted   *nodes.Request   // the script request in flight, retried until answered
 	deadline   time.Duration    // when the request in flight times out
 	timerSet   bool             // a timeout event is pending for this client
+	operator   bool             // the membership operator's client (churn)
 }
 
 // retryScript puts a script request that got no definite answer back at
@@ -79,7 +80,8 @@ type workload struct {
 	nextID    uint64     // the last request ID
 	leases    []int64    // recently granted lease IDs
 	nextLease int64
-	probe     *probe // the liveness phase's write, or nil
+	probe     *probe   // the liveness phase's write, or nil
+	churn     *churner // the membership operator, or nil
 }
 
 // newWorkload makes the clients the options ask for; client i talks to
@@ -105,7 +107,7 @@ func newWorkload(c *core, cl *cluster, h *history, opt *options, rng *rand.Rand)
 func (w *workload) idle() *client {
 	idle := 0
 	for _, c := range w.clients {
-		if c.req == nil {
+		if c.req == nil && !c.operator {
 			idle++
 		}
 	}
@@ -114,7 +116,7 @@ func (w *workload) idle() *client {
 	}
 	k := w.rng.IntN(idle)
 	for _, c := range w.clients {
-		if c.req == nil {
+		if c.req == nil && !c.operator {
 			if k == 0 {
 				return c
 			}
@@ -259,6 +261,9 @@ func (w *workload) onReply(e Event) {
 	if w.probe != nil && w.probe.client == c.idx {
 		w.probeDone(r)
 	}
+	if c.operator {
+		w.churn.done(r.Result.Code, false)
+	}
 }
 
 // onTimeout is a client's request timer.
@@ -319,5 +324,8 @@ func (w *workload) giveUp(c *client) {
 	c.scripted = nil
 	if w.probe != nil && w.probe.client == c.idx {
 		w.q.After(0, Event{Kind: evProbe})
+	}
+	if c.operator {
+		w.churn.done(0, true)
 	}
 }

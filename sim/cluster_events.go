@@ -79,6 +79,19 @@ func (c *cluster) crash(i int, why string, down time.Duration) {
 		return
 	}
 	c.stats.Crashes++
+	c.kill(i, why)
+	if down >= 0 && !c.healing {
+		c.q.After(down, Event{Kind: evRestart, Node: i})
+	}
+}
+
+// kill ends member i's process: its memory is gone, its disk keeps a
+// crash image.
+func (c *cluster) kill(i int, why string) {
+	m := c.members[i]
+	if m.proc == nil {
+		return
+	}
 	c.stats.absorb(m.proc.Stats())
 	c.onCrash(i)
 	m.proc, c.views[i] = nil, nil
@@ -93,9 +106,6 @@ func (c *cluster) crash(i int, why string, down time.Duration) {
 		c.mark(int(m.id), MarkDisk, l)
 	}
 	m.lastRole = ""
-	if down >= 0 && !c.healing {
-		c.q.After(down, Event{Kind: evRestart, Node: i})
-	}
 }
 
 // pause stops member i's process for d: what reaches it waits.
@@ -124,9 +134,10 @@ func (c *cluster) resume(i int) {
 // memberConfig is the configuration member i's next life starts with.
 func (c *cluster) memberConfig(i int) nodes.Config {
 	m := c.members[i]
-	peers := make([]uint64, 0, len(c.members))
-	for _, id := range c.ids() {
-		peers = append(peers, uint64(id))
+	// The voters of --initial-cluster: a member bootstraps with them.
+	peers := make([]uint64, 0, c.cfg.Members)
+	for id := range c.cfg.Members {
+		peers = append(peers, uint64(id+1))
 	}
 	cfg := nodes.Config{
 		ID:        m.id,
@@ -145,6 +156,9 @@ func (c *cluster) memberConfig(i int) nodes.Config {
 	}
 	if !noReplayCache {
 		cfg.BackendCache, cfg.WALCache = &m.replay, &m.walRead
+	}
+	if c.membership {
+		c.membershipConfig(i, &cfg)
 	}
 	return cfg
 }
@@ -228,6 +242,9 @@ func (o *observer) DurableCommit(m *nodes.Member) {
 
 func (o *observer) SnapshotInstalled(m *nodes.Member) {
 	o.chk.SnapshotInstalled(m)
+	if i, ok := (*cluster)(o).byID(m.ID()); ok && o.members[i].join {
+		o.stats.NewInstalls++
+	}
 }
 
 func (o *observer) WALSynced(m *nodes.Member, hs *raftpb.HardState, _ uint64) {

@@ -102,6 +102,7 @@ func (s *Scenario) exec(cmd string, a scenarioArgs) (string, error) {
 		return s.partition(a)
 	case "heal":
 		s.w.cl.net.Heal(s.w.q.Now())
+		s.w.cl.linksChanged()
 		return "healed", nil
 	case "run":
 		d, err := a.duration("for", 0)

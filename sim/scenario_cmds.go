@@ -166,6 +166,7 @@ func (s *Scenario) partition(a scenarioArgs) (string, error) {
 		groups = append(groups, ids)
 	}
 	s.w.cl.net.Partition(s.w.q.Now(), groups...)
+	s.w.cl.linksChanged()
 	return s.w.cl.net.String(), nil
 }
 

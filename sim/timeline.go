@@ -36,6 +36,7 @@ const (
 	MarkApply     MarkKind = "apply"
 	MarkViolation MarkKind = "violation"
 	MarkPhase     MarkKind = "phase"
+	MarkMember    MarkKind = "membership"
 )
 
 // Role is a member's raft role as the timeline shows it.
