@@ -126,7 +126,7 @@ func (ch *churner) plan() *churnOp {
 	default:
 		op.kind = []opKind{opReplace, opReplace, opLearnerOut, opGrow, opShrink}[ch.rng.IntN(5)]
 	}
-	op.update = op.kind == opGrow && ch.rng.IntN(3) == 0
+	op.update = op.kind == opGrow && (ch.rng.IntN(2) == 0 || ch.cfg.Workload == "reconfig")
 	if op.kind == opShrink || op.kind == opReplace {
 		op.victim = voters[ch.rng.IntN(len(voters))]
 	}

@@ -68,7 +68,7 @@ func (c *Config) defaults() {
 
 // Workloads are the request mixes a run can select with one flag, each
 // shaped after the field reports of the bug it provokes.
-var Workloads = []string{"default", "auth", "compaction"}
+var Workloads = []string{"default", "auth", "compaction", "reconfig"}
 
 // Validate reports an impossible configuration.
 func (c Config) Validate() error {

@@ -199,9 +199,13 @@ func (s *Step) set(k, v string) error {
 
 // validate reports a step that does not fit a world of cfg.
 func (s *Step) validate(cfg Config, clients int) error {
+	limit := cfg.Members
+	if cfg.Churn > 0 {
+		limit = maxChurnID // members join as the run goes
+	}
 	member := func(m int) error {
-		if m < 1 || m > cfg.Members {
-			return fmt.Errorf("sim: plan step %q: member %d of %d", s, m, cfg.Members)
+		if m < 1 || m > limit {
+			return fmt.Errorf("sim: plan step %q: member %d of %d", s, m, limit)
 		}
 		return nil
 	}
@@ -230,6 +234,9 @@ func (s *Step) validate(cfg Config, clients int) error {
 	}
 	return member(s.Member)
 }
+
+// maxChurnID bounds the member IDs a plan of a world with churn names.
+const maxChurnID = 1 << 20
 
 // sortedPlan returns a copy of p with its steps in time order (stable).
 func sortedPlan(p *Plan) *Plan {
