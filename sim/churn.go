@@ -6,8 +6,6 @@ import (
 	"slices"
 	"time"
 
-	"go.etcd.io/raft/v3/raftpb"
-
 	"github.com/etcdsim/etcdsim/nodes"
 )
 
@@ -76,7 +74,7 @@ func newChurner(w *world) *churner {
 	w.wl.clients = append(w.wl.clients, c)
 	w.cl.net.Join(clientBase + c.idx)
 	ch.client = c
-	w.chk.Ref.ConfApplied = ch.onConf
+	w.cl.onAdded = ch.onAdded
 	w.q.After(churnTick, Event{Kind: evChurn})
 	return ch
 }
@@ -151,36 +149,12 @@ func (ch *churner) inCluster(id uint64) (nodes.ClusterMember, bool) {
 	return nodes.ClusterMember{}, false
 }
 
-// onConf follows the committed log: a runtime change that the membership
-// took counts as completed; a removal marks the member removed (its
-// process stops itself); an added member the operator no longer waits for
-// is started at once, as an operator who finds it in the member list would.
-func (ch *churner) onConf(_ uint64, cc *raftpb.ConfChange, err error) {
-	if err != nil || cc.GetId() == 0 {
-		return
-	}
-	ch.stats.MemberChanges++
-	i, ok := ch.cl.byID(cc.GetNodeId())
-	if !ok {
-		return
-	}
-	m := ch.cl.members[i]
-	switch cc.GetType() {
-	case raftpb.ConfChangeRemoveNode:
-		m.removed, m.client = true, false
-		if m.proc == nil {
-			ch.chk.Retire(m.id)
-		}
-	case raftpb.ConfChangeAddNode, raftpb.ConfChangeAddLearnerNode:
-		if !m.pending {
-			return // a promotion
-		}
-		m.pending = false
-		if ch.op == nil || ch.op.id != m.id {
-			// An add the operator gave up on committed after all: it
-			// starts the member, as one who finds it in the member list.
-			ch.q.After(0, Event{Kind: evRestart, Node: i})
-		}
+// onAdded is told of a member whose add committed: one the operator no
+// longer waits for (an add it gave up on, committed after all) it starts
+// at once, as an operator who finds it in the member list would.
+func (ch *churner) onAdded(i int) {
+	if ch.op == nil || ch.op.id != ch.cl.members[i].id {
+		ch.q.After(0, Event{Kind: evRestart, Node: i})
 	}
 }
 
@@ -314,7 +288,6 @@ func (ch *churner) send(op *churnOp, kind nodes.Kind, id uint64, url string, lea
 	c.target = up[ch.rng.IntN(len(up))]
 	req := &nodes.Request{Kind: kind, MemberID: id, PeerURL: url, Learner: learner, User: c.user}
 	ch.wl.issue(c, req)
-	ch.cl.clientUser[req.ID] = c.user
 }
 
 // done is told how a request of the operator ended (code, or unknown):

@@ -135,6 +135,12 @@ func (w *workload) issue(c *client, req *nodes.Request) {
 	c.op = w.hist.add(Op{Proc: c.proc, Client: c.idx, Member: w.cl.members[c.target].id, Req: req, Call: now})
 	w.stats.Requests++
 	w.hist.await(req)
+	if req.Kind.IsMember() && w.cl.membership {
+		w.cl.clientUser[req.ID] = req.User
+		if req.Kind == nodes.KindMemberAdd {
+			w.cl.ensureMember(req.MemberID)
+		}
+	}
 	if ts := w.cl.net.Send(now, clientBase+c.idx, int(w.cl.members[c.target].id)); len(ts) > 0 {
 		w.q.At(ts[0], Event{Kind: evRequest, Node: c.target, Arg: uint64(c.idx), Data: req})
 	}

@@ -86,6 +86,7 @@ type cluster struct {
 	// membership: the world models membership (Config.Churn, or a
 	// scenario's membership=1).
 	membership bool
+	onAdded    func(i int) // the operator's look at a member whose add committed, or nil
 }
 
 // add makes a member with the next member ID, an empty disk and no

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"time"
 
+	"go.etcd.io/raft/v3/raftpb"
+
 	"github.com/etcdsim/etcdsim/nodes"
 )
 
@@ -163,4 +165,58 @@ func (c *cluster) stopRemoved(i int, why string) {
 	m.removed = true
 	c.kill(i, "stopped: "+why)
 	c.chk.Retire(m.id)
+}
+
+// ensureMember makes the slots of member IDs up to id, for a cluster API
+// add that names it (a plan's, a scenario's): members added at runtime,
+// with an empty disk and no process, not in the cluster until the add
+// commits.
+func (c *cluster) ensureMember(id uint64) {
+	for uint64(len(c.index)) <= id && id <= maxScriptedID {
+		m := c.add([2]int64{1, 1}, c.opt.diskFaults())
+		m.join, m.client, m.pending = true, false, true
+	}
+}
+
+// maxScriptedID bounds the member IDs a plan or a scenario adds.
+const maxScriptedID = 64
+
+// startJoined starts member i, added at runtime, for the first time, once
+// the committed membership has it (a plan's or a scenario's start).
+func (c *cluster) startJoined(i int) {
+	m := c.members[i]
+	if m.started || m.pending || m.removed {
+		return
+	}
+	c.start(i, false)
+}
+
+// onConf follows the committed log (the reference's apply of each conf
+// change): a runtime change the membership took counts as completed; an
+// add brings its member into the cluster; a removal marks its member
+// removed (its process stops itself, or never starts again).
+func (c *cluster) onConf(_ uint64, cc *raftpb.ConfChange, err error) {
+	if err != nil || cc.GetId() == 0 {
+		return
+	}
+	c.stats.MemberChanges++
+	i, ok := c.byID(cc.GetNodeId())
+	if !ok {
+		return
+	}
+	m := c.members[i]
+	switch cc.GetType() {
+	case raftpb.ConfChangeRemoveNode:
+		m.removed, m.client = true, false
+		if m.proc == nil {
+			c.chk.Retire(m.id)
+		}
+	case raftpb.ConfChangeAddNode, raftpb.ConfChangeAddLearnerNode:
+		if m.pending {
+			m.pending = false
+			if c.onAdded != nil {
+				c.onAdded(i)
+			}
+		}
+	}
 }

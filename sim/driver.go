@@ -190,7 +190,8 @@ func (d *planned) tick(w *world) {
 func (d *planned) apply(w *world, s *Step) {
 	i, ok := w.cl.byID(uint64(s.Member))
 	if !ok && s.Kind != StepPartition && s.Kind != StepHeal && s.Kind != StepCut {
-		return // a member that never joined this run (a shrunk plan)
+		// A member that never joined this run (a shrunk plan).
+		return
 	}
 	switch s.Kind {
 	case StepCrash:
@@ -205,6 +206,8 @@ func (d *planned) apply(w *world, s *Step) {
 		d.fs.pause(i, s.For)
 	case StepSlowDisk:
 		d.fs.slow(i, s.For)
+	case StepStart:
+		w.cl.startJoined(i)
 	}
 }
 

@@ -39,9 +39,10 @@ const (
 	StepPause                         // pause Member for For
 	StepSlowDisk                      // Member's disk is slow for For
 	StepFailpoint                     // Member dies at its Pass-th pass through Point; restarts For later
+	StepStart                         // start Member, added at runtime, for the first time (an empty data dir)
 )
 
-var stepNames = [...]string{"", "request", "crash", "partition", "heal", "cut", "pause", "slow", "failpoint"}
+var stepNames = [...]string{"", "request", "crash", "partition", "heal", "cut", "pause", "slow", "failpoint", "start"}
 
 func (k StepKind) String() string { return stepNames[k] }
 
@@ -104,6 +105,8 @@ func (s Step) String() string {
 	case StepCrash, StepPause, StepSlowDisk:
 		add("member", strconv.Itoa(s.Member))
 		add("for", s.For.String())
+	case StepStart:
+		add("member", strconv.Itoa(s.Member))
 	case StepFailpoint:
 		add("member", strconv.Itoa(s.Member))
 		add("point", s.Point)
@@ -200,7 +203,7 @@ func (s *Step) set(k, v string) error {
 // validate reports a step that does not fit a world of cfg.
 func (s *Step) validate(cfg Config, clients int) error {
 	limit := cfg.Members
-	if cfg.Churn > 0 {
+	if cfg.Churn > 0 || cfg.Plan.membership() {
 		limit = maxChurnID // members join as the run goes
 	}
 	member := func(m int) error {
@@ -233,6 +236,22 @@ func (s *Step) validate(cfg Config, clients int) error {
 		return nil
 	}
 	return member(s.Member)
+}
+
+// membership reports whether the plan changes membership (a cluster API
+// request, or the start of a member added at runtime): its world then
+// models membership.
+func (p *Plan) membership() bool {
+	if p == nil {
+		return false
+	}
+	for i := range p.Steps {
+		s := &p.Steps[i]
+		if s.Kind == StepStart || s.Kind == StepRequest && s.Req.Kind.IsMember() {
+			return true
+		}
+	}
+	return false
 }
 
 // maxChurnID bounds the member IDs a plan of a world with churn names.

@@ -88,8 +88,10 @@ func newWorld(cfg Config) *world {
 	w.cl.onCrash = w.wl.reset
 	w.faults = &faultSched{core: c, cl: w.cl, f: &w.opt.faults, rng: rngFault}
 	w.setDriver(newDriver(w))
-	if cfg.Churn > 0 {
+	if cfg.Churn > 0 || cfg.Plan.membership() {
 		w.enableMembership()
+	}
+	if cfg.Churn > 0 {
 		w.churn = newChurner(w)
 		w.wl.churn = w.churn
 	}
@@ -106,6 +108,7 @@ func (w *world) enableMembership() {
 	w.chk.Ref.EnableMembership(voters)
 	w.cl.clientUser = map[uint64]string{}
 	w.cl.membership = true
+	w.chk.Ref.ConfApplied = w.cl.onConf
 	w.cl.linksChanged()
 }
 
