@@ -92,7 +92,11 @@ func (s Step) String() string {
 		add("client", strconv.Itoa(s.Client))
 		add("member", strconv.Itoa(s.Member))
 		add("req", hex.EncodeToString(s.Req.Encode()))
-		f = append(f, "#", s.Req.Kind.String(), string(s.Req.Key))
+		what := string(s.Req.Key)
+		if s.Req.Kind.IsMember() && s.Req.MemberID != 0 {
+			what = "m" + strconv.FormatUint(s.Req.MemberID, 10)
+		}
+		f = append(f, "#", s.Req.Kind.String(), what)
 	case StepPartition:
 		gs := make([]string, len(s.Groups))
 		for i, g := range s.Groups {
