@@ -53,26 +53,7 @@ func TestDeterminism(t *testing.T) {
 			t.Fatalf("same process, two runs: %s vs %s", a[i], b[i])
 		}
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestDeterminism$", fmt.Sprintf("-determinism.seeds=%d", n))
-	cmd.Env = append(os.Environ(), "ETCDSIM_DET_CHILD=1", "GOMAXPROCS=1")
-	raw, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("child process: %v\n%s", err, raw)
-	}
-	var c []string
-	for _, l := range strings.Split(string(raw), "\n") {
-		if h, ok := strings.CutPrefix(l, "HASH "); ok {
-			c = append(c, h)
-		}
-	}
-	if len(c) != len(a) {
-		t.Fatalf("child printed %d hashes, want %d", len(c), len(a))
-	}
-	for i := range a {
-		if a[i] != c[i] {
-			t.Fatalf("two processes: %s vs %s", a[i], c[i])
-		}
-	}
+	sameInChild(t, a, "^TestDeterminism$", "ETCDSIM_DET_CHILD", fmt.Sprintf("-determinism.seeds=%d", n))
 	t.Logf("%d seeds: same trace hash twice in one process and once more in a second process (GOMAXPROCS=1)", n)
 }
 
@@ -198,25 +179,32 @@ func TestDeterminismChurn(t *testing.T) {
 	if changes < n/2 {
 		t.Fatalf("only %d of %d churn worlds changed their membership: %v", changes, n, a)
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestDeterminismChurn$", fmt.Sprintf("-determinism.churn=%d", n))
-	cmd.Env = append(os.Environ(), "ETCDSIM_DET_CHURN_CHILD=1", "GOMAXPROCS=1")
+	sameInChild(t, a, "^TestDeterminismChurn$", "ETCDSIM_DET_CHURN_CHILD", fmt.Sprintf("-determinism.churn=%d", n))
+	t.Logf("%d churn worlds (%d changed membership): same trace hash twice in one process and once more in a second process (GOMAXPROCS=1)", n, changes)
+}
+
+// sameInChild runs the test run in a child process with GOMAXPROCS=1 and
+// env set, which prints its "HASH " lines, and requires the hashes want.
+func sameInChild(t *testing.T, want []string, run, env, flagArg string) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run="+run, flagArg)
+	cmd.Env = append(os.Environ(), env+"=1", "GOMAXPROCS=1")
 	raw, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("child process: %v\n%s", err, raw)
 	}
-	var c []string
+	var got []string
 	for _, l := range strings.Split(string(raw), "\n") {
 		if h, ok := strings.CutPrefix(l, "HASH "); ok {
-			c = append(c, h)
+			got = append(got, h)
 		}
 	}
-	if len(c) != len(a) {
-		t.Fatalf("child printed %d hashes, want %d", len(c), len(a))
+	if len(got) != len(want) {
+		t.Fatalf("child printed %d hashes, want %d", len(got), len(want))
 	}
-	for i := range a {
-		if a[i] != c[i] {
-			t.Fatalf("two processes: %s vs %s", a[i], c[i])
+	for i := range want {
+		if want[i] != got[i] {
+			t.Fatalf("two processes: %s vs %s", want[i], got[i])
 		}
 	}
-	t.Logf("%d churn worlds (%d changed membership): same trace hash twice in one process and once more in a second process (GOMAXPROCS=1)", n, changes)
 }
