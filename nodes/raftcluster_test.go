@@ -22,7 +22,9 @@ func urlMember(id uint64, url string, learner bool) ClusterMember {
 	return ClusterMember{ID: id, PeerURLs: []string{url}, IsLearner: learner}
 }
 
-func promoteCtx(id uint64) any { return &confChangeContext{ClusterMember: ClusterMember{ID: id}, IsPromote: true} }
+func promoteCtx(id uint64) any {
+	return &confChangeContext{ClusterMember: ClusterMember{ID: id}, IsPromote: true}
+}
 
 // TestValidateConfigurationChange walks etcd's refusals at apply, in its
 // order, each over the membership the steps before it made.
