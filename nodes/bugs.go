@@ -32,6 +32,7 @@ type Bugs struct {
 	PromoteForwardAuth    bool // promote-forward-auth
 	MemberUpdateLearner   bool // member-update-learner
 	UpdateReplayLearner   bool // update-replay-learner
+	PromoteQuorumMiscount bool // promote-quorum-miscount
 }
 
 type bugEntry struct {
@@ -55,6 +56,7 @@ var catalog = []bugEntry{
 	{Bug{"promote-forward-auth", "14070, 20757 (fix PR 20792)", "a follower forwards a learner promote to the leader without the client's token; the leader refuses it as no one (auth: user name is empty) and the client times out", "auth-decisions"}, func(b *Bugs) *bool { return &b.PromoteForwardAuth }},
 	{Bug{"member-update-learner", "21694 (fix PR 21719)", "MemberUpdate assigns the whole RaftAttributes, whose IsLearner is always false: a learner becomes a voter in etcd's membership while raft still counts it as a learner", "membership-agreement"}, func(b *Bugs) *bool { return &b.MemberUpdateLearner }},
 	{Bug{"update-replay-learner", "etcdsim finding (docs/findings.md)", "etcd 3.6 writes a MemberUpdate's in-memory member to the v2store; replayed after a restart, that member is the backend's later one, so a learner's update marks it a voter early and its replayed promotion fails: raft keeps it a learner on the restarted member", "membership-agreement"}, func(b *Bugs) *bool { return &b.UpdateReplayLearner }},
+	{Bug{"promote-quorum-miscount", "11633 (fix PR 11640)", "the promote's strict quorum check counts the learner as a member but not as started, so a lone voter can never promote its learner", "liveness"}, func(b *Bugs) *bool { return &b.PromoteQuorumMiscount }},
 }
 
 // Catalog returns every bug mode, in stable order.

@@ -55,8 +55,13 @@ func (m *Member) mayPromoteMember(id uint64) error {
 	if float64(match)/float64(lead) < readyPercent {
 		return errLearnerNotReady
 	}
-	// IsReadyToPromoteMember counts the learner as a started voter (#11640).
+	// IsReadyToPromoteMember counts the learner as a started voter: the fix
+	// of #11633 (PR 11640, etcd 3.4.4). Before it the learner counted in
+	// the cluster but not as started, so no lone voter could promote one.
 	nmembers, nstarted := 1, 1
+	if m.cfg.Bugs.PromoteQuorumMiscount {
+		nstarted = 0
+	}
 	for _, v := range m.state.Cluster.voting() {
 		nmembers++
 		if v.IsStarted() {

@@ -99,6 +99,9 @@ func BugWorlds() []BugWorld {
 			// its next raft snapshot (docs/findings.md).
 			w.Workload, w.Churn = "reconfig", 5
 			w.Faults, w.FaultsName = "crash=1/1000", "crashes"
+		case "promote-quorum-miscount":
+			// #11633: a one-member cluster grown by promoting a learner.
+			w.Members, w.Churn = 1, 3
 		}
 		out = append(out, w)
 	}

@@ -56,6 +56,19 @@ type churnOp struct {
 	added   bool          // its add committed
 	began   time.Duration
 	wait    time.Duration // no request before
+	last    string        // the last answer to its requests
+}
+
+// String names the operation and the members it is about.
+func (op *churnOp) String() string {
+	s := opNames[op.kind]
+	if op.victim != 0 {
+		s += fmt.Sprintf(" of m%d", op.victim)
+	}
+	if op.id != 0 {
+		s += fmt.Sprintf(" with m%d", op.id)
+	}
+	return s
 }
 
 // newChurner makes the operator of a world with churn and schedules its
@@ -97,13 +110,13 @@ func (ch *churner) onTick() {
 	ch.q.After(churnTick, Event{Kind: evChurn})
 	if ch.op == nil {
 		ch.op = ch.plan()
-		ch.noteOn(0, MarkMember, fmt.Sprintf("membership: %s begins (voters %v)", opNames[ch.op.kind], ch.voters()))
+		ch.noteOn(0, MarkMember, fmt.Sprintf("membership: %s begins (voters %v)", ch.op, ch.voters()))
 	}
 	if ch.step(ch.op) {
 		if i, ok := ch.cl.byID(ch.op.id); ok && ch.op.kind != opLearnerOut {
 			ch.cl.members[i].client = true // a started voter: clients may use it
 		}
-		ch.noteOn(0, MarkMember, fmt.Sprintf("membership: %s done (voters %v)", opNames[ch.op.kind], ch.voters()))
+		ch.noteOn(0, MarkMember, fmt.Sprintf("membership: %s done (voters %v)", ch.op, ch.voters()))
 		ch.op = nil
 		ch.next = ch.q.Now() + ch.pause/2 + time.Duration(ch.rng.Int64N(int64(ch.pause)))
 	}
@@ -296,6 +309,10 @@ func (ch *churner) done(code nodes.Code, unknown bool) {
 	if ch.op == nil {
 		return
 	}
+	ch.op.last = code.String()
+	if unknown {
+		ch.op.last = "no answer"
+	}
 	switch {
 	case unknown || code == nodes.ErrLearnerNotReady:
 		ch.op.wait = ch.q.Now() + 300*time.Millisecond
@@ -310,7 +327,7 @@ func (ch *churner) done(code nodes.Code, unknown bool) {
 // runs holds the committed configuration and member list.
 func (ch *churner) settled() string {
 	if op := ch.op; op != nil {
-		return fmt.Sprintf("membership: %s of m%d/m%d has not finished (committed voters %v)", opNames[op.kind], op.victim, op.id, ch.voters())
+		return fmt.Sprintf("membership: %s has not finished (committed voters %v; its last request: %s)", op, ch.voters(), op.last)
 	}
 	want := nodes.ConfDigest(ch.chk.Ref.ConfState())
 	for _, m := range ch.cl.members {
