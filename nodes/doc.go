@@ -108,7 +108,7 @@ ack-before-wal-sync (#14370), lease-revoke-no-auth (#11689),
 defrag-no-ci-hook (#14685), compaction-rev-regress (#17780),
 perm-cache-stale (#14355, #14571), stale-read, and the membership modes
 promotion-not-persisted (#19557), promote-forward-auth (#14070, #20757),
-member-update-learner (#21694) and update-replay-learner (etcdsim's
-finding). The zero value is the correct model.
+member-update-learner (#21694), promote-quorum-miscount (#11633) and
+update-replay-learner (etcdsim's finding). The zero value is the correct model.
 */
 package nodes
