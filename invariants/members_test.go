@@ -135,3 +135,26 @@ func TestAuthDecisions(t *testing.T) {
 		t.Fatalf("refusing root as no one: %v", v)
 	}
 }
+
+// TestRemovedMemberNeverLeads: once its removal committed, a member that
+// wins an election fails removed-member; one that led before does not.
+func TestRemovedMemberNeverLeads(t *testing.T) {
+	c := NewChecker(2)
+	c.Ref.EnableMembership([]uint64{1, 2})
+	m := func(id uint64) nodes.ClusterMember {
+		return nodes.ClusterMember{ID: id, PeerURLs: []string{"http://h" + string(rune('0'+id)) + ":2380"}}
+	}
+	f := &memberFake{fakeMember: newMember(2), conf: &raftpb.ConfState{Voters: []uint64{1, 2}}}
+	f.leader, f.term = true, 2
+	c.Step(f) // m2 leads term 2 before anything is removed
+	f.run(c, confEntry(1, raftpb.ConfChangeAddNode, 1, m(1)), confEntry(2, raftpb.ConfChangeAddNode, 2, m(2)),
+		confEntry(3, raftpb.ConfChangeRemoveNode, 2, nil))
+	if v := c.Violation(); v != nil {
+		t.Fatalf("m2 led before its removal: %v", v)
+	}
+	f.term = 3
+	c.Step(f)
+	if v := c.Violation(); v == nil || v.Name != RemovedMember {
+		t.Fatalf("m2 leads term 3 after its removal: %v", v)
+	}
+}
