@@ -276,11 +276,16 @@ func (m *Member) applyMembership(e *raftpb.Entry, cc *raftpb.ConfChange) {
 }
 
 // replayV2 applies an entry at or below the consistent index to the v2
-// copy of the membership only (etcd's ApplyV2storeOnly): a publish.
+// copy of the membership only (etcd's ApplyV2storeOnly): a publish, a
+// cluster version.
 func (m *Member) replayV2(e *raftpb.Entry) {
 	req, err := m.cfg.Decoded.Decode(e.Data)
-	if err == nil && req.Kind == KindPublish && req.MemberID != 0 {
+	switch {
+	case err != nil:
+	case req.Kind == KindPublish && req.MemberID != 0:
 		m.state.Cluster.UpdateAttributes(m.be, req.MemberID, req.Name, []string{req.PeerURL}, false, func() {})
+	case req.Kind == KindClusterVersion:
+		m.state.Cluster.SetVersion(m.be, req.Name, false)
 	}
 }
 

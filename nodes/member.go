@@ -248,6 +248,7 @@ func (m *Member) Tick() {
 	m.rn.Tick()
 	m.revokeExpired()
 	m.publish()
+	m.monitorVersion()
 	if len(m.reads) > 0 {
 		m.expireReads()
 	}

@@ -16,7 +16,14 @@ import (
 const (
 	MembersBucket = "members"
 	RemovedBucket = "members_removed"
+	ClusterBucket = "cluster"
+	versionKey    = "clusterVersion"
 )
+
+// ClusterVersion is the version every member of the model runs, which the
+// leader makes the cluster's (etcd's decideClusterVersion, with all members
+// of one version).
+const ClusterVersion = "3.6.0"
 
 // DefaultMaxLearners is etcd's --max-learners default.
 const DefaultMaxLearners = 1
@@ -57,6 +64,7 @@ type confChangeContext struct {
 type memberSet struct {
 	Members []ClusterMember `json:"members"`
 	Removed []uint64        `json:"removed,omitempty"`
+	Version string          `json:"version,omitempty"` // the cluster version
 }
 
 func (s *memberSet) find(id uint64) *ClusterMember {
@@ -99,7 +107,7 @@ func (s *memberSet) remove(id uint64) {
 }
 
 func (s *memberSet) clone() memberSet {
-	out := memberSet{Members: make([]ClusterMember, len(s.Members)), Removed: slices.Clone(s.Removed)}
+	out := memberSet{Members: make([]ClusterMember, len(s.Members)), Removed: slices.Clone(s.Removed), Version: s.Version}
 	copy(out.Members, s.Members)
 	return out
 }
@@ -131,6 +139,9 @@ func readMembers(tx backend.ReadTx) (memberSet, error) {
 	})
 	if err != nil {
 		return s, fmt.Errorf("nodes: membership: corrupt member record: %w", err)
+	}
+	if v, ok := tx.Get(ClusterBucket, []byte(versionKey)); ok {
+		s.Version = string(v)
 	}
 	tx.Range(RemovedBucket, nil, nil, func(k, _ []byte) bool {
 		id, perr := strconv.ParseUint(string(k), 16, 64)

@@ -287,3 +287,16 @@ func peerURLTaken(set *memberSet, urls []string, except uint64) bool {
 	}
 	return false
 }
+
+// Version returns the cluster version, "" before the leader set it.
+func (c *Cluster) Version() string { return c.v3.Version }
+
+// SetVersion is RaftCluster.SetVersion, the apply of ClusterVersionSet: the
+// v2 copy always, the backend's cluster bucket with v3.
+func (c *Cluster) SetVersion(tx backend.Tx, version string, v3 bool) {
+	c.v2.Version = version
+	if v3 {
+		c.v3.Version = version
+		tx.Put(ClusterBucket, []byte(versionKey), []byte(version))
+	}
+}

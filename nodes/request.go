@@ -42,13 +42,16 @@ const (
 	KindMemberRemove  // MemberRemove
 	KindMemberUpdate  // MemberUpdate (its peer URLs)
 	KindMemberList    // MemberList (linearizable, as etcd 3.6's default)
+	// KindClusterVersion is etcd's ClusterVersionSet, proposed by the
+	// leader (monitorClusterVersions); Name is the version.
+	KindClusterVersion
 )
 
 var kindNames = [...]string{"", "put", "delete", "txn", "range", "compact", "defrag",
 	"lease-grant", "lease-revoke", "lease-keepalive", "auth-enable", "auth-disable",
 	"user-add", "user-delete", "user-passwd", "user-grant", "user-revoke",
 	"role-add", "role-delete", "role-grant", "role-revoke", "authenticate", "publish",
-	"member-add", "member-promote", "member-remove", "member-update", "member-list"}
+	"member-add", "member-promote", "member-remove", "member-update", "member-list", "cluster-version"}
 
 // IsMember reports whether k is a request of the cluster API.
 func (k Kind) IsMember() bool { return k >= KindMemberAdd && k <= KindMemberList }

@@ -103,6 +103,9 @@ func (s *State) Apply(tx backend.Tx, req *Request) (Result, *mvcc.CompactionJob)
 	case req.Kind == KindCompact:
 		job, err := s.KV.Compact(tx, req.Rev)
 		return Result{Code: codeOf(err), Rev: s.KV.Rev()}, job
+	case req.Kind == KindClusterVersion:
+		s.Cluster.SetVersion(tx, req.Name, true)
+		return Result{Rev: s.KV.Rev()}, nil
 	case req.Kind == KindPublish:
 		// etcd's ClusterMemberAttrSet: the member's attributes (its name
 		// and client URLs) in the membership, when the world models it.

@@ -172,6 +172,17 @@ func (m *Member) serving() bool {
 	return m.published || m.clock >= WaitClusterReadyTimeout || m.cfg.Bugs.ServeBeforeReady
 }
 
+// monitorVersion is the leader's monitorClusterVersions: while the cluster
+// version is unset it proposes the version its members run, every four
+// seconds (monitorVersionInterval) until one applies.
+func (m *Member) monitorVersion() {
+	if !m.cfg.Membership || m.state.Cluster.Version() != "" || m.clock%(4*time.Second) != 0 || !m.leads() {
+		return
+	}
+	req := &Request{ID: m.internalID(), Kind: KindClusterVersion, Name: ClusterVersion}
+	_ = m.rn.Propose(req.Encode())
+}
+
 // publish proposes the member's announcement, again every second until it
 // is applied (etcd's publishV3 retries).
 func (m *Member) publish() {

@@ -130,3 +130,7 @@ func (m *Member) FirstIndex() uint64 {
 	i, _ := m.storage.FirstIndex()
 	return i
 }
+
+// ClusterVersion returns the cluster version the member's membership holds
+// ("" before the leader set it).
+func (m *Member) ClusterVersion() string { return m.state.Cluster.Version() }
