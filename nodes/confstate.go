@@ -79,6 +79,7 @@ func ConfString(cs *raftpb.ConfState) string {
 	return "voters=" + fmtIDs(voters) + " learners=" + fmtIDs(learners)
 }
 
+// fmtIDs prints IDs as "[1 2 3]".
 func fmtIDs(ids []uint64) string {
 	b := []byte{'['}
 	for i, id := range ids {

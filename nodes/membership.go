@@ -1,6 +1,7 @@
 package nodes
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -67,31 +68,27 @@ type memberSet struct {
 	Version string          `json:"version,omitempty"` // the cluster version
 }
 
+// find returns member id of the set, or nil.
 func (s *memberSet) find(id uint64) *ClusterMember {
-	i, ok := slices.BinarySearchFunc(s.Members, id, func(m ClusterMember, id uint64) int { return cmpU64(m.ID, id) })
+	i, ok := slices.BinarySearchFunc(s.Members, id, byID)
 	if !ok {
 		return nil
 	}
 	return &s.Members[i]
 }
 
-func cmpU64(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
+// byID orders members by ID, for binary searches.
+func byID(m ClusterMember, id uint64) int { return cmp.Compare(m.ID, id) }
 
+// isRemoved reports whether id was removed.
 func (s *memberSet) isRemoved(id uint64) bool {
 	_, ok := slices.BinarySearch(s.Removed, id)
 	return ok
 }
 
+// put adds m to the set, or replaces the member of its ID.
 func (s *memberSet) put(m ClusterMember) {
-	i, ok := slices.BinarySearchFunc(s.Members, m.ID, func(x ClusterMember, id uint64) int { return cmpU64(x.ID, id) })
+	i, ok := slices.BinarySearchFunc(s.Members, m.ID, byID)
 	if ok {
 		s.Members[i] = m
 		return
@@ -99,6 +96,7 @@ func (s *memberSet) put(m ClusterMember) {
 	s.Members = slices.Insert(s.Members, i, m)
 }
 
+// remove takes id out of the members and marks it removed.
 func (s *memberSet) remove(id uint64) {
 	s.Members = slices.DeleteFunc(s.Members, func(m ClusterMember) bool { return m.ID == id })
 	if i, ok := slices.BinarySearch(s.Removed, id); !ok {
@@ -106,6 +104,7 @@ func (s *memberSet) remove(id uint64) {
 	}
 }
 
+// clone returns a copy that shares nothing with s but the strings.
 func (s *memberSet) clone() memberSet {
 	out := memberSet{Members: make([]ClusterMember, len(s.Members)), Removed: slices.Clone(s.Removed), Version: s.Version}
 	copy(out.Members, s.Members)
@@ -123,6 +122,7 @@ func (s *memberSet) learners() int {
 	return n
 }
 
+// memberKey is a member's key in the buckets: its ID in lower-case hex.
 func memberKey(id uint64) []byte { return []byte(strconv.FormatUint(id, 16)) }
 
 // readMembers is etcd's MustReadMembersFromBackend.

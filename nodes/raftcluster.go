@@ -242,12 +242,15 @@ func (c *Cluster) validate(tx backend.ReadTx, cc *raftpb.ConfChange, v3 bool) (*
 	return ctx, nil
 }
 
+// mustUnmarshal decodes a conf change's context, as etcd's lg.Panic does
+// when it cannot.
 func mustUnmarshal(p []byte, v any) {
 	if err := json.Unmarshal(p, v); err != nil {
 		panic(fmt.Sprintf("nodes: membership: failed to unmarshal confChangeContext: %v", err))
 	}
 }
 
+// validatePromote refuses to promote a member that is not a learner.
 func validatePromote(set *memberSet, id uint64) error {
 	m := set.find(id)
 	switch {
@@ -259,6 +262,8 @@ func validatePromote(set *memberSet, id uint64) error {
 	return nil
 }
 
+// validateAdd refuses an ID that exists, a peer URL in use, and a learner
+// beyond --max-learners.
 func (c *Cluster) validateAdd(set *memberSet, ctx *confChangeContext, learnerChange bool) error {
 	if set.find(ctx.ID) != nil {
 		return errIDExists
