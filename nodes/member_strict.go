@@ -6,10 +6,11 @@ import "time"
 // each on the membership and the transport of the member that received
 // the request.
 
-// mayAddMember refuses an add that --strict-reconfig-check refuses: a voter is added only if the started voters would still
-// be a quorum (IsReadyToAddVotingMember), and any member only if this
-// member has been connected to a quorum of the grown cluster for
-// HealthInterval (isConnectedToQuorumAfterAddingNewMemberSince, #21667).
+// mayAddMember refuses an add that --strict-reconfig-check refuses: a
+// voter is added only if the started voters would still be a quorum
+// (IsReadyToAddVotingMember), and any member only if this member has been
+// connected to a quorum of the grown cluster for HealthInterval
+// (isConnectedToQuorumAfterAddingNewMemberSince, #21667).
 func (m *Member) mayAddMember(learner bool) error {
 	voting := m.state.Cluster.voting()
 	if !learner && !readyToAddVoter(voting) {
@@ -36,10 +37,11 @@ func readyToAddVoter(voting []ClusterMember) bool {
 	return nstarted >= nmembers/2+1
 }
 
-// mayRemoveMember refuses a removal --strict-reconfig-check refuses: removing a learner always passes; a voter, only if the
-// started voters left are a quorum (IsReadyToRemoveVotingMember) and, if
-// this member has been in touch with it, only if the members connected for
-// HealthInterval less the removed one are a quorum of the cluster left.
+// mayRemoveMember refuses a removal --strict-reconfig-check refuses:
+// removing a learner always passes; a voter, only if the started voters
+// left are a quorum (IsReadyToRemoveVotingMember) and, if this member has
+// been in touch with it, only if the members connected for HealthInterval
+// less the removed one are a quorum of the cluster left.
 func (m *Member) mayRemoveMember(id uint64) error {
 	if t := m.state.Cluster.Member(id); t != nil && t.IsLearner {
 		return nil
