@@ -51,7 +51,7 @@ var Catalog = []Info{
 	{Panic, "no member panics (other than dying at a failpoint)"},
 	{MembershipAgreement, "at every applied index a member's raft configuration is the reference's, and its members bucket holds the same voters and learners"},
 	{AuthDecisions, "an auth refusal a member gives before proposing is the one the reference auth state at its auth revision gives the client's own user"},
-	{RemovedMember, "a member whose removal committed never wins an election afterwards"},
+	{RemovedMember, "a member wins an election only while its own configuration holds it as a voter (no removed member, no learner)"},
 }
 
 // Names lists every invariant's name, in the catalog's order.

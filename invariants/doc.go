@@ -43,8 +43,8 @@
 //	auth-decisions              an auth refusal given before proposing (the cluster API's
 //	                            admin check) is the one the reference auth state at that
 //	                            auth revision gives the client's own user
-//	removed-member              a member whose removal committed never wins an election
-//	                            afterwards
+//	removed-member              a member wins an election only while its own configuration
+//	                            holds it as a voter (no removed member, no learner)
 //
 // Members are read through View, a small read-only interface of this
 // package's own that nodes.Member satisfies.

@@ -14,13 +14,12 @@ import (
 
 // members is what the reference keeps of membership and of the admin
 // check, in worlds that model membership: raft's configuration after each
-// conf change (through raft's own confchange code), when each member's
-// removal committed, and what the admin check read at each auth revision.
+// conf change (through raft's own confchange code), and what the admin
+// check read at each auth revision.
 type members struct {
 	conf       *raftpb.ConfState
 	confDigest uint64
-	epochs     []epoch           // each configuration, from the index of its change
-	removedAt  map[uint64]uint64 // member ID -> index of its removal
+	epochs     []epoch // each configuration, from the index of its change
 	admins     []adminAt
 	bootIndex  uint64 // the last bootstrap entry
 }
@@ -58,9 +57,6 @@ func (r *Reference) applyConf(e *raftpb.Entry) error {
 	voters := slices.Clone(cs.GetVoters())
 	slices.Sort(voters)
 	r.epochs = append(r.epochs, epoch{index: e.GetIndex(), voters: voters})
-	if err == nil && cc.GetType() == raftpb.ConfChangeRemoveNode {
-		r.removedAt[cc.GetNodeId()] = e.GetIndex()
-	}
 	if r.ConfApplied != nil {
 		r.ConfApplied(e.GetIndex(), &cc, err)
 	}
@@ -76,7 +72,6 @@ func (r *Reference) EnableMembership(voters []uint64) {
 	r.Membership = true
 	r.conf = &raftpb.ConfState{Voters: slices.Clone(voters)}
 	r.confDigest = nodes.ConfDigest(r.conf)
-	r.removedAt = map[uint64]uint64{}
 	r.bootIndex = uint64(len(voters))
 	r.noteAuth()
 }
@@ -96,12 +91,6 @@ func (r *Reference) ConfState() *raftpb.ConfState { return r.conf }
 
 // Members returns the reference's member list (etcd's RaftCluster), by ID.
 func (r *Reference) Members() []nodes.ClusterMember { return r.state.Cluster.Members() }
-
-// RemovedAt returns the index whose apply removed member id, if any.
-func (r *Reference) RemovedAt(id uint64) (uint64, bool) {
-	i, ok := r.removedAt[id]
-	return i, ok
-}
 
 // votersAt returns the voters of the configurations that can have
 // committed index i: the one in force after every change below i, and the

@@ -2,6 +2,7 @@ package nodes
 
 import (
 	"errors"
+	"slices"
 
 	"go.etcd.io/raft/v3"
 
@@ -134,3 +135,7 @@ func (m *Member) FirstIndex() uint64 {
 // ClusterVersion returns the cluster version the member's membership holds
 // ("" before the leader set it).
 func (m *Member) ClusterVersion() string { return m.state.Cluster.Version() }
+
+// Voter reports whether raft's configuration, as the member last applied
+// it, holds the member as a voter.
+func (m *Member) Voter() bool { return slices.Contains(m.confState.GetVoters(), m.cfg.ID) }
