@@ -41,9 +41,9 @@ vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1)
 	$(GO) vet ./...
 
-# The same 200 seeds twice in one process and once more in a second process.
+# The same 200 seeds twice in one process and once more in a second process; and 60 churn worlds.
 determinism:
-	$(GO) test -count=1 ./sim -run '^TestDeterminism$$' -v -args -determinism.seeds=200
+	$(GO) test -count=1 ./sim -run '^TestDeterminism(Churn)?$$' -v -args -determinism.seeds=200 -determinism.churn=60
 
 # The correct model over seeds 1..$(SEEDS) each of 1, 3 and 5 members (and the auth workload),
 # 60 s simulated each, in worker processes; failing seeds are written to out/soak.
