@@ -89,8 +89,9 @@ func BugWorlds() []BugWorld {
 			// #19557: learners added and promoted in a running cluster.
 			w.Churn = 3
 		case "promote-forward-auth":
-			// #14070, #20757: auth on, a learner promoted through a follower.
-			w.Workload, w.Churn = "auth", 3
+			// #14070, #20757: auth on, learners promoted through followers
+			// (a cluster of three growing to five).
+			w.Workload, w.Churn = "auth", 5
 		case "member-update-learner":
 			// #21694: a learner's peer URL updated before its promotion.
 			w.Workload, w.Churn = "reconfig", 5
