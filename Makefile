@@ -3,7 +3,7 @@ GO      ?= go
 SEEDS   ?= 2000
 BIN     := bin/etcdsim
 
-.PHONY: run test vet build fuzz bench gobench soak soak-long repro determinism replay seeds swarm table pgo
+.PHONY: run test vet build fuzz bench gobench soak soak-long soak-churn repro determinism replay seeds swarm table pgo
 
 build:
 	$(GO) build -o $(BIN) ./cmd/etcdsim
@@ -41,9 +41,9 @@ vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1)
 	$(GO) vet ./...
 
-# The same 200 seeds twice in one process and once more in a second process.
+# The same 200 seeds twice in one process and once more in a second process; and 60 churn worlds.
 determinism:
-	$(GO) test -count=1 ./sim -run '^TestDeterminism$$' -v -args -determinism.seeds=200
+	$(GO) test -count=1 ./sim -run '^TestDeterminism(Churn)?$$' -v -args -determinism.seeds=200 -determinism.churn=60
 
 # The correct model over seeds 1..$(SEEDS) each of 1, 3 and 5 members (and the auth workload),
 # 60 s simulated each, in worker processes; failing seeds are written to out/soak.
@@ -52,6 +52,14 @@ soak: build
 	./$(BIN) swarm --seeds 1..$(SEEDS) --members 3 --out out/soak
 	./$(BIN) swarm --seeds 1..$(SEEDS) --members 5 --out out/soak
 	./$(BIN) swarm --seeds 1..$(SEEDS) --members 3 --workload auth --out out/soak
+
+# The correct model with membership churn over seeds 1..$(SEEDS): 3 members around 3 voters with the
+# seed's auth knob and with the auth workload, 5 around 5, and a lone member growing to 3.
+soak-churn: build
+	./$(BIN) swarm --seeds 1..$(SEEDS) --members 3 --churn 3 --out out/soak
+	./$(BIN) swarm --seeds 1..$(SEEDS) --members 3 --churn 3 --workload auth --out out/soak
+	./$(BIN) swarm --seeds 1..$(SEEDS) --members 5 --churn 5 --out out/soak
+	./$(BIN) swarm --seeds 1..$(SEEDS) --members 1 --churn 3 --out out/soak
 
 # The long soak that finds one-in-ten-thousand events: 50,000 default seeds and 10,000 each of
 # 1 member, 5 members, auth and compaction, one `swarm --shard K/N` per core, merged; about an hour

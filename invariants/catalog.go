@@ -24,6 +24,9 @@ const (
 	ServerVerify             Invariant = "server-verify"
 	InstallCoversSnapshot    Invariant = "install-covers-snapshot"
 	LeaseSemantics           Invariant = "lease-semantics"
+	MembershipAgreement      Invariant = "membership-agreement"
+	AuthDecisions            Invariant = "auth-decisions"
+	RemovedMember            Invariant = "removed-member"
 )
 
 // Info is one row of the catalog: an invariant and what it promises.
@@ -54,6 +57,9 @@ var Catalog = []Info{
 	{ServerVerify, "etcd's server/verify on a member's data: after a graceful stop all of it (the WAL reads back; the backend's consistent index is at most the HardState's commit and at least the last snapshot's index, its term at most the HardState's term); at every restart, the term"},
 	{InstallCoversSnapshot, "a member that installs a received snapshot gets a backend whose consistent index is at least the snapshot's index"},
 	{LeaseSemantics, "a lease is revoked by expiry only when no keep-alive acknowledged within its TTL (on the world's clocks) preceded it; a successful keep-alive renews a lease that exists at that point of the history, with at most its granted TTL; a revoked lease's keys vanish in the revision of its revoke"},
+	{MembershipAgreement, "at every applied index a member's raft configuration is the reference's, and its members bucket holds the same voters and learners"},
+	{AuthDecisions, "an auth refusal a member gives before proposing is the one the reference auth state at its auth revision gives the client's own user"},
+	{RemovedMember, "a member wins an election only while its own configuration holds it as a voter (no removed member, no learner)"},
 }
 
 // Names lists every invariant's name, in the catalog's order.

@@ -27,6 +27,7 @@ type Checker struct {
 	// Unchecked counts the checks skipped because the record they needed
 	// was forgotten: it stays 0 unless forget's bound is wrong.
 	Unchecked int
+	retired   map[uint64]bool // removed members gone for good (see Retire)
 }
 
 // forgetEvery is how many records the reference gains between two looks
@@ -42,6 +43,12 @@ type track struct {
 	hsVote      uint64
 	maxRev      int64  // the highest revision this member returned for a write
 	maxRevIdx   uint64 // the index of that write
+	// membership worlds: the first index of its raft log, and the members
+	// bucket's hash and digest when last decoded
+	firstIndex   uint64
+	bucketSeen   bool
+	bucketHash   uint64
+	bucketDigest uint64
 }
 
 // NewChecker returns a checker for a cluster of voters members.
@@ -78,8 +85,12 @@ func (c *Checker) Step(v View) {
 	}
 	term, _, _, leader, commit := v.RaftStatus()
 	if leader {
-		if other, ok := c.leaders[term]; ok && other != v.ID() {
+		other, ok := c.leaders[term]
+		if ok && other != v.ID() {
 			c.fail(ElectionSafety, other, "m%d and m%d both lead term %d", other, v.ID(), term)
+		}
+		if !ok && c.Ref.Membership {
+			c.newLeader(v, term)
 		}
 		c.leaders[term] = v.ID()
 	}
@@ -94,7 +105,11 @@ func (c *Checker) Committed(v View, ents []*raftpb.Entry) {
 	if c.Off {
 		return
 	}
-	c.track(v.ID()).snapIndex = v.SnapshotIndex()
+	t := c.track(v.ID())
+	t.snapIndex = v.SnapshotIndex()
+	if mv, ok := v.(MembershipView); ok && c.Ref.Membership {
+		t.firstIndex = mv.FirstIndex()
+	}
 	for _, e := range ents {
 		i := e.GetIndex()
 		rec, ok, gone := c.record(i)
@@ -139,8 +154,15 @@ func (c *Checker) forget() {
 		return
 	}
 	keep := c.Ref.Last()
-	for _, t := range c.members {
+	for id, t := range c.members {
+		if c.retired[id] {
+			continue
+		}
 		keep = min(keep, t.snapIndex+1, t.persistedCI)
+		if c.Ref.Membership {
+			// A member that joins catches up from a leader's log.
+			keep = min(keep, t.firstIndex)
+		}
 	}
 	if keep > 1 {
 		c.Ref.Forget(keep - 1)
@@ -160,6 +182,11 @@ func (c *Checker) Applied(v View, index uint64, out *nodes.Outcome) {
 	if !ok {
 		c.fail(AppliedLECommitted, v.ID(), "m%d applied index %d that no member committed", v.ID(), index)
 		return
+	}
+	if c.Ref.Membership {
+		if mv, ok := v.(MembershipView); ok {
+			c.membershipAgrees(mv, index, rec)
+		}
 	}
 	if out != nil && rec.Ran && *out != rec.Out {
 		c.fail(ApplyDeterminism, v.ID(), "m%d applied index %d (%s #%d): %s", v.ID(), index, rec.Out.Kind, rec.ReqID, outcomeDiff(out, &rec.Out))
@@ -287,6 +314,7 @@ func (c *Checker) Restarted(v View) {
 		return
 	}
 	rec := c.atomic(v, mem, ci, RestartClean)
+	c.membersAtCI(v, ci)
 	if got, want := v.AuthCacheHash(), v.AuthRebuiltCacheHash(); got != want {
 		c.fail(AuthRevisionAgreement, v.ID(), "m%d restarted with a permission cache that differs from a rebuild from its own backend: %s", v.ID(), v.AuthCacheDiff(mem))
 	}
@@ -318,6 +346,7 @@ func (c *Checker) SnapshotInstalled(v View) {
 	}
 	t.persistedCI, t.snapCI = ci, ci
 	c.atomic(v, mem, ci, CommitAtomicity)
+	c.membersAtCI(v, ci)
 }
 
 // Stopped reports what etcd's server/verify said of the data a member
@@ -348,17 +377,23 @@ func (c *Checker) Acked(v View, r nodes.Reply, members []View) {
 	if r.Index == 0 {
 		return
 	}
-	durable := 0
-	for _, m := range members {
-		if m == nil {
-			continue
+	if c.Ref.Membership {
+		if n, of, ok := c.durableOnVoters(r.Index, r.Term, members); !ok {
+			c.fail(AckedDurable, v.ID(), "m%d acknowledged index %d (term %d) durable on %d of %d voters", v.ID(), r.Index, r.Term, n, of)
 		}
-		if t, ok := m.DurableTerm(r.Index); ok && (t == r.Term || t == 0) {
-			durable++
+	} else {
+		durable := 0
+		for _, m := range members {
+			if m == nil {
+				continue
+			}
+			if t, ok := m.DurableTerm(r.Index); ok && (t == r.Term || t == 0) {
+				durable++
+			}
 		}
-	}
-	if durable < c.voters/2+1 {
-		c.fail(AckedDurable, v.ID(), "m%d acknowledged index %d (term %d) durable on %d of %d voters", v.ID(), r.Index, r.Term, durable, c.voters)
+		if durable < c.voters/2+1 {
+			c.fail(AckedDurable, v.ID(), "m%d acknowledged index %d (term %d) durable on %d of %d voters", v.ID(), r.Index, r.Term, durable, c.voters)
+		}
 	}
 	t := c.track(v.ID())
 	if r.Result.Rev > t.maxRev {

@@ -48,6 +48,14 @@
 //	                            and the last acknowledged keep-alive; a keep-alive succeeds
 //	                            only on a live lease, with at most its granted TTL; revoked
 //	                            keys vanish in the revoke's revision (checked by the world)
+//	membership-agreement        at every applied index a member's raft ConfState is the
+//	                            reference's, and its members bucket holds the same voters
+//	                            and learners (worlds that model membership)
+//	auth-decisions              an auth refusal given before proposing (the cluster API's
+//	                            admin check) is the one the reference auth state at that
+//	                            auth revision gives the client's own user
+//	removed-member              a member wins an election only while its own configuration
+//	                            holds it as a voter (no removed member, no learner)
 //
 // Members are read through View, a small read-only interface of this
 // package's own that nodes.Member satisfies.

@@ -25,6 +25,7 @@ type Record struct {
 	AuthCache uint64 // hash of the permission cache
 	AuthData  uint64 // hash of the auth buckets
 	LeaseHash uint64
+	Conf      uint64 // nodes.ConfDigest of raft's configuration after the entry (membership worlds)
 	Out       nodes.Outcome
 	Ran       bool   // the entry carried a request
 	ReqID     uint64 // its request's ID
@@ -47,6 +48,13 @@ type Reference struct {
 	// and what applying it returned: the fate of a request in the
 	// committed log, which settles writes whose client gave up on them.
 	Applied func(req *nodes.Request, res nodes.Result)
+
+	// Membership: the world models membership (see EnableMembership).
+	Membership bool
+	// ConfApplied, when set, is told of every conf change the reference
+	// applies, with the membership's verdict (nil: taken).
+	ConfApplied func(index uint64, cc *raftpb.ConfChange, err error)
+	members
 }
 
 // NewReference returns the reference of an empty cluster of the correct
@@ -104,8 +112,16 @@ func (r *Reference) Append(e *raftpb.Entry) error {
 		return fmt.Errorf("invariants: reference at %d given index %d", r.Last(), e.GetIndex())
 	}
 	rec := Record{Term: e.GetTerm(), Data: r.Decoded.Sum(e.Data)}
+	if e.GetType() == raftpb.EntryConfChange && r.Membership {
+		if err := r.applyConf(e); err != nil {
+			return err
+		}
+	}
 	if e.GetType() == raftpb.EntryNormal && len(e.Data) > 0 {
 		if req, err := r.Decoded.Decode(e.Data); err == nil {
+			if r.Membership && req.Kind.IsAuth() {
+				defer r.noteAuth()
+			}
 			tx := journal{m: r.mem, log: &r.undo}
 			res, job := r.state.Apply(tx, req)
 			if job != nil {
@@ -123,6 +139,7 @@ func (r *Reference) Append(e *raftpb.Entry) error {
 	rec.Rev, rec.CompactRe, rec.KVHash = kv.Rev(), kv.CompactRev(), kv.KVHash()
 	rec.AuthRev, rec.AuthCache, rec.AuthData = r.state.Auth.Revision(), r.state.Auth.CacheHash(), AuthHash(r.mem)
 	rec.LeaseHash = r.state.Lease.Hash()
+	rec.Conf = r.confDigest
 	rec.KeyHash, rec.Other = StateHash(r.mem)
 	rec.UndoEnd = r.undoBase + uint64(len(r.undo))
 	r.recs = append(r.recs, rec)

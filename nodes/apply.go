@@ -21,7 +21,8 @@ type applier struct {
 	blocked  bool          // defrag holds the backend
 	locked   *raftpb.Entry // ci-before-lock: CI set, effects not yet applied
 
-	applied uint64
+	applied     uint64
+	appliedTerm uint64 // the term of the entry at applied
 	// The consistent index as etcd v3.5.5+ keeps it: apply sets the
 	// applying index; the apply's backend lock promotes it to ci
 	// (LockInsideApply, #13854); a deferred step advances ci even when the
@@ -108,6 +109,9 @@ func (m *Member) applyEntry(e *raftpb.Entry) {
 	}
 	if idx <= a.ci {
 		// Already in the backend: etcd's shouldApplyV3 is false.
+		if m.cfg.Membership && len(e.Data) > 0 {
+			m.replayV2(e)
+		}
 		m.finishApply(e, nil, nil)
 		return
 	}
@@ -181,7 +185,7 @@ func (m *Member) execute(e *raftpb.Entry) (*Request, Result) {
 
 func (m *Member) finishApply(e *raftpb.Entry, req *Request, res *Result) {
 	a := &m.apply
-	a.applied = e.GetIndex()
+	a.applied, a.appliedTerm = e.GetIndex(), e.GetTerm()
 	m.stats.Applied++
 	var out *Outcome
 	if req != nil {
@@ -206,6 +210,12 @@ func (m *Member) finishApply(e *raftpb.Entry, req *Request, res *Result) {
 	}
 	m.serveReads()
 	m.maybeSnapshot()
+	if len(m.promoteWaits) > 0 {
+		m.releasePromotes()
+	}
+	if m.waitApply != 0 && a.applied >= m.waitApply {
+		m.finishWaited()
+	}
 }
 
 func (m *Member) applyConfChange(e *raftpb.Entry) {
@@ -214,15 +224,69 @@ func (m *Member) applyConfChange(e *raftpb.Entry) {
 		if err := proto.Unmarshal(e.Data, &cc); err != nil {
 			panic(err)
 		}
-		cs := m.rn.ApplyConfChange(&cc)
-		m.confVote = len(cs.GetVoters())
-		m.confState = cs
+		if m.cfg.Membership {
+			m.applyMembership(e, &cc)
+		} else {
+			m.setConfState(m.rn.ApplyConfChange(&cc))
+		}
 	}
 	a := &m.apply
 	if a.ci < e.GetIndex() {
 		a.ci, a.ciTerm = e.GetIndex(), e.GetTerm()
 	}
 	m.finishApply(e, nil, nil)
+}
+
+// setConfState records raft's configuration after a change.
+func (m *Member) setConfState(cs *raftpb.ConfState) {
+	m.confVote = len(cs.GetVoters())
+	m.confState = cs
+	if m.cfg.Membership {
+		m.confDigest = ConfDigest(cs)
+	}
+}
+
+// applyMembership is etcd's applyConfChange: the membership validates and
+// takes the change (its backend part only above the consistent index,
+// under the apply's lock), raft takes it or, refused, an empty change; the
+// proposer learns the outcome, and a member that removed itself stops a
+// second later (stopWithDelay).
+func (m *Member) applyMembership(e *raftpb.Entry, cc *raftpb.ConfChange) {
+	a := &m.apply
+	v3 := e.GetIndex() > a.ci
+	if v3 {
+		a.applyingIdx, a.applyingTm = e.GetIndex(), e.GetTerm()
+	}
+	err := m.state.Cluster.ApplyConfChange(m.be, cc, v3, m.lockInsideApply)
+	if err != nil {
+		cc.NodeId = new(uint64(0))
+	}
+	m.setConfState(m.rn.ApplyConfChange(cc))
+	if w, ok := m.waiters[cc.GetId()]; ok {
+		delete(m.waiters, cc.GetId())
+		res := Result{Code: OK, Rev: m.state.KV.Rev(), Members: m.state.Cluster.Members()}
+		if err != nil {
+			res = Result{Code: memberCode(err), Rev: m.state.KV.Rev()}
+		}
+		m.answer(w.client, w.peer, cc.GetId(), res)
+	}
+	if err == nil && cc.GetType() == raftpb.ConfChangeRemoveNode && cc.GetNodeId() == m.cfg.ID {
+		m.timer(time.Second, TimerStop)
+	}
+}
+
+// replayV2 applies an entry at or below the consistent index to the v2
+// copy of the membership only (etcd's ApplyV2storeOnly): a publish, a
+// cluster version.
+func (m *Member) replayV2(e *raftpb.Entry) {
+	req, err := m.cfg.Decoded.Decode(e.Data)
+	switch {
+	case err != nil:
+	case req.Kind == KindPublish && req.MemberID != 0:
+		m.state.Cluster.UpdateAttributes(m.be, req.MemberID, req.Name, []string{req.PeerURL}, false, func() {})
+	case req.Kind == KindClusterVersion:
+		m.state.Cluster.SetVersion(m.be, req.Name, false)
+	}
 }
 
 // u64 encodes a meta value as etcd does (8 bytes big-endian).

@@ -1,6 +1,7 @@
 package nodes
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -44,14 +45,13 @@ func Start(cfg Config, fs *disk.FS) (*Member, error) {
 		return nil, fmt.Errorf("%w: %v", ErrBoot, err)
 	}
 	m.rn = rn
-	if fresh {
-		peers := make([]raft.Peer, len(cfg.Peers))
-		for i, id := range cfg.Peers {
-			peers[i] = raft.Peer{ID: id}
-		}
-		if err := rn.Bootstrap(peers); err != nil {
+	if fresh && !cfg.Join {
+		if err := rn.Bootstrap(m.bootstrapPeers()); err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrBoot, err)
 		}
+	}
+	if err := m.recoverMembership(); err != nil {
+		return nil, err
 	}
 	m.timer(cfg.TickInterval, TimerTick)
 	m.timer(cfg.BatchInterval, TimerCommit)
@@ -95,13 +95,14 @@ func (m *Member) openWAL(fresh bool) (bool, error) {
 	}
 	ents, from := c.Entries, uint64(0)
 	if s != nil {
+		m.bootSnapData = s.GetData()
 		if err := m.storage.ApplySnapshot(s); err != nil {
 			return false, fmt.Errorf("%w: %v", ErrBoot, err)
 		}
 		md := s.GetMetadata()
 		m.snapIndex, m.apply.applied, m.apply.queuedTo = md.GetIndex(), md.GetIndex(), md.GetIndex()
-		m.confState = md.GetConfState()
-		m.confVote = len(m.confState.GetVoters())
+		m.apply.appliedTerm = md.GetTerm()
+		m.setConfState(md.GetConfState())
 		for len(ents) > 0 && ents[0].GetIndex() <= m.snapIndex {
 			ents = ents[1:]
 		}
@@ -177,6 +178,47 @@ func (m *Member) openBackend() error {
 		// etcd resumes an unfinished compaction at restore.
 		m.commits.jobs = []*mvcc.CompactionJob{job}
 		m.timer(m.cfg.CompactionInterval, TimerCompactStep)
+	}
+	return nil
+}
+
+// bootstrapPeers are the voters a new cluster starts with; with the
+// membership model each bootstrap entry carries its member, as etcd's
+// startNode puts json(Member) in each raft.Peer's Context.
+func (m *Member) bootstrapPeers() []raft.Peer {
+	peers := make([]raft.Peer, len(m.cfg.Peers))
+	for i, id := range m.cfg.Peers {
+		peers[i] = raft.Peer{ID: id}
+		if !m.cfg.Membership {
+			continue
+		}
+		for _, cm := range m.cfg.Initial {
+			if cm.ID == id {
+				b, err := json.Marshal(&cm)
+				if err != nil {
+					panic(err)
+				}
+				peers[i].Context = b
+			}
+		}
+	}
+	return peers
+}
+
+// recoverMembership finishes etcd's bootstrappedCluster.Finalize: the v2
+// copy of the membership comes from the snapshot boot loaded, and a
+// membership with more learners than --max-learners stops the start.
+func (m *Member) recoverMembership() error {
+	if !m.cfg.Membership {
+		return nil
+	}
+	cl := m.state.Cluster
+	if err := cl.SetV2Data(m.bootSnapData); err != nil {
+		return fmt.Errorf("%w: %v", ErrBoot, err)
+	}
+	m.bootSnapData = nil
+	if err := cl.ValidateMaxLearners(); err != nil {
+		return fmt.Errorf("%w: %v", ErrBoot, err)
 	}
 	return nil
 }

@@ -88,6 +88,28 @@ transport (Sending), so that raft's contract can be checked at the send
 against what its disk holds synced (WALDurable, from the WAL's batches and
 the disk's durable sizes). The lessor reads the member's own monotonic
 clock (Config.Now), as etcd's reads time.Now.
+# Membership (membership.go, raftcluster.go, member_api.go)
+
+With Config.Membership (worlds with membership churn) a member keeps
+etcd 3.6's RaftCluster: the members and members_removed buckets, written
+under the apply's backend lock (so the consistent index lands in the same
+commit), the in-memory copy loaded from the backend at start and at a
+snapshot install, and a v2 copy, etcd's v2store, restored from the raft
+snapshot's data and changed by every entry, against which entries at or
+below the consistent index validate. Conf changes are etcd's: the
+bootstrap entries carry their members; ValidateConfigurationChange runs at
+apply (an ID removed, exists or not found, a peer URL taken, at most
+--max-learners learners, only a learner promoted), and a refused change
+reaches raft as an empty one. The cluster API checks before proposing: the
+admin permission, --strict-reconfig-check (started voters a quorum,
+connected to a quorum for HealthInterval, on the receiving member's
+transport) and, for a promote, the leader's isLearnerReady (a follower
+forwards it over the peer channel). A learner serves only serializable
+ranges; peers refuse a removed member's messages, and it stops; a leader's
+snapshot message is at its applied index with its configuration of now
+(createMergedSnapshotMessage). A follower whose Ready commits a conf change
+sends only once the apply loop applied it. Without Config.Membership none
+of it is written and the configuration is raft's bootstrap one.
 
 # Failpoints and crashes (failpoint.go)
 
@@ -102,7 +124,9 @@ Each historical behaviour is one flag of Bugs, and its code says which etcd
 issue it restores: auth-ci (#11651), ci-before-lock (#13766),
 ack-before-wal-sync (#14370), lease-revoke-no-auth (#11689),
 defrag-no-ci-hook (#14685), compaction-rev-regress (#17780),
-perm-cache-stale (#14355, #14571), stale-read. The zero value is the
-correct model.
+perm-cache-stale (#14355, #14571), stale-read, and the membership modes
+promotion-not-persisted (#19557), promote-forward-auth (#14070, #20757),
+member-update-learner (#21694), promote-quorum-miscount (#11633) and
+update-replay-learner (etcdsim's finding). The zero value is the correct model.
 */
 package nodes

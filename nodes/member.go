@@ -43,6 +43,22 @@ type Config struct {
 	CompactionInterval   time.Duration // pause between compaction batches (etcd 10ms)
 	SnapshotCount        uint64        // applied entries between snapshots (etcd --snapshot-count)
 	SnapshotCatchUp      uint64        // entries kept after a snapshot for slow followers (etcd 5000)
+
+	// Membership switches the membership model on (the world does in worlds
+	// that churn membership): bootstrap entries carrying their members, the
+	// members buckets, conf changes validated and applied as etcd does, the
+	// cluster API, learners and removal. Without it membership is the fixed
+	// bootstrap configuration, as before, and nothing of it is written.
+	Membership bool
+	// Join: the member was added to a running cluster and starts from an
+	// empty data dir with no peers (--initial-cluster-state=existing).
+	Join bool
+	// Initial is --initial-cluster: the members a new cluster bootstraps
+	// with, or the member list a joining member was added with; the
+	// member's own entry gives its peer URL.
+	Initial []ClusterMember
+	// Transport says how long each peer link has been up (nil: never).
+	Transport Transport
 }
 
 func (c *Config) defaults() {
@@ -73,6 +89,10 @@ type Observer interface {
 	// Sending: the member hands a raft message to its transport (etcd's
 	// transport.Send), before anything else it does in the same call.
 	Sending(m *Member, msg *raftpb.Message)
+	// Refused: the member refused req on auth grounds before proposing it
+	// (the admin check of the cluster API), judging req.User at its auth
+	// revision (m.AuthRevision()).
+	Refused(m *Member, req *Request, code Code)
 }
 
 // Outcome is the apply result of one entry, compared across members.
@@ -106,9 +126,10 @@ const (
 	TimerCommit
 	TimerCompactStep
 	TimerDefragRename
+	TimerStop // a removed member stops (etcd's stopWithDelay)
 )
 
-var timerNames = [...]string{"", "tick", "wal-sync", "apply", "apply-locked", "commit", "compact-step", "defrag-rename"}
+var timerNames = [...]string{"", "tick", "wal-sync", "apply", "apply-locked", "commit", "compact-step", "defrag-rename", "stop"}
 
 func (k TimerKind) String() string { return timerNames[k] }
 
@@ -133,6 +154,15 @@ type Output struct {
 	Msgs    []*raftpb.Message
 	Replies []Reply
 	Timers  []Timer
+	// Forwards are requests to peers and answers to them (a promote sent
+	// to the leader over the peer channel).
+	Forwards []Forward
+	// Rejected are peers whose messages the member refused because they
+	// were removed from the cluster (etcd answers 403 or 410, and the
+	// removed member stops when it learns it).
+	Rejected []uint64
+	// Stop is why the member stops itself, or "".
+	Stop string
 }
 
 // Stats counts what a member did in its current life.
@@ -174,6 +204,13 @@ type Member struct {
 	stopping    bool   // a clean shutdown is running (Stop): no failpoint fires
 	bootCI      uint64 // the consistent index this life started with
 
+	confDigest   uint64 // ConfDigest(confState)
+	bootSnapData []byte // the data of the snapshot boot loaded
+	waitApply    uint64 // a follower's Ready waits for the apply of this index (etcd's notifyc)
+
+	forwards     []forward     // promotes forwarded to the leader
+	promoteWaits []promoteWait // promotes waiting for the apply loop
+
 	waiters map[uint64]waiter // request ID -> client, for replies after apply
 	outcome Outcome           // the last apply's, lent to the observer
 	reads   []pendingRead
@@ -199,6 +236,11 @@ func (m *Member) ResetOutput() {
 	m.out.Msgs = m.out.Msgs[:0]
 	m.out.Replies = m.out.Replies[:0]
 	m.out.Timers = m.out.Timers[:0]
+	if len(m.out.Forwards) > 0 || len(m.out.Rejected) > 0 {
+		clear(m.out.Forwards)
+		m.out.Forwards = m.out.Forwards[:0]
+		m.out.Rejected = m.out.Rejected[:0]
+	}
 }
 
 func (m *Member) timer(after time.Duration, k TimerKind) {
@@ -227,18 +269,30 @@ func (m *Member) Tick() {
 	m.rn.Tick()
 	m.revokeExpired()
 	m.publish()
+	m.monitorVersion()
 	if len(m.reads) > 0 {
 		m.expireReads()
 	}
 	if m.clock%readTimeout == 0 {
 		m.expireWaiters()
 	}
+	if len(m.forwards) > 0 {
+		m.retryForwards()
+	}
+	if len(m.promoteWaits) > 0 {
+		m.releasePromotes()
+	}
 	m.timer(m.cfg.TickInterval, TimerTick)
 	m.pump()
 }
 
-// Step delivers a raft message from a peer.
+// Step delivers a raft message from a peer. A member removed from the
+// cluster is refused (etcd's Process answers 403, the stream handler 410).
 func (m *Member) Step(msg *raftpb.Message) {
+	if m.cfg.Membership && m.state.Cluster.IsIDRemoved(msg.GetFrom()) {
+		m.out.Rejected = append(m.out.Rejected, msg.GetFrom())
+		return
+	}
 	if msg.GetType() == raftpb.MsgSnap {
 		msg = m.receiveSnapshot(msg)
 	}
@@ -266,6 +320,8 @@ func (m *Member) Fire(k TimerKind) {
 		m.compactStep()
 	case TimerDefragRename:
 		m.defragRename()
+	case TimerStop:
+		m.out.Stop = "the member has been permanently removed from the cluster"
 	}
 	m.pump()
 }

@@ -130,6 +130,14 @@ func (m *Member) finishReady() {
 		last, _ := m.storage.LastIndex()
 		o.WALSynced(m, m.prevHS, last)
 	}
+	if m.cfg.Membership && !m.islead && m.mustWaitApply(rd) {
+		// etcd's raftNode.start: a follower or candidate whose Ready
+		// commits a conf change waits for the apply of all its committed
+		// entries before it sends, so that it never counts votes under a
+		// configuration its apply has left behind.
+		m.apply.walSynced(m)
+		return
+	}
 	if !m.islead {
 		m.send(rd.Messages)
 	}
@@ -139,9 +147,38 @@ func (m *Member) finishReady() {
 	m.apply.walSynced(m)
 }
 
+// mustWaitApply sets waitApply when the Ready commits a conf change that
+// the apply loop has not applied yet.
+func (m *Member) mustWaitApply(rd *raft.Ready) bool {
+	n := len(rd.CommittedEntries)
+	if n == 0 || m.apply.applied >= rd.CommittedEntries[n-1].GetIndex() {
+		return false
+	}
+	for _, e := range rd.CommittedEntries {
+		if e.GetType() != raftpb.EntryNormal {
+			m.waitApply = rd.CommittedEntries[n-1].GetIndex()
+			return true
+		}
+	}
+	return false
+}
+
+// finishWaited finishes a follower's Ready once the apply loop applied
+// what it committed.
+func (m *Member) finishWaited() {
+	m.waitApply = 0
+	m.send(m.rd.Messages)
+	m.rn.Advance(m.rd)
+	m.rd = raft.Ready{}
+	m.inReady = false
+}
+
 func (m *Member) send(msgs []*raftpb.Message) {
 	o := m.cfg.Observer
 	for _, msg := range msgs {
+		if m.cfg.Membership && m.state.Cluster.IsIDRemoved(msg.GetTo()) {
+			continue // etcd's processMessages drops messages to removed members
+		}
 		if o != nil {
 			o.Sending(m, msg)
 		}

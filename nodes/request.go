@@ -35,12 +35,26 @@ const (
 	KindRoleRevokePermission
 	KindAuthenticate // checked against local state, not proposed
 	KindPublish      // a member announcing itself after start (etcd's publishV3)
+	// The cluster API (etcd's Cluster service): member changes become raft
+	// ConfChanges; MemberList is served after a ReadIndex.
+	KindMemberAdd     // MemberAdd (Learner: as a learner)
+	KindMemberPromote // MemberPromote
+	KindMemberRemove  // MemberRemove
+	KindMemberUpdate  // MemberUpdate (its peer URLs)
+	KindMemberList    // MemberList (linearizable, as etcd 3.6's default)
+	// KindClusterVersion is etcd's ClusterVersionSet, proposed by the
+	// leader (monitorClusterVersions); Name is the version.
+	KindClusterVersion
 )
 
 var kindNames = [...]string{"", "put", "delete", "txn", "range", "compact", "defrag",
 	"lease-grant", "lease-revoke", "lease-keepalive", "auth-enable", "auth-disable",
 	"user-add", "user-delete", "user-passwd", "user-grant", "user-revoke",
-	"role-add", "role-delete", "role-grant", "role-revoke", "authenticate", "publish"}
+	"role-add", "role-delete", "role-grant", "role-revoke", "authenticate", "publish",
+	"member-add", "member-promote", "member-remove", "member-update", "member-list", "cluster-version"}
+
+// IsMember reports whether k is a request of the cluster API.
+func (k Kind) IsMember() bool { return k >= KindMemberAdd && k <= KindMemberList }
 
 // IsAuth reports whether k is an auth mutation.
 func (k Kind) IsAuth() bool { return k >= KindAuthEnable && k <= KindRoleRevokePermission }
@@ -69,6 +83,12 @@ type Request struct {
 	Txn          mvcc.TxnRequest
 	User         string
 	AuthRevision uint64
+	// The cluster API's member (and a publish's member ID and client URL,
+	// in worlds that model membership). They follow the other fields on the
+	// wire only when set, so that every other request encodes as before.
+	MemberID uint64
+	PeerURL  string
+	Learner  bool
 }
 
 // Encode returns the wire form of r.
@@ -104,6 +124,11 @@ func (r *Request) Encode() []byte {
 	encodeOps(&e, r.Txn.Failure)
 	e.str(r.User)
 	e.u(r.AuthRevision)
+	if r.MemberID != 0 || r.PeerURL != "" || r.Learner {
+		e.u(r.MemberID)
+		e.str(r.PeerURL)
+		e.bool(r.Learner)
+	}
 	return e.b
 }
 
@@ -147,6 +172,9 @@ func DecodeRequest(p []byte) (*Request, error) {
 	r.Txn.Failure = decodeOps(&d)
 	r.User = d.str()
 	r.AuthRevision = d.u()
+	if d.err == nil && len(d.b) != 0 {
+		r.MemberID, r.PeerURL, r.Learner = d.u(), d.str(), d.bool()
+	}
 	if d.err == nil && len(d.b) != 0 {
 		d.err = errShort
 	}
@@ -195,11 +223,24 @@ const (
 	// ReadyNotify), or its process is not running (a refused connection,
 	// gRPC Unavailable). Either way it never saw the request.
 	ErrUnavailable
+	// The cluster API's refusals, as etcd's gRPC errors name them.
+	ErrMemberNotFound         // membership.ErrIDNotFound, ErrIDRemoved (NotFound)
+	ErrMemberExists           // membership.ErrIDExists
+	ErrPeerURLExists          // membership.ErrPeerURLexists
+	ErrMemberNotLearner       // membership.ErrMemberNotLearner
+	ErrTooManyLearners        // membership.ErrTooManyLearners
+	ErrLearnerNotReady        // ErrLearnerNotReady: its match is below 90% of the leader's
+	ErrNotEnoughStarted       // ErrNotEnoughStartedMembers (--strict-reconfig-check)
+	ErrUnhealthy              // ErrUnhealthy: not connected to a quorum for 5s
+	ErrTimeout                // ErrTimeout: a request that ran out of time inside etcd
+	ErrNotSupportedForLearner // ErrGRPCNotSupportedForLearner
 )
 
 var codeNames = [...]string{"ok", "compacted", "future-rev", "no-leader", "stopped", "auth-old-revision",
 	"permission-denied", "user-empty", "lease-not-found", "auth-failed", "bad-request", "auth-mgmt",
-	"lease-exists", "not-leader", "unavailable"}
+	"lease-exists", "not-leader", "unavailable",
+	"member-not-found", "member-exists", "peer-url-exists", "member-not-learner", "too-many-learners",
+	"learner-not-ready", "not-enough-started", "unhealthy", "timeout", "not-supported-for-learner"}
 
 func (c Code) String() string {
 	if int(c) < len(codeNames) {
@@ -217,4 +258,6 @@ type Result struct {
 	Deleted   int64
 	Succeeded bool  // txn branch taken
 	TTL       int64 // lease grant and keep-alive
+	// Members is the member list a cluster API request returns.
+	Members []ClusterMember
 }

@@ -1,6 +1,7 @@
 package nodes
 
 import (
+	"encoding/binary"
 	"fmt"
 
 	"google.golang.org/protobuf/proto"
@@ -31,7 +32,11 @@ func (m *Member) maybeSnapshot() {
 		return // a received snapshot is ahead, waiting in the apply queue
 	}
 	m.commit()
-	s, err := m.storage.CreateSnapshot(a.applied, m.confState, nil)
+	var data []byte
+	if m.cfg.Membership {
+		data = m.state.Cluster.V2Data() // etcd's snapshot data: the v2store
+	}
+	s, err := m.storage.CreateSnapshot(a.applied, m.confState, data)
 	if err != nil {
 		panic(fmt.Sprintf("nodes: create snapshot at %d: %v", a.applied, err))
 	}
@@ -92,6 +97,18 @@ func (m *Member) withSnapshotDB(msg *raftpb.Message) *raftpb.Message {
 	m.commit()
 	out := proto.Clone(msg).(*raftpb.Message)
 	out.Snapshot.Data = backend.Image(m.be.State())
+	if m.cfg.Membership {
+		// etcd's createMergedSnapshotMessage: the snapshot is the applied
+		// index's, with the configuration and the v2store of now (so that
+		// a member added after the last raft snapshot is in it: raft drops
+		// a snapshot whose configuration lacks its recipient), and carries
+		// the v2 membership and then the database.
+		md := out.Snapshot.Metadata
+		md.Index, md.Term = new(m.apply.applied), new(m.apply.appliedTerm)
+		md.ConfState = proto.Clone(m.confState).(*raftpb.ConfState)
+		v2 := m.state.Cluster.V2Data()
+		out.Snapshot.Data = append(append(binary.AppendUvarint(nil, uint64(len(v2))), v2...), out.Snapshot.Data...)
+	}
 	m.rn.ReportSnapshot(msg.GetTo(), raft.SnapshotFinish)
 	return out
 }
@@ -101,10 +118,18 @@ func (m *Member) withSnapshotDB(msg *raftpb.Message) *raftpb.Message {
 // the message) and returns the message without it.
 func (m *Member) receiveSnapshot(msg *raftpb.Message) *raftpb.Message {
 	idx := msg.GetSnapshot().GetMetadata().GetIndex()
+	db, v2 := msg.GetSnapshot().GetData(), []byte(nil)
+	if m.cfg.Membership {
+		n, k := binary.Uvarint(db)
+		if k <= 0 || uint64(len(db)-k) < n {
+			panic(fmt.Sprintf("nodes: malformed snapshot message at %d", idx))
+		}
+		v2, db = db[k:k+int(n)], db[k+int(n):]
+	}
 	name := snapDBName(idx)
 	f, err := m.fs.Create(name)
 	if err == nil {
-		_, err = f.Write(msg.GetSnapshot().GetData())
+		_, err = f.Write(db)
 	}
 	if err == nil {
 		err = f.Sync()
@@ -116,7 +141,7 @@ func (m *Member) receiveSnapshot(msg *raftpb.Message) *raftpb.Message {
 		panic(err)
 	}
 	out := proto.Clone(msg).(*raftpb.Message)
-	out.Snapshot.Data = nil
+	out.Snapshot.Data = v2
 	return out
 }
 
@@ -140,11 +165,17 @@ func (m *Member) applySnapshot(s *raftpb.Snapshot) {
 	// perm-cache-stale its permission cache keeps its old contents (#14571).
 	oldAuth.Recover(m.be)
 	m.state.Auth = oldAuth
-	m.apply.applied = idx
+	if m.cfg.Membership {
+		// v2store.Recovery(snapshot.Data); RaftCluster.Recover reads the
+		// members from the new backend (openBackend).
+		if err := m.state.Cluster.SetV2Data(s.GetData()); err != nil {
+			panic(err)
+		}
+	}
+	m.apply.applied, m.apply.appliedTerm = idx, md.GetTerm()
 	m.snapIndex = idx
 	m.snapDBCI = m.apply.ci
-	m.confState = md.GetConfState()
-	m.confVote = len(m.confState.GetVoters())
+	m.setConfState(md.GetConfState())
 	m.stats.SnapshotsApplied++
 	if o := m.cfg.Observer; o != nil {
 		o.SnapshotInstalled(m)

@@ -18,7 +18,10 @@ type State struct {
 	KV    *mvcc.Store
 	Auth  *auth.Store
 	Lease *lease.Lessor
-	bugs  Bugs
+	// Cluster is the membership (etcd's RaftCluster); empty unless the
+	// world models membership.
+	Cluster *Cluster
+	bugs    Bugs
 	// oldVersion marks the member of etcd 3.2 in a mixed cluster under
 	// lease-revoke-no-auth (#11689): it applies lease revokes unchecked.
 	oldVersion bool
@@ -29,10 +32,11 @@ type State struct {
 // the reference state machine of a run uses the same semantics.
 func NewState(bugs Bugs) *State {
 	return &State{
-		KV:    mvcc.NewWithOptions(mvccOptions(bugs)),
-		Auth:  auth.NewWithOptions(authOptions(bugs)),
-		Lease: lease.New(),
-		bugs:  bugs,
+		KV:      mvcc.NewWithOptions(mvccOptions(bugs)),
+		Auth:    auth.NewWithOptions(authOptions(bugs)),
+		Lease:   lease.New(),
+		Cluster: &Cluster{MaxLearners: DefaultMaxLearners, bugs: bugs},
+		bugs:    bugs,
 	}
 }
 
@@ -66,7 +70,11 @@ func RestoreState(tx backend.ReadTx, bugs Bugs) (*State, *mvcc.CompactionJob, er
 	if err != nil {
 		return nil, nil, err
 	}
-	s := &State{KV: kv, Auth: as, Lease: le, bugs: bugs}
+	cl, err := loadCluster(tx, bugs)
+	if err != nil {
+		return nil, nil, err
+	}
+	s := &State{KV: kv, Auth: as, Lease: le, Cluster: cl, bugs: bugs}
 	rr, _ := kv.Range([]byte{}, []byte{0}, mvcc.RangeOptions{})
 	for _, kv := range rr.KVs {
 		if kv.Lease != 0 {
@@ -95,9 +103,15 @@ func (s *State) Apply(tx backend.Tx, req *Request) (Result, *mvcc.CompactionJob)
 	case req.Kind == KindCompact:
 		job, err := s.KV.Compact(tx, req.Rev)
 		return Result{Code: codeOf(err), Rev: s.KV.Rev()}, job
+	case req.Kind == KindClusterVersion:
+		s.Cluster.SetVersion(tx, req.Name, true)
+		return Result{Rev: s.KV.Rev()}, nil
 	case req.Kind == KindPublish:
-		// etcd records the member's attributes in its membership store;
-		// membership is not modelled, so it changes nothing here.
+		// etcd's ClusterMemberAttrSet: the member's attributes (its name
+		// and client URLs) in the membership, when the world models it.
+		if req.MemberID != 0 {
+			s.Cluster.UpdateAttributes(tx, req.MemberID, req.Name, []string{req.PeerURL}, true, func() {})
+		}
 		return Result{Rev: s.KV.Rev()}, nil
 	}
 	return s.applyKV(tx, req), nil
@@ -236,6 +250,10 @@ func (s *State) Read(req *Request) Result {
 	}
 	return Result{Rev: rr.Rev, KVs: rr.KVs, Count: int64(rr.Count)}
 }
+
+// CodeOf returns the outcome code of an error of the apply, the auth
+// store or the lessor.
+func CodeOf(err error) Code { return codeOf(err) }
 
 func codeOf(err error) Code {
 	switch {

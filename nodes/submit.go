@@ -3,6 +3,7 @@ package nodes
 import (
 	"encoding/binary"
 	"fmt"
+	"strings"
 	"time"
 
 	"go.etcd.io/raft/v3"
@@ -25,6 +26,7 @@ const readTimeout = 5 * time.Second
 // waiter is a client waiting for its proposal to be applied here.
 type waiter struct {
 	client int
+	peer   uint64 // the member that forwarded the request, or 0
 	since  time.Duration
 }
 
@@ -62,6 +64,15 @@ func (m *Member) Submit(client int, req *Request) {
 	// Simple tokens: the header carries the proposing member's current
 	// auth revision (etcd's processInternalRaftRequestOnce).
 	req.AuthRevision = m.state.Auth.Revision()
+	if m.cfg.Membership {
+		if m.learnerRefuses(req) {
+			m.reply(client, req.ID, Result{Code: ErrNotSupportedForLearner})
+			return
+		}
+		if m.submitMember(client, req) {
+			return
+		}
+	}
 	switch req.Kind {
 	case KindDefrag:
 		m.startDefrag(client, req.ID)
@@ -125,13 +136,22 @@ func (m *Member) serveReads() {
 	kept := m.reads[:0]
 	for _, r := range m.reads {
 		if r.ready && r.index <= m.apply.applied {
-			m.reply(r.client, r.req.ID, m.state.Read(r.req))
+			m.reply(r.client, r.req.ID, m.serveRead(r.req))
 			continue
 		}
 		kept = append(kept, r)
 	}
 	clear(m.reads[len(kept):])
 	m.reads = kept
+}
+
+// serveRead answers a read whose ReadIndex was applied: a range, or the
+// member list.
+func (m *Member) serveRead(req *Request) Result {
+	if req.Kind == KindMemberList {
+		return Result{Rev: m.state.KV.Rev(), Members: m.state.Cluster.Members()}
+	}
+	return m.state.Read(req)
 }
 
 // WaitClusterReadyTimeout is etcd's --wait-cluster-ready-timeout (default
@@ -152,6 +172,17 @@ func (m *Member) serving() bool {
 	return m.published || m.clock >= WaitClusterReadyTimeout || m.cfg.Bugs.ServeBeforeReady
 }
 
+// monitorVersion is the leader's monitorClusterVersions: while the cluster
+// version is unset it proposes the version its members run, every four
+// seconds (monitorVersionInterval) until one applies.
+func (m *Member) monitorVersion() {
+	if !m.cfg.Membership || m.state.Cluster.Version() != "" || m.clock%(4*time.Second) != 0 || !m.leads() {
+		return
+	}
+	req := &Request{ID: m.internalID(), Kind: KindClusterVersion, Name: ClusterVersion}
+	_ = m.rn.Propose(req.Encode())
+}
+
 // publish proposes the member's announcement, again every second until it
 // is applied (etcd's publishV3 retries).
 func (m *Member) publish() {
@@ -159,5 +190,20 @@ func (m *Member) publish() {
 		return
 	}
 	req := &Request{ID: m.internalID(), Kind: KindPublish, Name: fmt.Sprintf("m%d", m.cfg.ID)}
+	if m.cfg.Membership {
+		// ClusterMemberAttrSet: its member ID and client URL.
+		req.MemberID, req.PeerURL = m.cfg.ID, m.clientURL()
+	}
 	_ = m.rn.Propose(req.Encode())
+}
+
+// clientURL is the member's client URL: its peer URL's host on etcd's
+// client port.
+func (m *Member) clientURL() string {
+	for _, cm := range m.cfg.Initial {
+		if cm.ID == m.cfg.ID && len(cm.PeerURLs) > 0 {
+			return strings.Replace(cm.PeerURLs[0], ":2380", ":2379", 1)
+		}
+	}
+	return ""
 }

@@ -2,6 +2,7 @@ package nodes
 
 import (
 	"errors"
+	"slices"
 
 	"go.etcd.io/raft/v3"
 
@@ -122,3 +123,32 @@ func (m *Member) BootConsistentIndex() uint64 { return m.bootCI }
 // AuthCacheDiff names the first user whose permissions in the member's
 // cache differ from a rebuild of the cache from tx ("" when none does).
 func (m *Member) AuthCacheDiff(tx backend.ReadTx) string { return m.state.Auth.CacheDiff(tx) }
+
+// ConfDigest returns the digest (ConfDigest) of raft's configuration as the
+// member last applied it; 0 unless the world models membership.
+func (m *Member) ConfDigest() uint64 { return m.confDigest }
+
+// ConfString prints raft's configuration as the member last applied it.
+func (m *Member) ConfString() string { return ConfString(m.confState) }
+
+// Members returns the member list of the member's membership (etcd's
+// RaftCluster.Members), sorted by ID.
+func (m *Member) Members() []ClusterMember { return m.state.Cluster.Members() }
+
+// Stopping reports whether the member applied its own removal and is
+// about to stop.
+func (m *Member) Stopping() bool { return m.cfg.Membership && m.state.Cluster.IsIDRemoved(m.cfg.ID) }
+
+// FirstIndex returns the first index of the member's raft log.
+func (m *Member) FirstIndex() uint64 {
+	i, _ := m.storage.FirstIndex()
+	return i
+}
+
+// ClusterVersion returns the cluster version the member's membership holds
+// ("" before the leader set it).
+func (m *Member) ClusterVersion() string { return m.state.Cluster.Version() }
+
+// Voter reports whether raft's configuration, as the member last applied
+// it, holds the member as a voter.
+func (m *Member) Voter() bool { return slices.Contains(m.confState.GetVoters(), m.cfg.ID) }

@@ -16,7 +16,11 @@ var (
 // benchWorlds runs b.N default worlds (3 members, the seed's swarm, 100
 // requests per simulated second) of duration d, seeds 1..seeds over and
 // over, and reports the time acceleration and the cost per committed entry.
-func benchWorlds(b *testing.B, d time.Duration, seeds int) {
+func benchWorlds(b *testing.B, d time.Duration, seeds int) { benchChurn(b, d, seeds, 0) }
+
+// benchChurn is benchWorlds with membership churn around churn voters (0:
+// none).
+func benchChurn(b *testing.B, d time.Duration, seeds, churn int) {
 	defer noHeapProfile()()
 	if *benchNoGC {
 		defer func(p, l int64) { gcPercent, memoryLimit = p, l }(gcPercent, memoryLimit)
@@ -25,7 +29,7 @@ func benchWorlds(b *testing.B, d time.Duration, seeds int) {
 	var sim time.Duration
 	var events, commits uint64
 	for i := 0; i < b.N; i++ {
-		rep, err := Run(Config{Seed: uint64(i%seeds + 1), Duration: d, NoChecks: *benchNoChecks})
+		rep, err := Run(Config{Seed: uint64(i%seeds + 1), Duration: d, NoChecks: *benchNoChecks, Churn: churn})
 		if err != nil || (rep.Violation != nil && !*benchNoChecks) {
 			b.Fatalf("%v %v", err, rep.Violation)
 		}
@@ -59,3 +63,8 @@ func BenchmarkWorld60(b *testing.B) { benchWorlds(b, 60*time.Second, 12) }
 // BenchmarkWorld600 runs 600 s worlds: the cost per simulated second
 // should match BenchmarkWorld60's.
 func BenchmarkWorld600(b *testing.B) { benchWorlds(b, 600*time.Second, 3) }
+
+// BenchmarkWorldChurn runs 60 s worlds of 3 members whose membership
+// churns around 3 voters: its cost per committed entry compares with
+// BenchmarkWorld60's.
+func BenchmarkWorldChurn(b *testing.B) { benchChurn(b, 60*time.Second, 12, 3) }

@@ -156,6 +156,7 @@ func TestBenchTable(t *testing.T) {
 	add("3 members, 1200s", 3, Config{Duration: 1200 * time.Second})
 	add("3 members, 60s, no checks", 12, Config{Duration: 60 * time.Second, NoChecks: true})
 	add("3 members, 60s, plan recorded", 12, Config{Duration: 60 * time.Second, RecordPlan: true})
+	add("3 members, 60s, membership churn", 12, Config{Duration: 60 * time.Second, Churn: 3})
 	bare := map[int]bareCost{}
 	for round := 0; round < benchRounds; round++ {
 		for _, n := range bareSizes {

@@ -13,6 +13,9 @@ type BugWorld struct {
 	Members  int
 	Workload string
 	Rate     int
+	// Churn, when set, is the voter count the membership operator steers
+	// toward (Config.Churn).
+	Churn int
 	// Faults, when set, is the fault line of every seed instead of the
 	// seed's own swarm draw, and FaultsName says in a word what it does.
 	Faults     string
@@ -28,7 +31,7 @@ func (b BugWorld) Config(seed uint64) Config {
 	if err != nil {
 		panic(err)
 	}
-	cfg := Config{Seed: seed, Bugs: bugs, Members: b.Members, Workload: b.Workload, Rate: b.Rate, Duration: 60 * time.Second}
+	cfg := Config{Seed: seed, Bugs: bugs, Members: b.Members, Workload: b.Workload, Rate: b.Rate, Duration: 60 * time.Second, Churn: b.Churn}
 	if b.Faults != "" {
 		f, err := ParseFaults(b.Faults)
 		if err != nil {
@@ -48,6 +51,9 @@ func (b BugWorld) String() string {
 	s += ", " + b.Workload
 	if b.Rate != 100 {
 		s += " @" + itoa(b.Rate) + "/s"
+	}
+	if b.Churn != 0 {
+		s += ", churn to " + itoa(b.Churn)
 	}
 	if b.FaultsName != "" {
 		s += ", " + b.FaultsName
@@ -79,6 +85,24 @@ func BugWorlds() []BugWorld {
 			// crash in that Ready's fsync with the write torn: about 1 in
 			// 40,000 default seeds. docs/findings.md.
 			w.Known = []uint64{7007722}
+		case "promotion-not-persisted":
+			// #19557: learners added and promoted in a running cluster.
+			w.Churn = 3
+		case "promote-forward-auth":
+			// #14070, #20757: auth on, learners promoted through followers
+			// (a cluster of three growing to five).
+			w.Workload, w.Churn = "auth", 5
+		case "member-update-learner":
+			// #21694: a learner's peer URL updated before its promotion.
+			w.Workload, w.Churn = "reconfig", 5
+		case "update-replay-learner":
+			// A learner updated and promoted, then a member restarts before
+			// its next raft snapshot (docs/findings.md).
+			w.Workload, w.Churn = "reconfig", 5
+			w.Faults, w.FaultsName = "crash=1/1000", "crashes"
+		case "promote-quorum-miscount":
+			// #11633: a one-member cluster grown by promoting a learner.
+			w.Members, w.Churn = 1, 3
 		}
 		out = append(out, w)
 	}

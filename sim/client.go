@@ -32,6 +32,7 @@ type client struct {
 	scripted   *nodes.Request   // the script request in flight, retried until answered
 	deadline   time.Duration    // when the request in flight times out
 	timerSet   bool             // a timeout event is pending for this client
+	operator   bool             // the membership operator's client (churn)
 }
 
 // retryScript puts a script request that got no definite answer back at
@@ -79,7 +80,8 @@ type workload struct {
 	nextID    uint64     // the last request ID
 	leases    []int64    // recently granted lease IDs
 	nextLease int64
-	probe     *probe // the liveness phase's write, or nil
+	probe     *probe   // the liveness phase's write, or nil
+	churn     *churner // the membership operator, or nil
 }
 
 // newWorkload makes the clients the options ask for; client i talks to
@@ -105,7 +107,7 @@ func newWorkload(c *core, cl *cluster, h *history, opt *options, rng *rand.Rand)
 func (w *workload) idle() *client {
 	idle := 0
 	for _, c := range w.clients {
-		if c.req == nil {
+		if c.req == nil && !c.operator {
 			idle++
 		}
 	}
@@ -114,7 +116,7 @@ func (w *workload) idle() *client {
 	}
 	k := w.rng.IntN(idle)
 	for _, c := range w.clients {
-		if c.req == nil {
+		if c.req == nil && !c.operator {
 			if k == 0 {
 				return c
 			}
@@ -133,6 +135,12 @@ func (w *workload) issue(c *client, req *nodes.Request) {
 	c.op = w.hist.add(Op{Proc: c.proc, Client: c.idx, Member: w.cl.members[c.target].id, Req: req, Call: now})
 	w.stats.Requests++
 	w.hist.await(req)
+	if req.Kind.IsMember() && w.cl.membership {
+		w.cl.clientUser[req.ID] = req.User
+		if req.Kind == nodes.KindMemberAdd {
+			w.cl.ensureMember(req.MemberID)
+		}
+	}
 	if ts := w.cl.net.Send(now, clientBase+c.idx, int(w.cl.members[c.target].id)); len(ts) > 0 {
 		w.q.At(ts[0], Event{Kind: evRequest, Node: c.target, Arg: uint64(c.idx), Data: req})
 	}
@@ -259,6 +267,9 @@ func (w *workload) onReply(e Event) {
 	if w.probe != nil && w.probe.client == c.idx {
 		w.probeDone(r)
 	}
+	if c.operator {
+		w.churn.done(r.Result.Code, false)
+	}
 }
 
 // onTimeout is a client's request timer.
@@ -319,5 +330,8 @@ func (w *workload) giveUp(c *client) {
 	c.scripted = nil
 	if w.probe != nil && w.probe.client == c.idx {
 		w.q.After(0, Event{Kind: evProbe})
+	}
+	if c.operator {
+		w.churn.done(0, true)
 	}
 }

@@ -32,6 +32,17 @@ type member struct {
 	life    uint64              // incremented at each crash: stale timers are dropped
 	removed bool                // removed from the cluster; its disk stays for forensics
 	paused  bool
+	// Membership churn: join marks a member added at runtime (it starts
+	// from an empty data dir with the member list initial); upSince is when
+	// its process started; client says whether clients may be sent to it
+	// (a started voter: etcd's client auto-sync skips learners, #13853).
+	join    bool
+	initial []nodes.ClusterMember
+	upSince time.Duration
+	client  bool
+	host    int     // its machine: its peer URL (peerURL)
+	started bool    // a process ran on it
+	pending bool    // made for an add that has not committed: not in the cluster
 	held    []Event // events that reached a paused member
 	drift   [2]int64
 	slowTil time.Duration
@@ -68,6 +79,14 @@ type cluster struct {
 	opt       *options
 	drv       driver
 	onCrash   func(i int) // what a crash of member i does to its clients
+	// clientUser is, for each cluster API request a client sent, the user
+	// it acts as (for auth-decisions).
+	clientUser map[uint64]string
+	linkSince  map[[2]int]time.Duration // see linksChanged
+	// membership: the world models membership (Config.Churn, or a
+	// scenario's membership=1).
+	membership bool
+	onAdded    func(i int) // the operator's look at a member whose add committed, or nil
 }
 
 // add makes a member with the next member ID, an empty disk and no
@@ -77,13 +96,14 @@ func (c *cluster) add(drift [2]int64, faults disk.Faults) *member {
 	if id == 0 {
 		id, c.index = 1, []int32{-1} // member IDs start at 1
 	}
-	m := &member{id: id, drift: drift}
+	m := &member{id: id, drift: drift, client: true, host: int(id)}
 	m.fs = disk.New(c.streams.Fork(fmt.Sprintf("disk/m%d", id)), faults)
 	c.index = append(c.index, int32(len(c.members)))
 	c.members = append(c.members, m)
 	c.views = append(c.views, nil)
 	c.durable = append(c.durable, nil)
 	c.net.Join(int(id))
+	c.linksChanged()
 	return m
 }
 
@@ -113,11 +133,12 @@ func (c *cluster) ids() []int {
 	return out
 }
 
-// next returns the member after i that is not removed, in join order (a
-// client's next member, as etcd's client balancer moves on).
+// next returns the member after i that is not removed and that clients
+// are sent to, in join order (a client's next member, as etcd's client
+// balancer moves on).
 func (c *cluster) next(i int) int {
 	for k := 1; k <= len(c.members); k++ {
-		if j := (i + k) % len(c.members); !c.members[j].removed {
+		if j := (i + k) % len(c.members); !c.members[j].removed && c.members[j].client {
 			return j
 		}
 	}
@@ -130,6 +151,9 @@ func (c *cluster) start(i int, restart bool) {
 	m := c.members[i]
 	if m.proc != nil || m.removed {
 		return
+	}
+	if c.membership && !m.started {
+		restart = false // a joining member's first start
 	}
 	var p *nodes.Member
 	var err error
@@ -153,7 +177,7 @@ func (c *cluster) start(i int, restart bool) {
 		c.chk.RestartFailed(m.id, err)
 		return
 	}
-	m.proc = p
+	m.proc, m.upSince, m.started = p, c.q.Now(), true
 	c.views[i], c.durable[i] = p, p
 	if restart {
 		c.stats.Restarts++
@@ -195,6 +219,9 @@ func (c *cluster) call(i int, f func(p *nodes.Member)) {
 		return
 	}
 	c.drain(i)
+	if m.proc == nil {
+		return // it stopped: removed from the cluster
+	}
 	c.chk.Step(m.proc)
 	c.markRole(i)
 }
@@ -244,5 +271,22 @@ func (c *cluster) drain(i int) {
 			c.q.At(ts[0], Event{Kind: evReply, Node: r.Client, Arg: m.id, Data: &r})
 		}
 	}
+	if len(out.Forwards) > 0 {
+		c.sendForwards(i, out.Forwards)
+	}
+	if len(out.Rejected) > 0 {
+		c.sendRejections(i, out.Rejected)
+	}
+	stop := out.Stop
+	out.Stop = ""
 	m.proc.ResetOutput()
+	if stop != "" {
+		c.stopRemoved(i, stop)
+	}
+}
+
+func (o *observer) Refused(m *nodes.Member, req *nodes.Request, code nodes.Code) {
+	if user, ok := o.clientUser[req.ID]; ok {
+		o.chk.AuthDecision(m.ID(), req.ID, req.Kind.String(), user, m.AuthRevision(), code)
+	}
 }

@@ -79,6 +79,19 @@ func (c *cluster) crash(i int, why string, down time.Duration) {
 		return
 	}
 	c.stats.Crashes++
+	c.kill(i, why)
+	if down >= 0 && !c.healing {
+		c.q.After(down, Event{Kind: evRestart, Node: i})
+	}
+}
+
+// kill ends member i's process: its memory is gone, its disk keeps a
+// crash image.
+func (c *cluster) kill(i int, why string) {
+	m := c.members[i]
+	if m.proc == nil {
+		return
+	}
 	c.stats.absorb(m.proc.Stats())
 	c.onCrash(i)
 	m.proc, c.views[i] = nil, nil
@@ -93,9 +106,6 @@ func (c *cluster) crash(i int, why string, down time.Duration) {
 		c.mark(int(m.id), MarkDisk, l)
 	}
 	m.lastRole = ""
-	if down >= 0 && !c.healing {
-		c.q.After(down, Event{Kind: evRestart, Node: i})
-	}
 }
 
 // stop shuts member i's process down cleanly (etcd's clean shutdown,
@@ -154,9 +164,10 @@ func (c *cluster) resume(i int) {
 // memberConfig is the configuration member i's next life starts with.
 func (c *cluster) memberConfig(i int) nodes.Config {
 	m := c.members[i]
-	peers := make([]uint64, 0, len(c.members))
-	for _, id := range c.ids() {
-		peers = append(peers, uint64(id))
+	// The voters of --initial-cluster: a member bootstraps with them.
+	peers := make([]uint64, 0, c.cfg.Members)
+	for id := range c.cfg.Members {
+		peers = append(peers, uint64(id+1))
 	}
 	cfg := nodes.Config{
 		ID:        m.id,
@@ -178,6 +189,9 @@ func (c *cluster) memberConfig(i int) nodes.Config {
 	}
 	if !lessorTickClock {
 		cfg.Now = c.localClock(m)
+	}
+	if c.membership {
+		c.membershipConfig(i, &cfg)
 	}
 	return cfg
 }
@@ -280,6 +294,9 @@ func (o *observer) SnapshotInstalled(m *nodes.Member) {
 	if o.cfg.Timeline {
 		ci := invariants.MetaIndex(m.Backend())
 		o.markAs(Mark{Member: int(m.ID()), Kind: MarkSnapshot, Detail: fmt.Sprintf("snapshot database installed, consistent index %d", ci), Index: ci})
+	}
+	if i, ok := (*cluster)(o).byID(m.ID()); ok && o.members[i].join {
+		o.stats.NewInstalls++
 	}
 }
 

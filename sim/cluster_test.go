@@ -5,6 +5,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/etcdsim/etcdsim/nodes"
 )
 
 // TestClusterKeysMembersByID: members are known by member ID, IDs are
@@ -40,5 +42,20 @@ func TestClusterKeysMembersByID(t *testing.T) {
 	}
 	if j := cl.next(0); j != 2 {
 		t.Errorf("next after m1 is index %d, want 2 (m3; m2 is removed)", j)
+	}
+}
+
+// TestChurnWorldSetsClusterVersion: in a world that models membership the
+// leader sets the cluster version, and every member holds it.
+func TestChurnWorldSetsClusterVersion(t *testing.T) {
+	w := newWorld(Config{Seed: 3, Members: 3, Churn: 3})
+	WithSeededCryptoRand(w.streams.Fork("raft/jitter"), func() {
+		w.begin()
+		w.loop(10 * time.Second)
+	})
+	for _, m := range w.cl.members {
+		if m.proc != nil && m.proc.ClusterVersion() != nodes.ClusterVersion {
+			t.Errorf("m%d holds cluster version %q", m.id, m.proc.ClusterVersion())
+		}
 	}
 }

@@ -43,6 +43,12 @@ type Config struct {
 	// RecordPlan keeps the plan a seeded run draws, in Report.Plan (for
 	// Shrink; it costs memory in proportion to the run).
 	RecordPlan bool
+	// Churn, when set, is the number of voters an operator steers the
+	// cluster toward while it changes its membership through the cluster
+	// API (add a learner and promote it, remove a voter, replace one, add
+	// a voter that starts late); the world then models membership as etcd
+	// does. 0: the membership is fixed, and nothing of it is modelled.
+	Churn int
 }
 
 // WithDefaults returns c with every zero field set to its default.
@@ -62,7 +68,7 @@ func (c *Config) defaults() {
 
 // Workloads are the request mixes a run can select with one flag, each
 // shaped after the field reports of the bug it provokes.
-var Workloads = []string{"default", "auth", "compaction"}
+var Workloads = []string{"default", "auth", "compaction", "reconfig"}
 
 // Validate reports an impossible configuration.
 func (c Config) Validate() error {
@@ -76,6 +82,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("sim: rate %d out of range (0..100000 per second)", c.Rate)
 	case c.Clients < 1 || c.Clients > 1000:
 		return fmt.Errorf("sim: clients %d out of range (1..1000)", c.Clients)
+	case c.Churn < 0 || c.Churn > 7:
+		return fmt.Errorf("sim: churn must be 0 (none) or 1..7 voters, not %d", c.Churn)
 	case !slices.Contains(Workloads, c.Workload):
 		return fmt.Errorf("sim: unknown workload %q (known: %s)", c.Workload, strings.Join(Workloads, ", "))
 	}
@@ -118,6 +126,11 @@ type Stats struct {
 	// Unchecked counts checks skipped because the reference record they
 	// needed had been forgotten; 0 unless that bound is wrong.
 	Unchecked uint64
+	// MemberChanges counts the membership changes that completed (conf
+	// changes after the bootstrap, taken by the membership); NewInstalls
+	// the snapshots members added at runtime installed.
+	MemberChanges uint64
+	NewInstalls   uint64
 }
 
 // absorb adds what one member life did.
@@ -137,6 +150,7 @@ type Report struct {
 	Failpoints []string // the failpoints switched on for this run
 	Mix        string   // the workload knobs the seed drew
 	Clocks     string   // the members' clock drift the seed drew
+	Churn      string   // the membership operator's knobs the seed drew, or ""
 	Violation  *invariants.Violation
 	Step       uint64        // the event at which it broke
 	At         time.Duration // and its simulated time
@@ -201,6 +215,9 @@ func (r *Report) Header() string {
 	if r.Clocks != "" {
 		h += "\nclocks: " + r.Clocks
 	}
+	if r.Churn != "" {
+		h += "\nchurn: " + r.Churn
+	}
 	return h
 }
 
@@ -210,7 +227,15 @@ func (r *Report) StatsLine() string {
 	s := r.Stats
 	return fmt.Sprintf("ran %d events, %s simulated: requests=%d (dropped %d: every client busy) committed=%d acked=%d timeouts=%d resets=%d crashes=%d restarts=%d backend-commits=%d leader-changes=%d partitions=%d snapshots=%d installs=%d compactions=%d defrags=%d",
 		r.Steps, FormatTime(r.End), s.Requests, s.Dropped, s.Committed, s.Acked, s.Timeouts, s.Resets, s.Crashes, s.Restarts, s.Commits, s.LeaderChanges, s.Partitions,
-		s.Snapshots, s.Installs, s.Compactions, s.Defrags)
+		s.Snapshots, s.Installs, s.Compactions, s.Defrags) + r.churnStats()
+}
+
+// churnStats is the membership part of the stats line, in worlds with churn.
+func (r *Report) churnStats() string {
+	if r.Config.Churn == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" member-changes=%d new-member-installs=%d", r.Stats.MemberChanges, r.Stats.NewInstalls)
 }
 
 // ReplayLine returns the one command that replays the run exactly from
@@ -246,6 +271,9 @@ func (r *Report) ReplayLineFor(prog string) string {
 	}
 	if c.Workload != bw.Workload {
 		s += " --workload " + c.Workload
+	}
+	if c.Churn != 0 {
+		s += fmt.Sprintf(" --churn %d", c.Churn)
 	}
 	return s + " -v"
 }

@@ -53,26 +53,7 @@ func TestDeterminism(t *testing.T) {
 			t.Fatalf("same process, two runs: %s vs %s", a[i], b[i])
 		}
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestDeterminism$", fmt.Sprintf("-determinism.seeds=%d", n))
-	cmd.Env = append(os.Environ(), "ETCDSIM_DET_CHILD=1", "GOMAXPROCS=1")
-	raw, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("child process: %v\n%s", err, raw)
-	}
-	var c []string
-	for _, l := range strings.Split(string(raw), "\n") {
-		if h, ok := strings.CutPrefix(l, "HASH "); ok {
-			c = append(c, h)
-		}
-	}
-	if len(c) != len(a) {
-		t.Fatalf("child printed %d hashes, want %d", len(c), len(a))
-	}
-	for i := range a {
-		if a[i] != c[i] {
-			t.Fatalf("two processes: %s vs %s", a[i], c[i])
-		}
-	}
+	sameInChild(t, a, "^TestDeterminism$", "ETCDSIM_DET_CHILD", fmt.Sprintf("-determinism.seeds=%d", n))
 	t.Logf("%d seeds: same trace hash twice in one process and once more in a second process (GOMAXPROCS=1)", n)
 }
 
@@ -136,5 +117,94 @@ func TestReferenceForgetsOnlyWhatNoCheckNeeds(t *testing.T) {
 	}
 	if forgot < 3 {
 		t.Fatalf("the reference forgot half its records in only %d of 6 worlds", forgot)
+	}
+}
+
+var flagDetChurnSeeds = flag.Int("determinism.churn", 30, "seeds of TestDeterminismChurn")
+
+// detChurnHashes runs seeds 1..n of worlds with membership churn (3
+// members churning around 3, 1 member growing to 3, 5 members with auth
+// around 5, a bug mode on every fourth seed) and returns one "seed=hash"
+// line each.
+func detChurnHashes(n int) []string {
+	out := make([]string, 0, n)
+	for s := 1; s <= n; s++ {
+		cfg := Config{Seed: uint64(s), Duration: 20 * time.Second, Liveness: 20 * time.Second}
+		switch s % 3 {
+		case 0:
+			cfg.Members, cfg.Churn = 3, 3
+		case 1:
+			cfg.Members, cfg.Churn = 1, 3
+		case 2:
+			cfg.Members, cfg.Churn, cfg.Workload = 5, 5, "auth"
+		}
+		if s%4 == 0 {
+			cfg.Bugs.PromotionNotPersisted = true
+		}
+		rep, err := Run(cfg)
+		if err != nil {
+			panic(err)
+		}
+		out = append(out, fmt.Sprintf("%d=%016x/%d/%d", s, rep.TraceHash, rep.Steps, rep.Stats.MemberChanges))
+	}
+	return out
+}
+
+// TestDeterminismChurn: worlds whose membership changes give the same
+// trace hash twice in one process and once more in a child process with
+// GOMAXPROCS=1.
+func TestDeterminismChurn(t *testing.T) {
+	n := *flagDetChurnSeeds
+	if os.Getenv("ETCDSIM_DET_CHURN_CHILD") != "" {
+		w := bufio.NewWriter(os.Stdout)
+		for _, l := range detChurnHashes(n) {
+			fmt.Fprintln(w, "HASH "+l)
+		}
+		w.Flush()
+		return
+	}
+	if testing.Short() {
+		n = min(n, 6)
+	}
+	a, b := detChurnHashes(n), detChurnHashes(n)
+	changes := 0
+	for i := range a {
+		if a[i] != b[i] {
+			t.Fatalf("same process, two runs: %s vs %s", a[i], b[i])
+		}
+		if !strings.HasSuffix(a[i], "/0") {
+			changes++
+		}
+	}
+	if changes < n/2 {
+		t.Fatalf("only %d of %d churn worlds changed their membership: %v", changes, n, a)
+	}
+	sameInChild(t, a, "^TestDeterminismChurn$", "ETCDSIM_DET_CHURN_CHILD", fmt.Sprintf("-determinism.churn=%d", n))
+	t.Logf("%d churn worlds (%d changed membership): same trace hash twice in one process and once more in a second process (GOMAXPROCS=1)", n, changes)
+}
+
+// sameInChild runs the test run in a child process with GOMAXPROCS=1 and
+// env set, which prints its "HASH " lines, and requires the hashes want.
+func sameInChild(t *testing.T, want []string, run, env, flagArg string) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run="+run, flagArg)
+	cmd.Env = append(os.Environ(), env+"=1", "GOMAXPROCS=1")
+	raw, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("child process: %v\n%s", err, raw)
+	}
+	var got []string
+	for _, l := range strings.Split(string(raw), "\n") {
+		if h, ok := strings.CutPrefix(l, "HASH "); ok {
+			got = append(got, h)
+		}
+	}
+	if len(got) != len(want) {
+		t.Fatalf("child printed %d hashes, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if want[i] != got[i] {
+			t.Fatalf("two processes: %s vs %s", want[i], got[i])
+		}
 	}
 }

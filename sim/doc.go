@@ -20,6 +20,7 @@ A world (type world) is a thin composition of parts, each with one job:
 	faultSched  carries out the faults (crash, partition, heal, cut, pause,
 	            slow disk) and draws a seeded run's faults at each fault tick
 	driver      decides what comes next: the seed's draws, a Plan, a Scenario
+	churner     the membership operator of a world with churn (Config.Churn)
 
 The cluster keys members by their etcd member ID at its edges (plans,
 scenarios, raft messages, the network's endpoints) and by a dense index
@@ -59,6 +60,12 @@ The event kinds:
 	probe       the liveness phase's probe write is (re)sent
 	lin-check   a long run's linearizability checkpoint (every 60 s)
 	mark        nothing: ends a scenario's run at an exact time
+	forward     a request forwarded over the peer channel (a promote sent to
+	            the leader), or its answer, reaches a member
+	removed-notice
+	            a removed member learns from a peer that refused it that it
+	            was removed, and stops
+	churn       the membership operator's next look (every 100 ms)
 
 After the safety phase (Config.Duration) comes the liveness phase: faults and
 the workload stop, the network heals, every member restarts and resumes, and
@@ -95,6 +102,12 @@ Unless Config.Faults is set, the fault line's graceful_stop is drawn apart,
 from its own stream ("faults/stop", DrawGracefulStop), so that adding it
 shifted no other draw: one seed in four stops members cleanly at 1/1000 or
 1/3000 per fault tick.
+A world with churn (Config.Churn) also draws, from "membership/swarm", the
+operator's pause between operations (1, 3 or 10 s) and how late a late
+voter starts (2, 5 or 10 s), and takes its snapshot count from
+"membership/snapshot-count" (100, 200, 400 or 1000: members join through
+snapshots); the reconfig workload keeps etcd's default, 10,000. Worlds
+without churn draw none of this, and their traces are what they were.
 
 During the run, "faults" goes on giving the seeded driver's per-tick draws,
 restart delays, failpoint firings and partition sides; "workload" picks the
@@ -103,6 +116,10 @@ idle client and the request; "network" decides each message's fate
 stops (which member, how long it stays down); "disk/mN" what member N's disk
 keeps at a crash; "member/mN/lifeL" the member's own latencies; and
 "raft/jitter" seeds crypto/rand, from which raft draws its election timeouts
+("network/liveness" in the liveness phase); "disk/mN" what member N's disk
+keeps at a crash; "member/mN/lifeL" the member's own latencies; the
+operator draws its operations, their targets and its back-offs from
+"membership"; and "raft/jitter" seeds crypto/rand, from which raft draws its election timeouts
 (WithSeededCryptoRand).
 
 # Where each fault is decided
@@ -119,6 +136,27 @@ keeps at a crash; "member/mN/lifeL" the member's own latencies; and
 	failpoint   switched on per run by drawOptions; fired by the driver's
 	            failpoint function, asked at every pass through a point
 	clock.drift per member, by drawOptions
+
+# Membership
+
+With Config.Churn (swarm --churn N), the world models membership as etcd
+3.6 does (nodes.Config.Membership, nodes/doc.go) and an operator, the
+churner, changes it one operation at a time through the cluster API,
+steering toward N voters: grow (add a learner, start it, promote it, its
+peer URL sometimes updated first), shrink (remove a voter), replace (remove
+a voter, stop it, add a voter at its peer URL with a fresh data dir, as
+etcd's robustness memberReplace does), learner-out (add a learner, then
+remove it) and late voter (add a voter that starts seconds later: etcd's
+quorum-1 window). It sends each request to a random member that runs (as
+root when auth is on), and follows the committed log through the
+reference: a new member's slot (cluster.add) gets its process once its add
+committed, a removed member never starts again and stops itself when it
+applies its removal or a peer refuses it. The liveness phase lets the
+operation in progress finish and requires every member that runs to hold
+the committed configuration in raft and in its members bucket. A plan or a
+scenario can script every step instead (a cluster API request, a start),
+without the operator. Stats count the membership changes completed and the
+snapshot installs into members added at runtime.
 
 # Drivers: the seed, a plan, a scenario
 

@@ -162,7 +162,11 @@ func (d *planned) arrive(w *world) {
 			continue
 		}
 		req := *s.Req
-		c.target, _ = w.cl.byID(uint64(s.Member))
+		target, ok := w.cl.byID(uint64(s.Member))
+		if !ok {
+			continue // a member that never joined this run (a shrunk plan)
+		}
+		c.target = target
 		w.wl.issue(c, &req)
 	}
 }
@@ -184,7 +188,11 @@ func (d *planned) tick(w *world) {
 
 // apply carries out one fault step.
 func (d *planned) apply(w *world, s *Step) {
-	i, _ := w.cl.byID(uint64(s.Member))
+	i, ok := w.cl.byID(uint64(s.Member))
+	if !ok && s.Kind != StepPartition && s.Kind != StepHeal && s.Kind != StepCut {
+		// A member that never joined this run (a shrunk plan).
+		return
+	}
 	switch s.Kind {
 	case StepCrash:
 		d.fs.crash(i, "plan", s.For)
@@ -200,6 +208,8 @@ func (d *planned) apply(w *world, s *Step) {
 		d.fs.slow(i, s.For)
 	case StepStop:
 		d.fs.stop(i, s.For)
+	case StepStart:
+		w.cl.startJoined(i)
 	}
 }
 

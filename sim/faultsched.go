@@ -95,6 +95,7 @@ func (fs *faultSched) stop(i int, down time.Duration) {
 func (fs *faultSched) cut(a, b int) {
 	fs.record(Step{Kind: StepCut, Member: a, To: b})
 	fs.cl.net.Cut(fs.q.Now(), a, b)
+	fs.cl.linksChanged()
 	c := fmt.Sprintf("m%d->m%d", a, b)
 	fs.noteNet(NetCut, c, "cut "+c)
 }
@@ -124,6 +125,7 @@ func (fs *faultSched) slow(i int, d time.Duration) {
 func (fs *faultSched) heal() {
 	fs.record(Step{Kind: StepHeal})
 	fs.cl.net.Heal(fs.q.Now())
+	fs.cl.linksChanged()
 	fs.noteNet(NetHeal, "", "heal")
 }
 
@@ -131,6 +133,7 @@ func (fs *faultSched) heal() {
 func (fs *faultSched) partition(groups [][]int) {
 	fs.record(Step{Kind: StepPartition, Groups: groups})
 	fs.cl.net.Partition(fs.q.Now(), groups...)
+	fs.cl.linksChanged()
 	fs.stats.Partitions++
 	state := fs.cl.net.String()
 	fs.noteNet(NetPartition, state, "partition "+state)

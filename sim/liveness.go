@@ -35,10 +35,11 @@ func (w *world) liveness() {
 	for _, e := range endpoints {
 		w.cl.net.Join(e)
 	}
+	w.cl.linksChanged()
 	for i, m := range w.cl.members {
 		m.slowTil = 0
 		w.cl.resume(i)
-		if m.proc == nil {
+		if m.proc == nil && !m.pending {
 			w.cl.start(i, true)
 		}
 	}
@@ -88,10 +89,15 @@ func (w *workload) probeDone(r *nodes.Reply) {
 // converged returns "" when all members applied the same index, at least
 // the probe's, with the same state; else the reason they have not.
 func (w *world) converged() string {
+	if w.churn != nil {
+		if why := w.churn.settled(); why != "" {
+			return why
+		}
+	}
 	var first *nodes.Member
 	for _, mb := range w.cl.members {
 		m, id := mb.proc, mb.id
-		if mb.removed {
+		if mb.removed || mb.pending {
 			continue
 		}
 		if m == nil {

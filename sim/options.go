@@ -44,6 +44,19 @@ func drawOptions(cfg Config, s Streams, rngFault *rand.Rand) options {
 	o := options{faults: WorldFaults(cfg)}
 	o.pickFailpoints(s)
 	o.snapCount = []uint64{100, 400, 2000, 10000}[s.Fork("members/snapshot-count").IntN(4)]
+	if cfg.Churn > 0 {
+		// A member added to a cluster whose leader compacted its log
+		// catches up through a snapshot: churn worlds snapshot often
+		// enough for a minute to see it (etcd's robustness tests run with
+		// small --snapshot-count values too).
+		o.snapCount = []uint64{100, 200, 400, 1000}[s.Fork("membership/snapshot-count").IntN(4)]
+	}
+	if cfg.Workload == "reconfig" {
+		// The reconfiguration field reports (#21694): the default mix, an
+		// operator who updates each learner's peer URL before promoting it,
+		// and etcd's default --snapshot-count.
+		o.snapCount = 10000
+	}
 	o.compactBatch = []int{1000, 100, 10, 3}[s.Fork("members/compaction-batch").IntN(4)]
 	o.clients = cfg.Clients
 	if cfg.Workload == "compaction" {

@@ -40,9 +40,10 @@ const (
 	StepSlowDisk                      // Member's disk is slow for For
 	StepFailpoint                     // Member dies at its Pass-th pass through Point; restarts For later
 	StepStop                          // stop Member cleanly; it restarts For later
+	StepStart                         // start Member, added at runtime, for the first time (an empty data dir)
 )
 
-var stepNames = [...]string{"", "request", "crash", "partition", "heal", "cut", "pause", "slow", "failpoint", "stop"}
+var stepNames = [...]string{"", "request", "crash", "partition", "heal", "cut", "pause", "slow", "failpoint", "stop", "start"}
 
 func (k StepKind) String() string { return stepNames[k] }
 
@@ -92,7 +93,11 @@ func (s Step) String() string {
 		add("client", strconv.Itoa(s.Client))
 		add("member", strconv.Itoa(s.Member))
 		add("req", hex.EncodeToString(s.Req.Encode()))
-		f = append(f, "#", s.Req.Kind.String(), string(s.Req.Key))
+		what := string(s.Req.Key)
+		if s.Req.Kind.IsMember() && s.Req.MemberID != 0 {
+			what = "m" + strconv.FormatUint(s.Req.MemberID, 10)
+		}
+		f = append(f, "#", s.Req.Kind.String(), what)
 	case StepPartition:
 		gs := make([]string, len(s.Groups))
 		for i, g := range s.Groups {
@@ -105,6 +110,8 @@ func (s Step) String() string {
 	case StepCrash, StepPause, StepSlowDisk, StepStop:
 		add("member", strconv.Itoa(s.Member))
 		add("for", s.For.String())
+	case StepStart:
+		add("member", strconv.Itoa(s.Member))
 	case StepFailpoint:
 		add("member", strconv.Itoa(s.Member))
 		add("point", s.Point)
@@ -200,9 +207,13 @@ func (s *Step) set(k, v string) error {
 
 // validate reports a step that does not fit a world of cfg.
 func (s *Step) validate(cfg Config, clients int) error {
+	limit := cfg.Members
+	if cfg.Churn > 0 || cfg.Plan.membership() {
+		limit = maxChurnID // members join as the run goes
+	}
 	member := func(m int) error {
-		if m < 1 || m > cfg.Members {
-			return fmt.Errorf("sim: plan step %q: member %d of %d", s, m, cfg.Members)
+		if m < 1 || m > limit {
+			return fmt.Errorf("sim: plan step %q: member %d of %d", s, m, limit)
 		}
 		return nil
 	}
@@ -231,6 +242,25 @@ func (s *Step) validate(cfg Config, clients int) error {
 	}
 	return member(s.Member)
 }
+
+// membership reports whether the plan changes membership (a cluster API
+// request, or the start of a member added at runtime): its world then
+// models membership.
+func (p *Plan) membership() bool {
+	if p == nil {
+		return false
+	}
+	for i := range p.Steps {
+		s := &p.Steps[i]
+		if s.Kind == StepStart || s.Kind == StepRequest && s.Req.Kind.IsMember() {
+			return true
+		}
+	}
+	return false
+}
+
+// maxChurnID bounds the member IDs a plan of a world with churn names.
+const maxChurnID = 1 << 20
 
 // sortedPlan returns a copy of p with its steps in time order (stable).
 func sortedPlan(p *Plan) *Plan {

@@ -17,13 +17,48 @@ func planGen(members int, horizon time.Duration) *rapid.Generator[*Plan] {
 	return rapid.Custom(func(t *rapid.T) *Plan {
 		p := &Plan{}
 		n := rapid.IntRange(0, 60).Draw(t, "steps")
+		membership := rapid.IntRange(0, 2).Draw(t, "membership") == 0
 		for i := 0; i < n; i++ {
 			at := time.Duration(rapid.Int64Range(0, int64(horizon/FaultTick)).Draw(t, "tick")) * FaultTick
-			s := stepGen(members).Draw(t, "step")
+			var s Step
+			if membership && rapid.IntRange(0, 2).Draw(t, "member-step") == 0 {
+				// After HealthInterval (5s): before it the strict
+				// reconfiguration check refuses every add.
+				s = memberStepGen(members).Draw(t, "step")
+				at += 5 * time.Second
+			} else {
+				s = stepGen(members).Draw(t, "step")
+			}
 			s.At = at
 			p.Steps = append(p.Steps, s)
 		}
 		return p
+	})
+}
+
+// memberStepGen draws a membership step: a cluster API request (as root,
+// about a bootstrap member or the one member a plan may add, members+1)
+// sent to a bootstrap member, or the start of that added member.
+func memberStepGen(members int) *rapid.Generator[Step] {
+	id := rapid.IntRange(1, members+1)
+	return rapid.Custom(func(t *rapid.T) Step {
+		target := rapid.IntRange(1, members).Draw(t, "member")
+		if rapid.IntRange(0, 3).Draw(t, "start") == 0 {
+			return Step{Kind: StepStart, Member: members + 1}
+		}
+		kind := rapid.SampledFrom([]nodes.Kind{nodes.KindMemberAdd, nodes.KindMemberAdd, nodes.KindMemberPromote,
+			nodes.KindMemberRemove, nodes.KindMemberUpdate, nodes.KindMemberList}).Draw(t, "kind")
+		m := uint64(id.Draw(t, "id"))
+		req := &nodes.Request{Kind: kind, MemberID: m, User: "root"}
+		switch kind {
+		case nodes.KindMemberAdd:
+			req.Learner, req.PeerURL = rapid.Bool().Draw(t, "learner"), peerURL(int(m))
+		case nodes.KindMemberUpdate:
+			req.PeerURL = peerURL(int(m))
+		case nodes.KindMemberList:
+			req.MemberID = 0
+		}
+		return Step{Kind: StepRequest, Client: rapid.IntRange(0, 9).Draw(t, "client"), Member: target, Req: req}
 	})
 }
 
@@ -89,7 +124,7 @@ func planProperty(t *rapid.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := Config{Seed: rapid.Uint64Range(1, 1<<20).Draw(t, "seed"), Members: members, Duration: horizon + time.Second,
+	cfg := Config{Seed: rapid.Uint64Range(1, 1<<20).Draw(t, "seed"), Members: members, Duration: horizon + 6*time.Second,
 		Plan: plan, Liveness: 15 * time.Second, Faults: &Faults{}, Bugs: bugs}
 	rep, err := Run(cfg)
 	if err != nil {

@@ -19,6 +19,7 @@ import (
 // Commands (Do):
 //
 //	world seed=7 members=3 [bug=NAME] [torn=1]  build and start the world
+//	world ... membership=1    the world models membership (a cluster that changes)
 //	put m=1 k=v [size=N]      a client sends a put to member 1 (N: value bytes)
 //	get m=1 k [serializable]  a range through the network; waits for the answer
 //	defrag m=1                a client asks member 1 to defragment
@@ -44,6 +45,15 @@ import (
 //	replies                   client outcomes since the last call
 //	check                     "ok" or the first violation
 //	disk m=2                  the crash log of member 2's last crash, and its files
+//	auth m=1                  root sets auth up through member 1 (users root, alice,
+//	                          bob, their roles, auth enable), waiting for each answer
+//	member-add m=1 id=4 [learner] [as=USER]
+//	member-promote m=2 id=4 [as=USER]
+//	member-remove m=1 id=4 [as=USER]
+//	member-update m=1 id=4 [as=USER]
+//	member-list m=1 [as=USER] the cluster API through member 1, as root unless as=
+//	                          says otherwise; each waits for its answer
+//	start m=4                 start member 4, added at runtime, from an empty data dir
 //
 // torn=1 sets the disk faults disk.torn_write=1/1 disk.keep_unsynced=1/1: at
 // a crash every unsynced byte survives except the write in flight, of which
@@ -58,7 +68,6 @@ type Scenario struct {
 	w      *world
 	jitter *rand.Rand // crypto/rand for raft, for the whole scenario
 	marks  uint64
-	armed  []nodes.Failpoint  // per member index: the failpoint it dies at next
 	stop   func(e Event) bool // ends the current stepping after e
 }
 
@@ -92,8 +101,12 @@ func (s *Scenario) Do(cmd string, args []ScenarioArg) (out string, err error) {
 
 func (s *Scenario) exec(cmd string, a scenarioArgs) (string, error) {
 	switch cmd {
-	case "put", "get", "defrag", "compact":
+	case "put", "get", "defrag", "compact", "member-add", "member-promote", "member-remove", "member-update", "member-list":
 		return s.request(cmd, a)
+	case "auth":
+		return s.authSetup(a)
+	case "start":
+		return s.startJoined(a)
 	case "crash":
 		return s.crash(a)
 	case "restart":
@@ -102,6 +115,7 @@ func (s *Scenario) exec(cmd string, a scenarioArgs) (string, error) {
 		return s.partition(a)
 	case "heal":
 		s.w.cl.net.Heal(s.w.q.Now())
+		s.w.cl.linksChanged()
 		return "healed", nil
 	case "run":
 		d, err := a.duration("for", 0)
@@ -159,13 +173,20 @@ func (s *Scenario) build(args []ScenarioArg) (string, error) {
 		return "", err
 	}
 	w, armed := newWorld(cfg), make([]nodes.Failpoint, members)
+	if a.str("membership", "0") == "1" {
+		w.enableMembership()
+	}
 	log := &scenarioLog{w: w, armed: armed, reqs: map[uint64]string{}, leads: make([]uint64, members)}
-	*s = Scenario{scenarioLog: log, w: w, armed: armed}
+	*s = Scenario{scenarioLog: log, w: w}
 	s.w.setDriver(s)
 	s.w.watch, s.w.lenient = s, true
 	s.jitter = s.w.streams.Fork("raft/jitter")
 	WithSeededCryptoRand(s.jitter, s.w.begin)
-	return fmt.Sprintf("seed=%d members=%d bug=%s faults: %s", seed, members, bugs, s.w.opt.faults), nil
+	out := fmt.Sprintf("seed=%d members=%d bug=%s faults: %s", seed, members, bugs, s.w.opt.faults)
+	if s.w.cl.membership {
+		out += " membership"
+	}
+	return out, nil
 }
 
 // forever is a time limit that is never reached.
@@ -204,6 +225,7 @@ func (s *Scenario) tick(*world) {}
 func (s *Scenario) failpoint(m *member) func(nodes.Failpoint) bool {
 	i, _ := s.w.cl.byID(m.id)
 	return func(fp nodes.Failpoint) bool {
+		s.grow()
 		if s.armed[i] == fp {
 			s.armed[i] = 0
 			return true

@@ -24,8 +24,8 @@ func (s *Scenario) member(a scenarioArgs) (int, error) {
 }
 
 // request sends a client request to a member through the network. A get
-// steps the world until its answer or its timeout; the others answer in
-// replies.
+// and a cluster API request step the world until their answer or their
+// timeout; the others answer in replies.
 func (s *Scenario) request(cmd string, a scenarioArgs) (string, error) {
 	i, err := s.member(a)
 	if err != nil {
@@ -35,13 +35,10 @@ func (s *Scenario) request(cmd string, a scenarioArgs) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	var c *client
-	for _, cl := range s.w.wl.clients {
-		if cl.req == nil {
-			c = cl
-			break
-		}
+	if cmd == "get" || req.Kind.IsMember() {
+		return s.await(i, req, desc), nil
 	}
+	c := s.idleClient()
 	if c == nil {
 		return "", fmt.Errorf("sim: every client is waiting for an answer")
 	}
@@ -49,14 +46,17 @@ func (s *Scenario) request(cmd string, a scenarioArgs) (string, error) {
 	s.w.wl.issue(c, req)
 	desc = fmt.Sprintf("#%d %s @m%d", req.ID, desc, s.w.cl.members[i].id)
 	s.reqs[req.ID] = desc
-	if cmd != "get" {
-		return "sent " + desc, nil
+	return "sent " + desc, nil
+}
+
+// idleClient returns the first client with no request in flight, or nil.
+func (s *Scenario) idleClient() *client {
+	for _, cl := range s.w.wl.clients {
+		if cl.req == nil {
+			return cl
+		}
 	}
-	var got string
-	s.waitID, s.got = req.ID, &got
-	s.stepUntil(func(Event) bool { return got != "" }, forever)
-	s.waitID, s.got = 0, nil
-	return s.flushNotes() + got, nil
+	return nil
 }
 
 func (s *Scenario) newRequest(cmd string, a scenarioArgs) (*nodes.Request, string, error) {
@@ -89,6 +89,9 @@ func (s *Scenario) newRequest(cmd string, a scenarioArgs) (*nodes.Request, strin
 	case "defrag":
 		return &nodes.Request{Kind: nodes.KindDefrag}, "defrag", nil
 	}
+	if strings.HasPrefix(cmd, "member-") {
+		return s.memberRequest(cmd, a)
+	}
 	rev, err := a.uint("rev", 0)
 	if err != nil || rev == 0 {
 		return nil, "", fmt.Errorf("sim: compact needs rev=N")
@@ -108,6 +111,7 @@ func (s *Scenario) crash(a scenarioArgs) (string, error) {
 		if !ok {
 			return "", fmt.Errorf("sim: unknown failpoint %q (known: %s)", name, strings.Join(nodes.Failpoints, ", "))
 		}
+		s.grow()
 		s.armed[i] = fp
 		return fmt.Sprintf("m%d armed at %s", sl.id, fp), nil
 	}
@@ -166,6 +170,7 @@ func (s *Scenario) partition(a scenarioArgs) (string, error) {
 		groups = append(groups, ids)
 	}
 	s.w.cl.net.Partition(s.w.q.Now(), groups...)
+	s.w.cl.linksChanged()
 	return s.w.cl.net.String(), nil
 }
 
@@ -248,6 +253,7 @@ func (s *Scenario) forceCommit(a scenarioArgs) (string, error) {
 	if sl.proc == nil {
 		return fmt.Sprintf("m%d is down", sl.id), nil
 	}
+	s.grow()
 	armed := s.armed[i]
 	hadViolation := s.w.chk.Violation() != nil
 	s.w.cl.call(i, (*nodes.Member).ForceCommit)
@@ -279,9 +285,13 @@ func (s *Scenario) memberLine(i int) string {
 	case lead != 0:
 		role = "follower"
 	}
-	return fmt.Sprintf("m%d up   %-8s term=%d lead=%d applied=%d commit=%d ci=%d pci=%d rev=%d wal=%d",
+	line := fmt.Sprintf("m%d up   %-8s term=%d lead=%d applied=%d commit=%d ci=%d pci=%d rev=%d wal=%d",
 		sl.id, role, term, lead, m.Applied(), commit, m.ConsistentIndex(),
 		invariants.MetaIndex(m.Backend()), m.Rev(), m.DurableLastIndex())
+	if s.w.cl.membership {
+		line += " raft " + m.ConfString()
+	}
+	return line
 }
 
 func (s *Scenario) status() string {

@@ -13,7 +13,7 @@ import (
 // watches every event the world's loop runs.
 type scenarioLog struct {
 	w      *world
-	armed  []nodes.Failpoint // the Scenario's: per member index, the failpoint it dies at next
+	armed  []nodes.Failpoint // per member index: the failpoint it dies at next
 	leads  []uint64          // per member index: the term it leads, or 0
 	reqs   map[uint64]string
 	waitID uint64  // the get being waited for
@@ -31,6 +31,7 @@ type scenarioLog struct {
 // what is up, what is armed and whether the world is violated.
 func (s *scenarioLog) see(e Event) {
 	w := s.w
+	s.grow()
 	switch e.Kind {
 	case evReply:
 		s.onReply(e)
@@ -56,6 +57,8 @@ func (s *scenarioLog) saw(e Event) {
 	w := s.w
 	for i, m := range w.cl.members {
 		switch {
+		case i >= len(s.up):
+			// a member added during the event
 		case s.up[i] && m.proc == nil && s.armedAt[i] != 0 && s.armed[i] == 0:
 			s.note("m%d crashed at failpoint %s", m.id, s.armedAt[i])
 		case s.up[i] && m.proc == nil:
@@ -87,6 +90,15 @@ func (s *scenarioLog) onReply(e Event) {
 				kv.CreateRevision, kv.ModRevision, kv.Version)
 		}
 	}
+	if c.req.Kind.IsMember() && res.Code == nodes.OK {
+		line = res.Code.String() + " members:"
+		for _, m := range res.Members {
+			line += fmt.Sprintf(" m%d", m.ID)
+			if m.IsLearner {
+				line += "(learner)"
+			}
+		}
+	}
 	s.outcome(r.ID, line)
 }
 
@@ -99,8 +111,17 @@ func (s *scenarioLog) outcome(id uint64, line string) {
 	s.out = append(s.out, s.reqs[id]+": "+line)
 }
 
+// grow extends the per-member arrays to members added since.
+func (s *scenarioLog) grow() {
+	for len(s.leads) < len(s.w.cl.members) {
+		s.leads = append(s.leads, 0)
+		s.armed = append(s.armed, 0)
+	}
+}
+
 // trackLeader notes a member that starts or stops leading.
 func (s *scenarioLog) trackLeader(i int) {
+	s.grow()
 	id, m := s.w.cl.members[i].id, s.w.cl.members[i].proc
 	if m == nil {
 		s.leads[i] = 0

@@ -65,8 +65,12 @@ func (sf SeedFile) String() string {
 	if c.Faults != nil {
 		faults = c.Faults.String()
 	}
-	fmt.Fprintf(&b, "seed: %d\nmembers: %d\nduration: %s\nrate: %d\nworkload: %s\nbug: %s\nfaults: %s\nexpect: %s\nstep: %d\ntrace: %016x\n",
-		c.Seed, c.Members, c.Duration, c.Rate, c.Workload, c.Bugs, faults, sf.Expect, sf.Step, sf.Trace)
+	fmt.Fprintf(&b, "seed: %d\nmembers: %d\nduration: %s\nrate: %d\nworkload: %s\nbug: %s\nfaults: %s\n",
+		c.Seed, c.Members, c.Duration, c.Rate, c.Workload, c.Bugs, faults)
+	if c.Churn != 0 {
+		fmt.Fprintf(&b, "churn: %d\n", c.Churn)
+	}
+	fmt.Fprintf(&b, "expect: %s\nstep: %d\ntrace: %016x\n", sf.Expect, sf.Step, sf.Trace)
 	if c.Plan != nil {
 		b.WriteString(c.Plan.String())
 	}
@@ -134,6 +138,8 @@ func (sf *SeedFile) set(k, v string) error {
 		c.Rate, err = strconv.Atoi(v)
 	case "workload":
 		c.Workload = v
+	case "churn":
+		c.Churn, err = strconv.Atoi(v)
 	case "bug":
 		c.Bugs, err = nodes.ParseBugs(v)
 	case "faults":

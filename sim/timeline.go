@@ -45,6 +45,7 @@ const (
 	MarkViolation MarkKind = "violation"
 	MarkPhase     MarkKind = "phase"
 	MarkSnapshot  MarkKind = "snapshot" // a snapshot database installed
+	MarkMember    MarkKind = "membership"
 )
 
 // Role is a member's raft role as the timeline shows it.

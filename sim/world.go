@@ -11,22 +11,26 @@ import (
 
 // Event kinds of the world.
 const (
-	evTimer     EventKind = iota + 1 // a member's timer (Arg: life<<8 | nodes.TimerKind)
-	evDeliver                        // a raft message reaches a member (Arg: the sender's ID)
-	evRequest                        // a client request reaches a member (Arg: the client)
-	evReply                          // a member's reply reaches a client (Node: the client)
-	evTimeout                        // a client's request timer (Node: the client)
-	evArrival                        // the workload's next arrival instant
-	evFaultTick                      // the next fault tick
-	evRestart                        // a crashed member restarts
-	evResume                         // a paused member resumes
-	evProbe                          // the liveness phase's probe write is (re)sent
-	evLinCheck                       // a long run's linearizability checkpoint
-	evReset                          // a client learns its member crashed (Arg: the request ID)
-	evMark                           // nothing: ends a scenario's run at an exact time
+	evTimer         EventKind = iota + 1 // a member's timer (Arg: life<<8 | nodes.TimerKind)
+	evDeliver                            // a raft message reaches a member (Arg: the sender's ID)
+	evRequest                            // a client request reaches a member (Arg: the client)
+	evReply                              // a member's reply reaches a client (Node: the client)
+	evTimeout                            // a client's request timer (Node: the client)
+	evArrival                            // the workload's next arrival instant
+	evFaultTick                          // the next fault tick
+	evRestart                            // a crashed member restarts
+	evResume                             // a paused member resumes
+	evProbe                              // the liveness phase's probe write is (re)sent
+	evLinCheck                           // a long run's linearizability checkpoint
+	evReset                              // a client learns its member crashed (Arg: the request ID)
+	evMark                               // nothing: ends a scenario's run at an exact time
+	evForward                            // a forwarded request or its answer reaches a member (Arg: the sender's ID)
+	evRemovedNotice                      // a removed member learns it from a peer (Arg: its life)
+	evChurn                              // the membership operator's next look
 )
 
-var evNames = [...]string{"", "timer", "deliver", "request", "reply", "timeout", "arrival", "fault-tick", "restart", "resume", "probe", "lin-check", "reset", "mark"}
+var evNames = [...]string{"", "timer", "deliver", "request", "reply", "timeout", "arrival", "fault-tick", "restart", "resume", "probe", "lin-check", "reset", "mark",
+	"forward", "removed-notice", "churn"}
 
 // String names the event kind.
 func (k EventKind) String() string {
@@ -49,7 +53,8 @@ type world struct {
 	faults  *faultSched
 	hist    *history
 	drv     driver
-	watch   watcher // per-event hooks of a scenario, or nil
+	watch   watcher  // per-event hooks of a scenario, or nil
+	churn   *churner // the membership operator (Config.Churn), or nil
 }
 
 // watcher sees every event of a world before and after it runs (a
@@ -86,7 +91,28 @@ func newWorld(cfg Config) *world {
 	w.cl.onCrash = w.wl.reset
 	w.faults = &faultSched{core: c, cl: w.cl, f: &w.opt.faults, rng: rngFault, stopRng: s.Fork("faults/stop/tick")}
 	w.setDriver(newDriver(w))
+	if cfg.Churn > 0 || cfg.Plan.membership() {
+		w.enableMembership()
+	}
+	if cfg.Churn > 0 {
+		w.churn = newChurner(w)
+		w.wl.churn = w.churn
+	}
 	return w
+}
+
+// enableMembership makes the world model membership: its members, the
+// reference and the checks follow it.
+func (w *world) enableMembership() {
+	voters := make([]uint64, w.cfg.Members)
+	for i := range voters {
+		voters[i] = uint64(i + 1)
+	}
+	w.chk.Ref.EnableMembership(voters)
+	w.cl.clientUser = map[uint64]string{}
+	w.cl.membership = true
+	w.chk.Ref.ConfApplied = w.cl.onConf
+	w.cl.linksChanged()
 }
 
 // setDriver makes d decide what the world does next.
@@ -170,6 +196,12 @@ func (w *world) dispatch(e Event) {
 	case evLinCheck:
 		w.hist.check(true, w.wl.clients)
 		w.q.After(LinCheckpoint, Event{Kind: evLinCheck})
+	case evForward:
+		w.cl.onForward(e)
+	case evRemovedNotice:
+		w.cl.onRemovedNotice(e)
+	case evChurn:
+		w.churn.onTick()
 	}
 }
 
@@ -195,5 +227,9 @@ func (w *world) onFaultTick() {
 
 // header is the report of the options, before anything ran.
 func (w *world) header() *Report {
-	return &Report{Config: w.cfg, Faults: w.opt.faults, Failpoints: w.opt.failpoints, Mix: w.opt.mix(), Clocks: w.opt.clocks()}
+	r := &Report{Config: w.cfg, Faults: w.opt.faults, Failpoints: w.opt.failpoints, Mix: w.opt.mix(), Clocks: w.opt.clocks()}
+	if w.churn != nil {
+		r.Churn = w.churn.knobs()
+	}
+	return r
 }

@@ -58,6 +58,10 @@ type Result struct {
 	Snapshots        uint64 `json:"snapshots"`
 	Installs         uint64 `json:"installs"`
 	Unchecked        uint64 `json:"unchecked"` // checks skipped on a forgotten reference record: 0 unless that bound is wrong
+	// Worlds with membership churn only (absent otherwise).
+	Churn         int    `json:"churn,omitempty"`
+	MemberChanges uint64 `json:"member_changes,omitempty"`
+	NewInstalls   uint64 `json:"new_member_installs,omitempty"`
 }
 
 // maxDetail caps the evidence kept in a JSON line; replay gives the rest.
@@ -88,6 +92,7 @@ func ResultOf(rep *sim.Report, wall time.Duration) Result {
 	r.Partitions, r.FailpointCrashes, r.Compactions, r.Defrags = s.Partitions, s.Failpoints, s.Compactions, s.Defrags
 	r.Snapshots, r.Installs, r.Dropped, r.Resets, r.Messages = s.Snapshots, s.Installs, s.Dropped, s.Resets, s.Messages
 	r.Unchecked = s.Unchecked
+	r.Churn, r.MemberChanges, r.NewInstalls = c.Churn, s.MemberChanges, s.NewInstalls
 	return r
 }
 
@@ -125,7 +130,11 @@ func crashResult(cfg sim.Config, seed uint64, why string, wall time.Duration) Re
 
 // Key identifies the world of a result: everything but the seed.
 func (r Result) Key() string {
-	return fmt.Sprintf("members=%d duration=%s rate=%d workload=%s bug=%s faults=%s", r.Members, r.Duration, r.Rate, r.Workload, r.Bug, r.Faults)
+	k := fmt.Sprintf("members=%d duration=%s rate=%d workload=%s bug=%s faults=%s", r.Members, r.Duration, r.Rate, r.Workload, r.Bug, r.Faults)
+	if r.Churn != 0 {
+		k += fmt.Sprintf(" churn=%d", r.Churn)
+	}
+	return k
 }
 
 // Config rebuilds the world's configuration, checking every field as the
@@ -136,7 +145,7 @@ func (r Result) Config() (sim.Config, error) {
 	if faults == "" {
 		faults = "none"
 	}
-	w := World{Bug: r.Bug, Faults: faults, Workload: r.Workload, Duration: r.Duration, Members: r.Members, Rate: r.Rate}
+	w := World{Bug: r.Bug, Faults: faults, Workload: r.Workload, Duration: r.Duration, Members: r.Members, Rate: r.Rate, Churn: r.Churn}
 	cfg, err := w.Config()
 	cfg.Seed = r.Seed
 	return cfg, err

@@ -29,6 +29,9 @@ type Summary struct {
 	simMs, wallMs []float64      // failing seeds (sim: not worker crashes)
 	// First are the first FirstFailing failing results, in the order added.
 	First []Result
+	// churn worlds: each seed's completed membership changes and snapshot
+	// installs into members added at runtime
+	changes, installs []float64
 }
 
 // FirstFailing is how many failing results a Summary keeps to name.
@@ -57,6 +60,10 @@ func (s *Summary) Add(r Result) {
 	}
 	for _, k := range r.FaultKinds {
 		kinds[k]++
+	}
+	if r.Churn != 0 && !r.WorkerCrash {
+		s.changes = append(s.changes, float64(r.MemberChanges))
+		s.installs = append(s.installs, float64(r.NewInstalls))
 	}
 }
 
@@ -118,6 +125,13 @@ func (s *Summary) Write(w io.Writer) {
 	lo, hi := Wilson(s.Failing, s.Seeds, 0.95)
 	fmt.Fprintf(tw, "failing\t%d\tdetection rate %.1f%%, 95%% CI [%.1f%%, %.1f%%] (Wilson)\n",
 		s.Failing, 100*float64(s.Failing)/float64(s.Seeds), 100*lo, 100*hi)
+	if len(s.changes) > 0 {
+		mc, pc := Quantiles(s.changes)
+		mi, pi := Quantiles(s.installs)
+		fmt.Fprintf(tw, "membership per seed\tmedian\tp90\n")
+		fmt.Fprintf(tw, "  changes completed\t%.0f\t%.0f\n", mc, pc)
+		fmt.Fprintf(tw, "  snapshot installs into new members\t%.0f\t%.0f\n", mi, pi)
+	}
 	if s.Failing == 0 {
 		return
 	}

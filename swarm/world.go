@@ -16,6 +16,7 @@ import (
 type World struct {
 	Bug, Faults, Workload, Duration string
 	Members, Rate                   int
+	Churn                           int // voters the membership operator steers toward; 0: none
 }
 
 // AddFlags defines the world's flags on fs, with the defaults of etcdsim
@@ -28,6 +29,7 @@ func (w *World) AddFlags(fs *flag.FlagSet, faultsHelp string) {
 	fs.IntVar(&w.Rate, "rate", 100, "client requests per simulated second")
 	fs.StringVar(&w.Workload, "workload", "default", "request mix: "+strings.Join(sim.Workloads, ", "))
 	fs.StringVar(&w.Duration, "duration", "60s", "simulated time of the safety phase")
+	fs.IntVar(&w.Churn, "churn", 0, "membership churn: the voters an operator steers toward while it adds, promotes, removes and replaces members (0: none)")
 }
 
 // TakeModeWorld makes w the world its bug mode is hunted in (sim.BugWorlds:
@@ -60,7 +62,7 @@ func (w *World) TakeModeWorld(set func(flag string) bool) string {
 // an error names the field that is not valid. An empty fault line leaves
 // Faults nil (each seed draws its own swarm of faults).
 func (w World) Config() (sim.Config, error) {
-	cfg := sim.Config{Members: w.Members, Rate: w.Rate, Workload: w.Workload}
+	cfg := sim.Config{Members: w.Members, Rate: w.Rate, Workload: w.Workload, Churn: w.Churn}
 	var err error
 	if cfg.Bugs, err = nodes.ParseBugs(w.Bug); err != nil {
 		return cfg, err
@@ -91,6 +93,9 @@ func workerArgs(cfg sim.Config) []string {
 		"--rate", strconv.Itoa(cfg.Rate), "--workload", cfg.Workload, "--bug", cfg.Bugs.String()}
 	if cfg.Faults != nil {
 		args = append(args, "--faults", cfg.Faults.String())
+	}
+	if cfg.Churn != 0 {
+		args = append(args, "--churn", strconv.Itoa(cfg.Churn))
 	}
 	return args
 }

@@ -1,9 +1,9 @@
 // Command etcdsim runs deterministic simulations of etcd-like clusters.
 //
-//	etcdsim run --seed N [--bug NAME] [--members 3] [--duration 60s] [--faults LINE] [--rate 100] [--workload W]
+//	etcdsim run --seed N [--bug NAME] [--members 3] [--duration 60s] [--faults LINE] [--rate 100] [--workload W] [--churn N]
 //	etcdsim replay FILE|--seed N [...] [-v] [--html FILE]
 //	etcdsim shrink FILE [--out FILE] [--budget N]
-//	etcdsim swarm --seeds A..B [--bug NAME] [--members 3] [--duration 60s] [--faults LINE] [--rate 100]
+//	etcdsim swarm --seeds A..B [--bug NAME] [--members 3] [--churn N] [--duration 60s] [--faults LINE] [--rate 100]
 //	              [--workload W] [--parallel P] [--shard K/N] [--json FILE] [--out DIR] [--seed-timeout 10m]
 //	etcdsim merge [--json OUT] [--out DIR] FILE...
 //	etcdsim table [--seeds 1..40] [--parallel P] [--markdown] [--readme FILE]

@@ -1,6 +1,10 @@
 package auth
 
-import "github.com/etcdsim/etcdsim/nodes/backend"
+import (
+	"maps"
+
+	"github.com/etcdsim/etcdsim/nodes/backend"
+)
 
 // IsPutPermitted checks a put of key by user, whose request carries the
 // auth revision rev (etcd's IsPutPermitted).
@@ -61,13 +65,30 @@ func (s *Store) isOpPermitted(user string, rev uint64, key, end []byte, write bo
 // changes): the user must hold the root role. There is no revision check,
 // as in etcd.
 func (s *Store) IsAdminPermitted(user string) error {
-	if !s.enabled {
+	return AdminState{enabled: s.enabled, users: s.users}.Permitted(user)
+}
+
+// AdminState is what the admin check reads of a store, kept to judge an
+// admin request later as the store would have judged it then.
+type AdminState struct {
+	enabled bool
+	users   map[string]bool // user name -> holds the root role
+}
+
+// AdminState returns a copy of what the admin check reads now.
+func (s *Store) AdminState() AdminState {
+	return AdminState{enabled: s.enabled, users: maps.Clone(s.users)}
+}
+
+// Permitted is IsAdminPermitted over the state kept.
+func (a AdminState) Permitted(user string) error {
+	if !a.enabled {
 		return nil
 	}
 	if user == "" {
 		return ErrUserEmpty
 	}
-	root, ok := s.users[user]
+	root, ok := a.users[user]
 	switch {
 	case !ok:
 		return ErrUserNotFound
