@@ -154,7 +154,7 @@ func staleRead(t *testing.T) *sim.Report {
 		{ClientID: put.Proc, Call: int64(put.Call), Return: int64(put.Return), Req: put.Req, Result: put.Result},
 		{ClientID: get.Proc, Call: int64(get.Call), Return: int64(get.Return), Req: get.Req, Result: get.Result},
 	}
-	res := linearizable.Check(lops, 0)
+	res := linearizable.Check(lops, linearizable.Budget{})
 	if res.OK {
 		t.Fatal("the stale read passed the check")
 	}

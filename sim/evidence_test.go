@@ -23,7 +23,7 @@ func TestEvidenceOps(t *testing.T) {
 	other := Op{Proc: 7, Member: 3, Req: &nodes.Request{Kind: nodes.KindRange, Key: []byte("k2")},
 		Call: 20 * s, Return: 20*s + time.Millisecond, Result: nodes.Result{Rev: 1}}
 	history := []Op{other, put, get}
-	res := linearizable.Check(linearizableOps(history, nil), 0)
+	res := linearizable.Check(linearizableOps(history, nil), linearizable.Budget{})
 	if res.OK {
 		t.Fatal("a read that missed an earlier write passed")
 	}

@@ -176,7 +176,7 @@ func (w *history) check(checkpoint bool, clients []*client) {
 	start := time.Now()
 	defer func() { w.wall += time.Since(start) }()
 	ops := linearizableOps(w.ops, w.fates)
-	res := linearizable.CheckAfter(w.linPrefix, ops, linearizableTimeout)
+	res := linearizable.CheckAfter(w.linPrefix, ops, linearizable.Budget{Time: linearizableTimeout, Now: time.Now})
 	w.timedOut = w.timedOut || res.TimedOut
 	if !res.OK {
 		w.chk.Fail(invariants.Linearizable, res.Detail)

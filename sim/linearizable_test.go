@@ -74,8 +74,8 @@ func TestHistoryKeepsWhatChecksNeed(t *testing.T) {
 			t.Fatalf("%s seed %d: trimmed %016x step %d %v; whole %016x step %d %v", tc.world.Bug, tc.seed,
 				trimmed.TraceHash, trimmed.Step, trimmed.Violation, whole.TraceHash, whole.Step, whole.Violation)
 		}
-		a := linearizable.CheckAfter(trimmed.linPrefix, linearizableOps(trimmed.History, trimmed.fates), 0)
-		b := linearizable.Check(linearizableOps(whole.History, whole.fates), 0)
+		a := linearizable.CheckAfter(trimmed.linPrefix, linearizableOps(trimmed.History, trimmed.fates), linearizable.Budget{})
+		b := linearizable.Check(linearizableOps(whole.History, whole.fates), linearizable.Budget{})
 		if a.OK != b.OK || trimmed.linPrefix == nil && (a.Detail != b.Detail || a.Ops != b.Ops || a.Partitions != b.Partitions) {
 			t.Fatalf("%s seed %d: trimmed history checks %+v, whole %+v", tc.world.Bug, tc.seed, a, b)
 		}
@@ -147,7 +147,7 @@ func TestSettledWritesAreSeen(t *testing.T) {
 		if err != nil || rep.Violation != nil {
 			t.Fatalf("seed %d: %v %v", seed, err, rep.Violation)
 		}
-		if res := linearizable.Check(linearizableOps(rep.History, rep.fates), 0); !res.OK {
+		if res := linearizable.Check(linearizableOps(rep.History, rep.fates), linearizable.Budget{}); !res.OK {
 			t.Fatalf("seed %d with its fates: %s", seed, res.Detail)
 		}
 		ids := slices.Sorted(maps.Keys(rep.fates))
@@ -155,7 +155,7 @@ func TestSettledWritesAreSeen(t *testing.T) {
 		for _, id := range ids[:min(len(ids), 40)] {
 			fates := maps.Clone(rep.fates)
 			delete(fates, id)
-			if res := linearizable.Check(linearizableOps(rep.History, fates), 0); !res.OK {
+			if res := linearizable.Check(linearizableOps(rep.History, fates), linearizable.Budget{}); !res.OK {
 				seen++
 				t.Logf("seed %d: write #%d taken for never committed: %s", seed, id, res.Detail)
 				break

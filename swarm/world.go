@@ -29,7 +29,7 @@ func (w *World) AddFlags(fs *flag.FlagSet, faultsHelp string) {
 	fs.IntVar(&w.Rate, "rate", 100, "client requests per simulated second")
 	fs.StringVar(&w.Workload, "workload", "default", "request mix: "+strings.Join(sim.Workloads, ", "))
 	fs.StringVar(&w.Duration, "duration", "60s", "simulated time of the safety phase")
-	fs.IntVar(&w.Churn, "churn", 0, "membership churn: the voters an operator steers toward while it adds, promotes, removes and replaces members (0: none)")
+	fs.IntVar(&w.Churn, "churn", 0, "membership churn: the voters an operator steers toward (0: none)")
 }
 
 // TakeModeWorld makes w the world its bug mode is hunted in (sim.BugWorlds:

@@ -45,7 +45,7 @@ func cmdCheck(args []string, stdout io.Writer) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	b := linearizable.Budget{Time: *timeout, Memory: *memory << 20}
+	b := linearizable.Budget{Time: *timeout, Memory: *memory << 20, Now: time.Now}
 	start := time.Now()
 	res := linearizable.CheckBudget(nil, ops, b)
 	printCheck(stdout, ops, res, time.Since(start))

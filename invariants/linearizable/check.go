@@ -94,8 +94,11 @@ const (
 // with Result.Unknown and its Reason, never with a pass or a failure it
 // did not find.
 type Budget struct {
-	// Time is the wall-clock limit of the search; 0: none.
+	// Time is the wall-clock limit of the search, read with Now; 0 or a
+	// nil Now: none. The caller hands the clock in: only sim and the
+	// command line read the wall clock (TestOnlySimReadsTimeOrRandomness).
 	Time time.Duration
+	Now  func() time.Time
 	// Memory is the most the search may keep (the configurations it
 	// visited and its stack, estimated), in bytes; 0: DefaultMemory. Keys
 	// are searched two at a time, each within half of it (all of it when
@@ -164,16 +167,15 @@ type violation struct {
 
 // Check checks that the history ops is linearizable against etcd's KV
 // API: first the global revision sub-checks, then the per-key KV model,
-// whose search gives up after timeout (0: no limit) or DefaultMemory. The
-// verdict is deterministic unless the timeout is reached.
-func Check(ops []Op, timeout time.Duration) Result { return CheckAfter(nil, ops, timeout) }
+// whose search gives up at the budget b (its memory, DefaultMemory when 0,
+// and its wall-clock time, if any). The verdict is deterministic unless
+// the time limit is reached.
+func Check(ops []Op, b Budget) Result { return CheckAfter(nil, ops, b) }
 
 // CheckAfter is Check of the rest of a history after the prefix p (see
 // Prefix; nil: from the start): ops are the requests not folded into p,
 // in call order.
-func CheckAfter(p *Prefix, ops []Op, timeout time.Duration) Result {
-	return CheckBudget(p, ops, Budget{Time: timeout})
-}
+func CheckAfter(p *Prefix, ops []Op, b Budget) Result { return CheckBudget(p, ops, b) }
 
 // CheckBudget is CheckAfter within the budget b.
 func CheckBudget(p *Prefix, ops []Op, b Budget) Result {

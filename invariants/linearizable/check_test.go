@@ -242,7 +242,7 @@ var checkCases = []struct {
 func TestCheck(t *testing.T) {
 	for _, tt := range checkCases {
 		t.Run(tt.name, func(t *testing.T) {
-			res := Check(tt.ops, 0)
+			res := Check(tt.ops, Budget{})
 			if res.OK != (len(tt.failed) == 0) || !slices.Equal(res.Failed, tt.failed) {
 				t.Fatalf("Check = %v, failed %v; want failed %v\n%s", res.OK, res.Failed, tt.failed, res.Detail)
 			}
@@ -255,7 +255,7 @@ func TestCheck(t *testing.T) {
 }
 
 func TestDetailNamesKeyAndRequest(t *testing.T) {
-	res := Check([]Op{put(0, 0, 10, "k03", "v1", 1), get(4, 20, 30, "k03", 1)}, 0)
+	res := Check([]Op{put(0, 0, 10, "k03", "v1", 1), get(4, 20, 30, "k03", 1)}, Budget{})
 	for _, want := range []string{"kv-model: key k03", "c4 range k03 -> [] rev=1", "c0 put k03=v1 -> rev=1"} {
 		if !strings.Contains(res.Detail, want) {
 			t.Errorf("Detail %q lacks %q", res.Detail, want)

@@ -32,7 +32,7 @@ func TestReadHistoryExample(t *testing.T) {
 	if len(ops) != 7 || !ops[2].Unknown || !ops[6].NoRev || ops[5].Result.Code.String() != "no-leader" {
 		t.Fatalf("read %d requests: %+v", len(ops), ops)
 	}
-	if res := Check(ops, 0); !res.OK || res.Unknown {
+	if res := Check(ops, Budget{}); !res.OK || res.Unknown {
 		t.Fatalf("example: %v", res)
 	}
 }
@@ -75,7 +75,7 @@ var formatCases = []struct {
 func TestFormatCases(t *testing.T) {
 	for _, tt := range formatCases {
 		t.Run(tt.name, func(t *testing.T) {
-			res := Check(readString(t, tt.text), 0)
+			res := Check(readString(t, tt.text), Budget{})
 			if res.OK != (len(tt.failed) == 0) || !slices.Equal(res.Failed, tt.failed) || res.Unknown {
 				t.Fatalf("Check = %v, failed %v; want failed %v\n%s", res.OK, res.Failed, tt.failed, res)
 			}
@@ -108,12 +108,12 @@ func TestEtcdReport(t *testing.T) {
 	if len(ops) != 4 || !ops[1].Unknown && ops[1].Return != 1<<63-1 {
 		t.Fatalf("read %+v", ops)
 	}
-	if res := Check(ops, 0); !res.OK || res.Unknown {
+	if res := Check(ops, Budget{}); !res.OK || res.Unknown {
 		t.Fatalf("report: %v", res)
 	}
 	ops[3].Result.KVs = slices.Clone(ops[3].Result.KVs)
 	ops[3].Result.KVs[0].Version = 3
-	if res := Check(ops, 0); res.OK || !slices.Contains(res.Failed, CheckKV) {
+	if res := Check(ops, Budget{}); res.OK || !slices.Contains(res.Failed, CheckKV) {
 		t.Fatalf("a version no write explains passed: %v", res)
 	}
 }

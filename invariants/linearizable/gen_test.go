@@ -147,7 +147,7 @@ var propSpec = genSpec{ops: 120, keys: 4, gap: 20, width: 40, clients: 6, unknow
 func TestGeneratedHistoriesAreLinearizable(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		ops := generate(rapidSource{t}, propSpec)
-		if res := Check(ops, 0); !res.OK {
+		if res := Check(ops, Budget{}); !res.OK {
 			t.Fatalf("%s", res.Detail)
 		}
 	})
@@ -158,7 +158,7 @@ func TestNeverWrittenValueFails(t *testing.T) {
 		spec := propSpec
 		spec.tail = true
 		ops := generate(rapidSource{t}, spec)
-		if res := Check(ops, 0); !res.OK {
+		if res := Check(ops, Budget{}); !res.OK {
 			t.Fatalf("before the mutation: %s", res.Detail)
 		}
 		var reads []int
@@ -172,7 +172,7 @@ func TestNeverWrittenValueFails(t *testing.T) {
 		j := rapid.IntRange(0, len(kvs)-1).Draw(t, "kv")
 		kvs[j].Value = []byte("never-written")
 		ops[i].Result.KVs = kvs
-		res := Check(ops, 0)
+		res := Check(ops, Budget{})
 		if res.OK || !slices.Contains(res.Failed, CheckKV) {
 			t.Fatalf("mutated read %d passed: %v", i, res)
 		}
@@ -186,12 +186,12 @@ var benchSpec = genSpec{ops: 6000, keys: 16, gap: 20_000_000, width: 40_000_000,
 
 func BenchmarkCheck6000(b *testing.B) {
 	ops := generate(rand.New(rand.NewPCG(1, 2)), benchSpec)
-	if res := Check(ops, 0); !res.OK {
+	if res := Check(ops, Budget{}); !res.OK {
 		b.Fatalf("generated history fails: %s", res.Detail)
 	}
 	b.ResetTimer()
 	for b.Loop() {
-		Check(ops, 0)
+		Check(ops, Budget{})
 	}
 }
 
@@ -207,11 +207,11 @@ func BenchmarkCheck6000Violation(b *testing.B) {
 			break
 		}
 	}
-	if res := Check(ops, 0); res.OK {
+	if res := Check(ops, Budget{}); res.OK {
 		b.Fatal("mutated history passes")
 	}
 	b.ResetTimer()
 	for b.Loop() {
-		Check(ops, 0)
+		Check(ops, Budget{})
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/anishathalye/porcupine"
 )
@@ -75,9 +74,10 @@ func checkKV(h *history, b Budget) (v *violation, out outcome, key string) {
 	if n > 1 {
 		share = max(share/searchWorkers, 1)
 	}
-	var deadline time.Time
-	if b.Time > 0 {
-		deadline = time.Now().Add(b.Time)
+	var expired func() bool
+	if b.Time > 0 && b.Now != nil {
+		deadline := b.Now().Add(b.Time)
+		expired = func() bool { return b.Now().After(deadline) }
 	}
 	results := make([]outcome, n)
 	first := firstFailure{at: n}
@@ -89,7 +89,7 @@ func checkKV(h *history, b Budget) (v *violation, out outcome, key string) {
 				if first.before(i) {
 					continue
 				}
-				if results[i], _ = search(&h.parts[i], share, deadline, false); results[i] == searchIllegal {
+				if results[i], _ = search(&h.parts[i], share, expired, false); results[i] == searchIllegal {
 					first.failed(i)
 				}
 			}
@@ -98,7 +98,7 @@ func checkKV(h *history, b Budget) (v *violation, out outcome, key string) {
 	wg.Wait()
 	if f := first.at; f < n {
 		p := &h.parts[f]
-		if o, ls := search(p, share, deadline, true); o == searchIllegal {
+		if o, ls := search(p, share, expired, true); o == searchIllegal {
 			return &violation{check: CheckKV, detail: describeFailure(*p, longest(ls))}, searchIllegal, ""
 		}
 		return &violation{check: CheckKV, detail: fmt.Sprintf("key %s: no order of its requests fits", show([]byte(p.key)))}, searchIllegal, ""

@@ -3,7 +3,6 @@ package linearizable
 import (
 	"slices"
 	"sort"
-	"time"
 	"unsafe"
 )
 
@@ -165,8 +164,8 @@ type frame struct {
 }
 
 // search is the check of one key's history: whether its requests have a
-// linearization, within a memory share of maxBytes (0: none) and until the
-// deadline (zero: none). With partial, it also returns the longest
+// linearization, within a memory share of maxBytes (0: none) and until
+// expired says the time is up (nil: never). With partial, it also returns the longest
 // linearizations it built, as porcupine's LinearizationInfo does.
 //
 // It tries the candidates of each configuration (the calls before the
@@ -175,7 +174,7 @@ type frame struct {
 // that closes first: they have the same effect on the key, so trying the
 // others would repeat the search once per subset of them. A history
 // without unknown writes is searched exactly as porcupine searches it.
-func search(p *partition, maxBytes int64, deadline time.Time, partial bool) (outcome, [][]int) {
+func search(p *partition, maxBytes int64, expired func() bool, partial bool) (outcome, [][]int) {
 	words := (len(p.ops) + 63) / 64
 	s := &searcher{v: &visited{buckets: map[uint64][]cached{}, words: words}, lin: make([]uint64, words),
 		st: stateSet{{}}, head: &node{id: -1, next: linkEvents(p)}, maxBytes: maxBytes}
@@ -187,7 +186,7 @@ func search(p *partition, maxBytes int64, deadline time.Time, partial bool) (out
 	}
 	e := s.head.next
 	for iter := 0; s.head.next != nil; iter++ {
-		if iter&1023 == 0 && !deadline.IsZero() && time.Now().After(deadline) {
+		if iter&1023 == 0 && expired != nil && expired() {
 			return searchTime, nil
 		}
 		switch {

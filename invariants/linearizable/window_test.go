@@ -50,7 +50,7 @@ func checkWindows(t interface{ Fatalf(string, ...any) }, hist []timed, checkpoin
 			}
 			seen = append(seen, o)
 		}
-		if res := CheckAfter(p, seen, 0); !res.OK {
+		if res := CheckAfter(p, seen, Budget{}); !res.OK {
 			return res, p.folded()
 		}
 		foldable := seen
@@ -74,7 +74,7 @@ func checkWindows(t interface{ Fatalf(string, ...any) }, hist []timed, checkpoin
 	for i := range rest {
 		ops[i] = rest[i].op
 	}
-	return CheckAfter(p, ops, 0), p.folded()
+	return CheckAfter(p, ops, Budget{}), p.folded()
 }
 
 func (p *Prefix) folded() int {
@@ -120,7 +120,7 @@ func TestWindowedGeneratedHistoriesAreLinearizable(t *testing.T) {
 	var folded, runs int
 	rapid.Check(t, func(t *rapid.T) {
 		hist := generateTimed(rapidSource{t}, windowSpec)
-		if res := Check(opsOf(hist), 0); !res.OK {
+		if res := Check(opsOf(hist), Budget{}); !res.OK {
 			t.Fatalf("whole: %s", res.Detail)
 		}
 		res, n := checkWindows(t, hist, drawCheckpoints(t, hist))
@@ -176,15 +176,15 @@ func TestWindowedStaleReadAcrossCut(t *testing.T) {
 	if n != 2 || p.At != 40 {
 		t.Fatalf("Fold = %d at %d, want 2 at 40", n, p.At)
 	}
-	res := CheckAfter(p, ops[2:], 0)
+	res := CheckAfter(p, ops[2:], Budget{})
 	if res.OK || !slices.Equal(res.Failed, []string{CheckKV}) {
 		t.Fatalf("stale read after the cut passed: %v", res)
 	}
-	if res := CheckAfter(p, []Op{get(2, 50, 60, "a", 2, kv("a", "1", 1, 1, 1))}, 0); !res.OK {
+	if res := CheckAfter(p, []Op{get(2, 50, 60, "a", 2, kv("a", "1", 1, 1, 1))}, Budget{}); !res.OK {
 		t.Fatalf("fresh read after the cut failed: %v", res)
 	}
 	// Revision order across the cut: a write after it below the prefix's top.
-	if res := CheckAfter(p, []Op{put(3, 50, 60, "c", "1", 2)}, 0); !slices.Equal(res.Failed, []string{CheckRevisionOrder}) {
+	if res := CheckAfter(p, []Op{put(3, 50, 60, "c", "1", 2)}, Budget{}); !slices.Equal(res.Failed, []string{CheckRevisionOrder}) {
 		t.Fatalf("revision reused after the cut: %v", res)
 	}
 }
@@ -205,7 +205,7 @@ func TestFoldStopsAtRequestsInFlight(t *testing.T) {
 	}
 	// The pending put commits after the cut, and a read then sees it.
 	late := committed(put(2, 6, 8, "c", "1", 3), 45, 3)
-	if res := CheckAfter(p, []Op{late, get(0, 50, 60, "c", 3, kv("c", "1", 3, 3, 1))}, 0); !res.OK {
+	if res := CheckAfter(p, []Op{late, get(0, 50, 60, "c", 3, kv("c", "1", 3, 3, 1))}, Budget{}); !res.OK {
 		t.Fatalf("write pending at the cut, committed after it: %v", res)
 	}
 }
@@ -216,7 +216,7 @@ func TestFoldCarriesLeaseExpiry(t *testing.T) {
 	leased := kv("a", "1", 1, 1, 1)
 	leased.Lease = 7
 	for _, o := range []Op{get(1, 30, 40, "a", 1), get(1, 30, 40, "a", 1, leased)} {
-		if res := CheckAfter(p, []Op{o}, 0); !res.OK {
+		if res := CheckAfter(p, []Op{o}, Budget{}); !res.OK {
 			t.Fatalf("%v", res)
 		}
 	}
