@@ -25,7 +25,9 @@ import (
 //     could vote twice in one term;
 //   - an acknowledgment of entries or of a snapshot (an accepting
 //     MsgAppResp through index i): entries 1..i as the member has them are
-//     durable, or a leader could count a quorum that a crash undoes.
+//     durable, or a leader could count a quorum that a crash undoes (an
+//     acknowledgment of a term older than the durable one is exempt, see
+//     acked).
 //
 // The commit index is not part of it: raft does not fsync a HardState
 // whose only change is Commit, and etcd's bootstrap copes with that.
@@ -50,10 +52,25 @@ func (c *Checker) Sending(v View, msg *raftpb.Message) {
 			v.ID(), msg.GetType(), msg.GetTo(), voter, term, memberName(d.Vote))
 		return
 	}
-	if msg.GetType() == raftpb.MsgAppResp && !msg.GetReject() && !d.Holds(msg.GetIndex()) {
+	if msg.GetType() == raftpb.MsgAppResp && !msg.GetReject() && !acked(d, term, msg.GetIndex()) {
 		c.fail(PersistedBeforeSend, v.ID(), "m%d acknowledged entries through index %d to m%d (MsgAppResp, term %d) while its WAL holds %s",
 			v.ID(), msg.GetIndex(), msg.GetTo(), term, durableLog(d))
 	}
+}
+
+// acked reports whether an acknowledgment, in term, of entries 1..i is
+// backed by the WAL: in the durable term, the log as the member has it is
+// durable through i. An acknowledgment of an older term is exempt: raft
+// queued it before the member learned the newer term, and releases it with
+// the Ready that persists that term (msgsAfterAppend), by when a new
+// leader's entries may have replaced the acknowledged ones, durable or not
+// (seeds 1223 and 1239 of five members). It cannot make the older term's
+// leader commit what the new one lacks: a quorum that acknowledged at the
+// older term and the quorum that elected the newer leader share a member,
+// which would have refused that vote with the longer log, or refused the
+// older term's entries after voting.
+func acked(d wal.Durable, term, i uint64) bool {
+	return d.Term > term || d.Holds(i)
 }
 
 // votedFor returns the vote a message reveals its sender cast: a

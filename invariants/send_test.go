@@ -42,6 +42,7 @@ func TestPersistedBeforeSend(t *testing.T) {
 		{name: "snapshot acknowledged before its marker is durable", feed: sends(synced, msg(raftpb.MsgAppResp, 5, 500, false)),
 			want: "persisted-before-send", evidence: []string{"through index 500"}},
 		{name: "durable acknowledgment", feed: sends(synced, msg(raftpb.MsgAppResp, 5, 10, false))},
+		{name: "older term's acknowledgment sent after the new term's entries replaced it", feed: sends(wal.Durable{Term: 6, Last: 8}, msg(raftpb.MsgAppResp, 5, 12, false))},
 		{name: "acknowledgment below an unsynced rewrite", feed: sends(wal.Durable{Term: 5, Last: 10, Rewrite: 8}, msg(raftpb.MsgAppResp, 5, 7, false))},
 		{name: "rejection acknowledges nothing", feed: sends(synced, msg(raftpb.MsgAppResp, 5, 40, true))},
 		{name: "leader's append carries entries it is still writing", feed: func(t *testing.T, c *Checker) {
