@@ -53,12 +53,13 @@ soak: build
 	./$(BIN) swarm --seeds 1..$(SEEDS) --members 5 --out out/soak
 	./$(BIN) swarm --seeds 1..$(SEEDS) --members 3 --workload auth --out out/soak
 
-# The correct model with membership churn over seeds 1..$(SEEDS): 3 members around 3 voters with the
-# seed's auth knob and with the auth workload, 5 around 5, and a lone member growing to 3.
+# The correct model with membership churn over seeds 1..$(SEEDS): 3 members around 3 voters and 5 around 5,
+# each with the seed's auth knob and with the auth workload, and a lone member growing to 3.
 soak-churn: build
 	./$(BIN) swarm --seeds 1..$(SEEDS) --members 3 --churn 3 --out out/soak
 	./$(BIN) swarm --seeds 1..$(SEEDS) --members 3 --churn 3 --workload auth --out out/soak
 	./$(BIN) swarm --seeds 1..$(SEEDS) --members 5 --churn 5 --out out/soak
+	./$(BIN) swarm --seeds 1..$(SEEDS) --members 5 --churn 5 --workload auth --out out/soak
 	./$(BIN) swarm --seeds 1..$(SEEDS) --members 1 --churn 3 --out out/soak
 
 # The long soak that finds one-in-ten-thousand events: 50,000 default seeds and 10,000 each of
