@@ -108,6 +108,7 @@ func (m *Member) applyEntry(e *raftpb.Entry) {
 	}
 	if idx <= a.ci {
 		// Already in the backend: etcd's shouldApplyV3 is false.
+		m.probe(ProbeApplySkip)
 		m.finishApply(e, nil, nil)
 		return
 	}

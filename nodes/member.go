@@ -25,6 +25,7 @@ type Config struct {
 	Latency   disk.Latency
 	Failpoint func(Failpoint) bool // nil: never crash at a failpoint
 	Observer  Observer             // nil: nobody watches
+	Probes    *ProbeCounts         // the world's coverage probes (nil: not counted)
 	Decoded   *Decoded             // shared decodings of entries (nil: decode each time)
 	// BackendCache outlives the member's lives on one machine: a restart
 	// replays only the backend commits since the last one (nil: all).

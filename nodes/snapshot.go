@@ -36,9 +36,14 @@ func (m *Member) maybeSnapshot() {
 		panic(fmt.Sprintf("nodes: create snapshot at %d: %v", a.applied, err))
 	}
 	m.saveSnapshot(s, nil)
+	m.probe(ProbeSnapLocal)
 	m.snapIndex = a.applied
+	released := m.wal.Stats().Released
 	if err := m.wal.ReleaseTo(m.snapIndex); err != nil {
 		panic(err)
+	}
+	if m.wal.Stats().Released > released {
+		m.probe(ProbeSnapWALRelease)
 	}
 	if err := snap.Release(m.fs, m.snapIndex); err != nil {
 		panic(err)
@@ -81,6 +86,9 @@ func (m *Member) saveSnapshot(s *raftpb.Snapshot, hs *raftpb.HardState) {
 	if err := m.wal.SaveSnapshot(md.GetIndex(), md.GetTerm(), st); err != nil {
 		panic(err)
 	}
+	if hs != nil {
+		m.probe(ProbeSnapSave)
+	}
 	m.failpoint(FPAfterSaveSnap)
 }
 
@@ -90,6 +98,7 @@ func (m *Member) saveSnapshot(s *raftpb.Snapshot, hs *raftpb.HardState) {
 // reports the send as finished, as rafthttp does once the stream is out.
 func (m *Member) withSnapshotDB(msg *raftpb.Message) *raftpb.Message {
 	m.commit()
+	m.probe(ProbeSnapSend)
 	out := proto.Clone(msg).(*raftpb.Message)
 	out.Snapshot.Data = backend.Image(m.be.State())
 	m.rn.ReportSnapshot(msg.GetTo(), raft.SnapshotFinish)
@@ -101,6 +110,10 @@ func (m *Member) withSnapshotDB(msg *raftpb.Message) *raftpb.Message {
 // the message) and returns the message without it.
 func (m *Member) receiveSnapshot(msg *raftpb.Message) *raftpb.Message {
 	idx := msg.GetSnapshot().GetMetadata().GetIndex()
+	m.probe(ProbeSnapReceive)
+	if m.snapQueued() || m.snapPending() {
+		m.probe(ProbeSnapReceivePending)
+	}
 	name := snapDBName(idx)
 	f, err := m.fs.Create(name)
 	if err == nil {
@@ -129,6 +142,7 @@ func (m *Member) applySnapshot(s *raftpb.Snapshot) {
 	if idx <= m.apply.applied {
 		panic(fmt.Sprintf("nodes: snapshot index %d should be above applied index %d", idx, m.apply.applied))
 	}
+	m.probe(ProbeSnapApply)
 	if err := m.fs.Rename(snapDBName(idx), DBName); err != nil {
 		panic(fmt.Sprintf("nodes: open snapshot backend: %v", err))
 	}
@@ -136,6 +150,7 @@ func (m *Member) applySnapshot(s *raftpb.Snapshot) {
 	if err := m.openBackend(); err != nil {
 		panic(err)
 	}
+	m.probe(ProbeSnapOpenBackend)
 	// authStore.Recover: the same store reloads from the new backend; with
 	// perm-cache-stale its permission cache keeps its old contents (#14571).
 	oldAuth.Recover(m.be)
@@ -161,6 +176,7 @@ func (m *Member) releaseSnapDBs(index uint64) {
 			if err := m.fs.Remove(name); err != nil {
 				panic(err)
 			}
+			m.probe(ProbeSnapRelease)
 		}
 	}
 }

@@ -160,6 +160,8 @@ type Report struct {
 	// LinearizabilityWall is the wall time the check took (the only wall
 	// clock reading of a run; it never changes what the world does).
 	LinearizabilityWall time.Duration
+	// Probes counts each coverage probe's hits over the run (nodes.Probe).
+	Probes nodes.ProbeCounts
 }
 
 // Exit codes of a run.

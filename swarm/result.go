@@ -58,6 +58,10 @@ type Result struct {
 	Snapshots        uint64 `json:"snapshots"`
 	Installs         uint64 `json:"installs"`
 	Unchecked        uint64 `json:"unchecked"` // checks skipped on a forgotten reference record: 0 unless that bound is wrong
+
+	// Probes are the coverage probes the run hit, by name, with their
+	// hits (nodes.Probe); probes it never hit are left out.
+	Probes map[string]uint32 `json:"probes,omitempty"`
 }
 
 // maxDetail caps the evidence kept in a JSON line; replay gives the rest.
@@ -88,6 +92,7 @@ func ResultOf(rep *sim.Report, wall time.Duration) Result {
 	r.Partitions, r.FailpointCrashes, r.Compactions, r.Defrags = s.Partitions, s.Failpoints, s.Compactions, s.Defrags
 	r.Snapshots, r.Installs, r.Dropped, r.Resets, r.Messages = s.Snapshots, s.Installs, s.Dropped, s.Resets, s.Messages
 	r.Unchecked = s.Unchecked
+	r.Probes = reportProbes(rep)
 	return r
 }
 

@@ -29,6 +29,8 @@ type Summary struct {
 	simMs, wallMs []float64      // failing seeds (sim: not worker crashes)
 	// First are the first FirstFailing failing results, in the order added.
 	First []Result
+	// Coverage is the coverage probes of the results.
+	Coverage Coverage
 }
 
 // FirstFailing is how many failing results a Summary keeps to name.
@@ -41,6 +43,7 @@ func (s *Summary) Add(r Result) {
 		s.kindFail, s.kindPass = map[string]int{}, map[string]int{}
 	}
 	s.Seeds++
+	s.Coverage.Add(r)
 	s.configs[fmt.Sprintf("bug=%s members=%d duration=%s rate=%d workload=%s", r.Bug, r.Members, r.Duration, r.Rate, r.Workload)]++
 	kinds := s.kindPass
 	if r.Invariant != "" {
