@@ -35,6 +35,7 @@ func (fs *FS) Crash() *FS {
 	fs.crashed = true
 	fs.crashLog = c.log
 	img.crashLog = c.log
+	fs.crashHits, img.crashHits = c.hits, c.hits
 	return img
 }
 
@@ -55,8 +56,9 @@ func (fs *FS) Exit() *FS {
 
 // crasher builds one crash image and its log.
 type crasher struct {
-	fs  *FS
-	log []string
+	fs   *FS
+	log  []string
+	hits []CrashHit
 }
 
 // logf appends one line to the crash log.
@@ -74,6 +76,7 @@ func (c *crasher) namespace() map[string]*inode {
 	for _, op := range c.fs.pending {
 		if c.fs.faults.DirLoss.Hit(c.fs.rng) {
 			c.logf("%s undone", op)
+			c.hit(CrashDirUndone, op.name)
 			continue
 		}
 		switch op.kind {
@@ -118,6 +121,7 @@ func (c *crasher) image(name string, ino *inode) []byte {
 		keepEnd = tornFirst + fs.rng.Int64N(tornEnd-tornFirst)
 		c.logf("%s: torn write at %d (kept %d of %d sectors)",
 			name, keepEnd*SectorSize, keepEnd-tornFirst, tornEnd-tornFirst)
+		c.hit(CrashTorn, name)
 	}
 	kept, others := 0, 0
 	for _, sec := range ino.dirty.sorted() {
@@ -137,6 +141,7 @@ func (c *crasher) image(name string, ino *inode) []byte {
 	}
 	if others > 0 {
 		c.logf("%s: kept %d of %d unsynced sectors", name, kept, others)
+		c.hitUnsynced(name, kept, others)
 	}
 	if ino.cut >= 0 && ino.cut < int64(len(ino.dur)) {
 		c.logf("%s: unsynced truncate to %d undone", name, ino.cut)

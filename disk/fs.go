@@ -54,6 +54,8 @@ type FS struct {
 	crashed  bool
 	crashLog []string
 	stats    Stats
+
+	crashHits []CrashHit // what the last crash did, by file (CrashHits)
 }
 
 // lastWrite locates the newest write, in sectors, while it is unsynced.

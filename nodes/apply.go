@@ -112,6 +112,7 @@ func (m *Member) applyEntry(e *raftpb.Entry) {
 		if m.cfg.Membership && len(e.Data) > 0 {
 			m.replayV2(e)
 		}
+		m.probe(ProbeApplySkip)
 		m.finishApply(e, nil, nil)
 		return
 	}

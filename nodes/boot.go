@@ -40,6 +40,7 @@ func Start(cfg Config, fs *disk.FS) (*Member, error) {
 		return nil, err
 	}
 	m.bootCI = m.apply.ci
+	m.bootProbes(fresh)
 	rn, err := raft.NewRawNode(m.raftConfig(0))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBoot, err)
@@ -84,6 +85,7 @@ func (m *Member) openWAL(fresh bool) (bool, error) {
 		if err := wal.Remove(m.fs); err != nil {
 			return false, fmt.Errorf("%w: %v", ErrBoot, err)
 		}
+		m.probe(ProbeRestartBlankWAL)
 		return m.openWAL(true)
 	}
 	m.wal = w
@@ -143,6 +145,7 @@ func (m *Member) recoverSnapshotBackend() error {
 	if err := m.openBackend(); err != nil {
 		return err
 	}
+	m.probe(ProbeRestartSnapDB)
 	m.snapDBCI = m.apply.ci
 	return nil
 }
@@ -175,6 +178,9 @@ func (m *Member) openBackend() error {
 	m.state = st
 	st.oldVersion = m.cfg.Bugs.LeaseRevokeNoAuth && m.cfg.ID == 1
 	if job != nil {
+		if m.rn == nil {
+			m.probe(ProbeRestartCompaction)
+		}
 		// etcd resumes an unfinished compaction at restore.
 		m.commits.jobs = []*mvcc.CompactionJob{job}
 		m.timer(m.cfg.CompactionInterval, TimerCompactStep)

@@ -84,6 +84,7 @@ func (m *Member) startCompaction(job *mvcc.CompactionJob) {
 	m.commits.jobs = append(m.commits.jobs, job)
 	m.failpoint(FPCompactSchedule)
 	m.commit()
+	m.probe(ProbeCompactSchedule)
 	if len(m.commits.jobs) == 1 {
 		m.timer(m.cfg.CompactionInterval, TimerCompactStep)
 	}
@@ -100,6 +101,7 @@ func (m *Member) compactStep() {
 	}
 	m.failpoint(FPCompactFinished)
 	if job.Step(m.be, m.cfg.CompactionBatchLimit) {
+		m.probe(ProbeCompactDone)
 		m.commits.jobs[0] = nil
 		m.commits.jobs = m.commits.jobs[1:]
 		if len(m.commits.jobs) > 0 {
@@ -109,6 +111,7 @@ func (m *Member) compactStep() {
 	}
 	m.failpoint(FPCompactBatch)
 	m.commit()
+	m.probe(ProbeCompactBatch)
 	m.timer(m.cfg.CompactionInterval, TimerCompactStep)
 }
 
@@ -126,6 +129,7 @@ type commitLoop struct {
 // over the original after the copy's latency. The apply loop waits.
 func (m *Member) startDefrag(client int, id uint64) {
 	if m.commits.defragging {
+		m.probe(ProbeDefragBusy)
 		m.out.Replies = append(m.out.Replies, Reply{Client: client, ID: id, Result: Result{Code: ErrStopped}})
 		return
 	}
@@ -138,6 +142,7 @@ func (m *Member) startDefrag(client int, id uint64) {
 		m.durableCommit()
 	}
 	m.stats.Defrags++
+	m.probe(ProbeDefragCopy)
 	m.commits.defragging, m.commits.defragClient, m.commits.defragID = true, client, id
 	m.apply.blocked = true
 	m.timer(m.cfg.Latency.Draw(m.cfg.Rand, disk.OpSync)*4, TimerDefragRename)
@@ -151,6 +156,7 @@ func (m *Member) defragRename() {
 	if err := m.be.DefragRename(); err != nil {
 		panic(err)
 	}
+	m.probe(ProbeDefragRename)
 	m.commits.defragging = false
 	m.apply.blocked = false
 	m.out.Replies = append(m.out.Replies, Reply{Client: m.commits.defragClient, ID: m.commits.defragID, Result: Result{Rev: m.state.KV.Rev()}})

@@ -95,6 +95,7 @@ type Crashed struct{ Point string }
 
 func (m *Member) failpoint(fp Failpoint) {
 	if m.cfg.Failpoint != nil && !m.stopping && m.cfg.Failpoint(fp) {
+		m.probe(ProbeFailpoint + Probe(fp))
 		panic(Crashed{Point: fp.String()})
 	}
 }

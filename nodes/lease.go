@@ -67,6 +67,7 @@ func (m *Member) revokeExpired() {
 			req.User, req.AuthRevision = auth.RootUser, m.state.Auth.Revision()
 		}
 		_ = m.rn.Propose(req.Encode())
+		m.probe(ProbeLeaseExpire)
 	}
 }
 

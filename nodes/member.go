@@ -29,8 +29,9 @@ type Config struct {
 	// member's ticks do and runs on while its process is paused. The
 	// lessor reads it. nil: the tick clock.
 	Now      func() time.Duration
-	Observer Observer // nil: nobody watches
-	Decoded  *Decoded // shared decodings of entries (nil: decode each time)
+	Observer Observer     // nil: nobody watches
+	Probes   *ProbeCounts // the world's coverage probes (nil: not counted)
+	Decoded  *Decoded     // shared decodings of entries (nil: decode each time)
 	// BackendCache outlives the member's lives on one machine: a restart
 	// replays only the backend commits since the last one (nil: all).
 	BackendCache *backend.ReplayCache

@@ -41,6 +41,7 @@ func (m *Member) startReady() bool {
 		if rd.SoftState.Lead != m.lead {
 			m.lead = rd.SoftState.Lead
 			m.stats.LeaderChanges++
+			m.probe(ProbeLeaderChange)
 		}
 		// etcd's raftNode keeps islead from the last SoftState and uses it
 		// for both halves of the Ready: a role change while the fsync is

@@ -41,9 +41,14 @@ func (m *Member) maybeSnapshot() {
 		panic(fmt.Sprintf("nodes: create snapshot at %d: %v", a.applied, err))
 	}
 	m.saveSnapshot(s, nil)
+	m.probe(ProbeSnapLocal)
 	m.snapIndex = a.applied
+	released := m.wal.Stats().Released
 	if err := m.wal.ReleaseTo(m.snapIndex); err != nil {
 		panic(err)
+	}
+	if m.wal.Stats().Released > released {
+		m.probe(ProbeSnapWALRelease)
 	}
 	if err := snap.Release(m.fs, m.snapIndex); err != nil {
 		panic(err)
@@ -86,6 +91,9 @@ func (m *Member) saveSnapshot(s *raftpb.Snapshot, hs *raftpb.HardState) {
 	if err := m.wal.SaveSnapshot(md.GetIndex(), md.GetTerm(), st); err != nil {
 		panic(err)
 	}
+	if hs != nil {
+		m.probe(ProbeSnapSave)
+	}
 	m.failpoint(FPAfterSaveSnap)
 }
 
@@ -95,6 +103,7 @@ func (m *Member) saveSnapshot(s *raftpb.Snapshot, hs *raftpb.HardState) {
 // reports the send as finished, as rafthttp does once the stream is out.
 func (m *Member) withSnapshotDB(msg *raftpb.Message) *raftpb.Message {
 	m.commit()
+	m.probe(ProbeSnapSend)
 	out := proto.Clone(msg).(*raftpb.Message)
 	out.Snapshot.Data = backend.Image(m.be.State())
 	if m.cfg.Membership {
@@ -126,6 +135,10 @@ func (m *Member) receiveSnapshot(msg *raftpb.Message) *raftpb.Message {
 		}
 		v2, db = db[k:k+int(n)], db[k+int(n):]
 	}
+	m.probe(ProbeSnapReceive)
+	if m.snapQueued() || m.snapPending() {
+		m.probe(ProbeSnapReceivePending)
+	}
 	name := snapDBName(idx)
 	f, err := m.fs.Create(name)
 	if err == nil {
@@ -154,6 +167,7 @@ func (m *Member) applySnapshot(s *raftpb.Snapshot) {
 	if idx <= m.apply.applied {
 		panic(fmt.Sprintf("nodes: snapshot index %d should be above applied index %d", idx, m.apply.applied))
 	}
+	m.probe(ProbeSnapApply)
 	if err := m.fs.Rename(snapDBName(idx), DBName); err != nil {
 		panic(fmt.Sprintf("nodes: open snapshot backend: %v", err))
 	}
@@ -161,6 +175,7 @@ func (m *Member) applySnapshot(s *raftpb.Snapshot) {
 	if err := m.openBackend(); err != nil {
 		panic(err)
 	}
+	m.probe(ProbeSnapOpenBackend)
 	// authStore.Recover: the same store reloads from the new backend; with
 	// perm-cache-stale its permission cache keeps its old contents (#14571).
 	oldAuth.Recover(m.be)
@@ -192,6 +207,7 @@ func (m *Member) releaseSnapDBs(index uint64) {
 			if err := m.fs.Remove(name); err != nil {
 				panic(err)
 			}
+			m.probe(ProbeSnapRelease)
 		}
 	}
 }

@@ -99,6 +99,7 @@ func (m *Member) reply(client int, id uint64, res Result) {
 
 func (m *Member) submitRange(client int, req *Request) {
 	if req.Serializable {
+		m.probe(ProbeReadSerializable)
 		m.reply(client, req.ID, m.state.Read(req))
 		return
 	}
@@ -136,6 +137,7 @@ func (m *Member) serveReads() {
 	kept := m.reads[:0]
 	for _, r := range m.reads {
 		if r.ready && r.index <= m.apply.applied {
+			m.probe(ProbeReadIndex)
 			m.reply(r.client, r.req.ID, m.serveRead(r.req))
 			continue
 		}

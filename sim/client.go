@@ -249,6 +249,7 @@ func (w *workload) onReply(e Event) {
 	})
 	op := &w.hist.ops[c.op]
 	op.Return, op.Result = w.q.Now(), r.Result
+	w.replyProbes(c.req.Kind, r.Result.Code)
 	c.lastDelete = false
 	if r.Result.Code == nodes.OK {
 		w.stats.Acked++
@@ -322,6 +323,7 @@ func (w *workload) onReset(e Event) {
 func (w *workload) giveUp(c *client) {
 	op := &w.hist.ops[c.op]
 	op.Unknown = true
+	w.probes.Hit(nodes.RequestProbe(c.req.Kind, nodes.OutcomeUnknown))
 	c.req = nil
 	w.hist.finish(c, w.clients)
 	c.proc = len(w.clients) + int(w.stats.Timeouts+w.stats.Resets) // a new identity

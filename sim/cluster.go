@@ -165,7 +165,9 @@ func (c *cluster) start(i int, restart bool) {
 		// Died at a failpoint while starting: crash again, restart later.
 		c.stats.Failpoints++
 		c.stats.Crashes++
+		c.probes.Hit(nodes.ProbeRestartCrash)
 		m.fs = m.fs.Crash()
+		c.diskProbes(m.fs)
 		m.life++
 		c.noteOn(int(m.id), MarkCrash, fmt.Sprintf("m%d crash while starting (failpoint %s)", m.id, crashed))
 		if down := c.drv.downFor(m, crashed); down >= 0 {
@@ -174,6 +176,7 @@ func (c *cluster) start(i int, restart bool) {
 		return
 	}
 	if err != nil {
+		c.probes.Hit(nodes.ProbeRestartFailed)
 		c.chk.RestartFailed(m.id, err)
 		return
 	}

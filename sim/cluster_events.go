@@ -94,8 +94,10 @@ func (c *cluster) kill(i int, why string) {
 	}
 	c.stats.absorb(m.proc.Stats())
 	c.onCrash(i)
+	m.proc.Dying()
 	m.proc, c.views[i] = nil, nil
 	m.fs = m.fs.Crash()
+	c.diskProbes(m.fs)
 	m.life++
 	m.paused, m.held = false, nil
 	c.tr.Add(c.q.Now(), 0xf0, i, m.life, 0, func() string {
@@ -178,6 +180,7 @@ func (c *cluster) memberConfig(i int) nodes.Config {
 		Latency:   defaultLatency,
 		Failpoint: c.drv.failpoint(m),
 		Observer:  (*observer)(c),
+		Probes:    &c.probes,
 		Decoded:   c.decoded,
 
 		SnapshotCount:        c.opt.snapCount,

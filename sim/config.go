@@ -176,6 +176,8 @@ type Report struct {
 	LinearizabilityWall time.Duration
 	// LeaseChecks counts what the lease checker judged (lease-semantics).
 	LeaseChecks invariants.LeaseCounts
+	// Probes counts each coverage probe's hits over the run (nodes.Probe).
+	Probes nodes.ProbeCounts
 }
 
 // Exit codes of a run.

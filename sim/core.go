@@ -5,6 +5,7 @@ import (
 	"runtime"
 
 	"github.com/etcdsim/etcdsim/invariants"
+	"github.com/etcdsim/etcdsim/nodes"
 )
 
 // core is what every part of a world shares: the configuration, the
@@ -23,6 +24,8 @@ type core struct {
 	timeline []Mark
 	peakHeap uint64
 	rec      *Plan // the plan being recorded, or nil (see record)
+
+	probes nodes.ProbeCounts // the coverage probes, of every member and part
 }
 
 // stopped reports whether the step limit (or a halt) is reached.

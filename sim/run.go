@@ -61,6 +61,7 @@ func (w *world) report() *Report {
 	rep.Stats.Committed = w.cl.committed
 	rep.Stats.Unchecked = uint64(w.chk.Unchecked)
 	rep.PeakHeap = w.peakHeap
+	rep.Probes = w.probes
 	if v := rep.Violation; v != nil {
 		w.mark(0, MarkViolation, v.Error())
 	}

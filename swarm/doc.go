@@ -58,7 +58,8 @@
 // lin_ms lin_timed_out, then the run's counters committed crashes restarts
 // commits leader_changes requests dropped acked timeouts resets messages
 // partitions failpoint_crashes compactions defrags snapshots installs
-// unchecked. outcome is "pass" or "fail:<invariant>"; detail is the first
+// unchecked, and last probes: the coverage probes the run hit
+// (nodes.Probe), by name, with their hits. outcome is "pass" or "fail:<invariant>"; detail is the first
 // line of the violation's evidence, at most 400 bytes (omitted on a pass);
 // step and sim_ms are the event and the simulated milliseconds of the
 // violation (or of the end); trace is the trace hash in 16 hex digits;
@@ -79,7 +80,10 @@
 // (Quantiles: empirical, each a value that occurred, so the median of an
 // even count is the lower middle one); the invariants that fired, most
 // seeds first; and for each fault kind the share of failing and of
-// passing seeds that had it.
+// passing seeds that had it. Its Coverage counts, for each coverage probe,
+// the seeds that hit it, its hits and the first seed that did: swarm,
+// merge and table print its summary (the required probes missed, the ten
+// rarest), --coverage the whole table, --probe NAME one probe.
 //
 // # The detection table
 //

@@ -62,6 +62,10 @@ type Result struct {
 	Churn         int    `json:"churn,omitempty"`
 	MemberChanges uint64 `json:"member_changes,omitempty"`
 	NewInstalls   uint64 `json:"new_member_installs,omitempty"`
+
+	// Probes are the coverage probes the run hit, by name, with their
+	// hits (nodes.Probe); probes it never hit are left out.
+	Probes map[string]uint32 `json:"probes,omitempty"`
 }
 
 // maxDetail caps the evidence kept in a JSON line; replay gives the rest.
@@ -93,6 +97,7 @@ func ResultOf(rep *sim.Report, wall time.Duration) Result {
 	r.Snapshots, r.Installs, r.Dropped, r.Resets, r.Messages = s.Snapshots, s.Installs, s.Dropped, s.Resets, s.Messages
 	r.Unchecked = s.Unchecked
 	r.Churn, r.MemberChanges, r.NewInstalls = c.Churn, s.MemberChanges, s.NewInstalls
+	r.Probes = reportProbes(rep)
 	return r
 }
 

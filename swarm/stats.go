@@ -32,6 +32,8 @@ type Summary struct {
 	// churn worlds: each seed's completed membership changes and snapshot
 	// installs into members added at runtime
 	changes, installs []float64
+	// Coverage is the coverage probes of the results.
+	Coverage Coverage
 }
 
 // FirstFailing is how many failing results a Summary keeps to name.
@@ -44,6 +46,7 @@ func (s *Summary) Add(r Result) {
 		s.kindFail, s.kindPass = map[string]int{}, map[string]int{}
 	}
 	s.Seeds++
+	s.Coverage.Add(r)
 	s.configs[fmt.Sprintf("bug=%s members=%d duration=%s rate=%d workload=%s", r.Bug, r.Members, r.Duration, r.Rate, r.Workload)]++
 	kinds := s.kindPass
 	if r.Invariant != "" {

@@ -22,6 +22,7 @@ type swarmFlags struct {
 	seeds, shard, json, out string
 	parallel                int
 	timeout                 time.Duration
+	cov                     coverageFlags
 }
 
 func (sf *swarmFlags) register(fs *flag.FlagSet) {
@@ -32,6 +33,7 @@ func (sf *swarmFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&sf.json, "json", "", "write one JSON line per seed, in seed order, to this file")
 	fs.StringVar(&sf.out, "out", "", "write a seed file for every failing seed into this directory")
 	fs.DurationVar(&sf.timeout, "seed-timeout", swarm.DefaultSeedTimeout, "wall-clock limit of one seed (0: none)")
+	sf.cov.register(fs)
 }
 
 // parseShard reads --seeds and --shard (table: the whole range).
@@ -84,6 +86,9 @@ func cmdSwarm(args []string, stdout, stderr io.Writer) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	if err := sf.cov.check("swarm"); err != nil {
+		return 0, err
+	}
 	world := sf.TakeModeWorld(setFlags(fs))
 	if sf.parallel < 1 || sf.parallel > 4096 {
 		return 0, usagef("swarm: --parallel %d is not 1..4096", sf.parallel)
@@ -119,6 +124,7 @@ func cmdSwarm(args []string, stdout, stderr io.Writer) (int, error) {
 		fmt.Fprintf(stdout, "world: %s's own (%s); a flag overrides it\n", sf.Bug, world)
 	}
 	out.Summary.Write(stdout)
+	sf.cov.write(stdout, &out.Summary.Coverage)
 	printFailing(stdout, &out.Summary, sf.out)
 	if runErr != nil {
 		fmt.Fprintf(stderr, "etcdsim: %v\n", runErr)
@@ -143,7 +149,12 @@ func cmdMerge(args []string, stdout, stderr io.Writer) (int, error) {
 	var jsonOut, dir string
 	fs.StringVar(&jsonOut, "json", "", "write the merged lines, sorted by seed, to this file")
 	fs.StringVar(&dir, "out", "", "write a seed file for every failing seed into this directory")
+	var cov coverageFlags
+	cov.register(fs)
 	if err := parseFlags(fs, args); err != nil {
+		return 0, err
+	}
+	if err := cov.check("merge"); err != nil {
 		return 0, err
 	}
 	if fs.NArg() == 0 {
@@ -171,6 +182,7 @@ func cmdMerge(args []string, stdout, stderr io.Writer) (int, error) {
 	}
 	fmt.Fprintf(stdout, "merge: %d seeds from %d files\n", len(rs), fs.NArg())
 	out.Summary.Write(stdout)
+	cov.write(stdout, &out.Summary.Coverage)
 	printFailing(stdout, &out.Summary, dir)
 	return exitOf(out.Summary), nil
 }
@@ -185,7 +197,12 @@ func cmdTable(args []string, stdout, stderr io.Writer) (int, error) {
 	markdown := fs.Bool("markdown", false, "print a markdown table (all columns)")
 	wide := fs.Bool("wide", false, "print all columns: seeds, first invariant, median wall time")
 	readme := fs.String("readme", "", "replace the table between the detection-table markers of this file")
+	var cov coverageFlags
+	cov.register(fs)
 	if err := parseFlags(fs, args); err != nil {
+		return 0, err
+	}
+	if err := cov.check("table"); err != nil {
 		return 0, err
 	}
 	if fs.NArg() > 0 {
@@ -219,6 +236,8 @@ func cmdTable(args []string, stdout, stderr io.Writer) (int, error) {
 		return 0, spliceReadme(*readme, text)
 	}
 	fmt.Fprint(stdout, text)
+	fmt.Fprintf(stdout, "\ncorrect model (%s), ", rows[0].World.Bug)
+	cov.write(stdout, &rows[0].Coverage)
 	return 0, nil
 }
 

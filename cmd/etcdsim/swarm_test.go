@@ -64,6 +64,9 @@ func TestBadInputIsOneLineExit2(t *testing.T) {
 		{[]string{"swarm", "--seeds", "1..3", "--json", filepath.Join(bad, "x")}, "etcdsim: --json: open "},
 		{[]string{"swarm", "--seeds", "1..3", "--out", filepath.Join(bad, "x")}, "etcdsim: --out: mkdir "},
 		{[]string{"table", "--seeds", "9..1"}, "etcdsim: swarm: --seeds \"9..1\" is not a range"},
+		{[]string{"swarm", "--seeds", "1..3", "--probe", "snap/sned"}, `unknown probe "snap/sned"; did you mean "snap/send"?`},
+		{[]string{"merge", "--probe", "nosuch", bad}, `merge: unknown probe "nosuch"`},
+		{[]string{"table", "--seeds", "1..2", "--probe", "nosuch"}, `table: unknown probe "nosuch"`},
 		{[]string{"table", "--seeds", "1..2", "--readme", bad}, "etcdsim: table: " + bad + " has no <!-- detection-table -->"},
 	} {
 		code, stdout, stderr := etcdsim(t, tc.args...)
