@@ -274,7 +274,7 @@ func (r *Report) ReplayLineFor(prog string) string {
 	if c.Workload != bw.Workload {
 		s += " --workload " + c.Workload
 	}
-	if c.Churn != 0 {
+	if c.Churn != bw.Churn {
 		s += fmt.Sprintf(" --churn %d", c.Churn)
 	}
 	return s + " -v"

@@ -122,3 +122,21 @@ func TestResultHasEveryStat(t *testing.T) {
 		t.Errorf("sim.Stats.%s is not in the JSON line", name)
 	}
 }
+
+// TestTakeModeWorld: a bug mode's world fills every flag the user did not
+// set, churn included, and a flag the user set stays.
+func TestTakeModeWorld(t *testing.T) {
+	w := World{Bug: "promote-forward-auth", Members: 3, Rate: 100, Workload: "default"}
+	name := w.TakeModeWorld(func(flag string) bool { return flag == "members" })
+	if name != "3 members, auth, churn to 5" || w.Churn != 5 || w.Workload != "auth" || w.Members != 3 {
+		t.Errorf("got %q %+v", name, w)
+	}
+	w = World{Bug: "bootstrap-not-durable", Members: 3, Rate: 100, Workload: "default"}
+	if w.TakeModeWorld(func(string) bool { return false }); w.Members != 1 || w.Faults == "" {
+		t.Errorf("bootstrap-not-durable: %+v", w)
+	}
+	w = World{Bug: "none", Members: 3}
+	if name := w.TakeModeWorld(func(string) bool { return false }); name != "" || w.Members != 3 {
+		t.Errorf("none: %q %+v", name, w)
+	}
+}

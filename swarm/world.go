@@ -33,7 +33,7 @@ func (w *World) AddFlags(fs *flag.FlagSet, faultsHelp string) {
 }
 
 // TakeModeWorld makes w the world its bug mode is hunted in (sim.BugWorlds:
-// its cluster size, workload, rate and fault line), except for the flags
+// its cluster size, workload, rate, fault line and churn), except for the flags
 // the user set (set reports them by name), and returns that world's name,
 // or "" when w names no single mode with a world of its own.
 func (w *World) TakeModeWorld(set func(flag string) bool) string {
@@ -52,6 +52,9 @@ func (w *World) TakeModeWorld(set func(flag string) bool) string {
 		}
 		if !set("faults") && bw.Faults != "" {
 			w.Faults = bw.Faults
+		}
+		if !set("churn") {
+			w.Churn = bw.Churn
 		}
 		return bw.String()
 	}
