@@ -82,9 +82,10 @@ gobench:
 replay: build
 	./$(BIN) replay --seed $(SEED) -v
 
-# Search seeds for every bug mode and rewrite the regression corpus in seeds/.
+# Search seeds for every bug mode and rewrite the regression corpus in seeds/, with the first
+# default seed to hit each rare coverage probe.
 seeds:
-	$(GO) test -count=1 ./seeds -run '^TestGenerate$$' -v -args -generate
+	$(GO) test -count=1 ./seeds -run '^TestGenerate(Coverage)?$$' -v -args -generate
 
 # Render the HTML timeline of a failing and a clean run in headless Chromium (installed from
 # Debian when missing), save screenshots to /tmp/etcdsim-timeline*.png, and check the DOM.

@@ -1,6 +1,8 @@
 package nodes
 
 import (
+	"time"
+
 	"go.etcd.io/raft/v3"
 
 	"github.com/etcdsim/etcdsim/nodes/auth"
@@ -29,7 +31,7 @@ func (m *Member) leadership(leader bool) {
 	le := m.state.Lease
 	switch {
 	case leader && !le.Primary():
-		le.Promote(m.clock + 10*m.cfg.TickInterval)
+		le.Promote(m.clock + time.Duration(m.cfg.ElectionTicks)*m.cfg.TickInterval)
 	case !leader && le.Primary():
 		le.Demote()
 	}

@@ -17,6 +17,7 @@ type faultSched struct {
 	cl  *cluster
 	f   *Faults    // the run's fault line
 	rng *rand.Rand // the stream "faults": per-tick draws, which member, how long
+	bh  blackhole  // the member cut off until it needs a snapshot (blackhole.go)
 }
 
 // draw is a seeded run's fault tick: each per-tick kind fires at its rate,
@@ -44,13 +45,15 @@ func (fs *faultSched) draw() {
 	if f.DiskSlow.Hit(rng) {
 		fs.slow(rng.IntN(len(fs.cl.members)), time.Duration(1+rng.IntN(5))*time.Second)
 	}
+	fs.blackholeTick(f.Blackhole.Hit(rng))
 }
 
 // ticked reports whether the fault line has any per-tick kind; without
 // one a seeded run schedules no fault ticks at all.
 func (fs *faultSched) ticked() bool {
 	f := fs.f
-	return !f.Crash.Zero() || !f.Partition.Zero() || !f.OneWay.Zero() || !f.Pause.Zero() || !f.DiskSlow.Zero()
+	return !f.Crash.Zero() || !f.Partition.Zero() || !f.OneWay.Zero() || !f.Pause.Zero() || !f.DiskSlow.Zero() ||
+		!f.Blackhole.Zero()
 }
 
 // restartDelay draws how long a crashed member stays down (-1 while the

@@ -159,6 +159,7 @@ func (s *Scenario) build(args []ScenarioArg) (string, error) {
 		return "", err
 	}
 	w, armed := newWorld(cfg), make([]nodes.Failpoint, members)
+	w.opt.snapCount, w.opt.timing = etcdRetention(w.streams)
 	log := &scenarioLog{w: w, armed: armed, reqs: map[uint64]string{}, leads: make([]uint64, members)}
 	*s = Scenario{scenarioLog: log, w: w, armed: armed}
 	s.w.setDriver(s)
