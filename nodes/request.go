@@ -35,12 +35,18 @@ const (
 	KindRoleRevokePermission
 	KindAuthenticate // checked against local state, not proposed
 	KindPublish      // a member announcing itself after start (etcd's publishV3)
+	// KindLeaseTimeToLive is served by the leader's lessor (etcd forwards
+	// it to the leader, leasehttp); KindLeaseLeases by the local lessor
+	// (etcd's LeaseLeases). Neither is proposed.
+	KindLeaseTimeToLive
+	KindLeaseLeases
 )
 
 var kindNames = [...]string{"", "put", "delete", "txn", "range", "compact", "defrag",
 	"lease-grant", "lease-revoke", "lease-keepalive", "auth-enable", "auth-disable",
 	"user-add", "user-delete", "user-passwd", "user-grant", "user-revoke",
-	"role-add", "role-delete", "role-grant", "role-revoke", "authenticate", "publish"}
+	"role-add", "role-delete", "role-grant", "role-revoke", "authenticate", "publish",
+	"lease-ttl", "lease-list"}
 
 // IsAuth reports whether k is an auth mutation.
 func (k Kind) IsAuth() bool { return k >= KindAuthEnable && k <= KindRoleRevokePermission }
@@ -69,6 +75,9 @@ type Request struct {
 	Txn          mvcc.TxnRequest
 	User         string
 	AuthRevision uint64
+	// A range's options (etcd's RangeRequest limit, keys_only, count_only).
+	Limit               int64
+	KeysOnly, CountOnly bool
 }
 
 // Encode returns the wire form of r.
@@ -104,6 +113,11 @@ func (r *Request) Encode() []byte {
 	encodeOps(&e, r.Txn.Failure)
 	e.str(r.User)
 	e.u(r.AuthRevision)
+	if r.Limit != 0 || r.KeysOnly || r.CountOnly {
+		e.i(r.Limit)
+		e.bool(r.KeysOnly)
+		e.bool(r.CountOnly)
+	}
 	return e.b
 }
 
@@ -147,6 +161,9 @@ func DecodeRequest(p []byte) (*Request, error) {
 	r.Txn.Failure = decodeOps(&d)
 	r.User = d.str()
 	r.AuthRevision = d.u()
+	if d.err == nil && len(d.b) != 0 { // a range's options, when it has any
+		r.Limit, r.KeysOnly, r.CountOnly = d.i(), d.bool(), d.bool()
+	}
 	if d.err == nil && len(d.b) != 0 {
 		d.err = errShort
 	}

@@ -110,8 +110,8 @@ func TestWindowedLinearizability(t *testing.T) {
 		// Seeds whose violation is found at a checkpoint after the first
 		// fold: read-revision and kv-model after a cut, and serializable
 		// reads that went back across one.
-		{worlds["stale-read"], []uint64{3, 35}},
-		{worlds["serve-before-ready"], []uint64{8, 51}},
+		{worlds["stale-read"], []uint64{4, 35}},
+		{worlds["serve-before-ready"], []uint64{8, 26}},
 	}
 	for _, tc := range cases {
 		for _, seed := range tc.seeds {

@@ -84,16 +84,16 @@ func (t memberTiming) String() string {
 // switched on for a run: a point passed only a few times a run must fire
 // in most runs that switch it on (FoundationDB's BUGGIFY: rare per step,
 // near-certain per run). A received snapshot's path is passed once per
-// install: one pass in four (BUGGIFY's own rate). Defrag and the WAL
-// record of every snapshot, local ones included, are passed tens of times
-// a run: one in twenty. The others are passed at every Ready, apply,
+// install: one pass in four (BUGGIFY's own rate). Defrag, the start of a
+// compaction and the WAL record of every snapshot, local ones included,
+// are passed tens of times a run: one in twenty. The others are passed at every Ready, apply,
 // commit or compaction step and keep the fault line's rate.
 func leastFire(fp nodes.Failpoint) prob.Ratio {
 	switch fp {
 	case nodes.FPBeforeSaveSnap, nodes.FPAfterSaveSnap, nodes.FPBeforeApplySnap, nodes.FPAfterApplySnap,
 		nodes.FPAfterWALRelease, nodes.FPBeforeOpenSnapshot:
 		return prob.Of(1, 4)
-	case nodes.FPDefragBeforeCopy, nodes.FPDefragBeforeRenam, nodes.FPBeforeWALSaveSnap:
+	case nodes.FPDefragBeforeCopy, nodes.FPDefragBeforeRenam, nodes.FPBeforeWALSaveSnap, nodes.FPCompactSchedule:
 		return prob.Of(1, 20)
 	}
 	return prob.Never
