@@ -27,6 +27,10 @@ const moreShare = 20
 // goes on), from the stream "workload/more".
 func (w *workload) genMore(c *client, k, val []byte) *nodes.Request {
 	r := w.more
+	if c.user == auth.RootUser && w.authOff {
+		w.authOff = false // root's next request enables auth again
+		return &nodes.Request{Kind: nodes.KindAuthEnable}
+	}
 	if r.IntN(moreShare) != 0 {
 		return nil
 	}
@@ -153,22 +157,18 @@ func (w *workload) genKube(k, val []byte) *nodes.Request {
 }
 
 // genAdmin draws one of root's rarer auth changes: a user or a role added
-// and deleted again (carol, rc), or auth disabled and, the next time,
-// enabled again.
+// and deleted again (carol, rc), or, one time in ten, auth disabled (root's
+// next request enables it again, so that auth's bug modes keep their
+// worlds).
 func (w *workload) genAdmin() *nodes.Request {
-	r := w.more
-	if w.authOff {
-		w.authOff = false
-		return &nodes.Request{Kind: nodes.KindAuthEnable}
-	}
-	switch r.IntN(5) {
-	case 0:
+	switch w.more.IntN(10) {
+	case 0, 1, 2:
 		return &nodes.Request{Kind: nodes.KindUserAdd, Name: "carol", Password: "c0"}
-	case 1:
+	case 3, 4:
 		return &nodes.Request{Kind: nodes.KindUserDelete, Name: "carol"}
-	case 2:
+	case 5, 6:
 		return &nodes.Request{Kind: nodes.KindRoleAdd, Role: "rc"}
-	case 3:
+	case 7, 8:
 		return &nodes.Request{Kind: nodes.KindRoleDelete, Role: "rc"}
 	}
 	w.authOff = true
