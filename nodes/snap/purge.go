@@ -18,21 +18,33 @@ const MaxFiles = 5
 // snapshot has no valid WAL record can fall back to an older one
 // (LoadNewestAvailable, #11888).
 func Purge(fs *disk.FS, keep int) error {
-	var doomed []string
-	for _, name := range fs.List() {
-		if strings.HasPrefix(name, filePrefix) && strings.HasSuffix(name, fileSuffix+tmpSuffix) {
-			doomed = append(doomed, name)
-		}
-	}
+	doomed := leftovers(fs)
 	if files := List(fs); len(files) > keep {
 		for _, f := range files[keep:] {
 			doomed = append(doomed, f.Name)
 		}
 	}
-	if len(doomed) == 0 {
+	return removeSynced(fs, doomed)
+}
+
+// leftovers returns the temporary snapshot files a crash left behind.
+func leftovers(fs *disk.FS) []string {
+	var out []string
+	for _, name := range fs.List() {
+		if strings.HasPrefix(name, filePrefix) && strings.HasSuffix(name, fileSuffix+tmpSuffix) {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// removeSynced removes the named files, then syncs the directory (nothing
+// when there is none).
+func removeSynced(fs *disk.FS, names []string) error {
+	if len(names) == 0 {
 		return nil
 	}
-	for _, name := range doomed {
+	for _, name := range names {
 		if err := fs.Remove(name); err != nil {
 			return fmt.Errorf("snap: remove %s: %w", name, err)
 		}
