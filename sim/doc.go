@@ -84,7 +84,8 @@ in this order, and the header (Report.Header) prints it:
     fires at least one pass in 4 or 20: leastFire).
  3. the members' snapshot count ("members/snapshot-count"): 100, 400,
     2000 or 10000, weighted 4:2:1:1; their tick and election timeout
-    ("members/timeouts": 100/1000, 29/271, 101/521 or 100/2000 ms); and
+    ("members/timeouts": 100/1000 ms, or in a quarter of the seeds 29/271,
+    101/521 or 100/2000 ms); and
     their catch-up entries ("members/catchup": 100, 10 or 5000, weighted
     3:2:1); their WAL segment size ("members/wal-segment": 1 MiB or
     64 KiB).

@@ -111,7 +111,7 @@ func TestWindowedLinearizability(t *testing.T) {
 		// fold: read-revision and kv-model after a cut, and serializable
 		// reads that went back across one.
 		{worlds["stale-read"], []uint64{4, 35}},
-		{worlds["serve-before-ready"], []uint64{10, 56}},
+		{worlds["serve-before-ready"], []uint64{18, 33}},
 	}
 	for _, tc := range cases {
 		for _, seed := range tc.seeds {

@@ -23,10 +23,15 @@ type memberTiming struct {
 // timingMenu is robustness's randomized timeouts: its scenarios put one
 // of three groups (WithClusterOptionGroups: 29/271, 101/521 and 100/2000
 // ms of WithTickMs and WithElectionMs) among the options a random subset
-// of runs gets (WithSubsetOptions), so half the seeds keep etcd's default
-// 100/1000 ms. etcd takes ElectionTicks = ElectionMs / TickMs, rounded
+// of runs gets (WithSubsetOptions). Here a quarter of the seeds draw a
+// group and the rest keep etcd's default 100/1000 ms: with half, the bug
+// modes that need many applies (ci-before-lock, defrag-no-ci-hook) lost a
+// point or two of detection to the extra elections. etcd takes ElectionTicks = ElectionMs / TickMs, rounded
 // down.
-var timingMenu = []struct{ tickMs, electionMs int }{{100, 1000}, {100, 1000}, {100, 1000}, {29, 271}, {101, 521}, {100, 2000}}
+var timingMenu = []struct{ tickMs, electionMs int }{
+	{100, 1000}, {100, 1000}, {100, 1000}, {100, 1000}, {100, 1000}, {100, 1000}, {100, 1000}, {100, 1000}, {100, 1000},
+	{29, 271}, {101, 521}, {100, 2000},
+}
 
 // catchUpMenu is robustness's snapshot catch-up entries: 100 as its
 // clusters of three and its snapshot scenario set (half the seeds), 10 as

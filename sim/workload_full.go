@@ -19,9 +19,10 @@ import (
 // ("workload/more"), one request in moreShare.
 
 // moreShare is one request in this many drawn from this file's shapes:
-// enough that every shape is sent in every minute's run, few enough that
-// the default mix's writes (what the bug modes need) keep their share.
-const moreShare = 20
+// enough that every shape is sent in most minutes' runs, few enough that
+// the default mix's writes (what the bug modes need) keep their share
+// (one in 20 cost ci-before-lock and defrag-no-ci-hook about a point).
+const moreShare = 40
 
 // genMore draws one of the further request shapes, or nil (the default mix
 // goes on), from the stream "workload/more".
