@@ -121,8 +121,9 @@ keeps at a crash; "member/mN/lifeL" the member's own latencies; and
 	            in that order; planned: the plan's steps), carried out by
 	            faultSched; a blackhole is recorded as the partition that
 	            starts it and the heal that ends it
-	failpoint   switched on per run by drawOptions; fired by the driver's
-	            failpoint function, asked at every pass through a point
+	failpoint   switched on per run by drawOptions (and by name, fp.<name>=<rate>
+	            in the fault line); fired by the driver's failpoint function,
+	            asked at every pass through a point
 	clock.drift per member, by drawOptions
 
 # Drivers: the seed, a plan, a scenario

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/etcdsim/etcdsim/nodes"
 	"github.com/etcdsim/etcdsim/prob"
 )
 
@@ -41,6 +42,11 @@ type Faults struct {
 	FailpointFire prob.Ratio // failpoint@fire: per pass through an active point, crash there
 	Pause         prob.Ratio // pause: per tick, pause a member
 	Drift         prob.Ratio // clock.drift: per member per run, its clock runs fast or slow
+
+	// Points arms failpoints by name for the whole run ("fp.<name>=<rate>":
+	// per pass, crash there), besides those the failpoint kind switches on
+	// (faults_points.go). Never drawn by the swarm.
+	Points [nodes.NumFailpoints]prob.Ratio
 }
 
 // FaultTick is the period at which per-tick fault rates are drawn.
@@ -137,6 +143,7 @@ func (f Faults) String() string {
 		}
 		parts = append(parts, p)
 	}
+	parts = append(parts, f.pointsString()...)
 	if len(parts) == 0 {
 		return "none"
 	}
@@ -168,6 +175,9 @@ func ParseFaults(line string) (Faults, error) {
 }
 
 func (f *Faults) set(name, val string) error {
+	if strings.HasPrefix(name, pointPrefix) {
+		return f.setPoint(name, val)
+	}
 	val, opt, hasOpt := strings.Cut(val, "@")
 	var field *prob.Ratio
 	for _, rf := range ratioFields {

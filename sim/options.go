@@ -45,6 +45,7 @@ type options struct {
 func drawOptions(cfg Config, s Streams, rngFault *rand.Rand) options {
 	o := options{faults: WorldFaults(cfg)}
 	o.pickFailpoints(s)
+	o.armPoints()
 	o.snapCount, o.timing = drawRetention(s)
 	o.compactBatch = []int{1000, 100, 10, 3}[s.Fork("members/compaction-batch").IntN(4)]
 	o.clients = cfg.Clients
