@@ -91,9 +91,10 @@ gobench:
 replay: build
 	./$(BIN) replay --seed $(SEED) -v
 
-# Search seeds for every bug mode and rewrite the regression corpus in seeds/.
+# Search seeds for every bug mode and rewrite the regression corpus in seeds/, with the first
+# default seed to hit each rare coverage probe.
 seeds:
-	$(GO) test -count=1 ./seeds -run '^TestGenerate$$' -v -args -generate
+	$(GO) test -count=1 ./seeds -run '^TestGenerate(Coverage)?$$' -v -args -generate
 
 # Render the failure page of a commit-atomicity and a linearizability failure and a clean page in
 # headless Chromium (Debian package chromium, installed when missing and run as root), save

@@ -69,6 +69,7 @@ func (m *Member) openWAL(fresh bool) (bool, error) {
 			return true, fmt.Errorf("%w: %v", ErrBoot, err)
 		}
 		m.wal = w
+		m.wal.SetSegmentBytes(m.cfg.WALSegmentBytes)
 		return true, nil
 	}
 	w, c, err := wal.OpenCached(m.fs, m.cfg.WALCache)
@@ -89,6 +90,7 @@ func (m *Member) openWAL(fresh bool) (bool, error) {
 		return m.openWAL(true)
 	}
 	m.wal = w
+	m.wal.SetSegmentBytes(m.cfg.WALSegmentBytes)
 	// etcd #11888: the newest snapshot with a WAL record at or below the
 	// durable commit index.
 	s, err := snap.LoadNewestAvailable(m.fs, c.ValidSnapshots(), c.HardState.GetCommit())

@@ -116,7 +116,18 @@ of it is written and the configuration is raft's bootstrap one.
 Named points, as etcd's gofail points, where Config.Failpoint may answer
 that the member dies: it panics with Crashed, which the world recovers,
 keeping only the crash image of the member's disk. Any other panic is a
-failing seed.
+failing seed. Every gofail point of etcd's raft loop and snapshot apply
+is here (raftBeforeLeaderSend and raftBeforeFollowerSend around the
+sends, raftBeforeApplySnap, raftAfterApplySnap and raftAfterWALRelease
+around a received snapshot's storage and release, applyBeforeOpenSnapshot,
+raftBeforeWALSaveSnaphot); 3.5's raftBeforeSaveWaitWalSync cannot exist
+with go.etcd.io/raft/v3.
+
+# Coverage probes (probe.go)
+
+A Probe names a branch that matters; the member counts each pass into
+Config.Probes, an array the world shares (an increment: no map, no
+string). Dying counts what a member was in the middle of when it dies.
 
 # Bug modes (bugs.go)
 

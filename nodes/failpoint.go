@@ -25,6 +25,17 @@ const (
 	FPCompactSchedule
 	FPCompactBatch
 	FPCompactFinished
+	// etcd's remaining gofail points of the raft loop and the snapshot
+	// apply (server/etcdserver/raft.go, server.go). 3.5's
+	// raftBeforeSaveWaitWalSync cannot exist with go.etcd.io/raft/v3 and
+	// is left out.
+	FPBeforeLeaderSend
+	FPBeforeFollowerSend
+	FPBeforeApplySnap
+	FPAfterApplySnap
+	FPAfterWALRelease
+	FPBeforeOpenSnapshot
+	FPBeforeWALSaveSnap // etcd's storage.SaveSnap, between the .snap file and its WAL record
 
 	// NumFailpoints bounds the Failpoint values: arrays indexed by a
 	// Failpoint have this length (index 0 is no point).
@@ -50,6 +61,14 @@ var failpointCatalog = [NumFailpoints]struct{ name, desc string }{
 	FPCompactSchedule:   {"compactBeforeCommitScheduledCompact", "a compaction is about to commit its scheduled revision"},
 	FPCompactBatch:      {"compactBeforeCommitBatch", "a compaction is about to commit one batch of deletions"},
 	FPCompactFinished:   {"compactBeforeSetFinishedCompact", "a compaction step is about to run (the step that finds it done sets the finished marker)"},
+
+	FPBeforeLeaderSend:   {"raftBeforeLeaderSend", "a leader is about to send its Ready's messages, before saving it"},
+	FPBeforeFollowerSend: {"raftBeforeFollowerSend", "a follower's Ready is saved; its messages are about to be sent"},
+	FPBeforeApplySnap:    {"raftBeforeApplySnap", "a received snapshot is durable, not yet in raft's storage"},
+	FPAfterApplySnap:     {"raftAfterApplySnap", "a received snapshot is in raft's storage; old WAL not yet released"},
+	FPAfterWALRelease:    {"raftAfterWALRelease", "old WAL segments and snapshot databases below a received snapshot are released"},
+	FPBeforeOpenSnapshot: {"applyBeforeOpenSnapshot", "the apply loop is about to open a received snapshot's database"},
+	FPBeforeWALSaveSnap:  {"raftBeforeWALSaveSnaphot", "a .snap file is saved, its WAL record not yet written (etcd's spelling)"},
 }
 
 // Failpoints lists every point's name, in stable order (Failpoints[f-1]

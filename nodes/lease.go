@@ -47,7 +47,7 @@ func (m *Member) leadership(leader bool) {
 	le := m.state.Lease
 	switch {
 	case leader && !le.Primary():
-		le.Promote(m.now() + 10*m.cfg.TickInterval)
+		le.Promote(m.now() + time.Duration(m.cfg.ElectionTicks)*m.cfg.TickInterval)
 	case !leader && le.Primary():
 		le.Demote()
 	}

@@ -38,6 +38,7 @@ type Config struct {
 	WALCache     *wal.ReplayCache
 
 	TickInterval         time.Duration // raft tick (etcd --heartbeat-interval 100ms)
+	ElectionTicks        int           // --election-timeout / --heartbeat-interval, rounded down (etcd 10)
 	BatchInterval        time.Duration // backend commit period (etcd 100ms)
 	BatchLimit           int           // pending writes that force a commit (etcd 10000)
 	CompactionBatchLimit int           // revisions deleted per compaction batch (etcd 1000)
@@ -59,11 +60,13 @@ type Config struct {
 	// member's own entry gives its peer URL.
 	Initial []ClusterMember
 	// Transport says how long each peer link has been up (nil: never).
-	Transport Transport
+	Transport       Transport
+	WALSegmentBytes int64 // the WAL's segment size (etcd 64 MB; 0: wal.DefaultSegmentBytes)
 }
 
 func (c *Config) defaults() {
 	c.TickInterval = cmp.Or(c.TickInterval, 100*time.Millisecond)
+	c.ElectionTicks = cmp.Or(c.ElectionTicks, 10)
 	c.BatchInterval = cmp.Or(c.BatchInterval, 100*time.Millisecond)
 	c.BatchLimit = cmp.Or(c.BatchLimit, 10000)
 	c.CompactionBatchLimit = cmp.Or(c.CompactionBatchLimit, 1000)
@@ -251,7 +254,7 @@ func (m *Member) timer(after time.Duration, k TimerKind) {
 func (m *Member) raftConfig(applied uint64) *raft.Config {
 	return &raft.Config{
 		ID:                        m.cfg.ID,
-		ElectionTick:              10, // etcd: election timeout 1000ms / heartbeat 100ms
+		ElectionTick:              m.cfg.ElectionTicks, // etcd: ElectionMs / TickMs, 1000/100 by default
 		HeartbeatTick:             1,
 		Storage:                   m.storage,
 		Applied:                   applied,
@@ -274,7 +277,7 @@ func (m *Member) Tick() {
 	if len(m.reads) > 0 {
 		m.expireReads()
 	}
-	if m.clock%readTimeout == 0 {
+	if m.clock%readTimeout < m.cfg.TickInterval { // the tick that crosses a multiple of readTimeout
 		m.expireWaiters()
 	}
 	if len(m.forwards) > 0 {

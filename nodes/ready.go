@@ -59,6 +59,7 @@ func (m *Member) startReady() bool {
 	}
 	m.handCommitted(&rd, hasSnap)
 	if m.islead {
+		m.failpoint(FPBeforeLeaderSend)
 		m.send(rd.Messages)
 	}
 	m.failpoint(FPBeforeSaveWAL)
@@ -114,9 +115,13 @@ func (m *Member) finishReady() {
 	}
 	m.failpoint(FPAfterSaveWAL)
 	if !raft.IsEmptySnap(rd.Snapshot) {
+		m.failpoint(FPBeforeApplySnap)
 		if err := m.storage.ApplySnapshot(rd.Snapshot); err != nil {
 			panic(err)
 		}
+		m.failpoint(FPAfterApplySnap)
+		m.releaseReceived(rd.Snapshot)
+		m.failpoint(FPAfterWALRelease)
 	}
 	if err := m.storage.Append(rd.Entries); err != nil {
 		panic(err)
@@ -140,6 +145,7 @@ func (m *Member) finishReady() {
 		return
 	}
 	if !m.islead {
+		m.failpoint(FPBeforeFollowerSend)
 		m.send(rd.Messages)
 	}
 	m.rn.Advance(*rd)

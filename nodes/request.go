@@ -45,13 +45,19 @@ const (
 	// KindClusterVersion is etcd's ClusterVersionSet, proposed by the
 	// leader (monitorClusterVersions); Name is the version.
 	KindClusterVersion
+	// KindLeaseTimeToLive is served by the leader's lessor (etcd forwards
+	// it to the leader, leasehttp); KindLeaseLeases by the local lessor
+	// (etcd's LeaseLeases). Neither is proposed.
+	KindLeaseTimeToLive
+	KindLeaseLeases
 )
 
 var kindNames = [...]string{"", "put", "delete", "txn", "range", "compact", "defrag",
 	"lease-grant", "lease-revoke", "lease-keepalive", "auth-enable", "auth-disable",
 	"user-add", "user-delete", "user-passwd", "user-grant", "user-revoke",
 	"role-add", "role-delete", "role-grant", "role-revoke", "authenticate", "publish",
-	"member-add", "member-promote", "member-remove", "member-update", "member-list", "cluster-version"}
+	"member-add", "member-promote", "member-remove", "member-update", "member-list", "cluster-version",
+	"lease-ttl", "lease-list"}
 
 // IsMember reports whether k is a request of the cluster API.
 func (k Kind) IsMember() bool { return k >= KindMemberAdd && k <= KindMemberList }
@@ -89,6 +95,9 @@ type Request struct {
 	MemberID uint64
 	PeerURL  string
 	Learner  bool
+	// A range's options (etcd's RangeRequest limit, keys_only, count_only).
+	Limit               int64
+	KeysOnly, CountOnly bool
 }
 
 // Encode returns the wire form of r.
@@ -124,7 +133,16 @@ func (r *Request) Encode() []byte {
 	encodeOps(&e, r.Txn.Failure)
 	e.str(r.User)
 	e.u(r.AuthRevision)
-	if r.MemberID != 0 || r.PeerURL != "" || r.Learner {
+	// Two optional trailers, each only when set, so that every other
+	// request encodes as before: a range's options, then the cluster API's
+	// member (a member request writes zero range options before it).
+	member := r.MemberID != 0 || r.PeerURL != "" || r.Learner
+	if r.Limit != 0 || r.KeysOnly || r.CountOnly || member {
+		e.i(r.Limit)
+		e.bool(r.KeysOnly)
+		e.bool(r.CountOnly)
+	}
+	if member {
 		e.u(r.MemberID)
 		e.str(r.PeerURL)
 		e.bool(r.Learner)
@@ -172,6 +190,9 @@ func DecodeRequest(p []byte) (*Request, error) {
 	r.Txn.Failure = decodeOps(&d)
 	r.User = d.str()
 	r.AuthRevision = d.u()
+	if d.err == nil && len(d.b) != 0 { // a range's options, when it has any
+		r.Limit, r.KeysOnly, r.CountOnly = d.i(), d.bool(), d.bool()
+	}
 	if d.err == nil && len(d.b) != 0 {
 		r.MemberID, r.PeerURL, r.Learner = d.u(), d.str(), d.bool()
 	}

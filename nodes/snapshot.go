@@ -21,7 +21,8 @@ func snapDBName(index uint64) string { return fmt.Sprintf("snap-%016x.snap.db", 
 // entries, once the raft loop has persisted them (etcd waits on notifyc
 // so that the applied index is in raft storage), commit the backend so
 // that it carries the applied index, save a raft snapshot, release old WAL
-// segments and snapshot files, and compact the raft log, keeping
+// segments, purge snapshot files beyond the newest five, and compact the
+// raft log, keeping
 // SnapshotCatchUp entries for slow followers.
 func (m *Member) maybeSnapshot() {
 	a := &m.apply
@@ -50,7 +51,9 @@ func (m *Member) maybeSnapshot() {
 	if m.wal.Stats().Released > released {
 		m.probe(ProbeSnapWALRelease)
 	}
-	if err := snap.Release(m.fs, m.snapIndex); err != nil {
+	// etcd purges .snap files beyond the newest MaxFiles (its purge
+	// goroutine), not at each snapshot: older ones stay for a restart.
+	if err := snap.Purge(m.fs, snap.MaxFiles); err != nil {
 		panic(err)
 	}
 	m.releaseSnapDBs(m.snapIndex)
@@ -76,10 +79,16 @@ func (m *Member) maybeSnapshot() {
 // anything after it can be durable. A local snapshot (hs nil) needs none:
 // the HardState that committed its index was written before it.
 func (m *Member) saveSnapshot(s *raftpb.Snapshot, hs *raftpb.HardState) {
-	m.failpoint(FPBeforeSaveSnap)
+	if hs != nil {
+		// etcd's raftBeforeSaveSnap and raftAfterSaveSnap are in the raft
+		// loop, around a received snapshot's SaveSnap; a local snapshot
+		// (EtcdServer.snapshot) calls SaveSnap without them.
+		m.failpoint(FPBeforeSaveSnap)
+	}
 	if err := snap.Save(m.fs, s); err != nil {
 		panic(err)
 	}
+	m.failpoint(FPBeforeWALSaveSnap)
 	md := s.GetMetadata()
 	var st *raftpb.HardState
 	if hs != nil && !m.cfg.Bugs.WALSnapshotGap {
@@ -93,8 +102,8 @@ func (m *Member) saveSnapshot(s *raftpb.Snapshot, hs *raftpb.HardState) {
 	}
 	if hs != nil {
 		m.probe(ProbeSnapSave)
+		m.failpoint(FPAfterSaveSnap)
 	}
-	m.failpoint(FPAfterSaveSnap)
 }
 
 // withSnapshotDB is etcd's createMergedSnapshotMessage: a MsgSnap carries
@@ -168,6 +177,7 @@ func (m *Member) applySnapshot(s *raftpb.Snapshot) {
 		panic(fmt.Sprintf("nodes: snapshot index %d should be above applied index %d", idx, m.apply.applied))
 	}
 	m.probe(ProbeSnapApply)
+	m.failpoint(FPBeforeOpenSnapshot)
 	if err := m.fs.Rename(snapDBName(idx), DBName); err != nil {
 		panic(fmt.Sprintf("nodes: open snapshot backend: %v", err))
 	}
@@ -203,7 +213,7 @@ func (m *Member) applySnapshot(s *raftpb.Snapshot) {
 func (m *Member) releaseSnapDBs(index uint64) {
 	for _, name := range m.fs.List() {
 		var i uint64
-		if _, err := fmt.Sscanf(name, "snap-%016x.snap.db", &i); err == nil && i < index {
+		if _, err := fmt.Sscanf(name, "snap-%016x.snap.db", &i); err == nil && i < index && !m.snapQueuedAt(i) {
 			if err := m.fs.Remove(name); err != nil {
 				panic(err)
 			}

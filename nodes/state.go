@@ -244,7 +244,7 @@ func (s *State) Read(req *Request) Result {
 	if err := s.Auth.IsRangePermitted(req.User, req.AuthRevision, req.Key, req.End); err != nil {
 		return Result{Code: codeOf(err), Rev: s.KV.Rev()}
 	}
-	rr, err := s.KV.Range(req.Key, req.End, mvcc.RangeOptions{Rev: req.Rev})
+	rr, err := s.KV.Range(req.Key, req.End, mvcc.RangeOptions{Rev: req.Rev, Limit: req.Limit, KeysOnly: req.KeysOnly, CountOnly: req.CountOnly})
 	if err != nil {
 		return Result{Code: codeOf(err), Rev: s.KV.Rev()}
 	}

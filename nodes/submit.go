@@ -80,6 +80,8 @@ func (m *Member) Submit(client int, req *Request) {
 		m.submitRange(client, req)
 	case KindLeaseKeepAlive:
 		m.keepAlive(client, req)
+	case KindLeaseTimeToLive, KindLeaseLeases:
+		m.leaseQuery(client, req)
 	case KindAuthenticate:
 		m.reply(client, req.ID, Result{Code: codeOf(m.state.Auth.CheckPassword(m.be, req.Name, req.Password)), Rev: m.state.KV.Rev()})
 	default:

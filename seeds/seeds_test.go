@@ -3,6 +3,7 @@ package seeds
 import (
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -148,4 +149,47 @@ func ordinal(n int) string {
 		return "third"
 	}
 	return fmt.Sprintf("%dth", n)
+}
+
+var coverageSeeds = flag.Uint64("generate.coverage", 200, "default seeds to search for the first to hit each rare probe")
+
+// TestGenerateCoverage keeps, for each coverage probe that at most one
+// default seed in twenty hits, the first seed of 1..generate.coverage that
+// hits it, as a passing seed file (coverage-N.seed): the corpus then
+// replays the rare states the swarm reached, and the correct model must
+// stay clean in them. It runs after TestGenerate (make seeds).
+func TestGenerateCoverage(t *testing.T) {
+	if !*generate {
+		t.Skip("run with -generate to search seeds and rewrite the corpus")
+	}
+	world := sim.BugWorlds()[0] // the correct model in the default world
+	var first [nodes.NumProbes]uint64
+	var seeds [nodes.NumProbes]uint64
+	reps := map[uint64]*sim.Report{}
+	for seed := uint64(1); seed <= *coverageSeeds; seed++ {
+		rep := run(t, world.Config(seed))
+		for p, n := range rep.Probes {
+			if n > 0 {
+				seeds[p]++
+				if first[p] == 0 {
+					first[p], reps[seed] = seed, rep
+				}
+			}
+		}
+	}
+	kept := map[uint64][]string{}
+	for _, p := range nodes.Probes() {
+		if s := first[p]; s != 0 && seeds[p]*20 <= *coverageSeeds && reps[s].Violation == nil {
+			kept[s] = append(kept[s], p.String())
+		}
+	}
+	for _, seed := range slices.Sorted(maps.Keys(kept)) {
+		desc := fmt.Sprintf("coverage: the first default seed in 1..%d to hit %s (make seeds)",
+			*coverageSeeds, strings.Join(kept[seed], ", "))
+		name := fmt.Sprintf("coverage-%d.seed", seed)
+		if err := os.WriteFile(name, []byte(sim.NewSeedFile(reps[seed], desc).String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s: %s", name, strings.Join(kept[seed], ", "))
+	}
 }

@@ -82,13 +82,21 @@ type workload struct {
 	nextLease int64
 	probe     *probe   // the liveness phase's write, or nil
 	churn     *churner // the membership operator, or nil
+
+	// The further request shapes (workload_full.go): their stream
+	// ("workload/more"), each key's mod revision last seen, whether root
+	// disabled auth, and the passwords root gave.
+	more      *rand.Rand
+	modRev    [keyspace]int64
+	authOff   bool
+	passwords map[string]string
 }
 
 // newWorkload makes the clients the options ask for; client i talks to
 // member i modulo the cluster at first. With auth on, clients act as the
 // users in turn, and client 0 (root) sets auth up first.
 func newWorkload(c *core, cl *cluster, h *history, opt *options, rng *rand.Rand) *workload {
-	wl := &workload{core: c, cl: cl, hist: h, opt: opt, rng: rng}
+	wl := &workload{core: c, cl: cl, hist: h, opt: opt, rng: rng, passwords: map[string]string{}}
 	for i := range opt.clients {
 		wl.clients = append(wl.clients, &client{idx: i, proc: i, target: i % len(cl.members)})
 		cl.net.Join(clientBase + i)
@@ -177,6 +185,9 @@ func (w *workload) genKind(c *client) *nodes.Request {
 	if c.user == "root" && w.opt.authChurn.Hit(r) {
 		return w.genAuthChange()
 	}
+	if req := w.genMore(c, k, val); req != nil {
+		return req
+	}
 	if w.opt.leasesOn && r.IntN(10) == 0 {
 		if req, ok := w.genLease(k, val); ok {
 			return req
@@ -250,6 +261,7 @@ func (w *workload) onReply(e Event) {
 	op := &w.hist.ops[c.op]
 	op.Return, op.Result = w.q.Now(), r.Result
 	w.replyProbes(c.req.Kind, r.Result.Code)
+	w.learn(c.req, &r.Result)
 	c.lastDelete = false
 	if r.Result.Code == nodes.OK {
 		w.stats.Acked++

@@ -184,8 +184,11 @@ func (c *cluster) memberConfig(i int) nodes.Config {
 		Decoded:   c.decoded,
 
 		SnapshotCount:        c.opt.snapCount,
-		SnapshotCatchUp:      c.opt.snapCount / 4,
+		SnapshotCatchUp:      c.opt.timing.catchUp,
 		CompactionBatchLimit: c.opt.compactBatch,
+		TickInterval:         c.opt.timing.tick,
+		ElectionTicks:        c.opt.timing.electionTicks,
+		WALSegmentBytes:      c.opt.timing.walSegment,
 	}
 	if !noReplayCache {
 		cfg.BackendCache, cfg.WALCache = &m.replay, &m.walRead

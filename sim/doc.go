@@ -86,9 +86,19 @@ in this order, and the header (Report.Header) prints it:
     and failpoint draw their @stable and @fire right after); the auth
     workload makes sure crash is on (1/500).
  2. the failpoints switched on ("faults/failpoints"): each point in the
-    order of nodes.Failpoint, with the probability failpoint gives.
+    order of nodes.Failpoint, with the probability failpoint gives (at
+    least 1/2 for a point only snapshots and defrags pass, which then
+    fires at least one pass in 4 or 20: leastFire).
  3. the members' snapshot count ("members/snapshot-count"): 100, 400,
-    2000 or 10000.
+    2000 or 10000, weighted 4:2:1:1; their tick and election timeout
+    ("members/timeouts": 100/1000 ms, or in a quarter of the seeds 29/271,
+    101/521 or 100/2000 ms); and
+    their catch-up entries ("members/catchup": 100, 10 or 5000, weighted
+    3:2:1); their WAL segment size ("members/wal-segment": 1 MiB or
+    64 KiB).
+    Golden scenarios and the compaction workload (robustness's Issue17780
+    scenario, with fixed options) keep etcd's 100/1000 ms, a uniform
+    snapshot count and a quarter of it for catch-up (etcdRetention).
  4. the compaction batch limit ("members/compaction-batch"): 1000, 100, 10
     or 3; the compaction workload draws again (1..3 from a fresh fork),
     runs one client and adds compactBeforeSetFinishedCompact at 1/4.
@@ -129,12 +139,15 @@ operator draws its operations, their targets and its back-offs from
 	            by the member's disk at each crash image (disk.Faults)
 	net.drop, net.dup, net.reorder
 	            by the network at each message (network.Config)
-	crash, net.partition, net.oneway, pause, disk.slow, graceful_stop
+	crash, net.partition, net.oneway, pause, disk.slow, graceful_stop, net.blackhole
 	            by the driver at each fault tick (seeded: faultSched.draw,
 	            in that order, graceful_stop from its own stream; planned:
-	            the plan's steps), carried out by faultSched
-	failpoint   switched on per run by drawOptions; fired by the driver's
-	            failpoint function, asked at every pass through a point
+	            the plan's steps), carried out by faultSched; a blackhole is
+	            recorded as the partition that starts it and the heal that
+	            ends it
+	failpoint   switched on per run by drawOptions (and by name, fp.<name>=<rate>
+	            in the fault line); fired by the driver's failpoint function,
+	            asked at every pass through a point
 	clock.drift per member, by drawOptions
 
 # Membership

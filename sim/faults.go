@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/etcdsim/etcdsim/nodes"
 	"github.com/etcdsim/etcdsim/prob"
 )
 
@@ -34,6 +35,7 @@ type Faults struct {
 	Partition       prob.Ratio    // net.partition: per tick, a new two-way partition or a heal
 	PartitionStable time.Duration // net.partition@stable: the least time a partition state holds
 	OneWay          prob.Ratio    // net.oneway: per tick, a one-way cut
+	Blackhole       prob.Ratio    // net.blackhole: per tick, a follower cut off until it needs a snapshot
 	// Process faults.
 	Crash         prob.Ratio // crash: per tick, crash a member (restart later)
 	Failpoint     prob.Ratio // failpoint: per named point per run, switched on
@@ -41,6 +43,11 @@ type Faults struct {
 	Pause         prob.Ratio // pause: per tick, pause a member
 	Drift         prob.Ratio // clock.drift: per member per run, its clock runs fast or slow
 	GracefulStop  prob.Ratio // graceful_stop: per tick, stop a member cleanly (drawn apart, see WorldFaults)
+
+	// Points arms failpoints by name for the whole run ("fp.<name>=<rate>":
+	// per pass, crash there), besides those the failpoint kind switches on
+	// (faults_points.go). Never drawn by the swarm.
+	Points [nodes.NumFailpoints]prob.Ratio
 }
 
 // FaultTick is the period at which per-tick fault rates are drawn.
@@ -77,6 +84,7 @@ var ratioFields = []ratioField{
 	{"pause", "per fault tick: a member stops for 0.2-3 s (what reaches it waits)", func(f *Faults) *prob.Ratio { return &f.Pause }},
 	{"clock.drift", "per member per run: its clock runs 10% or 50% fast or slow", func(f *Faults) *prob.Ratio { return &f.Drift }},
 	{"graceful_stop", "per fault tick: a member stops cleanly (etcd's shutdown, then server/verify on its data) and restarts 0.1-3 s later", func(f *Faults) *prob.Ratio { return &f.GracefulStop }},
+	{"net.blackhole", "per fault tick: a follower is cut off until the leader compacts past it (at most 30 s)", func(f *Faults) *prob.Ratio { return &f.Blackhole }},
 }
 
 // FaultNames returns every fault kind's stable name.
@@ -137,6 +145,7 @@ func (f Faults) String() string {
 		}
 		parts = append(parts, p)
 	}
+	parts = append(parts, f.pointsString()...)
 	if len(parts) == 0 {
 		return "none"
 	}
@@ -168,6 +177,9 @@ func ParseFaults(line string) (Faults, error) {
 }
 
 func (f *Faults) set(name, val string) error {
+	if strings.HasPrefix(name, pointPrefix) {
+		return f.setPoint(name, val)
+	}
 	val, opt, hasOpt := strings.Cut(val, "@")
 	var field *prob.Ratio
 	for _, rf := range ratioFields {
@@ -217,7 +229,9 @@ func (f Faults) Validate() error {
 // DrawFaults is swarm testing (as FoundationDB's and TigerBeetle's
 // simulators do): each in-model kind is switched on with probability 1/2,
 // at a rate drawn from a menu, so that different seeds explore different
-// mixes. Out-of-model kinds are never drawn.
+// mixes; net.blackhole, drawn last, is on in seven seeds in eight, so that
+// snapshots are sent and installed in most worlds. Out-of-model kinds are
+// never drawn.
 func DrawFaults(rng *rand.Rand) Faults {
 	var f Faults
 	pick := func(dst *prob.Ratio, menu ...prob.Ratio) {
@@ -244,6 +258,9 @@ func DrawFaults(rng *rand.Rand) Faults {
 	}
 	pick(&f.Pause, prob.Of(1, 300), prob.Of(1, 1000), prob.Of(1, 3000))
 	pick(&f.Drift, prob.Of(1, 2), prob.Of(1, 1))
+	if rng.IntN(8) != 0 { // seven seeds in eight: snapshots are installed often
+		f.Blackhole = []prob.Ratio{prob.Of(1, 100), prob.Of(1, 300)}[rng.IntN(2)]
+	}
 	return f
 }
 

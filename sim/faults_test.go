@@ -1,7 +1,10 @@
 package sim
 
 import (
+	"strings"
 	"testing"
+
+	"github.com/etcdsim/etcdsim/nodes"
 )
 
 func TestFaultLineRoundTrip(t *testing.T) {
@@ -92,5 +95,25 @@ func TestStreamsForkByLabel(t *testing.T) {
 	}
 	if s.Fork("disk/m2").Uint64() == a {
 		t.Fatal("labels share a stream")
+	}
+}
+
+// TestFaultLineArmsFailpoints checks that "fp.<name>=<rate>" arms a
+// failpoint, prints back, and that an unknown name is an error.
+func TestFaultLineArmsFailpoints(t *testing.T) {
+	f, err := ParseFaults("crash=1/300 fp.raftBeforeApplySnap=1/2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := f.String(); got != "crash=1/300 fp.raftBeforeApplySnap=1/2" {
+		t.Fatalf("printed %q", got)
+	}
+	o := options{faults: f}
+	o.armPoints()
+	if r := o.fpRate[nodes.FPBeforeApplySnap]; r.String() != "1/2" {
+		t.Fatalf("raftBeforeApplySnap armed at %s", r)
+	}
+	if _, err := ParseFaults("fp.nosuch=1/2"); err == nil || !strings.Contains(err.Error(), `unknown failpoint "nosuch"`) {
+		t.Fatalf("unknown failpoint: %v", err)
 	}
 }

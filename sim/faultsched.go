@@ -20,6 +20,7 @@ type faultSched struct {
 	// stopRng is the stream "faults/stop/tick": graceful stops draw from
 	// it alone, so that they shift no other draw.
 	stopRng *rand.Rand
+	bh      blackhole // the member cut off until it needs a snapshot (blackhole.go)
 }
 
 // draw is a seeded run's fault tick: each per-tick kind fires at its rate,
@@ -52,13 +53,15 @@ func (fs *faultSched) draw() {
 			fs.stop(i, time.Duration(100+fs.stopRng.IntN(2900))*time.Millisecond)
 		}
 	}
+	fs.blackholeTick(f.Blackhole.Hit(rng))
 }
 
 // ticked reports whether the fault line has any per-tick kind; without
 // one a seeded run schedules no fault ticks at all.
 func (fs *faultSched) ticked() bool {
 	f := fs.f
-	return !f.Crash.Zero() || !f.Partition.Zero() || !f.OneWay.Zero() || !f.Pause.Zero() || !f.DiskSlow.Zero() || !f.GracefulStop.Zero()
+	return !f.Crash.Zero() || !f.Partition.Zero() || !f.OneWay.Zero() || !f.Pause.Zero() || !f.DiskSlow.Zero() ||
+		!f.GracefulStop.Zero() || !f.Blackhole.Zero()
 }
 
 // restartDelay draws how long a crashed member stays down (-1 while the

@@ -31,6 +31,8 @@ type options struct {
 	authChurn    prob.Ratio // per root request: an auth change instead
 	leasesOn     bool       // clients grant, use, keep alive and revoke leases
 	drift        [][2]int64 // per initial member: its clock's rate, num/den
+
+	timing memberTiming // tick, election timeout and catch-up entries (options_timing.go)
 }
 
 // drawOptions draws the options of a world of cfg (with defaults set), in
@@ -43,7 +45,8 @@ type options struct {
 func drawOptions(cfg Config, s Streams, rngFault *rand.Rand) options {
 	o := options{faults: WorldFaults(cfg)}
 	o.pickFailpoints(s)
-	o.snapCount = []uint64{100, 400, 2000, 10000}[s.Fork("members/snapshot-count").IntN(4)]
+	o.armPoints()
+	o.snapCount, o.timing = drawRetention(s)
 	if cfg.Churn > 0 {
 		// A member added to a cluster whose leader compacted its log
 		// catches up through a snapshot: churn worlds snapshot often
@@ -63,6 +66,8 @@ func drawOptions(cfg Config, s Streams, rngFault *rand.Rand) options {
 		// Issue17780's scenario: one client, tiny compaction batches, and
 		// a crash between a batch commit and the finished marker.
 		o.compactBatch = 1 + s.Fork("members/compaction-batch").IntN(3)
+		// The scenario's cluster options are fixed (etcdRetention).
+		o.snapCount, o.timing = etcdRetention(s)
 		o.fpRate[nodes.FPCompactFinished] = prob.Of(1, 4) // its own rate, whether the swarm switched it on or not
 		o.failpoints = append(o.failpoints, nodes.FPCompactFinished.String()+"@1/4")
 		o.clients = 1
@@ -100,9 +105,13 @@ func (o *options) pickFailpoints(s Streams) {
 	}
 	rng := s.Fork("faults/failpoints")
 	for fp := nodes.Failpoint(1); fp < nodes.NumFailpoints; fp++ {
-		if o.faults.Failpoint.Hit(rng) {
+		if armRate(fp, o.faults.Failpoint).Hit(rng) {
 			o.fpRate[fp] = o.faults.FailpointFire
-			o.failpoints = append(o.failpoints, fp.String())
+			name := fp.String()
+			if least := leastFire(fp); ratioLess(o.fpRate[fp], least) {
+				o.fpRate[fp], name = least, name+"@"+least.String()
+			}
+			o.failpoints = append(o.failpoints, name)
 		}
 	}
 }
@@ -139,7 +148,7 @@ func (o *options) drawDrift(rng *rand.Rand) [2]int64 {
 // mix describes the workload knobs the seed drew.
 func (o *options) mix() string {
 	return fmt.Sprintf("auth=%v auth-churn=%s leases=%v snapshot-count=%d compaction-batch=%d clients=%d",
-		o.authOn, o.authChurn, o.leasesOn, o.snapCount, o.compactBatch, o.clients)
+		o.authOn, o.authChurn, o.leasesOn, o.snapCount, o.compactBatch, o.clients) + o.timing.String()
 }
 
 // clocks describes the members' clock drift ("m1=1 m2=11/10 m3=1").

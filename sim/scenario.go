@@ -176,6 +176,7 @@ func (s *Scenario) build(args []ScenarioArg) (string, error) {
 	if a.str("membership", "0") == "1" {
 		w.enableMembership()
 	}
+	w.opt.snapCount, w.opt.timing = etcdRetention(w.streams)
 	log := &scenarioLog{w: w, armed: armed, reqs: map[uint64]string{}, leads: make([]uint64, members)}
 	*s = Scenario{scenarioLog: log, w: w}
 	s.w.setDriver(s)

@@ -88,6 +88,7 @@ func newWorld(cfg Config) *world {
 		w.cl.add(w.opt.drift[i], w.opt.diskFaults())
 	}
 	w.wl = newWorkload(c, w.cl, w.hist, &w.opt, s.Fork("workload"))
+	w.wl.more = s.Fork("workload/more")
 	w.cl.onCrash = w.wl.reset
 	w.faults = &faultSched{core: c, cl: w.cl, f: &w.opt.faults, rng: rngFault, stopRng: s.Fork("faults/stop/tick")}
 	w.setDriver(newDriver(w))

@@ -14,7 +14,7 @@ import (
 // JSON lines file and returns its path and the summary's text.
 func runToFile(t *testing.T, bug string, k, n uint64) (string, string) {
 	t.Helper()
-	cfg, err := World{Bug: bug, Workload: "default", Duration: "3s", Members: 3, Rate: 100}.Config()
+	cfg, err := World{Bug: bug, Workload: "default", Duration: "8s", Members: 3, Rate: 100}.Config()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -54,6 +54,8 @@ func TestBadInputIsOneLineExit2(t *testing.T) {
 		{[]string{"swarm", "--seeds", "1..9", "--bug", "nosuch"}, "unknown bug mode"},
 		{[]string{"swarm", "--seeds", "1..9", "--faults", "crash=1/"}, "crash"},
 		{[]string{"swarm", "--seeds", "1..9", "--faults", "bogus=1/2"}, "unknown fault kind"},
+		{[]string{"swarm", "--seeds", "1..9", "--faults", "fp.raftBeforeAplySnap=1/2"}, `unknown failpoint "raftBeforeAplySnap"`},
+		{[]string{"swarm", "--seeds", "1..9", "--faults", "fp.raftBeforeApplySnap=0"}, "never fires"},
 		{[]string{"swarm", "--seeds", "1..9", "--members", "9"}, "members"},
 		{[]string{"swarm", "--seeds", "1..9", "--duration", "soon"}, "duration"},
 		{[]string{"swarm", "--seeds", "1..9", "--workload", "nosuch"}, "unknown workload"},

@@ -159,7 +159,8 @@ func asTxn(r *nodes.Request) mvcc.TxnRequest {
 	case nodes.KindDeleteRange:
 		op = mvcc.Op{Type: mvcc.OpDeleteRange, Key: r.Key, End: r.End}
 	default:
-		op = mvcc.Op{Type: mvcc.OpRange, Key: r.Key, End: r.End, Range: mvcc.RangeOptions{Rev: r.Rev}}
+		op = mvcc.Op{Type: mvcc.OpRange, Key: r.Key, End: r.End, Range: mvcc.RangeOptions{
+			Rev: r.Rev, Limit: r.Limit, KeysOnly: r.KeysOnly, CountOnly: r.CountOnly}}
 	}
 	return mvcc.TxnRequest{Success: []mvcc.Op{op}}
 }

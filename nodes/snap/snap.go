@@ -136,27 +136,11 @@ func LoadNewestAvailable(fs *disk.FS, markers []wal.SnapMarker, maxIndex uint64)
 // Release removes the snapshot files with an index below keepIndex and any
 // temporary files a crash left behind, then syncs the directory.
 func Release(fs *disk.FS, keepIndex uint64) error {
-	var doomed []string
-	for _, name := range fs.List() {
-		if strings.HasPrefix(name, filePrefix) && strings.HasSuffix(name, fileSuffix+tmpSuffix) {
-			doomed = append(doomed, name)
-		}
-	}
+	doomed := leftovers(fs)
 	for _, f := range List(fs) {
 		if f.Index < keepIndex {
 			doomed = append(doomed, f.Name)
 		}
 	}
-	if len(doomed) == 0 {
-		return nil
-	}
-	for _, name := range doomed {
-		if err := fs.Remove(name); err != nil {
-			return fmt.Errorf("snap: remove %s: %w", name, err)
-		}
-	}
-	if err := fs.SyncDir(); err != nil {
-		return fmt.Errorf("snap: sync dir: %w", err)
-	}
-	return nil
+	return removeSynced(fs, doomed)
 }

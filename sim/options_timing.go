@@ -1,0 +1,123 @@
+package sim
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/etcdsim/etcdsim/nodes"
+	"github.com/etcdsim/etcdsim/prob"
+)
+
+// memberTiming is the members' raft timing and log retention a seed draws,
+// as etcd's robustness tests randomize them: the tick (etcd's
+// --heartbeat-interval) and the election timeout in ticks, and how many
+// entries a snapshot keeps for slow followers
+// (--experimental-snapshot-catchup-entries), and the WAL's segment size.
+type memberTiming struct {
+	tick          time.Duration
+	electionTicks int
+	catchUp       uint64
+	walSegment    int64 // the WAL's segment size
+}
+
+// timingMenu is robustness's randomized timeouts: its scenarios put one
+// of three groups (WithClusterOptionGroups: 29/271, 101/521 and 100/2000
+// ms of WithTickMs and WithElectionMs) among the options a random subset
+// of runs gets (WithSubsetOptions). Here a quarter of the seeds draw a
+// group and the rest keep etcd's default 100/1000 ms: with half, the bug
+// modes that need many applies (ci-before-lock, defrag-no-ci-hook) lost a
+// point or two of detection to the extra elections. etcd takes ElectionTicks = ElectionMs / TickMs, rounded
+// down.
+var timingMenu = []struct{ tickMs, electionMs int }{
+	{100, 1000}, {100, 1000}, {100, 1000}, {100, 1000}, {100, 1000}, {100, 1000}, {100, 1000}, {100, 1000}, {100, 1000},
+	{29, 271}, {101, 521}, {100, 2000},
+}
+
+// catchUpMenu is robustness's snapshot catch-up entries: 100 as its
+// clusters of three and its snapshot scenario set (half the seeds), 10 as
+// its #20221 scenario sets (a third), and etcd's default 5,000 (a sixth:
+// a minute's run rarely compacts with it).
+var catchUpMenu = []uint64{100, 100, 100, 10, 10, 5000}
+
+// walSegmentMenu is the WAL's segment size: the WAL package's 1 MiB (etcd
+// cuts at 64 MB, which a minute's run never fills), or 64 KiB, so that
+// segments are cut and released (ReleaseLockTo) in a minute's run.
+var walSegmentMenu = []int64{1 << 20, 64 << 10}
+
+// snapCountMenu is the members' --snapshot-count: 100 as robustness's
+// snapshot scenarios set it (half the seeds, so that snapshots are
+// sent and installed often), 400, 2000, and 10,000 (etcd 3.5's default;
+// no snapshot in a minute's run) one seed in eight.
+var snapCountMenu = []uint64{100, 100, 100, 100, 400, 400, 2000, 10000}
+
+// drawRetention draws the members' snapshot count (snapCountMenu) and
+// timing (drawTiming).
+func drawRetention(s Streams) (uint64, memberTiming) {
+	return snapCountMenu[s.Fork("members/snapshot-count").IntN(len(snapCountMenu))], drawTiming(s)
+}
+
+// etcdRetention is the world of golden scenarios and of the compaction
+// workload (robustness's Issue17780 scenario, whose cluster options are
+// fixed; drawn timing and snapshot counts cut its detection from 51% to
+// 43% of seeds 1..1000): etcd's
+// default timing (100/1000 ms), the snapshot count drawn uniformly from
+// 100, 400, 2000 and 10000, a quarter of it kept for catch-up.
+func etcdRetention(s Streams) (uint64, memberTiming) {
+	n := []uint64{100, 400, 2000, 10000}[s.Fork("members/snapshot-count").IntN(4)]
+	return n, memberTiming{tick: 100 * time.Millisecond, electionTicks: 10, catchUp: n / 4}
+}
+
+// drawTiming draws the members' timing from the streams "members/timeouts"
+// and "members/catchup".
+func drawTiming(s Streams) memberTiming {
+	t := timingMenu[s.Fork("members/timeouts").IntN(len(timingMenu))]
+	return memberTiming{
+		tick:          time.Duration(t.tickMs) * time.Millisecond,
+		electionTicks: t.electionMs / t.tickMs,
+		catchUp:       catchUpMenu[s.Fork("members/catchup").IntN(len(catchUpMenu))],
+		walSegment:    walSegmentMenu[s.Fork("members/wal-segment").IntN(len(walSegmentMenu))],
+	}
+}
+
+// String describes the timing for the header's workload knobs.
+func (t memberTiming) String() string {
+	return fmt.Sprintf(" tick=%s election=%s catch-up=%d wal-segment=%dKiB", t.tick,
+		time.Duration(t.electionTicks)*t.tick, t.catchUp, t.walSegment>>10)
+}
+
+// leastFire is the least per-pass rate of failpoint fp once it is
+// switched on for a run: a point passed only a few times a run must fire
+// in most runs that switch it on (FoundationDB's BUGGIFY: rare per step,
+// near-certain per run). A received snapshot's path is passed once per
+// install: one pass in four (BUGGIFY's own rate). Defrag, the start of a
+// compaction and the WAL record of every snapshot, local ones included,
+// are passed tens of times a run: one in twenty. The others are passed at every Ready, apply,
+// commit or compaction step and keep the fault line's rate.
+func leastFire(fp nodes.Failpoint) prob.Ratio {
+	switch fp {
+	case nodes.FPBeforeSaveSnap, nodes.FPAfterSaveSnap, nodes.FPBeforeApplySnap, nodes.FPAfterApplySnap,
+		nodes.FPAfterWALRelease, nodes.FPBeforeOpenSnapshot:
+		return prob.Of(1, 4)
+	case nodes.FPDefragBeforeCopy, nodes.FPDefragBeforeRenam, nodes.FPBeforeWALSaveSnap, nodes.FPCompactSchedule:
+		return prob.Of(1, 20)
+	}
+	return prob.Never
+}
+
+// armRate is the chance that failpoint fp is switched on for a run: the
+// fault line's, and at least one in two for a point with a least rate of
+// its own (leastFire), which only snapshots, defrags and compactions pass.
+func armRate(fp nodes.Failpoint, r prob.Ratio) prob.Ratio {
+	if arm := prob.Of(1, 2); !leastFire(fp).Zero() && ratioLess(r, arm) {
+		return arm
+	}
+	return r
+}
+
+// ratioLess reports whether a hits less often than b.
+func ratioLess(a, b prob.Ratio) bool {
+	if a.Zero() {
+		return !b.Zero()
+	}
+	return a.Num*b.Den < b.Num*a.Den
+}
