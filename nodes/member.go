@@ -204,9 +204,10 @@ type Member struct {
 
 	clock       time.Duration // ticks times TickInterval: the lessor's clock
 	internalSeq uint64
-	published   bool   // its publish request was applied: it serves clients
-	stopping    bool   // a clean shutdown is running (Stop): no failpoint fires
-	bootCI      uint64 // the consistent index this life started with
+	published   bool          // its publish request was applied: it serves clients
+	nextPublish time.Duration // the clock at which publish proposes (again)
+	stopping    bool          // a clean shutdown is running (Stop): no failpoint fires
+	bootCI      uint64        // the consistent index this life started with
 
 	confDigest   uint64 // ConfDigest(confState)
 	bootSnapData []byte // the data of the snapshot boot loaded

@@ -187,12 +187,15 @@ func (m *Member) monitorVersion() {
 	_ = m.rn.Propose(req.Encode())
 }
 
-// publish proposes the member's announcement, again every second until it
-// is applied (etcd's publishV3 retries).
+// publish proposes the member's announcement, again every second of the
+// member's clock until it is applied (etcd's publishV3 retries). The
+// first try is at the first tick past a second: with a drawn tick such as
+// robustness's 29 or 101 ms the clock never lands on a whole second.
 func (m *Member) publish() {
-	if m.published || m.clock%time.Second != 0 {
+	if m.published || m.clock < m.nextPublish || m.clock < time.Second {
 		return
 	}
+	m.nextPublish = m.clock + time.Second
 	req := &Request{ID: m.internalID(), Kind: KindPublish, Name: fmt.Sprintf("m%d", m.cfg.ID)}
 	if m.cfg.Membership {
 		// ClusterMemberAttrSet: its member ID and client URL.
