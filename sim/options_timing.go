@@ -88,18 +88,28 @@ func (t memberTiming) String() string {
 // leastFire is the least per-pass rate of failpoint fp once it is
 // switched on for a run: a point passed only a few times a run must fire
 // in most runs that switch it on (FoundationDB's BUGGIFY: rare per step,
-// near-certain per run). A received snapshot's path is passed once per
-// install: one pass in four (BUGGIFY's own rate). Defrag, the start of a
-// compaction and the WAL record of every snapshot, local ones included,
-// are passed tens of times a run: one in twenty. The others are passed at every Ready, apply,
-// commit or compaction step and keep the fault line's rate.
+// near-certain per run), so its rate is about one over the passes of a
+// run. A received snapshot's path is passed once per install, and a
+// default world installs a median of one snapshot per seed (the
+// blackhole): one pass in two, so that a run with one or two installs
+// fires in half to three quarters of the runs that arm it. Defrag, the
+// start of a compaction and the WAL record of every snapshot, local ones
+// included, are passed tens of times a run: one in twenty. The steps of a
+// compaction's deletion (each batch, and the step that finds it done) are
+// passed hundreds of times a run when batches are small, tens when they
+// are not (default seeds 1..400: 465 batches and 34 compactions a seed):
+// one in a hundred. The others are passed at every Ready, apply or commit
+// and keep the fault line's rate.
 func leastFire(fp nodes.Failpoint) prob.Ratio {
 	switch fp {
 	case nodes.FPBeforeSaveSnap, nodes.FPAfterSaveSnap, nodes.FPBeforeApplySnap, nodes.FPAfterApplySnap,
 		nodes.FPAfterWALRelease, nodes.FPBeforeOpenSnapshot:
-		return prob.Of(1, 4)
-	case nodes.FPDefragBeforeCopy, nodes.FPDefragBeforeRenam, nodes.FPBeforeWALSaveSnap, nodes.FPCompactSchedule:
+		return prob.Of(1, 2)
+	case nodes.FPDefragBeforeCopy, nodes.FPDefragBeforeRenam, nodes.FPBeforeWALSaveSnap,
+		nodes.FPCompactSchedule:
 		return prob.Of(1, 20)
+	case nodes.FPCompactBatch, nodes.FPCompactFinished:
+		return prob.Of(1, 100)
 	}
 	return prob.Never
 }
