@@ -93,3 +93,16 @@ func scenarioLine(line string) (string, []ScenarioArg) {
 	}
 	return f[0], args
 }
+
+// TestBugWorldScenariosExist checks that every scenario a bug world names
+// (a mode reproduced by its scenario, not by seeds) is there.
+func TestBugWorldScenariosExist(t *testing.T) {
+	for _, w := range BugWorlds() {
+		if w.Scenario == "" {
+			continue
+		}
+		if _, err := os.Stat(strings.TrimPrefix(w.Scenario, "sim/")); err != nil {
+			t.Errorf("%s: its scenario: %v", w.Bug, err)
+		}
+	}
+}
