@@ -40,6 +40,7 @@ const (
 	ProbeSnapRelease                                  // received databases below a snapshot are removed
 	ProbeSnapLocal                                    // a member saves a snapshot of its own (triggerSnapshot)
 	ProbeSnapWALRelease                               // WAL segments below a snapshot are released
+	ProbeSnapWithEntries                              // a received snapshot and entries after it are saved in one Ready
 	ProbeCrashSnapReceived                            // a member dies with a received snapshot not yet saved
 	ProbeCrashSnapSaved                               // a member dies with a saved snapshot not yet applied
 	ProbeCrashCompacting                              // a member dies with a compaction unfinished
@@ -131,6 +132,7 @@ func FileKind(name string) int {
 var probeNames = [NumProbes - int(probeNamed)]string{
 	"snap/send", "snap/receive", "snap/receive-pending", "snap/save", "snap/apply",
 	"snap/open-backend", "snap/release", "snap/local", "snap/wal-release",
+	"snap/with-entries",
 	"crash/snap-received", "crash/snap-saved", "crash/compacting", "crash/defrag",
 	"crash/apply-behind", "restart/fresh", "restart/blank-wal", "restart/wal",
 	"restart/snapshot", "restart/snap-files", "restart/older-snap", "restart/snapdb",

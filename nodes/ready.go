@@ -66,6 +66,11 @@ func (m *Member) startReady() bool {
 	hs := rd.HardState
 	if hasSnap {
 		m.saveSnapshot(rd.Snapshot, hs)
+		if len(rd.Entries) > 0 {
+			// The state of wal-snapshot-gap: a torn fsync of this Ready
+			// can keep entries after the record without the HardState.
+			m.probe(ProbeSnapWithEntries)
+		}
 	}
 	// etcd forces an fsync after saving a snapshot (#10219): the HardState
 	// that commits it must be durable before old WAL data is released, or

@@ -83,6 +83,15 @@ func (m *Member) Stats() Stats { return m.stats }
 // true in the correct model.
 func (m *Member) InApplyWindow() bool { return m.apply.locked != nil }
 
+// SavingSnapshotWithEntries reports whether the member's Ready being
+// persisted holds a received snapshot and entries after it, its fsync not
+// yet done: the state of wal-snapshot-gap, where a power loss that tears
+// that fsync keeps entries after the snapshot's WAL record without the
+// HardState that commits it (the probe snap/with-entries counts it).
+func (m *Member) SavingSnapshotWithEntries() bool {
+	return m.inReady && m.mustSync && !raft.IsEmptySnap(m.rd.Snapshot) && len(m.rd.Entries) > 0
+}
+
 // AuthRevision returns the auth store's revision.
 func (m *Member) AuthRevision() uint64 { return m.state.Auth.Revision() }
 

@@ -87,8 +87,11 @@ in this order, and the header (Report.Header) prints it:
     workload makes sure crash is on (1/500).
  2. the failpoints switched on ("faults/failpoints"): each point in the
     order of nodes.Failpoint, with the probability failpoint gives (at
-    least 1/2 for a point only snapshots and defrags pass, which then
-    fires at least one pass in 4 or 20: leastFire).
+    least 1/2 for a point only snapshots, defrags and compactions pass,
+    which then fires at least one pass in 2, 20 or 100: leastFire; k
+    points of a received snapshot's path share its installs, each at
+    1/k of them, the later ones' rates counting only the passes the
+    earlier leave: sharePath).
  3. the members' snapshot count ("members/snapshot-count"): 100, 400,
     2000 or 10000, weighted 4:2:1:1; their tick and election timeout
     ("members/timeouts": 100/1000 ms, or in a quarter of the seeds 29/271,

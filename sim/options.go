@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 
@@ -104,12 +105,24 @@ func (o *options) pickFailpoints(s Streams) {
 		return
 	}
 	rng := s.Fork("faults/failpoints")
+	var onPath []nodes.Failpoint // armed at their least rate on a received snapshot's path
 	for fp := nodes.Failpoint(1); fp < nodes.NumFailpoints; fp++ {
 		if armRate(fp, o.faults.Failpoint).Hit(rng) {
 			o.fpRate[fp] = o.faults.FailpointFire
-			name := fp.String()
 			if least := leastFire(fp); ratioLess(o.fpRate[fp], least) {
-				o.fpRate[fp], name = least, name+"@"+least.String()
+				o.fpRate[fp] = least
+				if slices.Contains(snapshotPath, fp) {
+					onPath = append(onPath, fp)
+				}
+			}
+		}
+	}
+	sharePath(&o.fpRate, onPath)
+	for fp := nodes.Failpoint(1); fp < nodes.NumFailpoints; fp++ {
+		if r := o.fpRate[fp]; !r.Zero() {
+			name := fp.String()
+			if r != o.faults.FailpointFire {
+				name += "@" + r.String()
 			}
 			o.failpoints = append(o.failpoints, name)
 		}

@@ -21,12 +21,23 @@ import (
 //	world seed=7 members=3 [bug=NAME] [torn=1]  build and start the world
 //	world ... membership=1    the world models membership (a cluster that changes)
 //	put m=1 k=v [size=N]      a client sends a put to member 1 (N: value bytes)
+//	put m=1 k=v n=N           N puts of keys k0..k(N-1), each by the next idle
+//	                          client (stepping the world while none is idle)
 //	get m=1 k [serializable]  a range through the network; waits for the answer
 //	defrag m=1                a client asks member 1 to defragment
 //	compact m=1 rev=N         a client proposes a compaction through member 1
 //	crash m=2 [at=FAILPOINT]  crash now, or when member 2 next reaches FAILPOINT
+//	crash m=2 at=FAILPOINT when=snap-with-entries
+//	                          ... at the first pass of FAILPOINT while member 2
+//	                          persists a Ready holding a received snapshot and
+//	                          entries after it (as gofail arms one point on one
+//	                          member; walBeforeSync: inside that Ready's fsync)
 //	restart m=2               start member 2 from what its disk kept
 //	partition (1) (2 3)       a two-way partition; clients reach everyone
+//	slow m=3 for=2s           member 3's disk is slow for 2s (disk.slow: WAL
+//	                          fsyncs take twenty times as long)
+//	pause m=3 for=50ms        member 3's process stops for 50ms (pause: what
+//	                          reaches it waits, and is stepped when it resumes)
 //	heal                      remove every partition
 //	run for=300ms             step the world for a span of simulated time
 //	stabilize [max=10s]       step until no member has work left (see stable)
@@ -39,6 +50,11 @@ import (
 //	                          step event by event until member 2 has applied
 //	                          index N (applies are one per event, so the next
 //	                          entry is not applied yet); an error past max
+//	run-until m=2 snap-with-entries [max=10s]
+//	                          step event by event until member 2 persists a
+//	                          Ready holding a received snapshot and entries
+//	                          after it, its fsync pending (wal-snapshot-gap's
+//	                          state)
 //	commit m=2                force a backend commit on member 2 now (etcd's
 //	                          ForceCommit), with the per-step checks
 //	status                    one line per member
@@ -113,6 +129,8 @@ func (s *Scenario) exec(cmd string, a scenarioArgs) (string, error) {
 		return s.restart(a)
 	case "partition":
 		return s.partition(a)
+	case "slow", "pause":
+		return s.slowOrPause(cmd, a)
 	case "heal":
 		s.w.cl.net.Heal(s.w.q.Now())
 		s.w.cl.linksChanged()
@@ -177,7 +195,7 @@ func (s *Scenario) build(args []ScenarioArg) (string, error) {
 		w.enableMembership()
 	}
 	w.opt.snapCount, w.opt.timing = etcdRetention(w.streams)
-	log := &scenarioLog{w: w, armed: armed, reqs: map[uint64]string{}, leads: make([]uint64, members)}
+	log := &scenarioLog{w: w, armed: armed, when: make([]func(*nodes.Member) bool, members), reqs: map[uint64]string{}, leads: make([]uint64, members)}
 	*s = Scenario{scenarioLog: log, w: w}
 	s.w.setDriver(s)
 	s.w.watch, s.w.lenient = s, true
@@ -227,8 +245,8 @@ func (s *Scenario) failpoint(m *member) func(nodes.Failpoint) bool {
 	i, _ := s.w.cl.byID(m.id)
 	return func(fp nodes.Failpoint) bool {
 		s.grow()
-		if s.armed[i] == fp {
-			s.armed[i] = 0
+		if s.armed[i] == fp && (s.when[i] == nil || m.proc != nil && s.when[i](m.proc)) {
+			s.armed[i], s.when[i] = 0, nil
 			return true
 		}
 		return false

@@ -63,7 +63,7 @@ func (a scenarioArgs) duration(key string, def time.Duration) (time.Duration, er
 func (a scenarioArgs) keyValue() (k, v string, ok bool) {
 	for _, arg := range a {
 		switch arg.Key {
-		case "m", "size", "rev", "serializable":
+		case "m", "size", "rev", "serializable", "n":
 			continue
 		}
 		if len(arg.Vals) > 0 {

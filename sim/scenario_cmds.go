@@ -31,6 +31,9 @@ func (s *Scenario) request(cmd string, a scenarioArgs) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if cmd == "put" && a.has("n") {
+		return s.puts(i, a)
+	}
 	req, desc, err := s.newRequest(cmd, a)
 	if err != nil {
 		return "", err
@@ -47,6 +50,60 @@ func (s *Scenario) request(cmd string, a scenarioArgs) (string, error) {
 	desc = fmt.Sprintf("#%d %s @m%d", req.ID, desc, s.w.cl.members[i].id)
 	s.reqs[req.ID] = desc
 	return "sent " + desc, nil
+}
+
+// puts sends n puts of keys k0..k(n-1) to member i, each by the next idle
+// client; while every client waits, the world steps until one is idle.
+func (s *Scenario) puts(i int, a scenarioArgs) (string, error) {
+	n, err := a.uint("n", 0)
+	if err != nil || n == 0 {
+		return "", fmt.Errorf("sim: put n=N needs N > 0")
+	}
+	k, v, ok := a.keyValue()
+	if !ok {
+		return "", fmt.Errorf("sim: put needs k=v")
+	}
+	id := s.w.cl.members[i].id
+	for j := range n {
+		if s.idleClient() == nil {
+			s.stepUntil(func(Event) bool { return s.idleClient() != nil }, forever)
+		}
+		c := s.idleClient()
+		if c == nil {
+			return "", fmt.Errorf("sim: every client is waiting for an answer")
+		}
+		key := fmt.Sprintf("%s%d", k, j)
+		req := &nodes.Request{Kind: nodes.KindPut, Key: []byte(key), Value: []byte(v)}
+		c.target = i
+		s.w.wl.issue(c, req)
+		s.reqs[req.ID] = fmt.Sprintf("#%d put %s=%s @m%d", req.ID, key, short(v), id)
+	}
+	return s.flushNotes() + fmt.Sprintf("sent %d puts %s0..%s%d=%s @m%d t=%s", n, k, k, n-1, short(v), id, stime(s.w.q.Now())), nil
+}
+
+// slowOrPause makes a member's disk slow (disk.slow: WAL fsyncs and
+// defrag renames take twenty times as long) or pauses its process, for a
+// span of simulated time.
+func (s *Scenario) slowOrPause(cmd string, a scenarioArgs) (string, error) {
+	i, err := s.member(a)
+	if err != nil {
+		return "", err
+	}
+	d, err := a.duration("for", 0)
+	if err != nil {
+		return "", err
+	}
+	sl := s.w.cl.members[i]
+	if cmd == "slow" {
+		sl.slowTil = s.w.q.Now() + d
+		s.w.noteOn(int(sl.id), MarkDisk, fmt.Sprintf("slow disk m%d", sl.id))
+		return fmt.Sprintf("m%d disk slow until t=%s", sl.id, stime(sl.slowTil)), nil
+	}
+	if sl.proc == nil || sl.paused {
+		return fmt.Sprintf("m%d is down or paused", sl.id), nil
+	}
+	s.w.cl.pause(i, d)
+	return fmt.Sprintf("m%d paused until t=%s", sl.id, stime(s.w.q.Now()+d)), nil
 }
 
 // idleClient returns the first client with no request in flight, or nil.
@@ -99,6 +156,12 @@ func (s *Scenario) newRequest(cmd string, a scenarioArgs) (*nodes.Request, strin
 	return &nodes.Request{Kind: nodes.KindCompact, Rev: int64(rev)}, fmt.Sprintf("compact rev=%d", rev), nil
 }
 
+// memberConditions are the states of a member a script can wait for
+// (run-until) or arm a failpoint on (crash at=FAILPOINT when=NAME).
+var memberConditions = map[string]func(*nodes.Member) bool{
+	"snap-with-entries": (*nodes.Member).SavingSnapshotWithEntries,
+}
+
 // crash kills a member now, or arms a failpoint at which it dies next.
 func (s *Scenario) crash(a scenarioArgs) (string, error) {
 	i, err := s.member(a)
@@ -112,8 +175,15 @@ func (s *Scenario) crash(a scenarioArgs) (string, error) {
 			return "", fmt.Errorf("sim: unknown failpoint %q (known: %s)", name, strings.Join(nodes.Failpoints, ", "))
 		}
 		s.grow()
-		s.armed[i] = fp
-		return fmt.Sprintf("m%d armed at %s", sl.id, fp), nil
+		when, cond := a.str("when", ""), (func(*nodes.Member) bool)(nil)
+		if when != "" {
+			if cond = memberConditions[when]; cond == nil {
+				return "", fmt.Errorf("sim: unknown condition when=%s (known: snap-with-entries)", when)
+			}
+			when = " when " + when
+		}
+		s.armed[i], s.when[i] = fp, cond
+		return fmt.Sprintf("m%d armed at %s%s", sl.id, fp, when), nil
 	}
 	if sl.proc == nil {
 		return fmt.Sprintf("m%d is already down", sl.id), nil
@@ -227,8 +297,11 @@ func (s *Scenario) runUntil(a scenarioArgs) (string, error) {
 		}
 		what = fmt.Sprintf("at applied=%d", n)
 		reached = func(m *nodes.Member) bool { return m.Applied() >= n }
+	case a.has("snap-with-entries"):
+		what = "saving a received snapshot and entries after it"
+		reached = memberConditions["snap-with-entries"]
 	default:
-		return "", fmt.Errorf("sim: run-until needs window or applied=N")
+		return "", fmt.Errorf("sim: run-until needs window, applied=N or snap-with-entries")
 	}
 	sl := s.w.cl.members[i]
 	done := func(Event) bool { return sl.proc != nil && reached(sl.proc) }

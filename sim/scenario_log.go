@@ -13,8 +13,9 @@ import (
 // watches every event the world's loop runs.
 type scenarioLog struct {
 	w      *world
-	armed  []nodes.Failpoint // per member index: the failpoint it dies at next
-	leads  []uint64          // per member index: the term it leads, or 0
+	armed  []nodes.Failpoint          // per member index: the failpoint it dies at next
+	when   []func(*nodes.Member) bool // per member index: the armed point fires only when it holds (nil: always)
+	leads  []uint64                   // per member index: the term it leads, or 0
 	reqs   map[uint64]string
 	waitID uint64  // the get being waited for
 	got    *string // its outcome
@@ -116,6 +117,7 @@ func (s *scenarioLog) grow() {
 	for len(s.leads) < len(s.w.cl.members) {
 		s.leads = append(s.leads, 0)
 		s.armed = append(s.armed, 0)
+		s.when = append(s.when, nil)
 	}
 }
 
