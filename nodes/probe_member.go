@@ -87,4 +87,7 @@ func (m *Member) bootProbes(fresh bool) {
 	if m.wal.Stats().Repaired > 0 {
 		m.probe(ProbeRestartTornTail)
 	}
+	if m.wal.Stats().RepairedCRC > 0 {
+		m.probe(ProbeRestartTornCRC)
+	}
 }
