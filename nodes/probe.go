@@ -90,13 +90,16 @@ var outcomeNames = [NumOutcomes]string{"ok", "error", "unknown"}
 // NumDiskFaults and NumFileKinds size the disk block of the probes: each
 // in-model crash-image fault that hit each kind of file.
 const (
-	NumDiskFaults = 4
+	NumDiskFaults = 5
 	NumFileKinds  = 4
 )
 
 // DiskFaultNames are the crash-image faults the disk probes tell apart:
-// the fault line's kinds, and the baseline loss of unsynced sectors.
-var DiskFaultNames = [NumDiskFaults]string{"torn_write", "keep_unsynced", "dir_loss", "lost_unsynced"}
+// the fault line's kinds, the baseline loss of unsynced sectors, and a
+// torn write that kept a sector after a lost one (out of order).
+var DiskFaultNames = [NumDiskFaults]string{
+	"torn_write", "keep_unsynced", "dir_loss", "lost_unsynced", "torn_unordered",
+}
 
 // FileKindNames are the kinds of a member's files: WAL segments, .snap
 // files, received .snap.db databases, the backend and its defrag copy.
@@ -113,6 +116,7 @@ var FileKindNames = [NumFileKinds]string{"wal", "snap", "snapdb", "backend"}
 var diskCanHit = [NumDiskFaults][NumFileKinds]bool{
 	{true, false, false, true}, {true, false, false, true},
 	{false, false, true, true}, {true, false, false, true},
+	{true, false, false, true},
 }
 
 // FileKind returns the kind of a member's file by its name (an index of
