@@ -114,20 +114,15 @@ func (op dirOp) String() string {
 func (c *crasher) image(name string, ino *inode) []byte {
 	fs := c.fs
 	img := slices.Clone(ino.dur)
-	tornFirst, tornEnd := int64(-1), int64(-1) // sectors [tornFirst, tornEnd) of the torn write
-	keepEnd := int64(-1)                       // its kept prefix is [tornFirst, keepEnd)
+	var tear *tornWrite
 	if fs.last.ino == ino && fs.faults.TornWrite.Hit(fs.rng) {
-		tornFirst, tornEnd = fs.last.first, fs.last.last+1
-		keepEnd = tornFirst + fs.rng.Int64N(tornEnd-tornFirst)
-		c.logf("%s: torn write at %d (kept %d of %d sectors)",
-			name, keepEnd*SectorSize, keepEnd-tornFirst, tornEnd-tornFirst)
-		c.hit(CrashTorn, name)
+		tear = c.tear(name, fs.last.first, fs.last.last+1)
 	}
 	kept, others := 0, 0
 	for _, sec := range ino.dirty.sorted() {
 		var survive bool
-		if sec >= tornFirst && sec < tornEnd {
-			survive = sec < keepEnd
+		if tear.covers(sec) {
+			survive = tear.keeps(sec)
 		} else {
 			others++
 			survive = fs.faults.KeepUnsynced.Hit(fs.rng)
@@ -150,6 +145,86 @@ func (c *crasher) image(name string, ino *inode) []byte {
 		c.logf("%s: size %d -> %d", name, len(ino.vol), len(img))
 	}
 	return c.flip(name, img)
+}
+
+// tornWrite is the fate of the sectors [first, end) of a torn write: keep
+// says, sector by sector from first, which persist.
+type tornWrite struct {
+	first, end int64
+	keep       []bool
+}
+
+func (t *tornWrite) covers(sec int64) bool { return t != nil && sec >= t.first && sec < t.end }
+func (t *tornWrite) keeps(sec int64) bool  { return t.keep[sec-t.first] }
+
+// unordered reports whether a kept sector follows a lost one.
+func (t *tornWrite) unordered() bool {
+	lost := slices.Index(t.keep, false)
+	return lost >= 0 && slices.Contains(t.keep[lost:], true)
+}
+
+// pattern shows the kept (K) and lost (.) sectors of a write of at most 64
+// sectors for the crash log.
+func (t *tornWrite) pattern() string {
+	if len(t.keep) > 64 {
+		return ""
+	}
+	p := make([]byte, len(t.keep))
+	for i, k := range t.keep {
+		p[i] = '.'
+		if k {
+			p[i] = 'K'
+		}
+	}
+	return ": " + string(p)
+}
+
+// tear draws which sectors of the torn write [first, end) persist, in one
+// of two ways, chosen with even odds (the draws: the way, then the prefix
+// length, or one bit per sector and, when every sector came up kept, the
+// one that is lost):
+//
+//   - in order: a strict prefix (possibly none), the device having written
+//     the write's sectors in ascending order and stopped;
+//   - out of order: a strict subset, any sectors lost before kept ones.
+//     Without a flush (or FUA) a device promises no order among the sectors
+//     of one write: its queue and its cache write them back in whatever
+//     order suits it, and a file system may map them to extents written
+//     separately (Pillai et al., OSDI 2014). A lost sector keeps what the
+//     file held before, zeros past its durable size: what etcd's
+//     preallocated, zero-filled WAL files read back, and the case etcd's
+//     isTornEntry was written for.
+func (c *crasher) tear(name string, first, end int64) *tornWrite {
+	rng := c.fs.rng
+	n := end - first
+	t := &tornWrite{first: first, end: end, keep: make([]bool, n)}
+	kept := int64(0)
+	if rng.IntN(2) == 0 {
+		kept = rng.Int64N(n)
+		for i := range kept {
+			t.keep[i] = true
+		}
+		c.logf("%s: torn write at %d (kept %d of %d sectors)", name, (first+kept)*SectorSize, kept, n)
+		c.hit(CrashTorn, name)
+		return t
+	}
+	for i := range t.keep {
+		t.keep[i] = rng.IntN(2) == 0
+		if t.keep[i] {
+			kept++
+		}
+	}
+	if kept == n {
+		t.keep[rng.Int64N(n)] = false
+		kept--
+	}
+	c.logf("%s: torn write out of order at %d (kept %d of %d sectors%s)",
+		name, first*SectorSize, kept, n, t.pattern())
+	c.hit(CrashTorn, name)
+	if t.unordered() {
+		c.hit(CrashTornUnordered, name)
+	}
+	return t
 }
 
 // keepSector copies the volatile bytes of sector sec into img, extending img

@@ -6,10 +6,11 @@ type CrashFault uint8
 
 // The kinds of crash damage.
 const (
-	CrashTorn         CrashFault = iota // the in-flight write was torn (TornWrite)
-	CrashKeptUnsynced                   // some unsynced sectors survived (KeepUnsynced)
-	CrashDirUndone                      // a create, rename or remove was undone (DirLoss)
-	CrashLostUnsynced                   // some unsynced sectors were lost (always on)
+	CrashTorn          CrashFault = iota // the in-flight write was torn (TornWrite)
+	CrashKeptUnsynced                    // some unsynced sectors survived (KeepUnsynced)
+	CrashDirUndone                       // a create, rename or remove was undone (DirLoss)
+	CrashLostUnsynced                    // some unsynced sectors were lost (always on)
+	CrashTornUnordered                   // a torn write kept a sector after a lost one (TornWrite)
 )
 
 // CrashHit is one kind of damage to one file at a crash: the file's name

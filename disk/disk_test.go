@@ -258,16 +258,22 @@ func dataCrashCases() []crashCase {
 			f := synced(t, fs, "a", sectors("ab"))
 			mustWriteAt(t, f, "XX", 10)
 		}, wantFiles("a=" + sectors("ab")), `a: kept 0 of 1 unsynced sectors`},
-		{"torn write keeps a strict prefix", Faults{TornWrite: always}, func(t *testing.T, fs *FS) {
+		{"torn write keeps a strict subset of its sectors", Faults{TornWrite: always}, func(t *testing.T, fs *FS) {
 			f := synced(t, fs, "wal", "")
 			f.Write([]byte(sectors("abcde")))
 		}, func(t *testing.T, img *FS) {
 			f, _ := img.Open("wal")
-			got := string(f.ReadAll())
-			if len(got)%SectorSize != 0 || len(got) >= 5*SectorSize || got != sectors("abcde")[:len(got)] {
-				t.Fatalf("torn image %.40q (len %d) is not a strict sector prefix", got, len(got))
+			checkTorn(t, f.ReadAll(), "", sectors("abcde"))
+		}, `wal: torn write (out of order )?at \d+ \(kept [0-4] of 5 sectors`},
+		{"torn write keeps a prefix or a subset", Faults{TornWrite: always}, func(t *testing.T, fs *FS) {
+			f := synced(t, fs, "wal", "")
+			f.Write([]byte(sectors("ab")))
+		}, func(t *testing.T, img *FS) {
+			f, _ := img.Open("wal")
+			if got := string(f.ReadAll()); got != "" && got != sectors("a") && got != strings.Repeat("\x00", SectorSize)+sectors("b") {
+				t.Fatalf("torn image %.40q is not a, 0b or empty", got)
 			}
-		}, `wal: torn write at \d+ \(kept [0-4] of 5 sectors\)`},
+		}, `wal: torn write (at \d+ \(kept [01] of 2 sectors\)|out of order at 0 \(kept [01] of 2 sectors: (\.\.|K\.|\.K)\))`},
 		{"torn write only tears the newest write", Faults{TornWrite: always, KeepUnsynced: always}, func(t *testing.T, fs *FS) {
 			f := synced(t, fs, "wal", "")
 			f.Write([]byte(sectors("ab")))
@@ -277,7 +283,14 @@ func dataCrashCases() []crashCase {
 			if got := string(f.ReadAll()); !strings.HasPrefix(got, sectors("ab")) {
 				t.Fatalf("older unsynced write lost: %.40q", got)
 			}
-		}, `wal: torn write at \d+ \(kept [01] of 2 sectors\).*wal: kept 2 of 2 unsynced sectors`},
+		}, `wal: torn write (out of order )?at \d+ \(kept [01] of 2 sectors.*wal: kept 2 of 2 unsynced sectors`},
+		{"a torn sector keeps what was there before", Faults{TornWrite: always}, func(t *testing.T, fs *FS) {
+			f := synced(t, fs, "wal", "xy"+sectors("pqr"))
+			mustWriteAt(t, f, sectors("abc"), 2)
+		}, func(t *testing.T, img *FS) {
+			f, _ := img.Open("wal")
+			checkTorn(t, f.ReadAll(), "xy"+sectors("pqr"), "xy"+sectors("abc"))
+		}, `wal: torn write (out of order )?at \d+ \(kept [0-3] of 4 sectors`},
 		{"a synced write is not torn", Faults{TornWrite: always}, func(t *testing.T, fs *FS) {
 			synced(t, fs, "wal", sectors("abc"))
 		}, wantFiles("wal=" + sectors("abc")), `^$`},
@@ -384,6 +397,65 @@ func outOfModelCrashCases() []crashCase {
 				t.Fatalf("XYZ at %d", at)
 			}
 		}, ``},
+	}
+}
+
+// checkTorn checks that img, the image of a file whose durable bytes were dur
+// and volatile bytes vol after one unsynced write, holds each sector either
+// as written or as it was before (zeros past dur), not all as written, and
+// no longer than needed to hold its last kept sector.
+func checkTorn(t *testing.T, img []byte, dur, vol string) {
+	t.Helper()
+	if len(img) < len(dur) || len(img) > len(vol) {
+		t.Fatalf("torn image of %d bytes, durable %d, volatile %d", len(img), len(dur), len(vol))
+	}
+	if string(img) == vol {
+		t.Fatalf("torn image %.40q kept every sector", img)
+	}
+	before := []byte(dur + strings.Repeat("\x00", len(vol)-len(dur)))
+	for lo := 0; lo < len(img); lo += SectorSize {
+		hi := min(lo+SectorSize, len(img))
+		if got := string(img[lo:hi]); got != vol[lo:hi] && got != string(before[lo:hi]) {
+			t.Fatalf("sector %d of the torn image is %.20q: neither written %.20q nor before %.20q",
+				lo/SectorSize, got, vol[lo:hi], before[lo:hi])
+		}
+	}
+}
+
+// TestTornWriteOutOfOrder checks that a torn write persists, over seeds, a
+// prefix of its sectors and also sectors after a lost one (a zeroed sector
+// inside what was written), and that each way is in the crash log and the
+// crash hits.
+func TestTornWriteOutOfOrder(t *testing.T) {
+	var prefix, unordered int
+	for seed := range uint64(200) {
+		fs := newFS(seed, Faults{TornWrite: always})
+		f := synced(t, fs, "wal", "")
+		f.Write([]byte(sectors("abcd")))
+		img := fs.Crash()
+		g, _ := img.Open("wal")
+		got := g.ReadAll()
+		checkTorn(t, got, "", sectors("abcd"))
+		hole := false
+		for lo := 0; lo+SectorSize < len(got); lo += SectorSize {
+			hole = hole || got[lo] == 0
+		}
+		hits := img.CrashHits()
+		hitUnordered := slices.Contains(hits, CrashHit{CrashTornUnordered, "wal"})
+		if hole != hitUnordered || !slices.Contains(hits, CrashHit{CrashTorn, "wal"}) {
+			t.Fatalf("seed %d: image %.40q (hole %v), crash hits %v", seed, got, hole, hits)
+		}
+		if hole {
+			unordered++
+		}
+		if log := strings.Join(img.CrashLog(), "\n"); !strings.Contains(log, "out of order") {
+			prefix++
+		} else if hole && !regexp.MustCompile(`K*\.+K`).MatchString(log) {
+			t.Fatalf("seed %d: crash log %q shows no kept sector after a lost one", seed, log)
+		}
+	}
+	if prefix == 0 || unordered == 0 {
+		t.Fatalf("over 200 seeds: %d torn in order, %d with a kept sector after a lost one", prefix, unordered)
 	}
 }
 

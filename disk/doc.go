@@ -30,8 +30,10 @@ order, so that one seed and one sequence of operations give one image:
     an earlier change was undone, is dropped as well.
  2. Each surviving file, in name order, starts from its durable bytes.
  3. If the newest write of the FS is in that file and still unsynced, it is
-    torn with probability TornWrite: a random strict prefix of its sectors
-    (possibly none) persists, the rest does not.
+    torn with probability TornWrite: with even odds in order, a random
+    strict prefix of its sectors (possibly none) persisting, or out of
+    order, a random strict subset (each sector kept with probability 1/2,
+    one dropped if all were), the rest keeping what was there before.
  4. Every other dirty sector, in ascending order, survives with probability
     KeepUnsynced. A surviving sector holds its newest volatile content; a lost
     one keeps its durable content. The file's size is its durable size,
@@ -76,9 +78,27 @@ be present. Cause: writeback of the page cache (dirty_expire_centisecs).
 TornWrite: torn writes. A write that is in flight when the power goes may
 persist only in part; sectors are written atomically by the device, but a
 multi-sector write is not. etcd's WAL ends every record with a CRC and, at
-open, treats an io.ErrUnexpectedEOF or a CRC mismatch in the last record as a
-torn tail, cutting it off (wal.Repair); corruption before the tail is an
-error. Cause: power loss during a multi-sector write.
+open, treats a record cut short (io.ErrUnexpectedEOF) or, in the last file
+only, a CRC mismatch over a record with an all-zero sector chunk
+(isTornEntry) as a torn tail, cutting it off (wal.Repair); any other CRC
+mismatch is fatal. Half the model's tears keep a strict prefix of the
+write's sectors, a device that wrote them in order and stopped: the file
+ends at the last kept sector and the record is cut short. The other half
+keep a strict subset, lost sectors possibly before kept ones: a device
+keeps no order among the sectors of one write without a flush or FUA
+(its queue and cache write back as it likes, and a file system may place
+one write in extents written separately, Pillai et al., OSDI 2014), and a
+sector never written reads back as what was there before, zeros past the
+durable size, as in etcd's zero-preallocated WAL files. That is the
+zeroed chunk inside a record that isTornEntry looks for (probe
+disk/torn_unordered/<file> counts a sector kept after a lost one; probe
+restart/torn-crc, a restart that cut such a record: 1 of default seeds
+1..1000, where it was 0 of 1..500 with prefixes alone). It stays in-model
+for the backend too: its commit is one checksummed record appended past
+the durable end, so a lost sector inside it is zeros and the record is cut
+as torn (bbolt writes a commit's pages, fsyncs, then flips a checksummed
+meta page, so it never reads a commit whose pages were partly kept).
+Cause: power loss during a multi-sector write.
 
 DirLoss: lost namespace changes. A create or rename is a change to the
 directory, and fsync of the file does not persist it: the directory itself

@@ -22,8 +22,10 @@ type Faults struct {
 	// durable content, or to zeros or a shorter file beyond the durable size.
 	KeepUnsynced prob.Ratio
 	// TornWrite is the probability that, at a crash, the newest unsynced
-	// write (the one in flight) is torn: only a prefix of it, cut at a sector
-	// boundary, persists. It is drawn independently of KeepUnsynced.
+	// write (the one in flight) is torn: with even odds a strict prefix of
+	// its sectors persists (in order), or a strict subset of them (out of
+	// order: a lost sector may come before a kept one, and keeps what was
+	// there before). It is drawn independently of KeepUnsynced.
 	TornWrite prob.Ratio
 	// DirLoss is the probability that, at a crash, each create, rename or
 	// remove not yet made durable by SyncDir is undone.

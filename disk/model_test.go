@@ -324,6 +324,9 @@ func (m *diskModel) checkImage(t *rapid.T, name string, img []byte) {
 	var errs []error
 	for _, f := range cands {
 		err := f.allows(img, m.exact, m.mayKeep(f))
+		if err == nil && m.faults.TornWrite == prob.Always && m.last.f == f {
+			err = f.tornLost(img, m.last)
+		}
 		if err == nil {
 			return
 		}
@@ -333,18 +336,39 @@ func (m *diskModel) checkImage(t *rapid.T, name string, img []byte) {
 }
 
 // mayKeep returns which dirty sectors of f may survive a crash: all of them
-// with KeepUnsynced on, else only those of the in-flight write; and when
-// every crash tears the in-flight write, never its last sector.
+// with KeepUnsynced on, else only those of the in-flight write (a torn
+// write keeps any of its sectors, in order or not; tornLost checks that it
+// does not keep them all).
 func (m *diskModel) mayKeep(f *mfile) func(sec int64) bool {
 	w := m.last
-	alwaysTorn := m.faults.TornWrite == prob.Always
 	return func(sec int64) bool {
 		inflight := w.f == f && sec >= w.first && sec <= w.last
-		if !f.dirty[sec] || alwaysTorn && inflight && sec == w.last {
+		if !f.dirty[sec] {
 			return false
 		}
 		return !m.faults.KeepUnsynced.Zero() || inflight
 	}
+}
+
+// tornLost reports why img, with every crash tearing the in-flight write w
+// of f, cannot have lost one of w's sectors, or nil: some sector of w must
+// read as it was before the write (its durable bytes, zeros or nothing past
+// the durable size).
+func (f *mfile) tornLost(img []byte, w inflight) error {
+	for sec := w.first; sec <= w.last; sec++ {
+		lost := true
+		for i := sec * SectorSize; i < min((sec+1)*SectorSize, int64(len(img))); i++ {
+			var before byte
+			if i < int64(len(f.dur)) {
+				before = f.dur[i]
+			}
+			lost = lost && img[i] == before
+		}
+		if lost {
+			return nil
+		}
+	}
+	return fmt.Errorf("torn write of sectors %d..%d kept them all", w.first, w.last)
 }
 
 // allows reports why img cannot be the crash image of f, or nil. Every byte

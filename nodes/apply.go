@@ -20,6 +20,13 @@ type applier struct {
 	armed    bool          // a TimerApply is set
 	blocked  bool          // defrag holds the backend
 	locked   *raftpb.Entry // ci-before-lock: CI set, effects not yet applied
+	// installing is the received snapshot being applied: the apply loop
+	// is busy with it until its TimerApplySnap (applySnapshotCost).
+	installing *raftpb.Snapshot
+	// snapSends are MsgSnaps raft asked for while a snapshot is applied:
+	// etcd's raft loop hands a MsgSnap to msgSnapC, and the apply
+	// goroutine merges it with the backend only after its current job.
+	snapSends []*raftpb.Message
 
 	applied     uint64
 	appliedTerm uint64 // the term of the entry at applied
@@ -70,7 +77,7 @@ func (a *applier) walSynced(m *Member) {
 
 // arm sets the apply timer: an apply costs tens of microseconds of CPU.
 func (a *applier) arm(m *Member) {
-	if a.armed || a.blocked || a.locked != nil || a.head == len(a.q) {
+	if a.armed || a.blocked || a.locked != nil || a.installing != nil || a.head == len(a.q) {
 		return
 	}
 	a.armed = true
@@ -80,7 +87,7 @@ func (a *applier) arm(m *Member) {
 func (m *Member) applyNext() {
 	a := &m.apply
 	a.armed = false
-	if a.blocked || a.locked != nil || a.head == len(a.q) {
+	if a.blocked || a.locked != nil || a.installing != nil || a.head == len(a.q) {
 		return
 	}
 	it := a.q[a.head]
@@ -90,8 +97,7 @@ func (m *Member) applyNext() {
 		a.q, a.head = a.q[:0], 0
 	}
 	if it.snap != nil {
-		m.applySnapshot(it.snap)
-		a.arm(m)
+		m.beginApplySnapshot(it.snap)
 		return
 	}
 	m.failpoint(FPBeforeApply)

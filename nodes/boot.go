@@ -73,6 +73,12 @@ func (m *Member) openWAL(fresh bool) (bool, error) {
 		return true, nil
 	}
 	w, c, err := wal.OpenCached(m.fs, m.cfg.WALCache)
+	if _, ok := errors.AsType[*wal.ReadError](err); ok {
+		// etcd's openWALFromSnapshot repairs only io.ErrUnexpectedEOF in
+		// the last file; a CRC mismatch, or a record cut short in an
+		// earlier file, ends the boot in lg.Fatal with these words.
+		return false, fmt.Errorf("%w: failed to read WAL, cannot be repaired: %w", ErrBoot, err)
+	}
 	if err != nil {
 		return false, fmt.Errorf("%w: %v", ErrBoot, err)
 	}

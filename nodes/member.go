@@ -130,10 +130,11 @@ const (
 	TimerCommit
 	TimerCompactStep
 	TimerDefragRename
-	TimerStop // a removed member stops (etcd's stopWithDelay)
+	TimerStop      // a removed member stops (etcd's stopWithDelay)
+	TimerApplySnap // a received snapshot's apply ends (applySnapshotCost)
 )
 
-var timerNames = [...]string{"", "tick", "wal-sync", "apply", "apply-locked", "commit", "compact-step", "defrag-rename", "stop"}
+var timerNames = [...]string{"", "tick", "wal-sync", "apply", "apply-locked", "commit", "compact-step", "defrag-rename", "stop", "apply-snap"}
 
 func (k TimerKind) String() string { return timerNames[k] }
 
@@ -298,6 +299,7 @@ func (m *Member) Step(msg *raftpb.Message) {
 		m.out.Rejected = append(m.out.Rejected, msg.GetFrom())
 		return
 	}
+	m.probeInstalling()
 	if msg.GetType() == raftpb.MsgSnap {
 		msg = m.receiveSnapshot(msg)
 	}
@@ -309,6 +311,9 @@ func (m *Member) Step(msg *raftpb.Message) {
 
 // Fire runs the timer k.
 func (m *Member) Fire(k TimerKind) {
+	if k != TimerApplySnap {
+		m.probeInstalling()
+	}
 	switch k {
 	case TimerTick:
 		m.Tick()
@@ -327,6 +332,8 @@ func (m *Member) Fire(k TimerKind) {
 		m.defragRename()
 	case TimerStop:
 		m.out.Stop = "the member has been permanently removed from the cluster"
+	case TimerApplySnap:
+		m.finishApplySnapshot()
 	}
 	m.pump()
 }

@@ -31,43 +31,46 @@ const (
 
 // The named probes: each is one branch of the member or the world.
 const (
-	ProbeSnapSend           Probe = probeNamed + iota // a leader sends a MsgSnap with its database
-	ProbeSnapReceive                                  // a follower writes a received <index>.snap.db
-	ProbeSnapReceivePending                           // a snapshot arrives while an older one waits to be applied
-	ProbeSnapSave                                     // a received snapshot is saved (.snap, WAL record)
-	ProbeSnapApply                                    // a received snapshot is applied
-	ProbeSnapOpenBackend                              // the received database is opened as the backend
-	ProbeSnapRelease                                  // received databases below a snapshot are removed
-	ProbeSnapLocal                                    // a member saves a snapshot of its own (triggerSnapshot)
-	ProbeSnapWALRelease                               // WAL segments below a snapshot are released
-	ProbeSnapWithEntries                              // a received snapshot and entries after it are saved in one Ready
-	ProbeCrashSnapReceived                            // a member dies with a received snapshot not yet saved
-	ProbeCrashSnapSaved                               // a member dies with a saved snapshot not yet applied
-	ProbeCrashCompacting                              // a member dies with a compaction unfinished
-	ProbeCrashDefrag                                  // a member dies between defrag's copy and rename
-	ProbeCrashApplyBehind                             // a member dies with committed entries not yet applied
-	ProbeRestartFresh                                 // a member bootstraps on an empty disk
-	ProbeRestartBlankWAL                              // a blank WAL is removed and the member bootstraps again
-	ProbeRestartWAL                                   // a member restarts from its WAL with no snapshot
-	ProbeRestartSnapshot                              // a member restarts from a snapshot and the WAL after it
-	ProbeRestartSnapFiles                             // a restart chooses among several .snap files
-	ProbeRestartOlderSnap                             // a restart loads a .snap file older than the newest on disk
-	ProbeRestartSnapDB                                // a restart takes a received .snap.db as its backend
-	ProbeRestartTornTail                              // a restart cuts a torn WAL tail
-	ProbeRestartCompaction                            // a restart resumes an unfinished compaction
-	ProbeRestartFailed                                // a member cannot restart from its disk
-	ProbeRestartCrash                                 // a member dies at a failpoint while starting
-	ProbeCompactSchedule                              // a compaction commits its scheduled revision
-	ProbeCompactBatch                                 // a compaction commits a batch of deletions
-	ProbeCompactDone                                  // a compaction finishes
-	ProbeDefragCopy                                   // defrag copies the database
-	ProbeDefragRename                                 // defrag renames the copy over the database
-	ProbeDefragBusy                                   // a defrag request finds one running
-	ProbeLeaseExpire                                  // the leader revokes an expired lease
-	ProbeReadIndex                                    // a linearizable read is served after ReadIndex
-	ProbeReadSerializable                             // a serializable read is served from local state
-	ProbeApplySkip                                    // an entry at or below the consistent index is skipped
-	ProbeLeaderChange                                 // a member sees a new leader
+	ProbeSnapSend             Probe = probeNamed + iota // a leader sends a MsgSnap with its database
+	ProbeSnapReceive                                    // a follower writes a received <index>.snap.db
+	ProbeSnapReceivePending                             // a snapshot arrives while an older one waits to be applied
+	ProbeSnapSave                                       // a received snapshot is saved (.snap, WAL record)
+	ProbeSnapApply                                      // a received snapshot is applied
+	ProbeSnapOpenBackend                                // the received database is opened as the backend
+	ProbeSnapRelease                                    // received databases below a snapshot are removed
+	ProbeSnapLocal                                      // a member saves a snapshot of its own (triggerSnapshot)
+	ProbeSnapWALRelease                                 // WAL segments below a snapshot are released
+	ProbeSnapWithEntries                                // a received snapshot and entries after it are saved in one Ready
+	ProbeCrashSnapReceived                              // a member dies with a received snapshot not yet saved
+	ProbeCrashSnapSaved                                 // a member dies with a saved snapshot not yet applied
+	ProbeCrashCompacting                                // a member dies with a compaction unfinished
+	ProbeCrashDefrag                                    // a member dies between defrag's copy and rename
+	ProbeCrashApplyBehind                               // a member dies with committed entries not yet applied
+	ProbeRestartFresh                                   // a member bootstraps on an empty disk
+	ProbeRestartBlankWAL                                // a blank WAL is removed and the member bootstraps again
+	ProbeRestartWAL                                     // a member restarts from its WAL with no snapshot
+	ProbeRestartSnapshot                                // a member restarts from a snapshot and the WAL after it
+	ProbeRestartSnapFiles                               // a restart chooses among several .snap files
+	ProbeRestartOlderSnap                               // a restart loads a .snap file older than the newest on disk
+	ProbeRestartSnapDB                                  // a restart takes a received .snap.db as its backend
+	ProbeRestartTornTail                                // a restart cuts a torn WAL tail
+	ProbeRestartCompaction                              // a restart resumes an unfinished compaction
+	ProbeRestartFailed                                  // a member cannot restart from its disk
+	ProbeRestartCrash                                   // a member dies at a failpoint while starting
+	ProbeCompactSchedule                                // a compaction commits its scheduled revision
+	ProbeCompactBatch                                   // a compaction commits a batch of deletions
+	ProbeCompactDone                                    // a compaction finishes
+	ProbeDefragCopy                                     // defrag copies the database
+	ProbeDefragRename                                   // defrag renames the copy over the database
+	ProbeDefragBusy                                     // a defrag request finds one running
+	ProbeLeaseExpire                                    // the leader revokes an expired lease
+	ProbeReadIndex                                      // a linearizable read is served after ReadIndex
+	ProbeReadSerializable                               // a serializable read is served from local state
+	ProbeApplySkip                                      // an entry at or below the consistent index is skipped
+	ProbeLeaderChange                                   // a member sees a new leader
+	ProbeRestartTornCRC                                 // a restart cuts the last WAL file at a record whose CRC failed over a zeroed sector chunk (etcd's isTornEntry)
+	ProbeRestartCRCMismatch                             // a restart fails on a WAL record whose CRC failed outside the torn-write rule (etcd's ErrCRCMismatch)
+	ProbeSnapApplyInterleaved                           // an event reaches a member while it applies a received snapshot
 
 	// NumProbes bounds the Probe values: a ProbeCounts has this length.
 	NumProbes = iota + int(probeNamed)
@@ -88,13 +91,16 @@ var outcomeNames = [NumOutcomes]string{"ok", "error", "unknown"}
 // NumDiskFaults and NumFileKinds size the disk block of the probes: each
 // in-model crash-image fault that hit each kind of file.
 const (
-	NumDiskFaults = 4
+	NumDiskFaults = 5
 	NumFileKinds  = 4
 )
 
 // DiskFaultNames are the crash-image faults the disk probes tell apart:
-// the fault line's kinds, and the baseline loss of unsynced sectors.
-var DiskFaultNames = [NumDiskFaults]string{"torn_write", "keep_unsynced", "dir_loss", "lost_unsynced"}
+// the fault line's kinds, the baseline loss of unsynced sectors, and a
+// torn write that kept a sector after a lost one (out of order).
+var DiskFaultNames = [NumDiskFaults]string{
+	"torn_write", "keep_unsynced", "dir_loss", "lost_unsynced", "torn_unordered",
+}
 
 // FileKindNames are the kinds of a member's files: WAL segments, .snap
 // files, received .snap.db databases, the backend and its defrag copy.
@@ -111,6 +117,7 @@ var FileKindNames = [NumFileKinds]string{"wal", "snap", "snapdb", "backend"}
 var diskCanHit = [NumDiskFaults][NumFileKinds]bool{
 	{true, false, false, true}, {true, false, false, true},
 	{false, false, true, true}, {true, false, false, true},
+	{true, false, false, true},
 }
 
 // FileKind returns the kind of a member's file by its name (an index of
@@ -139,7 +146,7 @@ var probeNames = [NumProbes - int(probeNamed)]string{
 	"restart/torn-tail", "restart/compaction", "restart/failed", "restart/crash",
 	"compact/schedule", "compact/batch", "compact/done", "defrag/copy", "defrag/rename",
 	"defrag/busy", "lease/expire", "read/index", "read/serializable", "apply/skip",
-	"raft/leader-change",
+	"raft/leader-change", "restart/torn-crc", "restart/crc-mismatch", "snap/apply-interleaved",
 }
 
 // String returns p's stable name ("failpoint/raftBeforeSave",

@@ -22,9 +22,13 @@ func (m *Member) snapPending() bool {
 	return false
 }
 
-// snapQueued reports whether a saved snapshot waits in the apply queue.
+// snapQueued reports whether a saved snapshot waits in the apply queue or
+// is being applied.
 func (m *Member) snapQueued() bool {
 	a := &m.apply
+	if a.installing != nil {
+		return true
+	}
 	for _, it := range a.q[a.head:] {
 		if it.snap != nil {
 			return true
@@ -86,5 +90,8 @@ func (m *Member) bootProbes(fresh bool) {
 	}
 	if m.wal.Stats().Repaired > 0 {
 		m.probe(ProbeRestartTornTail)
+	}
+	if m.wal.Stats().RepairedCRC > 0 {
+		m.probe(ProbeRestartTornCRC)
 	}
 }

@@ -9,7 +9,7 @@ var requiredProbes = []string{
 	"failpoint/raftBeforeSave", "failpoint/walBeforeSync", "failpoint/raftAfterSave",
 	"failpoint/raftBeforeSaveSnap", "failpoint/beforeApply",
 	"snap/send", "snap/receive", "snap/save", "snap/apply", "snap/open-backend",
-	"snap/local", "snap/wal-release",
+	"snap/local", "snap/wal-release", "snap/apply-interleaved",
 	"crash/compacting", "crash/apply-behind", "crash/snap-saved",
 	"restart/fresh", "restart/wal", "restart/snapshot", "restart/snap-files", "restart/snapdb",
 	"restart/compaction",

@@ -191,6 +191,10 @@ func (m *Member) send(msgs []*raftpb.Message) {
 		if m.cfg.Membership && m.state.Cluster.IsIDRemoved(msg.GetTo()) {
 			continue // etcd's processMessages drops messages to removed members
 		}
+		if msg.GetType() == raftpb.MsgSnap && m.apply.installing != nil {
+			m.apply.snapSends = append(m.apply.snapSends, msg)
+			continue
+		}
 		if o != nil {
 			o.Sending(m, msg)
 		}

@@ -23,9 +23,12 @@ func (m *Member) releaseReceived(s *raftpb.Snapshot) {
 }
 
 // snapQueuedAt reports whether the snapshot at index waits in the apply
-// queue.
+// queue or is being applied.
 func (m *Member) snapQueuedAt(index uint64) bool {
 	a := &m.apply
+	if a.installing != nil && a.installing.GetMetadata().GetIndex() == index {
+		return true
+	}
 	for _, it := range a.q[a.head:] {
 		if it.snap != nil && it.snap.GetMetadata().GetIndex() == index {
 			return true

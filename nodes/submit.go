@@ -57,6 +57,7 @@ func (m *Member) expireReads() {
 // ReadIndex unless serializable; defrag runs on this member only.
 func (m *Member) Submit(client int, req *Request) {
 	defer m.pump()
+	m.probeInstalling()
 	if !m.serving() {
 		m.reply(client, req.ID, Result{Code: ErrUnavailable})
 		return

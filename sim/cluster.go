@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"errors"
 	"fmt"
 	"runtime/debug"
 	"time"
@@ -177,6 +178,9 @@ func (c *cluster) start(i int, restart bool) {
 	}
 	if err != nil {
 		c.probes.Hit(nodes.ProbeRestartFailed)
+		if errors.Is(err, wal.ErrCRCMismatch) {
+			c.probes.Hit(nodes.ProbeRestartCRCMismatch)
+		}
 		c.chk.RestartFailed(m.id, err)
 		return
 	}

@@ -68,7 +68,7 @@ type ratioField struct {
 // ratioFields is the catalog of fault kinds, in their stable printed order.
 var ratioFields = []ratioField{
 	{"disk.keep_unsynced", "per unsynced sector at a crash: it survives (else it is lost)", func(f *Faults) *prob.Ratio { return &f.KeepUnsynced }},
-	{"disk.torn_write", "per crash: the write in flight is torn at a sector", func(f *Faults) *prob.Ratio { return &f.TornWrite }},
+	{"disk.torn_write", "per crash: the write in flight is torn: a prefix or a subset of its sectors", func(f *Faults) *prob.Ratio { return &f.TornWrite }},
 	{"disk.dir_loss", "per unsynced create or rename at a crash: undone", func(f *Faults) *prob.Ratio { return &f.DirLoss }},
 	{"disk.slow", "per fault tick: a member's WAL fsyncs and defrag renames take 20x as long for 1-5 s", func(f *Faults) *prob.Ratio { return &f.DiskSlow }},
 	{"disk.lying_sync", "out of model: an fsync that reports success and syncs nothing", func(f *Faults) *prob.Ratio { return &f.LyingSync }},

@@ -73,7 +73,8 @@ import (
 //
 // torn=1 sets the disk faults disk.torn_write=1/1 disk.keep_unsynced=1/1: at
 // a crash every unsynced byte survives except the write in flight, of which
-// only a prefix, cut at a sector, persists.
+// a strict prefix of its sectors, or (out of order) a strict subset,
+// persists.
 //
 // A Scenario is the world's driver (it sends what the script says, draws
 // no fault, and arms failpoints by hand); its commands step the world's

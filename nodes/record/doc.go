@@ -15,18 +15,23 @@
 // A Reader walks the frames of a whole file and stops at the first bad one,
 // which it classifies the way etcd's WAL decoder does:
 //
-//   - ErrTorn: the frame runs past the end of the data, or its first
-//     sector-chunk (from the frame start to the next 512-byte boundary) is
-//     all zeros (which includes an all-zero header), or it overlaps a later
-//     512-byte sector that is entirely zero. These are what a crash leaves
-//     behind when unsynced sectors are lost (they read back as zeros, or
-//     the file ends early). The caller repairs by truncating at the offset
-//     of the bad frame. ErrTorn wraps io.ErrUnexpectedEOF, as etcd's torn
-//     entries do.
-//   - ErrCorrupt: anything else, a checksum mismatch over non-zero sectors.
-//     Synced bytes changed under us: the caller must refuse to go on, never
-//     skip the record (etcd #11924: a missing CRC check let bad records
-//     through).
+//   - ErrTorn: the frame runs past the end of the data (with a length
+//     whose checksum holds), its length field is zero in its first sector
+//     (etcd reads a zero length as the end of the file), or a checksum
+//     failed and, by etcd's isTornEntry, the frame's bytes after the
+//     length field, split at 512-byte sector boundaries, hold a chunk that
+//     is all zeros. These are what a crash leaves behind when unsynced
+//     sectors are lost (they read back as zeros, or the file ends early).
+//     The caller repairs by truncating at the offset of the bad frame, if
+//     etcd's other condition holds: the frame is in the last WAL file.
+//     ErrTorn wraps io.ErrUnexpectedEOF, as etcd's torn entries do.
+//   - ErrCorrupt: a checksum mismatch with no zeroed chunk. Synced bytes
+//     changed under us: the caller must refuse to go on, never skip the
+//     record (etcd's ErrCRCMismatch; #11924: a missing CRC check let bad
+//     records through).
+//
+// Error.Checksum tells a failed checksum (etcd's CRC mismatch, torn or not)
+// from a frame cut short.
 //
 // Decoding never allocates per record: payloads alias the data.
 package record

@@ -33,25 +33,41 @@ func (r *Reader) Next() ([]byte, error) {
 		return nil, io.EOF
 	}
 	if len(rest) < HeaderSize {
-		return nil, r.fail(ErrTorn, "header runs past the end")
+		return nil, r.fail(ErrTorn, "header runs past the end", false)
 	}
 	n := binary.LittleEndian.Uint32(rest[0:4])
-	if crc32.Checksum(rest[0:4], crcTable) != binary.LittleEndian.Uint32(rest[4:8]) {
-		if r.zeroed(HeaderSize) {
-			return nil, r.fail(ErrTorn, "header in a zeroed sector")
-		}
-		return nil, r.fail(ErrCorrupt, "header checksum mismatch")
+	lenOK := crc32.Checksum(rest[0:4], crcTable) == binary.LittleEndian.Uint32(rest[4:8])
+	if !lenOK && r.zeroLength() {
+		// etcd's decoder reads a zero length field as the end of the
+		// file (preallocated space), and ReadAll zeroes the tail from
+		// there: what a crash leaves where a sector was never written.
+		return nil, r.fail(ErrTorn, "zero length field", false)
 	}
 	if uint64(n) > uint64(len(rest)-HeaderSize) {
-		return nil, r.fail(ErrTorn, "frame runs past the end")
+		if lenOK {
+			// etcd: a short read or "max entry size limit exceeded"
+			// (#15068), both io.ErrUnexpectedEOF.
+			return nil, r.fail(ErrTorn, "frame runs past the end", false)
+		}
+		// A damaged length is not trusted to skip data (etcd #14098; the
+		// length checksum is the model's own): the rest of the data is
+		// judged as a record whose checksum failed.
+		if r.zeroed(len(rest)) {
+			return nil, r.fail(ErrTorn, "header checksum mismatch over a zeroed sector", true)
+		}
+		return nil, r.fail(ErrCorrupt, "header checksum mismatch", true)
 	}
 	end := HeaderSize + int(n)
 	p := rest[HeaderSize:end:end]
-	if crc32.Checksum(p, crcTable) != binary.LittleEndian.Uint32(rest[8:12]) {
-		if r.zeroed(end) {
-			return nil, r.fail(ErrTorn, "frame overlaps a zeroed sector")
+	if !lenOK || crc32.Checksum(p, crcTable) != binary.LittleEndian.Uint32(rest[8:12]) {
+		reason := "payload checksum mismatch"
+		if !lenOK {
+			reason = "header checksum mismatch"
 		}
-		return nil, r.fail(ErrCorrupt, "payload checksum mismatch")
+		if r.zeroed(end) {
+			return nil, r.fail(ErrTorn, reason+" over a zeroed sector", true)
+		}
+		return nil, r.fail(ErrCorrupt, reason, true)
 	}
 	r.off += end
 	return p, nil
@@ -61,27 +77,38 @@ func (r *Reader) Next() ([]byte, error) {
 // where the bad frame starts.
 func (r *Reader) Offset() int64 { return int64(r.off) }
 
-func (r *Reader) fail(kind error, reason string) error {
-	r.err = &Error{Offset: int64(r.off), Kind: kind, Reason: reason}
+func (r *Reader) fail(kind error, reason string, checksum bool) error {
+	r.err = &Error{Offset: int64(r.off), Kind: kind, Reason: reason, Checksum: checksum}
 	return r.err
 }
 
-// zeroed reports whether the n-byte frame at r.off looks like lost sectors:
-// its part of its first sector is all zeros, or a later sector it overlaps
-// is entirely zero (within the data). This models etcd's isTornEntry, which
-// tests each sector-sized chunk of a bad record for zeros.
+// zeroed reports whether the n-byte frame at r.off looks like lost
+// sectors, by etcd's isTornEntry (server/storage/wal/decoder.go): the
+// frame's bytes after its length field (etcd's record and padding; here
+// the data checksum and the payload), split at the file's sector
+// boundaries and clipped to the frame, hold a chunk that is all zeros.
+// Whether the frame is in the last file, etcd's other condition, is the
+// caller's (the WAL's) to judge.
 func (r *Reader) zeroed(n int) bool {
-	start, end := r.off, min(r.off+n, len(r.data))
-	next := min((start/SectorSize+1)*SectorSize, len(r.data))
-	if allZero(r.data[start:next]) {
-		return true
-	}
-	for s := next; s < end; s += SectorSize {
-		if allZero(r.data[s:min(s+SectorSize, len(r.data))]) {
+	start, end := r.off+lengthField, min(r.off+n, len(r.data))
+	for s := start; s < end; {
+		next := min((s/SectorSize+1)*SectorSize, end)
+		if allZero(r.data[s:next]) {
 			return true
 		}
+		s = next
 	}
 	return false
+}
+
+// zeroLength reports whether the frame's length field (its first
+// lengthField bytes) is zero in its first sector. etcd's frames are 8-byte
+// aligned, so its length field never crosses a sector and a lost sector
+// leaves it all zero; the model's frames are not aligned, and a field that
+// crosses a sector boundary is judged by its part in the first sector.
+func (r *Reader) zeroLength() bool {
+	end := min(r.off+lengthField, (r.off/SectorSize+1)*SectorSize)
+	return allZero(r.data[r.off:end])
 }
 
 func allZero(p []byte) bool {

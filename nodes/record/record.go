@@ -11,6 +11,11 @@ import (
 // HeaderSize is the size of a frame header in bytes.
 const HeaderSize = 12
 
+// lengthField is the part of a frame header that plays etcd's 8-byte
+// length field: the length and its checksum. The torn-write test looks
+// at what follows it, as etcd's looks at what follows its length.
+const lengthField = 8
+
 // SectorSize is the sector size torn-write detection reasons about; it is
 // disk.SectorSize, repeated here so that the framing does not depend on the
 // simulated disk.
@@ -38,6 +43,10 @@ type Error struct {
 	Offset int64  // where the bad frame starts: the size to truncate to
 	Kind   error  // ErrTorn or ErrCorrupt
 	Reason string // what was wrong, for people
+	// Checksum is set when a checksum failed (etcd's ErrCRCMismatch, or
+	// its torn entry if Kind is ErrTorn), not when the frame runs past
+	// the end of the data.
+	Checksum bool
 }
 
 // Error implements error.

@@ -72,14 +72,16 @@ func (m *model) matches(c *Contents, floor uint64) error {
 // crashHarness drives a WAL like a raft member would and checks every
 // crash image against the record stream.
 type crashHarness struct {
-	fs     *disk.FS
-	w      *WAL
-	stream []rec // every record written, as the model sees them
-	synced int   // records known durable
-	floor  uint64
-	syncs  int64
-	term   uint64
-	log    []string
+	fs        *disk.FS
+	w         *WAL
+	stream    []rec // every record written, as the model sees them
+	synced    int   // records known durable
+	floor     uint64
+	syncs     int64
+	term      uint64
+	log       []string
+	tornCRC   int64 // cuts at a checksum failed over a zeroed sector (RepairedCRC)
+	unordered int   // crashes that tore a write out of order
 }
 
 func (h *crashHarness) state() *model {
@@ -186,10 +188,14 @@ func (h *crashHarness) mark(t *rapid.T, s SnapMarker, st *hardState) {
 // the stream it equals; that prefix becomes the stream.
 func (h *crashHarness) crash(t *rapid.T) {
 	h.fs = h.fs.Crash()
+	if slices.ContainsFunc(h.fs.CrashHits(), func(c disk.CrashHit) bool { return c.Fault == disk.CrashTornUnordered }) {
+		h.unordered++
+	}
 	w, c, err := Open(h.fs)
 	if err != nil {
 		t.Fatalf("open after crash: %v\n%s", err, strings.Join(h.log, "\n"))
 	}
+	h.tornCRC += w.Stats().RepairedCRC
 	m := &model{}
 	for _, r := range h.stream[:h.synced] {
 		m.apply(r)
@@ -220,6 +226,7 @@ func (h *crashHarness) crash(t *rapid.T) {
 // reads back exactly some prefix of what was written that includes
 // everything synced.
 func TestCrashImagesKeepSyncedRecords(t *testing.T) {
+	var checks, tornCRC, unordered int
 	rapid.Check(t, func(t *rapid.T) {
 		f := disk.Faults{KeepUnsynced: prob.Of(1, 2), TornWrite: prob.Of(1, 2), DirLoss: prob.Of(1, 2)}
 		h := &crashHarness{fs: newFS(rapid.Uint64().Draw(t, "seed"), f), term: 1}
@@ -245,7 +252,16 @@ func TestCrashImagesKeepSyncedRecords(t *testing.T) {
 			}
 		}
 		h.crash(t)
+		checks++
+		if h.tornCRC > 0 {
+			tornCRC++
+		}
+		if h.unordered > 0 {
+			unordered++
+		}
 	})
+	t.Logf("of %d runs, %d tore a write out of order (a sector kept after a lost one), %d cut a record "+
+		"whose checksum failed over a zeroed sector", checks, unordered, tornCRC)
 }
 
 // bootable reads c as etcd's bootstrap does: from the newest snapshot

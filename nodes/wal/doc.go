@@ -21,10 +21,17 @@
 //     the member must stop, as etcd's lg.Fatal does.
 //
 // Open reads every segment in order and applies etcd's ReadAll rule that an
-// entry at index i replaces any entries at or after i. A torn tail of the
-// last segment is cut off and the truncation synced (etcd's Repair, which
-// only handles io.ErrUnexpectedEOF); any other damage, or damage in an
-// earlier segment, is ErrCorrupt and is never skipped.
+// entry at index i replaces any entries at or after i. Damage follows
+// etcd's decoder: a record cut short, a zero length field, or a record
+// whose checksum failed over a sector chunk of zeros (isTornEntry) is a
+// torn write only in the last segment, and Open cuts the tail there and
+// syncs the truncation (etcd's Repair, which handles only
+// io.ErrUnexpectedEOF). A checksum that failed anywhere else, or over
+// bytes that are not zeroed, is a ReadError of kind ErrCRCMismatch; a
+// record cut short in an earlier segment one of kind io.ErrUnexpectedEOF.
+// Both are worded as etcd words them, match ErrCorrupt and are never
+// skipped: the member's boot fails ("failed to read WAL, cannot be
+// repaired"), as etcd's openWALFromSnapshot does.
 //
 // Segments are cut when the tail passes SegmentBytes (default 1 MiB): the
 // tail is synced, the new segment is written to "<name>.tmp", synced,

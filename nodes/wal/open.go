@@ -73,13 +73,14 @@ func OpenCached(fs *disk.FS, c *ReplayCache) (*WAL, *Contents, error) {
 		data := f.ReadAll()
 		good, err := d.segment(s, data)
 		segs[i].size = good
-		if err != nil && (i < len(segs)-1 || !errors.Is(err, record.ErrTorn) || good == 0) {
-			return nil, nil, fmt.Errorf("%w: %s: %w", ErrCorrupt, s.name, err)
+		last := i == len(segs)-1
+		if err := readFailure(s.name, good, err, last); err != nil {
+			return nil, nil, err
 		}
-		if i == len(segs)-1 {
+		if last {
 			w = newWAL(fs, d.meta)
 			w.tail, w.segs = f, segs
-			if err := w.repair(int64(len(data)), good); err != nil {
+			if err := w.repair(int64(len(data)), good, checksumFailed(err)); err != nil {
 				return nil, nil, err
 			}
 		}
@@ -110,15 +111,57 @@ func Read(fs *disk.FS) (*Contents, error) {
 			return nil, fmt.Errorf("wal: open %s: %w", s.name, err)
 		}
 		good, err := d.segment(s, f.ReadAll())
-		if err != nil && (i < len(segs)-1 || !errors.Is(err, record.ErrTorn) || good == 0) {
-			return nil, fmt.Errorf("%w: %s: %w", ErrCorrupt, s.name, err)
+		last := i == len(segs)-1
+		if err := readFailure(s.name, good, err, last); err != nil {
+			// etcd's ReadAll in read mode stops at io.ErrUnexpectedEOF
+			// in any file and keeps what it read.
+			if re, ok := errors.AsType[*ReadError](err); ok && re.Kind == io.ErrUnexpectedEOF {
+				break
+			}
+			return nil, err
 		}
 	}
 	return d.contents(), nil
 }
 
-// repair cuts the tail segment from size bytes down to good and syncs.
-func (w *WAL) repair(size, good int64) error {
+// readFailure judges the error that stopped the read of a segment at
+// offset good, as etcd's decoder, ReadAll and bootstrap do: nil if there is
+// none, or if it is a torn record in the last segment, which Open repairs
+// (etcd's Repair truncates the last file at an io.ErrUnexpectedEOF, and
+// its decoder calls a record torn only in the last file); otherwise an
+// error etcd's bootstrap does not repair, in etcd's words: a checksum
+// that failed is ErrCRCMismatch, a record cut short before the last file
+// io.ErrUnexpectedEOF, which Repair of the last file cannot mend.
+func readFailure(name string, good int64, err error, last bool) error {
+	if err == nil {
+		return nil
+	}
+	var re *record.Error
+	if !errors.As(err, &re) {
+		return fmt.Errorf("%w: %s: %w", ErrCorrupt, name, err)
+	}
+	torn := errors.Is(err, record.ErrTorn)
+	switch {
+	case torn && last && good > 0:
+		return nil
+	case re.Checksum:
+		return &ReadError{Kind: ErrCRCMismatch, File: name, Offset: good, Torn: torn, cause: err}
+	case torn && !last:
+		return &ReadError{Kind: io.ErrUnexpectedEOF, File: name, Offset: good, Torn: true, cause: err}
+	}
+	return fmt.Errorf("%w: %s: %w", ErrCorrupt, name, err)
+}
+
+// checksumFailed reports whether err is a record whose checksum failed.
+func checksumFailed(err error) bool {
+	var re *record.Error
+	return errors.As(err, &re) && re.Checksum
+}
+
+// repair cuts the tail segment from size bytes down to good and syncs;
+// crc says the cut record's checksum failed over a zeroed sector chunk
+// (etcd's isTornEntry), rather than running past the end.
+func (w *WAL) repair(size, good int64, crc bool) error {
 	if good == size {
 		return nil
 	}
@@ -126,6 +169,9 @@ func (w *WAL) repair(size, good int64) error {
 		return w.fail("truncate", err)
 	}
 	w.stats.Repaired += size - good
+	if crc {
+		w.stats.RepairedCRC++
+	}
 	return w.Sync()
 }
 

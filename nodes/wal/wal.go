@@ -26,7 +26,30 @@ var (
 	ErrNotExist = errors.New("wal: no WAL segments")
 	ErrExist    = errors.New("wal: WAL already exists")
 	ErrCorrupt  = errors.New("wal: corrupt WAL")
+	// ErrCRCMismatch is etcd's walpb.ErrCRCMismatch, in its words: a
+	// record whose checksum failed and that is not a torn write. A
+	// ReadError of this kind also matches ErrCorrupt.
+	ErrCRCMismatch = errors.New("walpb: crc mismatch")
 )
+
+// ReadError is a damaged record Open will not repair, worded as etcd's
+// decoder words it ("walpb: crc mismatch: in file '...' at position: N").
+// It matches Kind, ErrCorrupt and the record error under it.
+type ReadError struct {
+	Kind   error  // ErrCRCMismatch or io.ErrUnexpectedEOF
+	File   string // the segment
+	Offset int64  // where the bad record starts
+	Torn   bool   // the record looks torn, but is not in the last segment
+	cause  error
+}
+
+// Error implements error.
+func (e *ReadError) Error() string {
+	return fmt.Sprintf("%v: in file '%s' at position: %d", e.Kind, e.File, e.Offset)
+}
+
+// Unwrap returns the kind, ErrCorrupt and the record error.
+func (e *ReadError) Unwrap() []error { return []error{e.Kind, ErrCorrupt, e.cause} }
 
 // SnapMarker is a snapshot record: the index and term of a snapshot whose
 // file was saved before it.
@@ -77,6 +100,9 @@ type Stats struct {
 	Cuts     int64 // segments cut
 	Released int64 // segments removed by ReleaseTo
 	Repaired int64 // bytes of torn tail cut off by Open
+	// RepairedCRC counts the cuts at a record whose checksum failed over
+	// a zeroed sector chunk (etcd's isTornEntry), not one cut short.
+	RepairedCRC int64
 }
 
 type segment struct {
