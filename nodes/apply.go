@@ -2,6 +2,7 @@ package nodes
 
 import (
 	"encoding/binary"
+	"slices"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -49,6 +50,13 @@ func (a *applier) push(it item, wait bool) {
 }
 
 func (a *applier) enqueue(m *Member, ents []*raftpb.Entry, wait bool) {
+	// A restart's first Readies hand back thousands of entries: grow the
+	// queue once, not by doubling.
+	if wait {
+		a.held = slices.Grow(a.held, len(ents))
+	} else {
+		a.q = slices.Grow(a.q, len(ents))
+	}
 	for _, e := range ents {
 		if e.GetIndex() <= a.queuedTo {
 			continue // already queued early (ack-before-wal-sync)
