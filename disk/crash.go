@@ -28,7 +28,12 @@ func (fs *FS) Crash() *FS {
 	img.stats.Crashes++
 	for _, name := range slices.Sorted(maps.Keys(names)) {
 		data := c.image(name, names[name])
-		img.names[name] = &inode{vol: data, dur: slices.Clone(data), cut: -1, linked: true}
+		// The image's volatile and durable bytes are one array, the
+		// crashed file's own durable bytes when the crash changed nothing
+		// in them (the crashed FS is never written again): frozen, so the
+		// first write copies it.
+		n := len(data)
+		img.names[name] = &inode{vol: data[:n:n], dur: data[:n:n], frozen: int64(n), cut: -1, linked: true}
 		img.used += int64(len(data))
 	}
 	img.durNames = maps.Clone(img.names)
@@ -110,10 +115,18 @@ func (op dirOp) String() string {
 	}
 }
 
-// image returns the crash image of ino, named name in the new namespace.
+// image returns the crash image of ino, named name in the new namespace:
+// ino's durable bytes themselves when nothing unsynced survives, a copy
+// changed by what does otherwise.
 func (c *crasher) image(name string, ino *inode) []byte {
 	fs := c.fs
-	img := slices.Clone(ino.dur)
+	img, copied := ino.dur, false
+	own := func() []byte {
+		if !copied {
+			img, copied = slices.Clone(img), true
+		}
+		return img
+	}
 	var tear *tornWrite
 	if fs.last.ino == ino && fs.faults.TornWrite.Hit(fs.rng) {
 		tear = c.tear(name, fs.last.first, fs.last.last+1)
@@ -131,7 +144,7 @@ func (c *crasher) image(name string, ino *inode) []byte {
 			}
 		}
 		if survive {
-			img = keepSector(img, ino.vol, sec)
+			img = keepSector(own(), ino.vol, sec)
 		}
 	}
 	if others > 0 {
@@ -144,7 +157,7 @@ func (c *crasher) image(name string, ino *inode) []byte {
 	if int64(len(img)) != int64(len(ino.vol)) {
 		c.logf("%s: size %d -> %d", name, len(ino.vol), len(img))
 	}
-	return c.flip(name, img)
+	return c.flip(name, img, own)
 }
 
 // tornWrite is the fate of the sectors [first, end) of a torn write: keep
@@ -242,12 +255,14 @@ func keepSector(img, vol []byte, sec int64) []byte {
 	return img
 }
 
-// flip flips one bit of img with probability BitFlip.
-func (c *crasher) flip(name string, img []byte) []byte {
+// flip flips one bit of img with probability BitFlip; own returns img
+// as a copy of its own, to be changed.
+func (c *crasher) flip(name string, img []byte, own func() []byte) []byte {
 	fs := c.fs
 	if len(img) == 0 || !fs.faults.BitFlip.Hit(fs.rng) {
 		return img
 	}
+	img = own()
 	bit := fs.rng.Int64N(int64(len(img)) * 8)
 	img[bit/8] ^= 1 << (bit % 8)
 	c.logf("%s: bit flip at byte %d bit %d", name, bit/8, bit%8)

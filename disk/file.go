@@ -9,9 +9,19 @@ import (
 var errNegative = errors.New("disk: negative offset or size")
 
 // inode is one file's contents, whatever names it has had.
+//
+// Its bytes are shared, copy-on-write, instead of copied: dur is never
+// written in place (Sync makes it a view of vol's first bytes, a crash
+// image may be the crashed file's dur itself), Bytes hands vol's bytes
+// to a reader, and vol writes in place only at or past frozen, the
+// length of its array's prefix that dur or a reader may see; a write
+// below it first copies vol to an array of its own. What a crash keeps
+// or loses does not depend on the sharing: it is decided from dur, dirty
+// and the last write, as before.
 type inode struct {
 	vol    []byte    // volatile contents; len is the volatile size
-	dur    []byte    // durable contents; len is the durable size
+	dur    []byte    // durable contents, never written in place; len is the durable size
+	frozen int64     // vol[:frozen] of vol's array is seen elsewhere: never written in place
 	dirty  sectorSet // sectors written since the last Sync
 	cut    int64     // lowest size truncated to since the last Sync, or -1
 	linked bool      // has a name in the volatile namespace
@@ -65,6 +75,24 @@ func (s *sectorSet) reset() {
 		s.bits[m/64] = 0
 	}
 	s.list = s.list[:0]
+}
+
+// grow prepares vol for a write of bytes from..end (a write, or the zero
+// fill of a growth): it copies vol to an array of its own if the write
+// would reach into its frozen prefix, and extends it to end.
+func (ino *inode) grow(from, end int64) {
+	if from < ino.frozen {
+		b := make([]byte, len(ino.vol), max(int64(len(ino.vol)), end))
+		copy(b, ino.vol)
+		ino.vol, ino.frozen = b, 0
+	}
+	if end > int64(len(ino.vol)) {
+		c := cap(ino.vol)
+		ino.vol = resize(ino.vol, end)
+		if cap(ino.vol) != c { // a new array: nobody else sees it
+			ino.frozen = 0
+		}
+	}
 }
 
 // resize returns b with length n, zero-filling any bytes it exposes, and
@@ -162,6 +190,20 @@ func (f *File) ReadAll() []byte {
 	return slices.Clone(f.ino.vol)
 }
 
+// Bytes returns the volatile contents without copying them, or nil for a
+// closed handle. The caller must not change them, and they never change
+// under it: the file copies its bytes before it next writes them
+// (copy-on-write), so a reader may keep them as long as it likes, and a
+// later Bytes of a file that was not written since returns the same array.
+func (f *File) Bytes() []byte {
+	if f.check() != nil {
+		return nil
+	}
+	n := len(f.ino.vol)
+	f.ino.frozen = max(f.ino.frozen, int64(n))
+	return f.ino.vol[:n:n]
+}
+
 // Write appends p at the end of the file.
 func (f *File) Write(p []byte) (int, error) {
 	if err := f.check(); err != nil {
@@ -192,9 +234,7 @@ func (f *File) WriteAt(p []byte, off int64) (int, error) {
 	if err := fs.reserve(ino, end); err != nil {
 		return 0, err
 	}
-	if end > int64(len(ino.vol)) {
-		ino.vol = resize(ino.vol, end)
-	}
+	ino.grow(min(off, int64(len(ino.vol))), end)
 	copy(ino.vol[off:], p)
 	first, last := off/SectorSize, (end-1)/SectorSize
 	ino.dirty.addRange(first, last)
@@ -267,7 +307,11 @@ func (fs *FS) truncate(ino *inode, size int64) error {
 			}
 		}
 	}
-	ino.vol = resize(ino.vol, size)
+	if size > old {
+		ino.grow(old, size) // zero-fills
+	} else {
+		ino.vol = ino.vol[:size]
+	}
 	fs.stats.Truncates++
 	return nil
 }
@@ -292,23 +336,23 @@ func (f *File) Sync() error {
 	return nil
 }
 
-// sync copies the dirty sectors into the durable bytes and applies any
-// pending truncate; it returns the number of bytes copied.
+// sync makes the volatile contents durable and returns the number of
+// bytes of the dirty sectors, those a disk would write. Afterwards the
+// durable bytes equal the volatile ones (what was not dirty already did,
+// and a pending truncate is undone or made durable with them): instead of
+// copying, dur becomes a view of vol's bytes, which vol then never writes
+// in place (frozen).
 func (ino *inode) sync() int64 {
-	if ino.cut >= 0 {
-		ino.dur = resize(ino.dur, min(ino.cut, int64(len(ino.dur))))
-		ino.cut = -1
-	}
 	size := int64(len(ino.vol))
-	ino.dur = resize(ino.dur, size)
 	var n int64
-	for _, sec := range ino.dirty.sorted() {
-		lo := sec * SectorSize
-		hi := min(lo+SectorSize, size)
-		if lo < hi {
-			n += int64(copy(ino.dur[lo:hi], ino.vol[lo:hi]))
+	for _, sec := range ino.dirty.list {
+		if lo, hi := sec*SectorSize, min((sec+1)*SectorSize, size); lo < hi {
+			n += hi - lo
 		}
 	}
+	ino.dur = ino.vol[:size:size]
+	ino.frozen = max(ino.frozen, size)
+	ino.cut = -1
 	ino.dirty.reset()
 	return n
 }

@@ -32,7 +32,12 @@ type diskModel struct {
 	targets  map[string][]*mfile // files a pending create or rename put at a name
 	last     inflight            // the newest write, while unsynced
 	crashes  int
+	views    []view // what File.Bytes returned, across writes and crashes
 }
+
+// view is what one File.Bytes returned, and a copy of it then: the bytes
+// must never change (copy-on-write), whatever the file does later.
+type view struct{ got, want []byte }
 
 // inflight locates the newest write, in sectors, while it is unsynced: the
 // only write whose sectors may survive when KeepUnsynced is off.
@@ -96,6 +101,7 @@ func (m *diskModel) actions() map[string]func(*rapid.T) {
 		"remove":   m.remove,
 		"syncdir":  m.syncDir,
 		"crash":    m.crash,
+		"bytes":    m.bytes,
 		"":         m.checkVolatile,
 	}
 }
@@ -242,9 +248,25 @@ func (m *diskModel) syncDir(t *rapid.T) {
 	m.touched, m.targets = map[string]bool{}, map[string][]*mfile{}
 }
 
+// bytes takes the contents of a file without a copy, to be checked after
+// every later action.
+func (m *diskModel) bytes(t *rapid.T) {
+	f, h := m.open(t)
+	got := h.Bytes()
+	if !bytes.Equal(got, f.vol) {
+		t.Fatalf("Bytes: %d bytes differ from the model's %d", len(got), len(f.vol))
+	}
+	m.views = append(m.views, view{got: got, want: slices.Clone(got)})
+}
+
 // checkVolatile checks that the FS reads back exactly the model's volatile
-// state.
+// state, and that no bytes a reader took have changed.
 func (m *diskModel) checkVolatile(t *rapid.T) {
+	for i, v := range m.views {
+		if !bytes.Equal(v.got, v.want) {
+			t.Fatalf("view %d of %d bytes changed under its reader", i, len(v.want))
+		}
+	}
 	want := slices.Sorted(maps.Keys(m.names))
 	if got := m.fs.List(); !slices.Equal(got, want) {
 		t.Fatalf("names %v, model %v", got, want)

@@ -41,7 +41,9 @@ When no Ready is being persisted and raft has one, the member:
 
 One entry per timer, so that a backend commit or a crash can fall between
 any two applies. An entry at or below the consistent index is skipped
-(shouldApplyV3). Otherwise, as etcd v3.5.5+: the applying index is set; the
+(shouldApplyV3), and a run of such normal entries (a restart's replay) is
+skipped in one timer, as etcd's apply loop walks it at almost no cost;
+each still passes the apply failpoints and is reported to the checks. Otherwise, as etcd v3.5.5+: the applying index is set; the
 apply's backend lock promotes it to the consistent index (LockInsideApply,
 #13854); a deferred step advances it even when the apply took no lock
 (#13942, #14419). Every N entries (SnapshotCount) the member commits the

@@ -64,6 +64,11 @@ func BenchmarkWorld60(b *testing.B) { benchWorlds(b, 60*time.Second, 12) }
 // should match BenchmarkWorld60's.
 func BenchmarkWorld600(b *testing.B) { benchWorlds(b, 600*time.Second, 3) }
 
+// BenchmarkWorld1200 runs 1200 s worlds (the benchmark table's longest):
+// its cost per committed entry, and its memory, should match
+// BenchmarkWorld600's.
+func BenchmarkWorld1200(b *testing.B) { benchWorlds(b, 1200*time.Second, 3) }
+
 // BenchmarkWorldChurn runs 60 s worlds of 3 members whose membership
 // churns around 3 voters: its cost per committed entry compares with
 // BenchmarkWorld60's.

@@ -87,7 +87,9 @@ func OpenCached(fs *disk.FS, name string, c *ReplayCache) (*Backend, error) {
 		return nil, fmt.Errorf("backend: open %s: %w", name, err)
 	}
 	b.file = f
-	if err := b.replay(f.ReadAll(), c); err != nil {
+	// The file's bytes, not a copy (disk.File.Bytes: copy-on-write): a
+	// file unchanged since the last open is the array the cache holds.
+	if err := b.replay(f.Bytes(), c); err != nil {
 		return nil, err
 	}
 	b.fullBytes = fullSize(b.mem)
@@ -113,7 +115,7 @@ func (b *Backend) replay(data []byte, c *ReplayCache) error {
 	}
 	b.stats.Bytes = good
 	if c != nil {
-		c.data = data[:good:good] // ReadAll's copy, never written
+		c.data = data[:good:good] // the file's bytes, never written in place
 		c.mem, c.records = b.mem.Clone(), b.stats.Records
 	}
 	return nil
@@ -156,7 +158,7 @@ func Read(fs *disk.FS, name string) (*Mem, error) {
 	if err != nil {
 		return nil, fmt.Errorf("backend: open %s: %w", name, err)
 	}
-	if _, _, err := readRecords(m, f.ReadAll(), 0, name); err != nil {
+	if _, _, err := readRecords(m, f.Bytes(), 0, name); err != nil {
 		return nil, err
 	}
 	return m, nil

@@ -31,7 +31,7 @@ type ReplayCache struct {
 }
 
 type parsedSegment struct {
-	data []byte // ReadAll's copy of the segment, up to its last good record
+	data []byte // the segment's bytes (disk.File.Bytes), up to its last good record
 	recs []parsed
 }
 
@@ -70,7 +70,11 @@ func OpenCached(fs *disk.FS, c *ReplayCache) (*WAL, *Contents, error) {
 		if err != nil {
 			return nil, nil, fmt.Errorf("wal: open %s: %w", s.name, err)
 		}
-		data := f.ReadAll()
+		// The segment's bytes as the disk holds them, not a copy: they
+		// never change under the reader (the disk copies on write), and a
+		// segment no write touched since the last open is the very array
+		// the cache remembers, so that its comparison below is immediate.
+		data := f.Bytes()
 		good, err := d.segment(s, data)
 		segs[i].size = good
 		last := i == len(segs)-1
@@ -110,7 +114,7 @@ func Read(fs *disk.FS) (*Contents, error) {
 		if err != nil {
 			return nil, fmt.Errorf("wal: open %s: %w", s.name, err)
 		}
-		good, err := d.segment(s, f.ReadAll())
+		good, err := d.segment(s, f.Bytes())
 		last := i == len(segs)-1
 		if err := readFailure(s.name, good, err, last); err != nil {
 			// etcd's ReadAll in read mode stops at io.ErrUnexpectedEOF
@@ -236,6 +240,7 @@ func (d *decoder) segment(s segment, data []byte) (int64, error) {
 	var recs []parsed
 	r := record.NewReader(data)
 	if c := d.cache; c != nil {
+		// bytes.HasPrefix of the same array is one pointer comparison.
 		if ps := c.segs[s.name]; ps != nil && bytes.HasPrefix(data, ps.data) {
 			recs = ps.recs[:len(ps.recs):len(ps.recs)] // appends below never write into the cached records
 			r = record.NewReaderAt(data, len(ps.data))
