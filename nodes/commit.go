@@ -30,6 +30,23 @@ func (m *Member) preCommitHook(tx backend.Tx) {
 	tx.Put(mvcc.MetaBucket, []byte(KeyTerm), u64(m.apply.ciTerm))
 }
 
+// unlock ends a write transaction of the batch tx (etcd's
+// batchTxBuffered.Unlock): its puts are written back into the read buffer,
+// and a transaction that deleted commits now, since readers would
+// otherwise see the deleted records in the last commit (PR 17119).
+func (m *Member) unlock() {
+	if m.be.Unlock(0) {
+		m.probe(ProbeCommitOnDelete)
+		m.commit()
+	}
+}
+
+// bufferedRead is the backend's hook for a read of a bucket other than
+// key served from the read buffer, between a write and the next commit: a
+// reader of the committed database alone would have seen the old value
+// (the window of etcd #13766's kind).
+func (m *Member) bufferedRead(string) { m.probe(ProbeReadBuffered) }
+
 // periodicCommit is backend.run's ticker (every BatchInterval): it
 // commits only when writes are pending (safePending() != 0).
 func (m *Member) periodicCommit() {
@@ -100,7 +117,9 @@ func (m *Member) compactStep() {
 		return
 	}
 	m.failpoint(FPCompactFinished)
-	if job.Step(m.be, m.cfg.CompactionBatchLimit) {
+	done := job.Step(m.be, m.cfg.CompactionBatchLimit)
+	m.unlock()
+	if done {
 		m.probe(ProbeCompactDone)
 		m.commits.jobs[0] = nil
 		m.commits.jobs = m.commits.jobs[1:]

@@ -67,6 +67,8 @@ const (
 	ProbeReadSerializable                             // a serializable read is served from local state
 	ProbeApplySkip                                    // an entry at or below the consistent index is skipped
 	ProbeLeaderChange                                 // a member sees a new leader
+	ProbeReadBuffered                                 // a reader of a bucket other than key is served from the read buffer between a write and the next commit
+	ProbeCommitOnDelete                               // a write transaction that deleted commits at its unlock (etcd PR 17119)
 
 	// NumProbes bounds the Probe values: a ProbeCounts has this length.
 	NumProbes = iota + int(probeNamed)
@@ -137,7 +139,7 @@ var probeNames = [NumProbes - int(probeNamed)]string{
 	"restart/torn-tail", "restart/compaction", "restart/failed", "restart/crash",
 	"compact/schedule", "compact/batch", "compact/done", "defrag/copy", "defrag/rename",
 	"defrag/busy", "lease/expire", "read/index", "read/serializable", "apply/skip",
-	"raft/leader-change",
+	"raft/leader-change", "backend/read-buffered", "backend/commit-delete",
 }
 
 // String returns p's stable name ("failpoint/raftBeforeSave",
