@@ -219,10 +219,10 @@ func (b *Backend) Range(bucket string, start, end []byte, fn func(key, value []b
 // once and to readers (ReadTx) after Unlock (batchTxBuffered.UnsafePut
 // writes bbolt and the write buffer).
 func (b *Backend) Put(bucket string, key, value []byte) {
-	i := b.rbuf.entry(bucket, key, b.mem)
+	old, had := b.mem.put(bucket, key, value)
+	i := b.rbuf.entry(bucket, key, old, had)
 	b.rbuf.wbuf = append(b.rbuf.wbuf, wput{i: i, val: value})
 	b.writes++
-	b.mem.Put(bucket, key, value)
 	b.batch = appendOp(b.batch, opPut, bucket, key, value)
 	b.pending++
 }
@@ -232,10 +232,10 @@ func (b *Backend) Put(bucket string, key, value []byte) {
 // buffered; Unlock asks for that commit). Like etcd's UnsafeDelete it
 // counts as pending even when the key is absent.
 func (b *Backend) Delete(bucket string, key []byte) {
-	b.rbuf.entry(bucket, key, b.mem)
+	old, had := b.mem.delete(bucket, key)
+	b.rbuf.entry(bucket, key, old, had)
 	b.rbuf.deletes++
 	b.writes++
-	b.mem.Delete(bucket, key)
 	b.batch = appendOp(b.batch, opDelete, bucket, key, nil)
 	b.pending++
 }

@@ -26,6 +26,7 @@ import (
 
 // bufEnt is one record written since the last commit.
 type bufEnt struct {
+	next   int32 // the next entry of the same hash, -1 for none
 	bucket string
 	key    []byte
 	old    []byte // the committed value
@@ -43,13 +44,12 @@ type wput struct {
 
 // readBuf holds the backend's read side.
 type readBuf struct {
-	idx     map[string]int32 // bucket + "\x00" + key -> ents index
+	idx     map[uint64]int32 // slotHash(bucket, key) -> the first of its ents
 	ents    []bufEnt
 	wbuf    []wput   // the write buffer
 	dirty   []string // buckets with entries, few
 	deletes int      // deletes since the last commit (pendingDeleteOperations)
 	version uint64   // bumped at each writeback and reset (bufVersion)
-	scratch []byte
 	// onFresh is called when a reader of a bucket other than the key
 	// bucket gets a value from the read buffer that an Unlock wrote back:
 	// one a reader of the committed database would not see.
@@ -60,26 +60,50 @@ type readBuf struct {
 // (Bucket.IsSafeRangeBucket): the key bucket.
 const SafeRangeBucket = "key"
 
-func (r *readBuf) slotKey(bucket string, key []byte) []byte {
-	r.scratch = append(append(append(r.scratch[:0], bucket...), 0), key...)
-	return r.scratch
+// slotHash hashes (bucket, key) for the index; entries of the same hash
+// are chained, so a collision costs a comparison, and the hash never
+// decides anything a run can see.
+func slotHash(bucket string, key []byte) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(bucket); i++ {
+		h = (h ^ uint64(bucket[i])) * 1099511628211
+	}
+	return mixBytes(mixLen(h, len(key)), key)
+}
+
+// find returns the entry of (bucket, key), or -1, and the slot's hash.
+func (r *readBuf) find(bucket string, key []byte) (int32, uint64) {
+	h := slotHash(bucket, key)
+	i, ok := r.idx[h]
+	if !ok {
+		return -1, h
+	}
+	for ; i >= 0; i = r.ents[i].next {
+		if e := &r.ents[i]; e.bucket == bucket && bytes.Equal(e.key, key) {
+			return i, h
+		}
+	}
+	return -1, h
 }
 
 // entry returns the entry of (bucket, key), creating it when absent with
-// the committed value: m's value, the batch transaction's before its first
-// write since the commit.
-func (r *readBuf) entry(bucket string, key []byte, m *Mem) int32 {
+// its committed value (old, had): the batch transaction's value before its
+// first write since the commit.
+func (r *readBuf) entry(bucket string, key []byte, old []byte, had bool) int32 {
 	if r.idx == nil {
-		r.idx = make(map[string]int32)
+		r.idx = make(map[uint64]int32)
 	}
-	sk := r.slotKey(bucket, key)
-	if i, ok := r.idx[string(sk)]; ok {
+	i, h := r.find(bucket, key)
+	if i >= 0 {
 		return i
 	}
-	old, had := m.Get(bucket, key)
-	i := int32(len(r.ents))
-	r.ents = append(r.ents, bufEnt{bucket: bucket, key: key, old: old, had: had})
-	r.idx[string(sk)] = i
+	next, ok := r.idx[h]
+	if !ok {
+		next = -1
+	}
+	i = int32(len(r.ents))
+	r.ents = append(r.ents, bufEnt{next: next, bucket: bucket, key: key, old: old, had: had})
+	r.idx[h] = i
 	if !slices.Contains(r.dirty, bucket) {
 		r.dirty = append(r.dirty, bucket)
 	}
@@ -128,8 +152,8 @@ func (r *readBuf) get(bucket string, key []byte) (val []byte, ok, hit bool) {
 	if len(r.ents) == 0 {
 		return nil, false, false
 	}
-	i, found := r.idx[string(r.slotKey(bucket, key))]
-	if !found {
+	i, _ := r.find(bucket, key)
+	if i < 0 {
 		return nil, false, false
 	}
 	e := &r.ents[i]
@@ -159,7 +183,7 @@ func (r *readBuf) rangeMerged(m *Mem, bucket string, start, end []byte, fn func(
 		return e.old, e.had
 	}
 	m.Range(bucket, start, end, func(k, v []byte) bool {
-		if i, ok := r.idx[string(r.slotKey(bucket, k))]; ok {
+		if i, _ := r.find(bucket, k); i >= 0 {
 			seen[i] = true
 			var have bool
 			if v, have = pick(&r.ents[i]); !have {
@@ -242,7 +266,7 @@ func (b *Backend) ConcurrentReadTx() ReadTx {
 	if c == nil || b.crVersion != b.rbuf.version || b.crWrites != b.writes {
 		c = &readBuf{version: b.rbuf.version}
 		if len(b.rbuf.ents) > 0 {
-			c.idx = make(map[string]int32, len(b.rbuf.idx))
+			c.idx = make(map[uint64]int32, len(b.rbuf.idx))
 			for k, i := range b.rbuf.idx {
 				c.idx[k] = i
 			}
