@@ -91,7 +91,7 @@ func (m *Member) AuthCacheHash() uint64 { return m.state.Auth.CacheHash() }
 
 // AuthRebuiltCacheHash returns the hash the permission cache would have if
 // rebuilt from the member's backend now.
-func (m *Member) AuthRebuiltCacheHash() uint64 { return m.state.Auth.RebuiltCacheHash(m.be.ReadTx()) }
+func (m *Member) AuthRebuiltCacheHash() uint64 { return m.state.Auth.RebuiltCacheHash(m.be) }
 
 // LeaseHash returns the hash of the lessor's leases and attached keys.
 func (m *Member) LeaseHash() uint64 { return m.state.Lease.Hash() }
