@@ -34,11 +34,13 @@ func (m *Member) preCommitHook(tx backend.Tx) {
 // batchTxBuffered.Unlock): its puts are written back into the read buffer,
 // and a transaction that deleted commits now, since readers would
 // otherwise see the deleted records in the last commit (PR 17119).
-func (m *Member) unlock() {
-	if m.be.Unlock(0) {
-		m.probe(ProbeCommitOnDelete)
-		m.commit()
+func (m *Member) unlock() (committed bool) {
+	if !m.be.Unlock(0) {
+		return false
 	}
+	m.probe(ProbeCommitOnDelete)
+	m.commit()
+	return true
 }
 
 // bufferedRead is the backend's hook for a read of a bucket other than
@@ -118,7 +120,7 @@ func (m *Member) compactStep() {
 	}
 	m.failpoint(FPCompactFinished)
 	done := job.Step(m.be, m.cfg.CompactionBatchLimit)
-	m.unlock()
+	committed := m.unlock()
 	if done {
 		m.probe(ProbeCompactDone)
 		m.commits.jobs[0] = nil
@@ -129,7 +131,14 @@ func (m *Member) compactStep() {
 		return
 	}
 	m.failpoint(FPCompactBatch)
-	m.commit()
+	// etcd's ForceCommit after the batch: a batch that deleted has just
+	// committed at its unlock, and then etcd's ForceCommit finds nothing
+	// pending (its hook writes the consistent index only when it grew,
+	// UnsafeUpdateConsistentIndex), so only a batch that deleted nothing
+	// commits here.
+	if !committed {
+		m.commit()
+	}
 	m.probe(ProbeCompactBatch)
 	m.timer(m.cfg.CompactionInterval, TimerCompactStep)
 }
