@@ -225,6 +225,7 @@ func (m *Member) execute(e *raftpb.Entry) (*Request, Result) {
 		m.lockInsideApply()
 	}
 	res, job := m.state.Apply(m.be, req)
+	m.unlock()
 	if job != nil {
 		m.startCompaction(job)
 	}
@@ -306,6 +307,7 @@ func (m *Member) applyMembership(e *raftpb.Entry, cc *raftpb.ConfChange) {
 		a.applyingIdx, a.applyingTm = e.GetIndex(), e.GetTerm()
 	}
 	err := m.state.Cluster.ApplyConfChange(m.be, cc, v3, m.lockInsideApply)
+	m.unlock()
 	if err != nil {
 		cc.NodeId = new(uint64(0))
 	}
@@ -332,8 +334,10 @@ func (m *Member) replayV2(e *raftpb.Entry) {
 	case err != nil:
 	case req.Kind == KindPublish && req.MemberID != 0:
 		m.state.Cluster.UpdateAttributes(m.be, req.MemberID, req.Name, []string{req.PeerURL}, false, func() {})
+		m.unlock()
 	case req.Kind == KindClusterVersion:
 		m.state.Cluster.SetVersion(m.be, req.Name, false)
+		m.unlock()
 	}
 }
 

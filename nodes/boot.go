@@ -177,9 +177,13 @@ func (m *Member) openBackend() error {
 	}
 	m.be = be
 	be.SetPreCommitHook(m.preCommitHook)
-	m.apply.ci = MetaUint(be, KeyCI)
-	m.apply.ciTerm = MetaUint(be, KeyTerm)
-	st, job, err := RestoreState(be, m.cfg.Bugs)
+	be.SetBufferedReadHook(m.bufferedRead)
+	// etcd reads the consistent index and restores its stores through the
+	// backend's ReadTx (cindex.ReadConsistentIndex(be.ReadTx()), ...).
+	rd := be.ReadTx()
+	m.apply.ci = MetaUint(rd, KeyCI)
+	m.apply.ciTerm = MetaUint(rd, KeyTerm)
+	st, job, err := RestoreState(rd, m.cfg.Bugs)
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrBoot, err)
 	}

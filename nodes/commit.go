@@ -30,6 +30,25 @@ func (m *Member) preCommitHook(tx backend.Tx) {
 	tx.Put(mvcc.MetaBucket, []byte(KeyTerm), u64(m.apply.ciTerm))
 }
 
+// unlock ends a write transaction of the batch tx (etcd's
+// batchTxBuffered.Unlock): its puts are written back into the read buffer,
+// and a transaction that deleted commits now, since readers would
+// otherwise see the deleted records in the last commit (PR 17119).
+func (m *Member) unlock() (committed bool) {
+	if !m.be.Unlock(0) {
+		return false
+	}
+	m.probe(ProbeCommitOnDelete)
+	m.commit()
+	return true
+}
+
+// bufferedRead is the backend's hook for a read of a bucket other than
+// key served from the read buffer, between a write and the next commit: a
+// reader of the committed database alone would have seen the old value
+// (the window of etcd #13766's kind).
+func (m *Member) bufferedRead(string) { m.probe(ProbeReadBuffered) }
+
 // periodicCommit is backend.run's ticker (every BatchInterval): it
 // commits only when writes are pending (safePending() != 0).
 func (m *Member) periodicCommit() {
@@ -100,7 +119,9 @@ func (m *Member) compactStep() {
 		return
 	}
 	m.failpoint(FPCompactFinished)
-	if job.Step(m.be, m.cfg.CompactionBatchLimit) {
+	done := job.Step(m.be, m.cfg.CompactionBatchLimit)
+	committed := m.unlock()
+	if done {
 		m.probe(ProbeCompactDone)
 		m.commits.jobs[0] = nil
 		m.commits.jobs = m.commits.jobs[1:]
@@ -110,7 +131,14 @@ func (m *Member) compactStep() {
 		return
 	}
 	m.failpoint(FPCompactBatch)
-	m.commit()
+	// etcd's ForceCommit after the batch: a batch that deleted has just
+	// committed at its unlock, and then etcd's ForceCommit finds nothing
+	// pending (its hook writes the consistent index only when it grew,
+	// UnsafeUpdateConsistentIndex), so only a batch that deleted nothing
+	// commits here.
+	if !committed {
+		m.commit()
+	}
 	m.probe(ProbeCompactBatch)
 	m.timer(m.cfg.CompactionInterval, TimerCompactStep)
 }

@@ -71,6 +71,8 @@ const (
 	ProbeRestartTornCRC                                 // a restart cuts the last WAL file at a record whose CRC failed over a zeroed sector chunk (etcd's isTornEntry)
 	ProbeRestartCRCMismatch                             // a restart fails on a WAL record whose CRC failed outside the torn-write rule (etcd's ErrCRCMismatch)
 	ProbeSnapApplyInterleaved                           // an event reaches a member while it applies a received snapshot
+	ProbeReadBuffered                                   // a reader of a bucket other than key is served from the read buffer between a write and the next commit
+	ProbeCommitOnDelete                                 // a write transaction that deleted commits at its unlock (etcd PR 17119)
 
 	// NumProbes bounds the Probe values: a ProbeCounts has this length.
 	NumProbes = iota + int(probeNamed)
@@ -147,6 +149,7 @@ var probeNames = [NumProbes - int(probeNamed)]string{
 	"compact/schedule", "compact/batch", "compact/done", "defrag/copy", "defrag/rename",
 	"defrag/busy", "lease/expire", "read/index", "read/serializable", "apply/skip",
 	"raft/leader-change", "restart/torn-crc", "restart/crc-mismatch", "snap/apply-interleaved",
+	"backend/read-buffered", "backend/commit-delete",
 }
 
 // String returns p's stable name ("failpoint/raftBeforeSave",

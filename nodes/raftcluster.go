@@ -92,7 +92,9 @@ func (c *Cluster) ValidateMaxLearners() error {
 // backend lock (LockInsideApply), taken before the backend is written. A
 // validation error changes nothing: the caller hands raft an empty change.
 func (c *Cluster) ApplyConfChange(tx backend.Tx, cc *raftpb.ConfChange, v3 bool, lock func()) error {
-	ctx, err := c.validate(tx, cc, v3)
+	// ValidateConfigurationChange reads the members through the backend's
+	// ReadTx (membershipBackend.readMembersFromBackend), not the batch tx.
+	ctx, err := c.validate(backend.ReadSide(tx), cc, v3)
 	if err != nil {
 		return err
 	}

@@ -253,7 +253,7 @@ func (m *Member) applySnapshot(s *raftpb.Snapshot) {
 	m.probe(ProbeSnapOpenBackend)
 	// authStore.Recover: the same store reloads from the new backend; with
 	// perm-cache-stale its permission cache keeps its old contents (#14571).
-	oldAuth.Recover(m.be)
+	oldAuth.Recover(m.be.ReadTx())
 	m.state.Auth = oldAuth
 	if m.cfg.Membership {
 		// v2store.Recovery(snapshot.Data); RaftCluster.Recover reads the

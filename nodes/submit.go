@@ -84,7 +84,7 @@ func (m *Member) Submit(client int, req *Request) {
 	case KindLeaseTimeToLive, KindLeaseLeases:
 		m.leaseQuery(client, req)
 	case KindAuthenticate:
-		m.reply(client, req.ID, Result{Code: codeOf(m.state.Auth.CheckPassword(m.be, req.Name, req.Password)), Rev: m.state.KV.Rev()})
+		m.reply(client, req.ID, Result{Code: codeOf(m.state.Auth.CheckPassword(m.be.ReadTx(), req.Name, req.Password)), Rev: m.state.KV.Rev()})
 	default:
 		if err := m.rn.Propose(req.Encode()); err != nil {
 			// raft.ErrProposalDropped: no leader known (etcd answers

@@ -75,6 +75,9 @@ var (
 	svgRE   = regexp.MustCompile(`(?s)<svg .*?</svg>`)
 	laneRE  = regexp.MustCompile(`<g class="lane" id="[a-z]+-lane-[a-z0-9]+" data-lane="(m\d+|cluster)">`)
 	titleRE = regexp.MustCompile(`<title>[^<]+</title>`)
+	// markRE matches a mark of a lane (a bar, a point or a tick) and its
+	// contents, whose first element is its hover title.
+	markRE = regexp.MustCompile(`(?s)<g class="[bpt] [^"]*">(.*?)</g>`)
 )
 
 // wellFormed parses s strictly as XML: every element closed and nested,
@@ -169,8 +172,15 @@ func TestWriteFailurePage(t *testing.T) {
 	if strings.Contains(svgs[0], "t t-apply") {
 		t.Error("the overview draws applies; only the detail window should")
 	}
-	if n := len(titleRE.FindAllString(svgs[1], -1)); n < 100 {
-		t.Errorf("detail picture has %d hover titles, want one per mark", n)
+	marks := markRE.FindAllStringSubmatch(svgs[1], -1)
+	if len(marks) < 20 {
+		t.Errorf("detail picture has %d marks, want the window's events", len(marks))
+	}
+	for _, m := range marks {
+		if !strings.HasPrefix(m[1], "<title>") {
+			t.Errorf("a %q mark of the detail picture has no hover title", m[0][:min(len(m[0]), 60)])
+			break
+		}
 	}
 	if !strings.Contains(page, `<td>crash</td>`) || !strings.Contains(page, `<td>violation</td>`) {
 		t.Error("the table of marks lacks the crash or the violation")

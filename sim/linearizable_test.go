@@ -112,8 +112,8 @@ func TestWindowedLinearizability(t *testing.T) {
 		// reads that went back across one.
 		// (Re-found whenever the worlds' draws change: the first seeds of
 		// each mode whose violation comes at the second or later checkpoint.)
-		{worlds["stale-read"], []uint64{4, 7}},
-		{worlds["serve-before-ready"], []uint64{1, 24}},
+		{worlds["stale-read"], []uint64{2, 4}},
+		{worlds["serve-before-ready"], []uint64{1, 10}},
 	}
 	for _, tc := range cases {
 		for _, seed := range tc.seeds {

@@ -44,6 +44,14 @@ type Backend struct {
 	hook        func(Tx)
 	err         error // sticky
 	stats       Stats
+	// The read side (readbuf.go): etcd's read buffer over the last commit.
+	rbuf     readBuf
+	rd       readView // ReadTx: rbuf over mem
+	writes   uint64   // puts and deletes since Open
+	crCache  *readBuf // ConcurrentReadTx's copy of rbuf, at crVersion and crWrites
+	crFrozen *Mem
+	crVersion,
+	crWrites uint64
 }
 
 // Open opens the backend file name in fs, creating it if it does not
@@ -94,6 +102,7 @@ func OpenCached(fs *disk.FS, name string, c *ReplayCache) (*Backend, error) {
 	}
 	b.fullBytes = fullSize(b.mem)
 	b.resetBatch()
+	b.rd = readView{buf: &b.rbuf, mem: b.mem}
 	return b, nil
 }
 
@@ -180,8 +189,9 @@ func (b *Backend) repair(size, good int64) error {
 	return nil
 }
 
-// State returns the current state, pending writes included. Callers must
-// not modify it; Clone it to keep a snapshot.
+// State returns the batch transaction's state, pending writes included
+// (what bbolt's read-write transaction sees). Callers must not modify it;
+// Clone it to keep a snapshot. Readers outside the apply use ReadTx.
 func (b *Backend) State() *Mem { return b.mem }
 
 // Pending returns the number of puts and deletes not yet committed.
@@ -198,25 +208,36 @@ func (b *Backend) Stats() Stats { return b.stats }
 // consistentIndex and term in the same transaction.
 func (b *Backend) SetPreCommitHook(fn func(tx Tx)) { b.hook = fn }
 
-// Get implements ReadTx over the current state.
+// Get implements ReadTx over the batch transaction (its own writes
+// included), as etcd's batchTx.UnsafeRange.
 func (b *Backend) Get(bucket string, key []byte) ([]byte, bool) { return b.mem.Get(bucket, key) }
 
-// Range implements ReadTx over the current state.
+// Range implements ReadTx over the batch transaction.
 func (b *Backend) Range(bucket string, start, end []byte, fn func(key, value []byte) bool) {
 	b.mem.Range(bucket, start, end, fn)
 }
 
-// Put implements Tx: a pending write, visible at once.
+// Put implements Tx: a pending write, visible to the batch transaction at
+// once and to readers (ReadTx) after Unlock (batchTxBuffered.UnsafePut
+// writes bbolt and the write buffer).
 func (b *Backend) Put(bucket string, key, value []byte) {
-	b.mem.Put(bucket, key, value)
+	old, had := b.mem.put(bucket, key, value)
+	i := b.rbuf.entry(bucket, key, old, had)
+	b.rbuf.wbuf = append(b.rbuf.wbuf, wput{i: i, val: value})
+	b.writes++
 	b.batch = appendOp(b.batch, opPut, bucket, key, value)
 	b.pending++
 }
 
-// Delete implements Tx: a pending write, visible at once. Like etcd's
-// UnsafeDelete it counts as pending even when the key is absent.
+// Delete implements Tx: a pending write, visible to the batch transaction
+// at once and to readers only after the next commit (deletes are not
+// buffered; Unlock asks for that commit). Like etcd's UnsafeDelete it
+// counts as pending even when the key is absent.
 func (b *Backend) Delete(bucket string, key []byte) {
-	b.mem.Delete(bucket, key)
+	old, had := b.mem.delete(bucket, key)
+	b.rbuf.entry(bucket, key, old, had)
+	b.rbuf.deletes++
+	b.writes++
 	b.batch = appendOp(b.batch, opDelete, bucket, key, nil)
 	b.pending++
 }

@@ -53,6 +53,7 @@ func (b *Backend) WriteCommit(hook bool) (bool, error) {
 	b.stats.Bytes += int64(len(b.batch))
 	b.unsynced = true
 	b.resetBatch()
+	b.rbuf.reset()
 	return true, nil
 }
 

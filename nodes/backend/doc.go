@@ -2,8 +2,14 @@
 // server/storage/backend): named buckets of sorted keys, written through
 // one long-lived batch transaction that the member commits periodically.
 //
-// State is a Mem that includes pending writes, so reads see their own
-// writes, like etcd's buffered batchTx after Unlock. On disk a backend is
+// State is a Mem that includes pending writes: the batch transaction's
+// view, which sees its own writes as bbolt's read-write transaction does.
+// Readers outside it use ReadTx (or ConcurrentReadTx), etcd's read side:
+// the read buffer, then the database of the last commit, for every bucket.
+// Puts reach the read buffer when the transaction unlocks (Unlock, etcd's
+// batchTxBuffered.Unlock → writeback), a commit resets it, and deletes are
+// not buffered: Unlock asks for a commit after a transaction that deleted
+// (etcd PR 17119). readbuf.go has the details. On disk a backend is
 // one file holding a sequence of commit records (package record): each
 // WriteCommit appends the delta of one batch transaction, its puts and
 // deletes in order, as a single checksummed record, so a commit is atomic.

@@ -100,24 +100,34 @@ func (m *Mem) Range(bucket string, start, end []byte, fn func(key, value []byte)
 }
 
 // Put implements Tx.
-func (m *Mem) Put(bucket string, key, value []byte) {
+func (m *Mem) Put(bucket string, key, value []byte) { m.put(bucket, key, value) }
+
+// put is Put, returning the value it replaced.
+func (m *Mem) put(bucket string, key, value []byte) (old []byte, had bool) {
 	b := m.bucket(bucket)
 	it := kv{key: key, value: value, sum: RecordHash(bucket, key, value)}
-	if old, ok := b.t.ReplaceOrInsert(it); ok {
-		b.sum -= old.sum
+	if o, ok := b.t.ReplaceOrInsert(it); ok {
+		b.sum -= o.sum
+		old, had = o.value, true
 	}
 	b.sum += it.sum
+	return old, had
 }
 
 // Delete implements Tx.
-func (m *Mem) Delete(bucket string, key []byte) {
+func (m *Mem) Delete(bucket string, key []byte) { m.delete(bucket, key) }
+
+// delete is Delete, returning the value it removed.
+func (m *Mem) delete(bucket string, key []byte) (old []byte, had bool) {
 	b := m.find(bucket)
 	if b == nil {
-		return
+		return nil, false
 	}
-	if old, ok := b.t.Delete(kv{key: key}); ok {
-		b.sum -= old.sum
+	if o, ok := b.t.Delete(kv{key: key}); ok {
+		b.sum -= o.sum
+		old, had = o.value, true
 	}
+	return old, had
 }
 
 // Len returns the number of keys in bucket.
