@@ -69,14 +69,22 @@ func (s *sectorSet) reset() {
 
 // resize returns b with length n, zero-filling any bytes it exposes, and
 // growing the capacity geometrically so that appends are amortized O(1).
+// It doubles the capacity (append grows a large slice by only a quarter,
+// so a file appended to its segment size would be copied about five
+// times over); a new array comes zeroed from make and needs no clear.
 func resize(b []byte, n int64) []byte {
 	old := int64(len(b))
 	if n <= old {
 		return b[:n]
 	}
-	b = slices.Grow(b, int(n-old))[:n]
-	clear(b[old:])
-	return b
+	if n <= int64(cap(b)) {
+		b = b[:n]
+		clear(b[old:])
+		return b
+	}
+	nb := make([]byte, n, max(n, 2*int64(cap(b)), 512))
+	copy(nb, b)
+	return nb
 }
 
 // File is a handle on a file of an FS. After the FS crashes, or after Close,
