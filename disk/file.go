@@ -73,13 +73,20 @@ func (s *sectorSet) reset() {
 // so a file appended to its segment size would be copied about five
 // times over); a new array comes zeroed from make and needs no clear.
 func resize(b []byte, n int64) []byte {
-	old := int64(len(b))
-	if n <= old {
+	if n <= int64(len(b)) {
 		return b[:n]
 	}
+	return grow(b, n, n)
+}
+
+// grow returns b (len(b) <= from <= n) with length n, zero-filling the
+// exposed bytes before from: the caller overwrites the rest (an append
+// clears nothing).
+func grow(b []byte, n, from int64) []byte {
 	if n <= int64(cap(b)) {
+		old := int64(len(b))
 		b = b[:n]
-		clear(b[old:])
+		clear(b[old:from])
 		return b
 	}
 	nb := make([]byte, n, max(n, 2*int64(cap(b)), 512))
@@ -200,8 +207,8 @@ func (f *File) WriteAt(p []byte, off int64) (int, error) {
 	if err := fs.reserve(ino, end); err != nil {
 		return 0, err
 	}
-	if end > int64(len(ino.vol)) {
-		ino.vol = resize(ino.vol, end)
+	if old := int64(len(ino.vol)); end > old {
+		ino.vol = grow(ino.vol, end, max(off, old)) // p overwrites from off on
 	}
 	copy(ino.vol[off:], p)
 	first, last := off/SectorSize, (end-1)/SectorSize
