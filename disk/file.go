@@ -97,14 +97,29 @@ func (ino *inode) grow(from, end int64) {
 
 // resize returns b with length n, zero-filling any bytes it exposes, and
 // growing the capacity geometrically so that appends are amortized O(1).
+// It doubles the capacity (append grows a large slice by only a quarter,
+// so a file appended to its segment size would be copied about five
+// times over); a new array comes zeroed from make and needs no clear.
 func resize(b []byte, n int64) []byte {
-	old := int64(len(b))
-	if n <= old {
+	if n <= int64(len(b)) {
 		return b[:n]
 	}
-	b = slices.Grow(b, int(n-old))[:n]
-	clear(b[old:])
-	return b
+	return grow(b, n, n)
+}
+
+// grow returns b (len(b) <= from <= n) with length n, zero-filling the
+// exposed bytes before from: the caller overwrites the rest (an append
+// clears nothing).
+func grow(b []byte, n, from int64) []byte {
+	if n <= int64(cap(b)) {
+		old := int64(len(b))
+		b = b[:n]
+		clear(b[old:from])
+		return b
+	}
+	nb := make([]byte, n, max(n, 2*int64(cap(b)), 512))
+	copy(nb, b)
+	return nb
 }
 
 // File is a handle on a file of an FS. After the FS crashes, or after Close,

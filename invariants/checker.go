@@ -19,8 +19,12 @@ type Checker struct {
 	Off     bool // run no checks (to measure their cost)
 	voters  int
 	leaders map[uint64]uint64 // term -> leader
-	members map[uint64]*track
-	first   *Violation
+	// lastTerm and lastLeader are the pair Step wrote to leaders last, so
+	// that leaders[lastTerm] == lastLeader: a leader's steps in its term
+	// (most steps) need no map lookup. A leader's term is at least 1.
+	lastTerm, lastLeader uint64
+	members              map[uint64]*track
+	first                *Violation
 	// nextForget is the reference length at which Committed next drops the
 	// records no member can need (see forget).
 	nextForget uint64
@@ -84,15 +88,16 @@ func (c *Checker) Step(v View) {
 		return
 	}
 	term, _, _, leader, commit := v.RaftStatus()
-	if leader {
+	if id := v.ID(); leader && (term != c.lastTerm || id != c.lastLeader) {
 		other, ok := c.leaders[term]
-		if ok && other != v.ID() {
-			c.fail(ElectionSafety, other, "m%d and m%d both lead term %d", other, v.ID(), term)
+		if ok && other != id {
+			c.fail(ElectionSafety, other, "m%d and m%d both lead term %d", other, id, term)
 		}
 		if !ok && c.Ref.Membership {
 			c.newLeader(v, term)
 		}
-		c.leaders[term] = v.ID()
+		c.leaders[term] = id
+		c.lastTerm, c.lastLeader = term, id
 	}
 	if a := v.Applied(); a > commit {
 		c.fail(AppliedLECommitted, v.ID(), "m%d applied=%d > committed=%d", v.ID(), a, commit)

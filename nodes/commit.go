@@ -26,8 +26,8 @@ func MetaUint(tx backend.ReadTx, key string) uint64 {
 // preCommitHook is etcd's BackendHooks.OnPreCommitUnsafe: it writes the
 // in-memory consistent index and term into the batch being committed.
 func (m *Member) preCommitHook(tx backend.Tx) {
-	tx.Put(mvcc.MetaBucket, []byte(KeyCI), u64(m.apply.ci))
-	tx.Put(mvcc.MetaBucket, []byte(KeyTerm), u64(m.apply.ciTerm))
+	tx.Put(mvcc.MetaBucket, keyCIBytes, u64(m.apply.ci))
+	tx.Put(mvcc.MetaBucket, keyTermBytes, u64(m.apply.ciTerm))
 }
 
 // unlock ends a write transaction of the batch tx (etcd's
@@ -48,6 +48,12 @@ func (m *Member) unlock() (committed bool) {
 // reader of the committed database alone would have seen the old value
 // (the window of etcd #13766's kind).
 func (m *Member) bufferedRead(string) { m.probe(ProbeReadBuffered) }
+
+// keyCIBytes and keyTermBytes are the keys the pre-commit hook writes,
+// shared by every commit of every member instead of a conversion each:
+// the backend keeps a key as it is given and never writes into it, and
+// their capacity ends at their length, so an append copies.
+var keyCIBytes, keyTermBytes = []byte(KeyCI)[:len(KeyCI):len(KeyCI)], []byte(KeyTerm)[:len(KeyTerm):len(KeyTerm)]
 
 // periodicCommit is backend.run's ticker (every BatchInterval): it
 // commits only when writes are pending (safePending() != 0).

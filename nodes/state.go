@@ -138,7 +138,7 @@ func (s *State) applyKV(tx backend.Tx, req *Request) Result {
 	if s.Lease.Len() > 0 { // no lease, nothing to attach or detach
 		before = s.leasesOf(branch)
 	}
-	resp, err := s.KV.Txn(tx, txn)
+	resp, err := s.KV.TxnScratch(tx, txn) // read below, before the next
 	if err != nil {
 		return Result{Code: codeOf(err), Rev: s.KV.Rev()}
 	}
@@ -232,7 +232,7 @@ func (s *State) revoke(tx backend.Tx, id int64) Result {
 	for i, k := range keys {
 		ops[i] = mvcc.Op{Type: mvcc.OpDeleteRange, Key: k}
 	}
-	resp, err := s.KV.Txn(tx, mvcc.TxnRequest{Success: ops})
+	resp, err := s.KV.TxnScratch(tx, mvcc.TxnRequest{Success: ops})
 	if err != nil {
 		return Result{Code: codeOf(err), Rev: s.KV.Rev()}
 	}

@@ -63,7 +63,9 @@ type Op struct {
 // keyspace is small, so that requests conflict.
 const keyspace = 16
 
-func key(i int) []byte { return strconv.AppendInt([]byte{'k', '0' + byte(i/10%10)}, int64(i%10), 10) }
+func key(i int) []byte {
+	return strconv.AppendInt(append(make([]byte, 0, 3), 'k', '0'+byte(i/10%10)), int64(i%10), 10)
+}
 
 // workload is the clients of a world and what they ask: who is idle, the
 // request each draws next (the default mix, auth, leases, compaction),
@@ -172,7 +174,8 @@ func (w *workload) genRequest(c *client) *nodes.Request {
 func (w *workload) genKind(c *client) *nodes.Request {
 	r := w.rng
 	k := key(r.IntN(keyspace))
-	val := []byte("v" + strconv.FormatUint(w.nextID+1, 10))
+	val := strconv.AppendUint(append(make([]byte, 0, 21), 'v'), w.nextID+1, 10)
+	val = val[:len(val):len(val)] // one allocation; nothing can append into the spare bytes
 	if len(c.script) > 0 {
 		req := c.script[0]
 		c.script = c.script[1:]

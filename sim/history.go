@@ -53,7 +53,18 @@ type history struct {
 }
 
 func newHistory(c *core) *history {
-	return &history{core: c, undecided: map[uint64]struct{}{}, fates: map[uint64]fate{}, serialLast: map[session]Op{}}
+	return &history{core: c, ops: make([]Op, 0, expectedOps(c.cfg)), undecided: map[uint64]struct{}{},
+		fates: map[uint64]fate{}, serialLast: map[session]Op{}}
+}
+
+// expectedOps is the history's starting capacity: about the requests a
+// window sends (three quarters of the offered rate reach an idle client
+// under the fault swarm), so that appending the calls does not copy the
+// history again and again as it grows (an Op is 160 bytes, and append
+// grows a large slice by only a quarter). Capacity decides nothing.
+func expectedOps(cfg Config) int {
+	window := min(cfg.Duration, LinCheckpoint)
+	return max(min(int(int64(cfg.Rate)*int64(window/time.Millisecond)/1000)*3/4, 1<<14), 0)
 }
 
 // add appends a request's call to the history and returns its index.

@@ -151,9 +151,26 @@ func (q *Queue) down(i int) {
 			break
 		}
 		m := c
-		for j := c + 1; j < c+4 && j < n; j++ {
-			if before(&h[j], &h[m]) {
-				m = j
+		if c+3 < n {
+			// All four children: compare them without the loop's bounds
+			// tests (keys are unique, so the minimum is the same one).
+			k := h[c : c+4 : c+4]
+			a, b := 0, 2
+			if before(&k[1], &k[0]) {
+				a = 1
+			}
+			if before(&k[3], &k[2]) {
+				b = 3
+			}
+			if before(&k[b], &k[a]) {
+				a = b
+			}
+			m = c + a
+		} else {
+			for j := c + 1; j < n; j++ {
+				if before(&h[j], &h[m]) {
+					m = j
+				}
 			}
 		}
 		if !before(&h[m], &x) {

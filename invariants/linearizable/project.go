@@ -4,6 +4,7 @@ import (
 	"maps"
 	"slices"
 	"sort"
+	"unsafe"
 
 	"github.com/anishathalye/porcupine"
 
@@ -244,7 +245,7 @@ func observeUnknownWrites(hops []*hop) {
 				if op.Type != mvcc.OpPut {
 					continue
 				}
-				k := kvPair{string(op.Key), string(op.Value)}
+				k := kvPair{view(op.Key), view(op.Value)}
 				w := writers[k]
 				if w == nil {
 					w = &writer{}
@@ -260,7 +261,7 @@ func observeUnknownWrites(hops []*hop) {
 			continue
 		}
 		for _, kv := range kvs {
-			w := writers[kvPair{string(kv.Key), string(kv.Value)}]
+			w := writers[kvPair{view(kv.Key), view(kv.Value)}]
 			known := kv.ModRevision != 0 && !r.noRev
 			if w == nil || w.n != 1 || (w.h.eff != effectMaybe && !w.h.observed) ||
 				w.h.call > r.ret || w.h.ret <= r.ret || (known && kv.ModRevision < w.h.minRev) {
@@ -271,3 +272,8 @@ func observeUnknownWrites(hops []*hop) {
 		}
 	}
 }
+
+// view is b as a string without a copy, for the keys of a map that lives
+// only while b is not written (observeUnknownWrites' writers: the history
+// is not changed during a check).
+func view(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }

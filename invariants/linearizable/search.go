@@ -63,10 +63,12 @@ func linkEvents(p *partition) *node {
 	}
 	sort.Sort(byTime(evs))
 	returns := make([]*node, len(p.ops))
+	nodes := make([]node, len(evs)) // one allocation for the whole list
 	var root *node
 	for i := len(evs) - 1; i >= 0; i-- {
 		e := evs[i]
-		n := &node{id: e.id, ret: p.ops[e.id].Return, next: root}
+		n := &nodes[i]
+		*n = node{id: e.id, ret: p.ops[e.id].Return, next: root}
 		if e.call {
 			n.in, n.match = p.ops[e.id].Input.(*keyInput), returns[e.id]
 		} else {
@@ -108,7 +110,8 @@ func unlift(n *node) {
 type visited struct {
 	buckets map[uint64][]cached
 	words   int
-	bytes   int64 // the estimated memory of the cache and the stack
+	bytes   int64    // the estimated memory of the cache and the stack
+	arena   []uint64 // where the copies of linearized sets are cut from
 }
 
 type cached struct {
@@ -122,6 +125,19 @@ func stateBytes(st stateSet) int64 {
 	return int64(unsafe.Sizeof(st)) + int64(cap(st))*int64(unsafe.Sizeof(keyState{}))
 }
 
+// copyOf returns a copy of lin cut from the arena (one allocation for
+// many configurations; a copy is never written, and its capacity ends at
+// its length, so an append could not reach the next one).
+func (v *visited) copyOf(lin []uint64) []uint64 {
+	n := len(lin)
+	if cap(v.arena)-len(v.arena) < n {
+		v.arena = make([]uint64, 0, max(n, min(2*cap(v.arena), 1024), 64))
+	}
+	l := len(v.arena)
+	v.arena = append(v.arena, lin...)
+	return v.arena[l : l+n : l+n]
+}
+
 // add records a configuration; false if it was seen before.
 func (v *visited) add(lin []uint64, h uint64, st stateSet) bool {
 	key := h ^ hashStates(st)
@@ -131,7 +147,7 @@ func (v *visited) add(lin []uint64, h uint64, st stateSet) bool {
 			return false
 		}
 	}
-	v.buckets[key] = append(bucket, cached{append([]uint64(nil), lin...), st})
+	v.buckets[key] = append(bucket, cached{v.copyOf(lin), st})
 	// the entry (with the bucket's and the map's share), its copy of the
 	// set, its state, and the stack's frame
 	v.bytes += int64(unsafe.Sizeof(cached{}))*2 + 8*int64(v.words) + stateBytes(st) + 96

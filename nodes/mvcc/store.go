@@ -48,6 +48,8 @@ type Store struct {
 	scheduledRev, finishedRev int64
 	// kvHash is the sum of liveHash over the live keys.
 	kvHash uint64
+	// resps is TxnScratch's buffer of op responses.
+	resps []OpResponse
 }
 
 // New returns an empty store at revision 1 with etcd's current behaviour.

@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/etcdsim/etcdsim/nodes/backend"
 )
@@ -151,6 +152,19 @@ func InRange(k, key, end []byte) bool {
 // checkTxn); then the branch runs with all its writes under one main
 // revision, each Range reading the txn's earlier writes.
 func (s *Store) Txn(tx backend.Tx, req TxnRequest) (TxnResponse, error) {
+	return s.txn(tx, req, nil)
+}
+
+// TxnScratch is Txn for a caller that reads the response before the
+// store's next TxnScratch: its Responses live in a buffer of the store
+// that the next call overwrites (an apply reads them at once, and the
+// allocation was one per applied write).
+func (s *Store) TxnScratch(tx backend.Tx, req TxnRequest) (TxnResponse, error) {
+	return s.txn(tx, req, &s.resps)
+}
+
+// txn runs Txn; with buf, the responses go into *buf, reused.
+func (s *Store) txn(tx backend.Tx, req TxnRequest, buf *[]OpResponse) (TxnResponse, error) {
 	if err := ValidateTxn(req); err != nil {
 		return TxnResponse{}, err
 	}
@@ -165,7 +179,14 @@ func (s *Store) Txn(tx backend.Tx, req TxnRequest) (TxnResponse, error) {
 		}
 	}
 	w := s.beginWrite(tx)
-	resp := TxnResponse{Succeeded: ok, Responses: make([]OpResponse, len(ops))}
+	resp := TxnResponse{Succeeded: ok}
+	if buf == nil {
+		resp.Responses = make([]OpResponse, len(ops))
+	} else {
+		clear(*buf)
+		*buf = slices.Grow((*buf)[:0], len(ops))[:len(ops)]
+		resp.Responses = *buf
+	}
 	for i := range ops {
 		resp.Responses[i] = w.apply(&ops[i])
 	}
