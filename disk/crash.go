@@ -14,7 +14,8 @@ import (
 // first the namespace changes not made durable by SyncDir are replayed over
 // the durable namespace in the order they were made, each undone with
 // probability DirLoss; then each surviving file, in name order, starts from
-// its durable bytes, has its in-flight write torn (TornWrite), keeps each
+// its durable bytes, has its in-flight write torn (TornWrite, or as
+// TearInFlight said), keeps each
 // other unsynced sector in ascending order with probability KeepUnsynced,
 // and last gets a flipped bit (BitFlip).
 func (fs *FS) Crash() *FS {
@@ -128,7 +129,12 @@ func (c *crasher) image(name string, ino *inode) []byte {
 		return img
 	}
 	var tear *tornWrite
-	if fs.last.ino == ino && fs.faults.TornWrite.Hit(fs.rng) {
+	switch {
+	case fs.inFlight.ino != nil:
+		if w := ino.newest; fs.inFlight.ino == ino && w.ok {
+			tear = c.tearAsTold(name, w.first, w.last+1, fs.inFlight.lose)
+		}
+	case fs.last.ino == ino && fs.faults.TornWrite.Hit(fs.rng):
 		tear = c.tear(name, fs.last.first, fs.last.last+1)
 	}
 	kept, others := 0, 0
@@ -237,6 +243,20 @@ func (c *crasher) tear(name string, first, end int64) *tornWrite {
 	if t.unordered() {
 		c.hit(CrashTornUnordered, name)
 	}
+	return t
+}
+
+// tearAsTold tears the write [first, end) as TearInFlight said: in
+// order, its last lose sectors lost, no draw.
+func (c *crasher) tearAsTold(name string, first, end, lose int64) *tornWrite {
+	n := end - first
+	kept := max(n-lose, 0)
+	t := &tornWrite{first: first, end: end, keep: make([]bool, n)}
+	for i := range kept {
+		t.keep[i] = true
+	}
+	c.logf("%s: torn write at %d (kept %d of %d sectors, in flight as told)", name, (first+kept)*SectorSize, kept, n)
+	c.hit(CrashTorn, name)
 	return t
 }
 

@@ -459,6 +459,48 @@ func TestTornWriteOutOfOrder(t *testing.T) {
 	}
 }
 
+// TestTearInFlight checks that TearInFlight tears the named file's newest
+// unsynced write though another file was written and synced since (which
+// leaves the disk's newest write synced: nothing would tear), in order,
+// losing exactly its last sectors, and that the rest of the unsynced
+// sectors are drawn as always.
+func TestTearInFlight(t *testing.T) {
+	for seed := range uint64(20) {
+		fs := newFS(seed, Faults{TornWrite: always, KeepUnsynced: always})
+		wal := synced(t, fs, "wal", sectors("a"))
+		db := synced(t, fs, "db", sectors("x"))
+		mustWriteAt(t, wal, sectors("b"), SectorSize) // an older unsynced write: kept
+		mustWriteAt(t, wal, sectors("cde"), 2*SectorSize)
+		mustWriteAt(t, db, sectors("y"), SectorSize)
+		mustSync(t, db)
+		if err := fs.TearInFlight("nope", 1); !errors.Is(err, ErrNotExist) {
+			t.Fatalf("TearInFlight of a missing file: %v", err)
+		}
+		if err := fs.TearInFlight("db", 1); err == nil {
+			t.Fatal("TearInFlight of a synced file succeeded")
+		}
+		if err := fs.TearInFlight("wal", 1); err != nil {
+			t.Fatal(err)
+		}
+		img := fs.Crash()
+		wantFiles("db="+sectors("xy")+" wal="+sectors("abcd"))(t, img)
+		log := strings.Join(img.CrashLog(), "\n")
+		if !strings.Contains(log, "wal: torn write at 2048 (kept 2 of 3 sectors, in flight as told)") ||
+			!strings.Contains(log, "wal: kept 1 of 1 unsynced sectors") {
+			t.Fatalf("seed %d: crash log %q", seed, log)
+		}
+	}
+	// Without it, the newest write (the db's, synced) is the one in flight:
+	// nothing tears.
+	fs := newFS(1, Faults{TornWrite: always, KeepUnsynced: always})
+	wal := synced(t, fs, "wal", "")
+	db := synced(t, fs, "db", "")
+	mustWriteAt(t, wal, sectors("cde"), 0)
+	mustWriteAt(t, db, sectors("y"), 0)
+	mustSync(t, db)
+	wantFiles("db="+sectors("y")+" wal="+sectors("cde"))(t, fs.Crash())
+}
+
 func bitDiff(a, b []byte) int {
 	n := 0
 	for i := range min(len(a), len(b)) {

@@ -34,6 +34,10 @@ order, so that one seed and one sequence of operations give one image:
     strict prefix of its sectors (possibly none) persisting, or out of
     order, a random strict subset (each sector kept with probability 1/2,
     one dropped if all were), the rest keeping what was there before.
+    After TearInFlight, the write in flight is instead the newest unsynced
+    write of the file it names, whatever was written or synced since in
+    other files, torn as it says (in order, its last sectors lost) with no
+    draw; no other write is torn.
  4. Every other dirty sector, in ascending order, survives with probability
     KeepUnsynced. A surviving sector holds its newest volatile content; a lost
     one keeps its durable content. The file's size is its durable size,

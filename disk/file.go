@@ -23,6 +23,7 @@ type inode struct {
 	dur    []byte    // durable contents, never written in place; len is the durable size
 	frozen int64     // vol[:frozen] of vol's array is seen elsewhere: never written in place
 	dirty  sectorSet // sectors written since the last Sync
+	newest span      // the file's newest write, while it is unsynced (TearInFlight)
 	cut    int64     // lowest size truncated to since the last Sync, or -1
 	linked bool      // has a name in the volatile namespace
 }
@@ -254,6 +255,7 @@ func (f *File) WriteAt(p []byte, off int64) (int, error) {
 	first, last := off/SectorSize, (end-1)/SectorSize
 	ino.dirty.addRange(first, last)
 	fs.last = lastWrite{ino: ino, first: first, last: last}
+	ino.newest = span{first: first, last: last, ok: true}
 	fs.stats.Writes++
 	fs.stats.BytesWritten += int64(len(p))
 	return len(p), nil
@@ -321,6 +323,10 @@ func (fs *FS) truncate(ino *inode, size int64) error {
 				fs.last = lastWrite{}
 			}
 		}
+		if w := &ino.newest; w.ok {
+			w.last = min(w.last, limit-1)
+			w.ok = w.last >= w.first
+		}
 	}
 	if size > old {
 		ino.grow(old, size) // zero-fills
@@ -369,5 +375,6 @@ func (ino *inode) sync() int64 {
 	ino.frozen = max(ino.frozen, size)
 	ino.cut = -1
 	ino.dirty.reset()
+	ino.newest = span{}
 	return n
 }

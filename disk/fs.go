@@ -50,6 +50,7 @@ type FS struct {
 	durNames map[string]*inode // namespace as of the last SyncDir
 	pending  []dirOp           // namespace changes since the last SyncDir
 	last     lastWrite         // the newest write, while it is unsynced
+	inFlight inFlight          // the write TearInFlight names, if any
 	used     int64             // sum of volatile sizes of named files
 	crashed  bool
 	crashLog []string
@@ -62,6 +63,50 @@ type FS struct {
 type lastWrite struct {
 	ino         *inode
 	first, last int64
+}
+
+// span is a range of sectors, first..last, when ok.
+type span struct {
+	first, last int64
+	ok          bool
+}
+
+// inFlight is the write a caller said is in flight at the next Crash
+// (TearInFlight): the newest unsynced write of ino then, of which the last
+// lose sectors are lost.
+type inFlight struct {
+	ino  *inode
+	lose int64
+}
+
+// TearInFlight says which write is in flight at the next Crash and how it
+// tears, instead of the newest write of the FS and a draw: the newest
+// unsynced write of the named file (as of the crash), torn in order, its
+// last lose sectors lost and every one before them kept. A write to
+// another file since, synced or not, does not make it less in flight: a
+// device can tear any write it has not flushed, not only the newest
+// (step 3 of the crash, in doc.go, tears only the newest write, so that
+// draws stay few). No draw decides this tear (TornWrite is not drawn for
+// it), and no other write is torn; every other unsynced sector is drawn
+// as always (KeepUnsynced). It is for scripts that reproduce one crash
+// (sim's scenarios: crash ... tear=wal). It fails with ErrNotExist when no
+// file has the name, and when the file has no unsynced write.
+func (fs *FS) TearInFlight(name string, lose int64) error {
+	if fs.crashed {
+		return ErrClosed
+	}
+	ino := fs.names[name]
+	if ino == nil {
+		return fmt.Errorf("%w: %s", ErrNotExist, name)
+	}
+	if !ino.newest.ok {
+		return fmt.Errorf("disk: %s has no unsynced write to tear", name)
+	}
+	if lose < 1 {
+		return fmt.Errorf("disk: a tear loses at least one sector, not %d", lose)
+	}
+	fs.inFlight = inFlight{ino: ino, lose: lose}
+	return nil
 }
 
 // dirOpKind is the kind of a namespace change.

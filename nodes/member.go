@@ -233,6 +233,9 @@ func (m *Member) ID() uint64 { return m.cfg.ID }
 // FS returns the member's disk.
 func (m *Member) FS() *disk.FS { return m.fs }
 
+// WALTail returns the name of the WAL segment the member appends to.
+func (m *Member) WALTail() string { return m.wal.Tail() }
+
 // Out returns the pending output; the world resets it with ResetOutput.
 func (m *Member) Out() *Output { return &m.out }
 

@@ -32,6 +32,15 @@ import (
 //	                          persists a Ready holding a received snapshot and
 //	                          entries after it (as gofail arms one point on one
 //	                          member; walBeforeSync: inside that Ready's fsync)
+//	crash m=2 at=FAILPOINT [when=...] tear=wal
+//	                          ... and the power loss tears the WAL's newest
+//	                          write (its last Save: entries, then the
+//	                          HardState), whatever the member wrote or
+//	                          synced since in other files (the backend's
+//	                          batch commit runs meanwhile): in order, its
+//	                          last sector lost, every one before it kept,
+//	                          no draw (disk.FS.TearInFlight). Without it
+//	                          only the newest write of the disk can tear.
 //	restart m=2               start member 2 from what its disk kept
 //	partition (1) (2 3)       a two-way partition; clients reach everyone
 //	slow m=3 for=2s           member 3's disk is slow for 2s (disk.slow: WAL
@@ -196,7 +205,7 @@ func (s *Scenario) build(args []ScenarioArg) (string, error) {
 		w.enableMembership()
 	}
 	w.opt.snapCount, w.opt.timing = etcdRetention(w.streams)
-	log := &scenarioLog{w: w, armed: armed, when: make([]func(*nodes.Member) bool, members), reqs: map[uint64]string{}, leads: make([]uint64, members)}
+	log := &scenarioLog{w: w, armed: armed, when: make([]func(*nodes.Member) bool, members), tear: make([]bool, members), reqs: map[uint64]string{}, leads: make([]uint64, members)}
 	*s = Scenario{scenarioLog: log, w: w}
 	s.w.setDriver(s)
 	s.w.watch, s.w.lenient = s, true
@@ -247,7 +256,15 @@ func (s *Scenario) failpoint(m *member) func(nodes.Failpoint) bool {
 	return func(fp nodes.Failpoint) bool {
 		s.grow()
 		if s.armed[i] == fp && (s.when[i] == nil || m.proc != nil && s.when[i](m.proc)) {
-			s.armed[i], s.when[i] = 0, nil
+			if s.tear[i] && m.proc != nil {
+				// The crash is the power loss: the WAL's newest write is
+				// the one in flight, whatever the member wrote since to
+				// other files, and loses its last sector.
+				if err := m.fs.TearInFlight(m.proc.WALTail(), 1); err != nil {
+					s.note("m%d: no WAL write to tear: %v", m.id, err)
+				}
+			}
+			s.armed[i], s.when[i], s.tear[i] = 0, nil, false
 			return true
 		}
 		return false

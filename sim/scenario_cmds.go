@@ -182,8 +182,19 @@ func (s *Scenario) crash(a scenarioArgs) (string, error) {
 			}
 			when = " when " + when
 		}
-		s.armed[i], s.when[i] = fp, cond
-		return fmt.Sprintf("m%d armed at %s%s", sl.id, fp, when), nil
+		tear := ""
+		switch t := a.str("tear", ""); t {
+		case "":
+		case "wal":
+			tear = ", tearing its WAL write"
+		default:
+			return "", fmt.Errorf("sim: unknown tear=%s (known: wal)", t)
+		}
+		s.armed[i], s.when[i], s.tear[i] = fp, cond, tear != ""
+		return fmt.Sprintf("m%d armed at %s%s%s", sl.id, fp, when, tear), nil
+	}
+	if a.has("tear") {
+		return "", fmt.Errorf("sim: tear= needs at=FAILPOINT")
 	}
 	if sl.proc == nil {
 		return fmt.Sprintf("m%d is already down", sl.id), nil

@@ -15,6 +15,7 @@ type scenarioLog struct {
 	w      *world
 	armed  []nodes.Failpoint          // per member index: the failpoint it dies at next
 	when   []func(*nodes.Member) bool // per member index: the armed point fires only when it holds (nil: always)
+	tear   []bool                     // per member index: the armed point's crash tears the WAL's newest write (tear=wal)
 	leads  []uint64                   // per member index: the term it leads, or 0
 	reqs   map[uint64]string
 	waitID uint64  // the get being waited for
@@ -118,6 +119,7 @@ func (s *scenarioLog) grow() {
 		s.leads = append(s.leads, 0)
 		s.armed = append(s.armed, 0)
 		s.when = append(s.when, nil)
+		s.tear = append(s.tear, false)
 	}
 }
 

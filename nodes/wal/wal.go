@@ -206,6 +206,9 @@ func (w *WAL) Stats() Stats {
 	return s
 }
 
+// Tail returns the name of the segment being appended to.
+func (w *WAL) Tail() string { return w.segs[len(w.segs)-1].name }
+
 // LastIndex returns the index of the last entry saved or read back, or of
 // the last snapshot marker if that is higher.
 func (w *WAL) LastIndex() uint64 { return w.lastIndex }
