@@ -113,7 +113,7 @@ func TestWindowedLinearizability(t *testing.T) {
 		// (Re-found whenever the worlds' draws change: the first seeds of
 		// each mode whose violation comes at the second or later checkpoint.)
 		{worlds["stale-read"], []uint64{2, 4}},
-		{worlds["serve-before-ready"], []uint64{1, 10}},
+		{worlds["serve-before-ready"], []uint64{1, 7}},
 	}
 	for _, tc := range cases {
 		for _, seed := range tc.seeds {
