@@ -20,7 +20,9 @@ import (
 //
 //   - a lease revoked by expiry (the leader's own revoke) is revealed no
 //     sooner than Bound(TTL) after its grant committed, and after any
-//     acknowledged keep-alive of it was sent;
+//     keep-alive of it acknowledged before that revoke was proposed was
+//     sent (see Proposed: a revoke already in flight when a keep-alive
+//     was acknowledged is not held to it, as etcd's lessor is not);
 //   - a successful keep-alive renews a lease whose grant is committed and
 //     whose revoke was not revealed before the keep-alive was sent (the
 //     lease existed at a point of the linearized history between its call
@@ -39,6 +41,9 @@ type Leases struct {
 	lives map[int64]*leaseLife
 	// hidden holds the revoked leases no answer has revealed yet.
 	hidden []int64
+	// proposed holds the expiry revokes proposed and not yet applied, by
+	// request ID.
+	proposed map[uint64]revokeProposal
 	// Seen counts what the checker judged.
 	Seen LeaseCounts
 }
@@ -59,7 +64,20 @@ type leaseLife struct {
 	expiredBy uint64        // the member whose expiry revoked it, 0: a client
 	shownAt   time.Duration // when an answer first revealed the revoke (0: none yet)
 	shownHow  string        // which
-	ka        keepAlive     // the latest-sent acknowledged keep-alive
+	ka        keepAlive     // the latest-sent acknowledged keep-alive (once revoked: the one the revoke must honour)
+	// inFlight: the revoke is by expiry and its proposal time is known,
+	// proposedAt; keep-alives acknowledged after it are not judged
+	// against it.
+	inFlight   bool
+	proposedAt time.Duration
+}
+
+// revokeProposal is an expiry revoke a member proposed: when, of which
+// life of the lease, and the latest-sent keep-alive acknowledged by then.
+type revokeProposal struct {
+	at   time.Duration
+	life *leaseLife
+	ka   keepAlive
 }
 
 // keepAlive is an acknowledged keep-alive.
@@ -72,7 +90,7 @@ type keepAlive struct {
 
 // NewLeases returns a lease checker that reports to c.
 func (c *Checker) NewLeases(bound func(ttl int64) time.Duration) *Leases {
-	return &Leases{Bound: bound, fail: c.failUnlessOff, lives: map[int64]*leaseLife{}}
+	return &Leases{Bound: bound, fail: c.failUnlessOff, lives: map[int64]*leaseLife{}, proposed: map[uint64]revokeProposal{}}
 }
 
 // failUnlessOff is fail for checks fed from outside the checker.
@@ -104,9 +122,34 @@ func LeaseBound(fast, slow [2]int64, et time.Duration) func(ttl int64) time.Dura
 	}
 }
 
+// Proposed feeds a member's proposal, at `at`, of request reqID: its
+// revoke of lease id, which its lessor found expired. etcd's leader
+// proposes such a revoke as an ordinary raft entry, which can commit after
+// the lease was renewed: a leader deposed with the entry uncommitted in
+// its log and elected again restarts every lease (lessor.Promote), renews
+// this one for a keep-alive, then commits the entry of its earlier term
+// (#12528, #15247; #16822 checks leadership before proposing, and cannot
+// recall what is proposed). etcd's lessor promises nothing against a
+// revoke already in flight, so a keep-alive is judged only against an
+// expiry revoke proposed after its acknowledgment reached its client (the
+// member acknowledged it sooner: the doubt goes to etcd). A revoke whose
+// proposal the checker is not told of is judged against every
+// acknowledged keep-alive.
+func (l *Leases) Proposed(reqID uint64, id int64, at time.Duration) {
+	p := revokeProposal{at: at, life: l.lives[id]}
+	if p.life != nil {
+		p.ka = p.life.ka // every keep-alive fed so far returned by now
+	}
+	l.proposed[reqID] = p
+}
+
 // Applied feeds a request the reference applied from the committed log,
 // at the time its entry was first committed.
 func (l *Leases) Applied(req *nodes.Request, res nodes.Result, at time.Duration) {
+	p, proposed := l.proposed[req.ID]
+	if proposed {
+		delete(l.proposed, req.ID) // applied once: a duplicate revoke is another request
+	}
 	if res.Code != nodes.OK {
 		return
 	}
@@ -127,6 +170,12 @@ func (l *Leases) Applied(req *nodes.Request, res nodes.Result, at time.Duration)
 		if id, ok := nodes.InternalProposer(req.ID); ok {
 			l.Seen.ExpiryRevokes++
 			life.expiredBy = id
+			if proposed {
+				life.inFlight, life.proposedAt, life.ka = true, p.at, keepAlive{}
+				if p.life == life {
+					life.ka = p.ka
+				}
+			}
 		}
 		l.hidden = append(l.hidden, req.Lease)
 	}
@@ -185,6 +234,9 @@ func (l *Leases) KeepAlive(client int, member uint64, id, ttl int64, call, ret t
 	}
 	l.Seen.KeepAlives++
 	ka := keepAlive{client: client, call: call, ret: ret, ok: true, member: member}
+	if life.revoked && life.inFlight && ret > life.proposedAt {
+		return // acknowledged after its revoke was proposed: not held to it (see Proposed)
+	}
 	if life.shownAt != 0 {
 		l.checkExpiry(id, life, ka)
 	}

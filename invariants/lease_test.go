@@ -77,6 +77,42 @@ func TestLeaseSemantics(t *testing.T) {
 			revoke(l, 42, 7, 9, 4.2)
 			l.Revoked(5, 7, secs(4.3))
 		})},
+		// Seed 324: m1 leads, finds the lease expired and proposes its
+		// revoke, is deposed with the entry uncommitted, is elected
+		// again (Promote restarts every lease), renews the lease for a
+		// keep-alive, and then commits the revoke of its earlier term.
+		{name: "expiry revoke proposed before a keep-alive was acknowledged, committed after", feed: leases(func(l *Leases) {
+			grant(l, 7, 5, 1)
+			l.KeepAlive(3, 2, 7, 5, secs(1.5), secs(1.51))
+			l.Proposed(expiryID(2), 7, secs(6.6)) // 5.1 s after the last keep-alive was sent
+			l.KeepAlive(3, 2, 7, 5, secs(9), secs(9.01))
+			revoke(l, expiryID(2), 7, 9, 9.05)
+			l.KeepAlive(4, 2, 7, 5, secs(9.02), secs(9.06)) // acknowledged after the commit too
+			l.Read(4, 1, 9, nil, secs(9.1))
+		})},
+		{name: "expiry revoke proposed after a keep-alive was acknowledged", feed: leases(func(l *Leases) {
+			grant(l, 7, 5, 1)
+			l.KeepAlive(3, 2, 7, 5, secs(1.5), secs(1.51))
+			l.KeepAlive(3, 2, 7, 5, secs(9), secs(9.01))
+			l.Proposed(expiryID(2), 7, secs(9.02))
+			revoke(l, expiryID(2), 7, 9, 9.05)
+			l.Read(4, 1, 9, nil, secs(9.1))
+		}), want: "lease-semantics", evidence: []string{"lease 7 (TTL 5s) was revoked by m2's expiry (committed at 9.050s, revision 9; client 4 read revision 9 from m1 at 9.100s), 100ms after client 3's keep-alive sent at 9.000s", "promises it 5s"}},
+		{name: "expiry revoke too soon after a keep-alive acknowledged before it, a later one after", feed: leases(func(l *Leases) {
+			grant(l, 7, 5, 1)
+			l.KeepAlive(3, 2, 7, 5, secs(4), secs(4.01))
+			l.Proposed(expiryID(2), 7, secs(5))
+			l.KeepAlive(5, 2, 7, 5, secs(5.5), secs(5.51)) // in flight: not held to this one
+			revoke(l, expiryID(2), 7, 9, 6.5)
+			l.Read(4, 1, 9, nil, secs(6.6))
+		}), want: "lease-semantics", evidence: []string{"2.6s after client 3's keep-alive sent at 4.000s", "promises it 5s"}},
+		{name: "expiry revoke revealed before the TTL after the grant, proposal known", feed: leases(func(l *Leases) {
+			grant(l, 7, 5, 1)
+			l.Proposed(expiryID(1), 7, secs(5.4))
+			l.KeepAlive(3, 1, 7, 5, secs(5.42), secs(5.43))
+			revoke(l, expiryID(1), 7, 9, 5.5)
+			l.NotFound(2, 7, secs(5.6))
+		}), want: "lease-semantics", evidence: []string{"client 2 was told the lease is not found at 5.600s), 4.6s after its grant committed at 1.000s"}},
 		{name: "keep-alive sent after the revoke committed, before anyone saw it", feed: leases(func(l *Leases) {
 			grant(l, 7, 5, 1)
 			revoke(l, 42, 7, 9, 2)           // committed; the leader has not applied it

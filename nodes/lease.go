@@ -57,6 +57,19 @@ func (m *Member) leadership(leader bool) {
 // revoke for each expired lease, as the root user with the current auth
 // revision (#11689's fix). The old-version member of lease-revoke-no-auth
 // proposes them with an empty header, as etcd 3.2 did.
+//
+// A member proposes only while raft says it leads: etcd #16822 ("Ignore
+// old leader's leases revoking request", for #15247) made
+// revokeExpiredLeases check ensureLeadership first, which trusts a member
+// that ticked within three ticks and otherwise confirms it still leads
+// (a ReadIndex round, then raft's Lead). The model runs this in the tick
+// itself, right after raft's, with raft's state at hand, so the check is
+// raft's role at this moment. Like etcd's, it cannot recall a revoke
+// already proposed: a leader that is deposed and elected again (lessor
+// Promote restarts every lease) can renew a lease and then commit the
+// revoke it proposed in its earlier term (docs/findings.md). The observer
+// is told of each proposal, for lease-semantics to judge keep-alives only
+// against revokes proposed after they were acknowledged.
 func (m *Member) revokeExpired() {
 	if m.rn.BasicStatus().RaftState != raft.StateLeader {
 		return
@@ -66,7 +79,11 @@ func (m *Member) revokeExpired() {
 		if !m.state.oldVersion {
 			req.User, req.AuthRevision = auth.RootUser, m.state.Auth.Revision()
 		}
-		_ = m.rn.Propose(req.Encode())
+		if err := m.rn.Propose(req.Encode()); err == nil {
+			if o := m.cfg.Observer; o != nil {
+				o.RevokeProposed(m, req)
+			}
+		}
 		m.probe(ProbeLeaseExpire)
 	}
 }

@@ -97,6 +97,10 @@ type Observer interface {
 	// (the admin check of the cluster API), judging req.User at its auth
 	// revision (m.AuthRevision()).
 	Refused(m *Member, req *Request, code Code)
+	// RevokeProposed: the member, leading, proposed req, a revoke of a
+	// lease its lessor found expired (revokeExpired), with an internal
+	// request ID; raft took the proposal.
+	RevokeProposed(m *Member, req *Request)
 }
 
 // Outcome is the apply result of one entry, compared across members.

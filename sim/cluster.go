@@ -88,6 +88,9 @@ type cluster struct {
 	// scenario's membership=1).
 	membership bool
 	onAdded    func(i int) // the operator's look at a member whose add committed, or nil
+	// leases is the lease checker (nil: checks off), told when a member
+	// proposes the revoke of a lease it found expired.
+	leases *invariants.Leases
 }
 
 // add makes a member with the next member ID, an empty disk and no
@@ -289,6 +292,12 @@ func (c *cluster) drain(i int) {
 	m.proc.ResetOutput()
 	if stop != "" {
 		c.stopRemoved(i, stop)
+	}
+}
+
+func (o *observer) RevokeProposed(_ *nodes.Member, req *nodes.Request) {
+	if o.leases != nil {
+		o.leases.Proposed(req.ID, req.Lease, o.q.Now())
 	}
 }
 

@@ -82,6 +82,7 @@ func newWorld(cfg Config) *world {
 	c.chk.Ref.Applied = w.hist.applied
 	if !cfg.NoChecks {
 		w.hist.leases = c.chk.NewLeases(leaseBound(w.opt.drift))
+		w.cl.leases = w.hist.leases
 	}
 	w.cl.net = network.New(s.Fork("network"), w.opt.netConfig())
 	for i := range cfg.Members {
