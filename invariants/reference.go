@@ -42,6 +42,10 @@ type Reference struct {
 	// undoBase is the journal position of undo[0].
 	undo     []undo
 	undoBase uint64
+	// tx is the journal the apply writes through, one for the reference's
+	// life: passing a journal value as a backend.Tx would allocate a copy
+	// for every entry.
+	tx *journal
 	// Decoded, when set, shares the members' decodings of entries.
 	Decoded *nodes.Decoded
 	// Applied, when set, is told of every request the reference applies
@@ -64,7 +68,9 @@ func NewReference() *Reference { return NewReferenceFor(nodes.Bugs{}) }
 // NewReferenceFor returns the reference with the apply semantics of the
 // given bug modes (see nodes.NewState).
 func NewReferenceFor(bugs nodes.Bugs) *Reference {
-	return &Reference{mem: backend.NewMem(), state: nodes.NewState(bugs)}
+	r := &Reference{mem: backend.NewMem(), state: nodes.NewState(bugs)}
+	r.tx = &journal{m: r.mem, log: &r.undo}
+	return r
 }
 
 // Last returns the last index applied.
@@ -122,7 +128,7 @@ func (r *Reference) Append(e *raftpb.Entry) error {
 			if r.Membership && req.Kind.IsAuth() {
 				defer r.noteAuth()
 			}
-			tx := journal{m: r.mem, log: &r.undo}
+			tx := r.tx
 			res, job := r.state.Apply(tx, req)
 			if job != nil {
 				job.Run(tx)
