@@ -234,9 +234,9 @@ func (c *Checker) DurableCommit(v View) {
 		return
 	}
 	mem := v.Backend()
-	ci := MetaIndex(mem)
+	key, other, ci := stateHashCI(mem)
 	if c.persisted(v, ci, "persisted") {
-		c.atomic(v, mem, ci, CommitAtomicity)
+		c.atomic(v, mem, ci, key, other, CommitAtomicity)
 	}
 }
 
@@ -264,10 +264,10 @@ func (c *Checker) persisted(v View, ci uint64, what string) bool {
 	return true
 }
 
-// atomic compares a backend state with the reference after 1..ci, and
-// returns the reference record of ci (nil for 0, or when none is left).
-func (c *Checker) atomic(v View, mem *backend.Mem, ci uint64, name Invariant) *Record {
-	key, other := StateHash(mem)
+// atomic compares a backend state, whose StateHash is key and other, with
+// the reference after 1..ci, and returns the reference record of ci (nil
+// for 0, or when none is left).
+func (c *Checker) atomic(v View, mem *backend.Mem, ci, key, other uint64, name Invariant) *Record {
 	var wantKey, wantOther uint64
 	rec, ok, gone := c.record(ci)
 	switch {
@@ -310,7 +310,7 @@ func (c *Checker) Restarted(v View) {
 		return
 	}
 	mem := v.Backend()
-	ci := MetaIndex(mem)
+	key, other, ci := stateHashCI(mem)
 	if bt, ht := nodes.MetaUint(mem, nodes.KeyTerm), v.WALDurable().Term; bt > ht {
 		c.fail(ServerVerify, v.ID(), "m%d restarted with backend.Term %d past its WAL's HardState term %d (server/verify: backend.Term must be <= WAL.HardState.term)", v.ID(), bt, ht)
 		return
@@ -318,7 +318,7 @@ func (c *Checker) Restarted(v View) {
 	if !c.persisted(v, ci, "restarted with") {
 		return
 	}
-	rec := c.atomic(v, mem, ci, RestartClean)
+	rec := c.atomic(v, mem, ci, key, other, RestartClean)
 	c.membersAtCI(v, ci)
 	if got, want := v.AuthCacheHash(), v.AuthRebuiltCacheHash(); got != want {
 		c.fail(AuthRevisionAgreement, v.ID(), "m%d restarted with a permission cache that differs from a rebuild from its own backend: %s", v.ID(), v.AuthCacheDiff(mem))
@@ -340,7 +340,7 @@ func (c *Checker) SnapshotInstalled(v View) {
 	}
 	t := c.track(v.ID())
 	mem := v.Backend()
-	ci := MetaIndex(mem)
+	key, other, ci := stateHashCI(mem)
 	if snap := v.SnapshotIndex(); ci < snap {
 		c.fail(InstallCoversSnapshot, v.ID(), "m%d installed snapshot %d but its backend's consistentIndex is %d", v.ID(), snap, ci)
 		return
@@ -350,7 +350,7 @@ func (c *Checker) SnapshotInstalled(v View) {
 		return
 	}
 	t.persistedCI, t.snapCI = ci, ci
-	c.atomic(v, mem, ci, CommitAtomicity)
+	c.atomic(v, mem, ci, key, other, CommitAtomicity)
 	c.membersAtCI(v, ci)
 }
 

@@ -42,6 +42,10 @@ type Reference struct {
 	// undoBase is the journal position of undo[0].
 	undo     []undo
 	undoBase uint64
+	// tx is the journal the apply writes through, one for the reference's
+	// life: passing a journal value as a backend.Tx would allocate a copy
+	// for every entry.
+	tx *journal
 	// Decoded, when set, shares the members' decodings of entries.
 	Decoded *nodes.Decoded
 	// Applied, when set, is told of every request the reference applies
@@ -64,7 +68,9 @@ func NewReference() *Reference { return NewReferenceFor(nodes.Bugs{}) }
 // NewReferenceFor returns the reference with the apply semantics of the
 // given bug modes (see nodes.NewState).
 func NewReferenceFor(bugs nodes.Bugs) *Reference {
-	return &Reference{mem: backend.NewMem(), state: nodes.NewState(bugs)}
+	r := &Reference{mem: backend.NewMem(), state: nodes.NewState(bugs)}
+	r.tx = &journal{m: r.mem, log: &r.undo}
+	return r
 }
 
 // Last returns the last index applied.
@@ -122,7 +128,7 @@ func (r *Reference) Append(e *raftpb.Entry) error {
 			if r.Membership && req.Kind.IsAuth() {
 				defer r.noteAuth()
 			}
-			tx := journal{m: r.mem, log: &r.undo}
+			tx := r.tx
 			res, job := r.state.Apply(tx, req)
 			if job != nil {
 				job.Run(tx)
@@ -149,11 +155,21 @@ func (r *Reference) Append(e *raftpb.Entry) error {
 // excluded are the meta records no reference can predict: the consistent
 // index and term (written by each member's pre-commit hook) and the
 // finished-compaction marker (written by each member's background job).
+// The consistent index comes first (stateHashCI reads it there).
 var excluded = [][]byte{[]byte(nodes.KeyCI), []byte(nodes.KeyTerm), []byte(mvcc.FinishedCompactKey)}
 
 // StateHash returns the comparable hash of a backend state: the key
 // bucket's, and every other bucket's without the excluded meta records.
 func StateHash(m *backend.Mem) (key, other uint64) {
+	key, other, _ = stateHashCI(m)
+	return key, other
+}
+
+// stateHashCI is StateHash, also returning the consistent index the state
+// holds (MetaIndex), which is one of the excluded records: one lookup of
+// each excluded record serves both, and each record's hash is the one the
+// store kept since its Put.
+func stateHashCI(m *backend.Mem) (key, other, ci uint64) {
 	m.EachBucket(func(name string, sum uint64) {
 		if name == mvcc.KeyBucket {
 			key = sum
@@ -161,12 +177,15 @@ func StateHash(m *backend.Mem) (key, other uint64) {
 			other += sum
 		}
 	})
-	for _, k := range excluded {
-		if v, ok := m.Get(mvcc.MetaBucket, k); ok {
-			other -= backend.RecordHash(mvcc.MetaBucket, k, v)
+	for i, k := range excluded {
+		if v, sum, ok := m.Lookup(mvcc.MetaBucket, k); ok {
+			other -= sum
+			if i == 0 && len(v) == 8 {
+				ci = binary.BigEndian.Uint64(v)
+			}
 		}
 	}
-	return key, other
+	return key, other, ci
 }
 
 // AuthHash returns the hash of the auth buckets of a backend state.

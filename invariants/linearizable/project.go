@@ -63,11 +63,13 @@ func project(hops []*hop, keys []string, u *unknowns) []partition {
 		parts[i].key = k
 	}
 	classes := map[anonClass]int{}
+	var ks []int
 	for _, h := range hops {
 		if h.pastRev {
 			continue
 		}
-		for _, i := range touched(h, keys, index) {
+		ks = touched(h, keys, index, ks[:0])
+		for _, i := range ks {
 			gaps := u.forKey(keys[i])
 			ret, ok := h.ret, true
 			if h.eff == effectMaybe {
@@ -99,9 +101,9 @@ func project(hops []*hop, keys []string, u *unknowns) []partition {
 }
 
 // touched returns the indexes of the keys a request reads, writes or
-// compares, in key order.
-func touched(h *hop, keys []string, index map[string]int) []int {
-	var ks []int
+// compares, in key order, appended to ks (a caller's scratch, so that a
+// pass over the history does not allocate one slice per request).
+func touched(h *hop, keys []string, index map[string]int, ks []int) []int {
 	add := func(key, end []byte) {
 		if len(end) == 0 {
 			if i, ok := index[string(key)]; ok {

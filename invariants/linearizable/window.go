@@ -124,9 +124,11 @@ func (p *Prefix) Fold(ops []Op, upTo int64) (*Prefix, int) {
 	for i, k := range keys {
 		index[k] = i
 	}
+	var ks []int
 	for _, h := range writes {
 		branch := h.branch()
-		for _, i := range touched(h, keys, index) {
+		ks = touched(h, keys, index, ks[:0])
+		for _, i := range ks {
 			key := keys[i]
 			acts := actions(branch, key)
 			set, ok := q.keys[key]

@@ -85,6 +85,17 @@ func (m *Mem) Get(bucket string, key []byte) ([]byte, bool) {
 	return it.value, ok
 }
 
+// Lookup is Get, also returning the record's hash, RecordHash(bucket,
+// key, value), as its Put computed and kept it (0 when there is none).
+func (m *Mem) Lookup(bucket string, key []byte) (value []byte, sum uint64, ok bool) {
+	b := m.find(bucket)
+	if b == nil {
+		return nil, 0, false
+	}
+	it, ok := b.t.Get(kv{key: key})
+	return it.value, it.sum, ok
+}
+
 // Range implements ReadTx.
 func (m *Mem) Range(bucket string, start, end []byte, fn func(key, value []byte) bool) {
 	b := m.find(bucket)
