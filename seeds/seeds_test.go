@@ -53,6 +53,9 @@ func replay(t *testing.T, name string) {
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
+	if note := sf.FormatNote(); note != "" {
+		t.Fatalf("%s: %s", name, note)
+	}
 	rep := run(t, sf.Config)
 	if got := rep.Outcome(); !sf.Matches(rep) {
 		t.Fatalf("%s: got %s at step %d trace %016x; recorded %s at step %d trace %016x (if the model changed on purpose: make seeds)\n%s",

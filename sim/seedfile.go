@@ -24,24 +24,37 @@ import (
 //	expect: fail:commit-atomicity
 //	step: 48121
 //	trace: 9c1e0f2a55d3b0e1
+//	trace-format: 2
 type SeedFile struct {
 	Description string
 	Config      Config
 	Expect      string // "pass" or "fail:<invariant>"
 	Step        uint64 // the step of the violation (0 for pass)
 	Trace       uint64 // the trace hash of the run
+	// TraceFormat is the TraceFormat the trace was recorded with (a file
+	// without the field is format 1).
+	TraceFormat int
 }
 
 // Matches reports whether a run of the file's world did what the file
 // recorded: the same outcome, at the same step, with the same trace.
 func (sf *SeedFile) Matches(rep *Report) bool {
-	return rep.Outcome() == sf.Expect && rep.Step == sf.Step && rep.TraceHash == sf.Trace
+	return sf.TraceFormat == TraceFormat && rep.Outcome() == sf.Expect && rep.Step == sf.Step && rep.TraceHash == sf.Trace
+}
+
+// FormatNote says why a file of another trace format cannot match ("" for
+// a file of this build's format).
+func (sf *SeedFile) FormatNote() string {
+	if sf.TraceFormat == TraceFormat {
+		return ""
+	}
+	return fmt.Sprintf("recorded with trace format %d, this build's is %d: its trace and step are not comparable (make seeds re-records the corpus)", sf.TraceFormat, TraceFormat)
 }
 
 // NewSeedFile records a report as a seed file. A run that followed a plan
 // keeps it in the file (a shrunk world is its plan).
 func NewSeedFile(rep *Report, description string) SeedFile {
-	sf := SeedFile{Description: description, Config: rep.Config, Expect: "pass", Trace: rep.TraceHash}
+	sf := SeedFile{Description: description, Config: rep.Config, Expect: "pass", Trace: rep.TraceHash, TraceFormat: TraceFormat}
 	f := rep.Faults
 	sf.Config.Faults = &f // pin the fault line, so the file does not depend on the swarm draw
 	sf.Config.Trace = nil
@@ -70,16 +83,17 @@ func (sf SeedFile) String() string {
 	if c.Churn != 0 {
 		fmt.Fprintf(&b, "churn: %d\n", c.Churn)
 	}
-	fmt.Fprintf(&b, "expect: %s\nstep: %d\ntrace: %016x\n", sf.Expect, sf.Step, sf.Trace)
+	fmt.Fprintf(&b, "expect: %s\nstep: %d\ntrace: %016x\ntrace-format: %d\n", sf.Expect, sf.Step, sf.Trace, sf.TraceFormat)
 	if c.Plan != nil {
 		b.WriteString(c.Plan.String())
 	}
 	return b.String()
 }
 
-// ParseSeedFile reads a seed file; every field but the comment is required.
+// ParseSeedFile reads a seed file; every field but the comment, churn and
+// trace-format (1 when absent) is required.
 func ParseSeedFile(text string) (SeedFile, error) {
-	var sf SeedFile
+	sf := SeedFile{TraceFormat: 1}
 	seen := map[string]bool{}
 	sc := bufio.NewScanner(strings.NewReader(text))
 	for n := 1; sc.Scan(); n++ {
@@ -153,6 +167,11 @@ func (sf *SeedFile) set(k, v string) error {
 		sf.Step, err = strconv.ParseUint(v, 10, 64)
 	case "trace":
 		sf.Trace, err = strconv.ParseUint(v, 16, 64)
+	case "trace-format":
+		sf.TraceFormat, err = strconv.Atoi(v)
+		if err == nil && (sf.TraceFormat < 1 || sf.TraceFormat > TraceFormat) {
+			err = fmt.Errorf("%d is not a trace format this build knows (1..%d)", sf.TraceFormat, TraceFormat)
+		}
 	default:
 		return fmt.Errorf("unknown field %q", k)
 	}

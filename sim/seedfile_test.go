@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -67,5 +68,29 @@ func TestSeedFileWithPlan(t *testing.T) {
 	rep, err := Run(back.Config)
 	if err != nil || !sf.Matches(rep) {
 		t.Fatalf("replay of the file: %v %s %016x, recorded %s %016x", err, rep.Outcome(), rep.TraceHash, sf.Expect, sf.Trace)
+	}
+}
+
+// TestSeedFileTraceFormat: a file without trace-format is format 1 and
+// is reported as not comparable rather than matched; this build's files
+// carry its format; an unknown format is an error.
+func TestSeedFileTraceFormat(t *testing.T) {
+	base := "seed: 1\nmembers: 3\nduration: 1s\nrate: 100\nbug: none\nfaults: none\nexpect: pass\nstep: 0\ntrace: 00000000000000ff\n"
+	old, err := ParseSeedFile(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if old.TraceFormat != 1 || old.FormatNote() == "" {
+		t.Fatalf("a file without trace-format: format %d, note %q", old.TraceFormat, old.FormatNote())
+	}
+	if old.Matches(&Report{TraceHash: 0xff}) {
+		t.Fatal("a format-1 file matched a run of this build")
+	}
+	cur, err := ParseSeedFile(base + fmt.Sprintf("trace-format: %d\n", TraceFormat))
+	if err != nil || cur.FormatNote() != "" || !strings.Contains(cur.String(), fmt.Sprintf("trace-format: %d\n", TraceFormat)) {
+		t.Fatalf("this build's format: %v %q\n%s", err, cur.FormatNote(), cur.String())
+	}
+	if _, err := ParseSeedFile(base + "trace-format: 99\n"); err == nil {
+		t.Fatal("trace-format 99 accepted")
 	}
 }

@@ -39,6 +39,10 @@ func compareSeedFile(w io.Writer, sf *sim.SeedFile, rep *sim.Report) {
 		fmt.Fprintf(w, "as recorded: %s at step %d\n", sf.Expect, sf.Step)
 		return
 	}
+	if note := sf.FormatNote(); note != "" {
+		fmt.Fprintf(w, "not comparable: the file was %s\n", note)
+		return
+	}
 	fmt.Fprintf(w, "NOT as recorded: the file expects %s at step %d with trace=%016x\n", sf.Expect, sf.Step, sf.Trace)
 }
 
