@@ -53,7 +53,7 @@ type churnOp struct {
 	host    int           // its machine (peer URL)
 	startAt time.Duration // when its process starts (0: once its add commits)
 	update  bool          // grow: a MemberUpdate of the learner before its promotion
-	listed  bool          // the operator listed the members first
+	listed  bool          // a replace listed the members first
 	added   bool          // its add committed
 	began   time.Duration
 	wait    time.Duration // no request before
@@ -177,8 +177,8 @@ func (ch *churner) step(op *churnOp) bool {
 	if ch.client.req != nil || ch.q.Now() < op.wait {
 		return false // waiting for an answer, or backing off
 	}
-	if !op.listed {
-		// An operator looks before changing anything, as robustness's
+	if !op.listed && op.kind == opReplace {
+		// A replace begins with a look at the members, as robustness's
 		// memberReplace begins with a MemberList: one try, whatever it says.
 		op.listed = true
 		ch.send(op, nodes.KindMemberList, 0, "", false)

@@ -94,6 +94,17 @@ func WorldFaults(cfg Config) Faults {
 		f.Crash = prob.Of(1, 500)
 	}
 	f.GracefulStop = DrawGracefulStop(s.Fork("faults/stop"))
+	if cfg.Churn > 0 && !f.Blackhole.Zero() && s.Fork("membership/blackhole").IntN(7) >= 4 {
+		// The blackhole is drawn in seven seeds in eight so that snapshots
+		// are installed in most worlds; a churn world installs them into
+		// its new members already (its snapshot count is drawn small for
+		// that), so it keeps the blackhole in four of those seven: one seed
+		// in two, as every other kind. The membership modes need members
+		// that restart from their own logs: with the blackhole in seven
+		// seeds in eight, promotion-not-persisted fell from 58.6% to 49.3%
+		// of seeds 1..1000 (failing in 44% of seeds with it, 63% without).
+		f.Blackhole = prob.Never
+	}
 	return f
 }
 
