@@ -107,24 +107,31 @@ func (m *Member) saveSnapshot(s *raftpb.Snapshot, hs *raftpb.HardState) {
 	}
 }
 
-// withSnapshotDB is etcd's createMergedSnapshotMessage: a MsgSnap carries
-// the leader's whole backend, committed first (backend.Snapshot commits),
-// so its consistent index is at least the snapshot's index. The leader
-// reports the send as finished, as rafthttp does once the stream is out.
+// withSnapshotDB is etcd's createMergedSnapshotMessage (called by its
+// apply loop with ep.appliedi, ep.appliedt and ep.confState): a MsgSnap
+// carries the leader's whole backend, committed first (KV().Commit), and
+// its metadata is the applied index's and term, with the configuration of
+// now, not those of the raft snapshot that raft chose to send. So the
+// database's consistent index is the snapshot's index: the recipient's
+// raft commits at the snapshot's index (its HardState commit), and a
+// database ahead of it would fail server/verify until a leader tells the
+// recipient a higher commit (seed 1720 of 5 members: a raft snapshot at
+// 3400 carried a database at 3419, and a graceful stop right after the
+// install left the WAL's HardState commit at 3400). The leader reports
+// the send as finished, as rafthttp does once the stream is out.
 func (m *Member) withSnapshotDB(msg *raftpb.Message) *raftpb.Message {
 	m.commit()
 	m.probe(ProbeSnapSend)
 	out := proto.Clone(msg).(*raftpb.Message)
 	out.Snapshot.Data = backend.Image(m.be.State())
+	// The configuration of now also lets a member added after the last
+	// raft snapshot in it (raft drops a snapshot whose configuration
+	// lacks its recipient).
+	md := out.Snapshot.Metadata
+	md.Index, md.Term = new(m.apply.applied), new(m.apply.appliedTerm)
+	md.ConfState = proto.Clone(m.confState).(*raftpb.ConfState)
 	if m.cfg.Membership {
-		// etcd's createMergedSnapshotMessage: the snapshot is the applied
-		// index's, with the configuration and the v2store of now (so that
-		// a member added after the last raft snapshot is in it: raft drops
-		// a snapshot whose configuration lacks its recipient), and carries
-		// the v2 membership and then the database.
-		md := out.Snapshot.Metadata
-		md.Index, md.Term = new(m.apply.applied), new(m.apply.appliedTerm)
-		md.ConfState = proto.Clone(m.confState).(*raftpb.ConfState)
+		// The v2 membership (v2store) first, then the database.
 		v2 := m.state.Cluster.V2Data()
 		out.Snapshot.Data = append(append(binary.AppendUvarint(nil, uint64(len(v2))), v2...), out.Snapshot.Data...)
 	}
