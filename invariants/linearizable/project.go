@@ -189,9 +189,9 @@ func projectOutput(h *hop, key string) *keyOutput {
 	out.deleted = exactDeleted(h)
 	if op, kvs := h.shownKVs(); op != nil {
 		out.read = true
-		for _, kv := range kvs {
-			if string(kv.Key) == key {
-				out.found, out.kv = true, kv
+		for i := range kvs {
+			if string(kvs[i].Key) == key {
+				out.kv = &kvs[i] // the history's own, never written during a check
 				break
 			}
 		}
