@@ -26,7 +26,7 @@ type hop struct {
 	client    int
 	call, ret int64 // ret is math.MaxInt64 while the outcome is unknown
 	req       *nodes.Request
-	res       nodes.Result
+	res       result
 	eff       effect
 	txn       mvcc.TxnRequest // the request as a txn: a put is a txn of one put
 	read      bool            // a plain range
@@ -39,6 +39,18 @@ type hop struct {
 	noRev     bool            // res.Rev is not known (Op.NoRev, or an unknown write a read without revisions saw)
 	anon      string          // an unknown write no request can tell from others of its kind: the kind (see markAnonymous)
 	top       *hop            // the done request with the highest revision returned before its call (orderRevisions)
+}
+
+// result is what the checker reads of a request's nodes.Result: a hop
+// keeps it for every request of a window, so not the whole of it.
+type result struct {
+	Rev, Deleted int64
+	KVs          []mvcc.KeyValue
+	Succeeded    bool
+}
+
+func resultOf(r *nodes.Result) result {
+	return result{Rev: r.Rev, Deleted: r.Deleted, KVs: r.KVs, Succeeded: r.Succeeded}
 }
 
 // hasRev reports whether the request is known to have taken a revision of
@@ -85,12 +97,12 @@ func classifyOp(ops []Op, i int) *hop {
 	switch {
 	case eff == effectMaybe && o.Log == LogApplied:
 		h.eff, h.settled, h.noRev = effectDone, true, false
-		h.ret, h.res = max(o.Committed, o.Call), o.LogResult
+		h.ret, h.res = max(o.Committed, o.Call), resultOf(&o.LogResult)
 		h.tookRev = tookRevision(h)
 	case eff == effectMaybe:
 		h.ret = math.MaxInt64
 	default:
-		h.res = o.Result
+		h.res = resultOf(&o.Result)
 		h.tookRev = tookRevision(h)
 	}
 	return h

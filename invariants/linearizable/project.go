@@ -8,7 +8,6 @@ import (
 
 	"github.com/anishathalye/porcupine"
 
-	"github.com/etcdsim/etcdsim/nodes"
 	"github.com/etcdsim/etcdsim/nodes/mvcc"
 )
 
@@ -268,7 +267,7 @@ func observeUnknownWrites(hops []*hop) {
 				continue // not this writer's, or impossible: left to the model to judge
 			}
 			w.h.eff, w.h.observed, w.h.ret, w.h.noRev = effectDone, true, r.ret, !known
-			w.h.res = nodes.Result{Rev: kv.ModRevision, Succeeded: w.success}
+			w.h.res = result{Rev: kv.ModRevision, Succeeded: w.success}
 		}
 	}
 }
