@@ -728,3 +728,39 @@ func TestExit(t *testing.T) {
 		t.Fatalf("crash after exit kept unsynced data: %q %v, b exists %v", h.ReadAll(), err, after.Exists("b"))
 	}
 }
+
+// TestTrim: giving back a file's spare capacity changes nothing a read, a
+// later write, a sync or a crash sees, and leaves the array exact.
+func TestTrim(t *testing.T) {
+	for _, synced := range []bool{true, false} {
+		run := func(trim bool) (vol, img []byte, capacity int) {
+			fs := newFS(3, Faults{KeepUnsynced: prob.Of(1, 2), TornWrite: prob.Of(1, 2)})
+			f := mustCreate(t, fs, "seg")
+			for i := range 40 {
+				f.Write(bytes.Repeat([]byte{byte('a' + i%26)}, 700))
+				if i == 20 {
+					mustSync(t, f)
+				}
+			}
+			if synced {
+				mustSync(t, f)
+			}
+			if trim {
+				f.Trim()
+			}
+			capacity = cap(f.ino.vol)
+			vol = f.ReadAll()
+			mustWriteAt(t, f, "over", 10) // below the durable size: copy-on-write
+			f.Write([]byte("more"))
+			return vol, fs.Crash().names["seg"].vol, capacity
+		}
+		v0, img0, c0 := run(false)
+		v1, img1, c1 := run(true)
+		if !bytes.Equal(v0, v1) || !bytes.Equal(img0, img1) {
+			t.Fatalf("synced=%v: Trim changed the contents or the crash image", synced)
+		}
+		if c1 != len(v1) || c0 == c1 {
+			t.Fatalf("synced=%v: capacity %d after Trim (%d before), want %d", synced, c1, c0, len(v1))
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"slices"
+	"unsafe"
 )
 
 var errNegative = errors.New("disk: negative offset or size")
@@ -159,6 +160,35 @@ func (f *File) Size() int64 {
 		return 0
 	}
 	return int64(len(f.ino.vol))
+}
+
+// Trim gives back the spare capacity of the file's bytes in memory, for a
+// file that will not grow again (a WAL segment once cut): its array grows
+// by doubling (see resize), so a finished file can hold as much again
+// unused, which a long run would keep for every segment until the WAL
+// releases it. It changes nothing a read, a write, a sync or a crash sees;
+// the durable bytes, when they are a view of the volatile ones, move to
+// the new array with them. A closed handle is left alone.
+func (f *File) Trim() {
+	if f.check() != nil {
+		return
+	}
+	ino := f.ino
+	n := len(ino.vol)
+	if cap(ino.vol)-n < max(n/8, 4<<10) {
+		return // not worth a copy
+	}
+	shared := cap(ino.dur) > 0 && unsafe.SliceData(ino.dur) == unsafe.SliceData(ino.vol)
+	if shared && len(ino.dur) > n {
+		return // a truncate not yet synced: dur still reads past vol
+	}
+	b := make([]byte, n)
+	copy(b, ino.vol)
+	ino.vol, ino.frozen = b, 0
+	if shared {
+		ino.dur = b[:len(ino.dur):len(ino.dur)]
+		ino.frozen = int64(len(ino.dur))
+	}
 }
 
 // DurableSize returns how many bytes of the file a crash is sure to keep,

@@ -181,7 +181,7 @@ func (p Probe) Valid() bool {
 		return false
 	case p >= ProbeRequest && p < ProbeCode:
 		k := Kind((p - ProbeRequest) / NumOutcomes)
-		return k != 0 && k != KindPublish // a member's own, never a client's
+		return k != 0 && k != KindPublish && k != KindClusterVersion // a member's own, never a client's
 	case p >= ProbeDisk && p < ProbeRequest:
 		k := int(p - ProbeDisk)
 		return diskCanHit[k/NumFileKinds][k%NumFileKinds]

@@ -181,6 +181,10 @@ func CheckAfter(p *Prefix, ops []Op, b Budget) Result { return CheckBudget(p, op
 func CheckBudget(p *Prefix, ops []Op, b Budget) Result {
 	h := prepare(p, ops)
 	res := Result{OK: true, Ops: len(h.hops), Partitions: len(h.parts)}
+	// From here on each request is reached through the partitions of its
+	// keys only, so that checkKV can let go of a key's requests once it is
+	// searched (see checkKV).
+	h.hops = nil
 	vs := h.revisionViolations
 	v, out, key := checkKV(h, b)
 	if v != nil {

@@ -26,7 +26,7 @@ type hop struct {
 	client    int
 	call, ret int64 // ret is math.MaxInt64 while the outcome is unknown
 	req       *nodes.Request
-	res       nodes.Result
+	res       result
 	eff       effect
 	txn       mvcc.TxnRequest // the request as a txn: a put is a txn of one put
 	read      bool            // a plain range
@@ -39,6 +39,18 @@ type hop struct {
 	noRev     bool            // res.Rev is not known (Op.NoRev, or an unknown write a read without revisions saw)
 	anon      string          // an unknown write no request can tell from others of its kind: the kind (see markAnonymous)
 	top       *hop            // the done request with the highest revision returned before its call (orderRevisions)
+}
+
+// result is what the checker reads of a request's nodes.Result: a hop
+// keeps it for every request of a window, so not the whole of it.
+type result struct {
+	Rev, Deleted int64
+	KVs          []mvcc.KeyValue
+	Succeeded    bool
+}
+
+func resultOf(r *nodes.Result) result {
+	return result{Rev: r.Rev, Deleted: r.Deleted, KVs: r.KVs, Succeeded: r.Succeeded}
 }
 
 // hasRev reports whether the request is known to have taken a revision of
@@ -63,32 +75,49 @@ func (h *hop) branch() []mvcc.Op {
 func classifyAll(ops []Op) []*hop {
 	hops := make([]*hop, 0, len(ops))
 	for i := range ops {
-		o := &ops[i]
-		eff := classify(o)
-		if eff == effectMaybe && (o.Log == LogNever || o.Log == LogApplied && o.LogResult.Code != nodes.OK) {
-			eff = 0 // never committed, or refused at apply: it changed nothing
+		if h := classifyOp(ops, i); h != nil {
+			hops = append(hops, h)
 		}
-		if eff == 0 {
-			continue
-		}
-		h := &hop{idx: i, client: o.ClientID, call: o.Call, ret: o.Return, req: o.Req, eff: eff, noRev: o.NoRev && eff == effectDone}
-		h.read = o.Req.Kind == nodes.KindRange
-		h.pastRev = h.read && o.Req.Rev != 0
-		h.txn = asTxn(o.Req)
-		switch {
-		case eff == effectMaybe && o.Log == LogApplied:
-			h.eff, h.settled, h.noRev = effectDone, true, false
-			h.ret, h.res = max(o.Committed, o.Call), o.LogResult
-			h.tookRev = tookRevision(h)
-		case eff == effectMaybe:
-			h.ret = math.MaxInt64
-		default:
-			h.res = o.Result
-			h.tookRev = tookRevision(h)
-		}
-		hops = append(hops, h)
 	}
 	return hops
+}
+
+// classifyOp returns the request ops[i] as classifyAll keeps it, or nil
+// if it changes and shows nothing.
+func classifyOp(ops []Op, i int) *hop {
+	o := &ops[i]
+	eff := keptEffect(o)
+	if eff == 0 {
+		return nil
+	}
+	h := &hop{idx: i, client: o.ClientID, call: o.Call, ret: o.Return, req: o.Req, eff: eff, noRev: o.NoRev && eff == effectDone}
+	h.read = o.Req.Kind == nodes.KindRange
+	h.pastRev = h.read && o.Req.Rev != 0
+	h.txn = asTxn(o.Req)
+	switch {
+	case eff == effectMaybe && o.Log == LogApplied:
+		h.eff, h.settled, h.noRev = effectDone, true, false
+		h.ret, h.res = max(o.Committed, o.Call), resultOf(&o.LogResult)
+		h.tookRev = tookRevision(h)
+	case eff == effectMaybe:
+		h.ret = math.MaxInt64
+	default:
+		h.res = resultOf(&o.Result)
+		h.tookRev = tookRevision(h)
+	}
+	return h
+}
+
+// keptEffect is classify, with an unknown write the log says never
+// committed, or refused at apply, left out: it changed nothing. A
+// request kept with effectMaybe whose Log is LogApplied is done (see
+// classifyOp).
+func keptEffect(o *Op) effect {
+	eff := classify(o)
+	if eff == effectMaybe && (o.Log == LogNever || o.Log == LogApplied && o.LogResult.Code != nodes.OK) {
+		return 0
+	}
+	return eff
 }
 
 // Checked reports whether Check uses the request o: those it leaves out

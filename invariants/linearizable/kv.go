@@ -91,6 +91,12 @@ func checkKV(h *history, b Budget) (v *violation, out outcome, key string) {
 				}
 				if results[i], _ = search(&h.parts[i], share, expired, false); results[i] == searchIllegal {
 					first.failed(i)
+				} else {
+					// Only a failed key is searched again: the others'
+					// requests (and the hops no other key holds) are
+					// garbage now rather than at the end of the check,
+					// which holds a window's history in a few copies.
+					h.parts[i].ops = nil
 				}
 			}
 		})

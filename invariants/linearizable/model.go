@@ -66,11 +66,10 @@ type keyOutput struct {
 	maybe     bool // unknown: may have happened, or not
 	succeeded bool // the branch taken
 	rev       int64
-	noRev     bool // rev is not known: a put takes some revision from minRev on
-	read      bool // the checked range's result is known: found and kv
-	found     bool
-	kv        mvcc.KeyValue
-	deleted   int64 // each delete of the branch deleted this key (1) or found nothing (0); -1 unknown
+	noRev     bool           // rev is not known: a put takes some revision from minRev on
+	read      bool           // the checked range's result is known: kv
+	kv        *mvcc.KeyValue // the key's value in it (in the request's result), or nil: not found
+	deleted   int64          // each delete of the branch deleted this key (1) or found nothing (0); -1 unknown
 }
 
 // step returns the states a key may be in after a request, from any of
@@ -206,10 +205,10 @@ func putVersion(s keyState, a action, rev span) keyState {
 // observe checks a range's result for the key against s, and narrows the
 // revisions of s to what the result shows.
 func observe(s keyState, a action, out *keyOutput) (keyState, bool) {
-	if !out.found {
+	kv := out.kv
+	if kv == nil {
 		return s, !s.live
 	}
-	kv := &out.kv
 	mod, create, ver := kv.ModRevision, kv.CreateRevision, kv.Version // 0: not reported
 	switch {
 	case !s.live, ver != 0 && ver != s.version, mod != 0 && !s.mod.has(mod), create != 0 && !s.create.has(create),

@@ -8,7 +8,6 @@ import (
 
 	"github.com/anishathalye/porcupine"
 
-	"github.com/etcdsim/etcdsim/nodes"
 	"github.com/etcdsim/etcdsim/nodes/mvcc"
 )
 
@@ -191,9 +190,9 @@ func projectOutput(h *hop, key string) *keyOutput {
 	out.deleted = exactDeleted(h)
 	if op, kvs := h.shownKVs(); op != nil {
 		out.read = true
-		for _, kv := range kvs {
-			if string(kv.Key) == key {
-				out.found, out.kv = true, kv
+		for i := range kvs {
+			if string(kvs[i].Key) == key {
+				out.kv = &kvs[i] // the history's own, never written during a check
 				break
 			}
 		}
@@ -270,7 +269,7 @@ func observeUnknownWrites(hops []*hop) {
 				continue // not this writer's, or impossible: left to the model to judge
 			}
 			w.h.eff, w.h.observed, w.h.ret, w.h.noRev = effectDone, true, r.ret, !known
-			w.h.res = nodes.Result{Rev: kv.ModRevision, Succeeded: w.success}
+			w.h.res = result{Rev: kv.ModRevision, Succeeded: w.success}
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/anishathalye/porcupine"
 
+	"github.com/etcdsim/etcdsim/nodes"
 	"github.com/etcdsim/etcdsim/nodes/mvcc"
 )
 
@@ -91,28 +92,34 @@ func (p *Prefix) Fold(ops []Op, upTo int64) (*Prefix, int) {
 	if n < len(ops) {
 		cut = max(ops[n].Call, p.At)
 	}
-	folded := make([]Op, 0, n)
+	// Of ops[:n], Fold needs the done requests only: the writes, whose
+	// effects it replays, and the one with the highest revision. Pending
+	// requests are not done (nor are the others left open), so they are
+	// counted out and never looked at; reads get no hop of their own.
+	folded, top := 0, -1
+	var writes []*hop
 	for i := range ops[:n] {
-		if !Pending(&ops[i]) {
-			folded = append(folded, ops[i])
+		o := &ops[i]
+		if Pending(o) {
+			continue
+		}
+		folded++
+		if !doneOp(o) {
+			continue
+		}
+		if rev := doneRev(o); top < 0 || rev > doneRev(&ops[top]) {
+			top = i
+		}
+		if o.Req.Kind != nodes.KindRange {
+			writes = append(writes, classifyOp(ops, i))
 		}
 	}
-	q := &Prefix{At: cut, Folded: p.Folded + len(folded), top: p.top, keys: maps.Clone(p.keys)}
+	q := &Prefix{At: cut, Folded: p.Folded + folded, top: p.top, keys: maps.Clone(p.keys)}
 	if q.keys == nil {
 		q.keys = map[string]stateSet{}
 	}
-	hops := classifyAll(folded)
-	var writes []*hop
-	for _, h := range hops {
-		if h.eff != effectDone {
-			continue
-		}
-		if q.top == nil || h.res.Rev > q.top.res.Rev {
-			q.top = h
-		}
-		if !h.read {
-			writes = append(writes, h)
-		}
+	if top >= 0 && (q.top == nil || doneRev(&ops[top]) > q.top.res.Rev) {
+		q.top = classifyOp(ops, top)
 	}
 	// etcd's apply order: by revision; a write that took a revision before
 	// the requests that changed nothing at it.
@@ -176,6 +183,21 @@ func detach(h *hop) *hop {
 	c := *h
 	c.txn, c.top = mvcc.TxnRequest{}, nil
 	return &c
+}
+
+// doneOp reports whether classifyOp makes o a done request: answered with
+// its result, or an unknown write the log settled.
+func doneOp(o *Op) bool {
+	eff := keptEffect(o)
+	return eff == effectDone || eff == effectMaybe && o.Log == LogApplied
+}
+
+// doneRev is the revision of a done request's result (classifyOp's res).
+func doneRev(o *Op) int64 {
+	if classify(o) == effectMaybe {
+		return o.LogResult.Rev
+	}
+	return o.Result.Rev
 }
 
 func b2i(b bool) int {

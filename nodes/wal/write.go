@@ -115,6 +115,7 @@ func (w *WAL) cut() error {
 	if err := w.Sync(); err != nil {
 		return err
 	}
+	w.tail.Trim() // the segment is complete: its spare capacity is only memory
 	w.stats.Cuts++
 	return w.startSegment(w.segs[len(w.segs)-1].seq+1, w.lastIndex+1)
 }

@@ -1,0 +1,31 @@
+package sim
+
+import (
+	"flag"
+	"runtime"
+	"slices"
+	"testing"
+	"time"
+)
+
+var heapPeakRounds = flag.Int("heappeak.rounds", 0, "TestHeapPeak: rounds of seeds 1..3 at 1200 s (0: skip)")
+
+// TestHeapPeak measures the peak heap of the 1200 s row of the benchmark
+// table as the table does (benchRow.measure, one core, no heap-profile
+// sampling), over rounds: go test ./sim -run TestHeapPeak -heappeak.rounds 5 -v
+func TestHeapPeak(t *testing.T) {
+	if *heapPeakRounds == 0 {
+		t.Skip("run with -heappeak.rounds N")
+	}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	defer noHeapProfile()()
+	var peaks []float64
+	for round := 0; round < *heapPeakRounds; round++ {
+		r := &benchRow{name: "3 members, 1200s", cfg: Config{Duration: 1200 * time.Second}, seeds: 3}
+		r.measure(t)
+		peaks = append(peaks, float64(r.peakHeap)/(1<<20))
+		t.Logf("round %d: peak %.1f MiB, live %.1f MiB, wall %s", round, float64(r.peakHeap)/(1<<20), float64(r.liveHeap)/(1<<20), r.wall)
+	}
+	slices.Sort(peaks)
+	t.Logf("peak heap over %d rounds: min %.1f median %.1f max %.1f MiB", len(peaks), peaks[0], peaks[len(peaks)/2], peaks[len(peaks)-1])
+}
