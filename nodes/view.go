@@ -92,6 +92,18 @@ func (m *Member) SavingSnapshotWithEntries() bool {
 	return m.inReady && m.mustSync && !raft.IsEmptySnap(m.rd.Snapshot) && len(m.rd.Entries) > 0
 }
 
+// HoldsReceivedSnapshot reports whether the member has received a snapshot
+// (its database saved, raft restored to it) that no Ready has handed out
+// yet: raft keeps it in its unstable log while a previous Ready's fsync is
+// pending, and entries a leader appends after it meanwhile join it in the
+// next Ready (SavingSnapshotWithEntries).
+func (m *Member) HoldsReceivedSnapshot() bool {
+	if m.inReady && !raft.IsEmptySnap(m.rd.Snapshot) {
+		return false
+	}
+	return m.snapPending() && !m.snapQueued()
+}
+
 // AuthRevision returns the auth store's revision.
 func (m *Member) AuthRevision() uint64 { return m.state.Auth.Revision() }
 

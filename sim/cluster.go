@@ -47,6 +47,9 @@ type member struct {
 	held    []Event // events that reached a paused member
 	drift   [2]int64
 	slowTil time.Duration
+	// stallTil holds the member's WAL fsyncs back until then (a scenario's
+	// stall): their completion waits, its process runs on.
+	stallTil time.Duration
 	// passes counts each failpoint reached, over the member's lives (for
 	// the driver: only points that can fire are counted); fired is the
 	// pass at which the last one fired, down the down time a plan gave it.

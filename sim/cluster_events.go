@@ -22,6 +22,10 @@ func (c *cluster) onTimer(e Event) {
 		return
 	}
 	k := nodes.TimerKind(e.Arg & 0xff)
+	if k == nodes.TimerWALSync && c.q.Now() < m.stallTil {
+		c.q.At(m.stallTil, e)
+		return
+	}
 	c.trace(e, uint64(k), 0, func() string { return fmt.Sprintf("m%d %s", m.id, k) })
 	c.call(e.Node, func(p *nodes.Member) { p.Fire(k) })
 }

@@ -45,6 +45,12 @@ import (
 //	partition (1) (2 3)       a two-way partition; clients reach everyone
 //	slow m=3 for=2s           member 3's disk is slow for 2s (disk.slow: WAL
 //	                          fsyncs take twenty times as long)
+//	stall m=3 for=2s          member 3's disk stalls for 2s: a WAL fsync in
+//	                          flight, or begun meanwhile, completes no sooner
+//	                          than 2s from now (a stalled fdatasync, which
+//	                          etcd logs as slow past a second); the member
+//	                          steps what reaches it meanwhile, but takes no
+//	                          Ready
 //	pause m=3 for=50ms        member 3's process stops for 50ms (pause: what
 //	                          reaches it waits, and is stepped when it resumes)
 //	heal                      remove every partition
@@ -64,6 +70,11 @@ import (
 //	                          Ready holding a received snapshot and entries
 //	                          after it, its fsync pending (wal-snapshot-gap's
 //	                          state)
+//	run-until m=2 snap-received [max=10s]
+//	                          step event by event until member 2 holds a
+//	                          received snapshot that no Ready has taken yet
+//	                          (raft restored to it while a previous Ready's
+//	                          fsync is pending)
 //	commit m=2                force a backend commit on member 2 now (etcd's
 //	                          ForceCommit), with the per-step checks
 //	status                    one line per member
@@ -139,7 +150,7 @@ func (s *Scenario) exec(cmd string, a scenarioArgs) (string, error) {
 		return s.restart(a)
 	case "partition":
 		return s.partition(a)
-	case "slow", "pause":
+	case "slow", "stall", "pause":
 		return s.slowOrPause(cmd, a)
 	case "heal":
 		s.w.cl.net.Heal(s.w.q.Now())

@@ -94,10 +94,15 @@ func (s *Scenario) slowOrPause(cmd string, a scenarioArgs) (string, error) {
 		return "", err
 	}
 	sl := s.w.cl.members[i]
-	if cmd == "slow" {
+	switch cmd {
+	case "slow":
 		sl.slowTil = s.w.q.Now() + d
 		s.w.noteOn(int(sl.id), MarkDisk, fmt.Sprintf("slow disk m%d", sl.id))
 		return fmt.Sprintf("m%d disk slow until t=%s", sl.id, stime(sl.slowTil)), nil
+	case "stall":
+		sl.stallTil = s.w.q.Now() + d
+		s.w.noteOn(int(sl.id), MarkDisk, fmt.Sprintf("stalled disk m%d", sl.id))
+		return fmt.Sprintf("m%d disk stalled until t=%s", sl.id, stime(sl.stallTil)), nil
 	}
 	if sl.proc == nil || sl.paused {
 		return fmt.Sprintf("m%d is down or paused", sl.id), nil
@@ -160,6 +165,7 @@ func (s *Scenario) newRequest(cmd string, a scenarioArgs) (*nodes.Request, strin
 // (run-until) or arm a failpoint on (crash at=FAILPOINT when=NAME).
 var memberConditions = map[string]func(*nodes.Member) bool{
 	"snap-with-entries": (*nodes.Member).SavingSnapshotWithEntries,
+	"snap-received":     (*nodes.Member).HoldsReceivedSnapshot,
 }
 
 // crash kills a member now, or arms a failpoint at which it dies next.
@@ -178,7 +184,7 @@ func (s *Scenario) crash(a scenarioArgs) (string, error) {
 		when, cond := a.str("when", ""), (func(*nodes.Member) bool)(nil)
 		if when != "" {
 			if cond = memberConditions[when]; cond == nil {
-				return "", fmt.Errorf("sim: unknown condition when=%s (known: snap-with-entries)", when)
+				return "", fmt.Errorf("sim: unknown condition when=%s (known: snap-with-entries, snap-received)", when)
 			}
 			when = " when " + when
 		}
@@ -311,8 +317,11 @@ func (s *Scenario) runUntil(a scenarioArgs) (string, error) {
 	case a.has("snap-with-entries"):
 		what = "saving a received snapshot and entries after it"
 		reached = memberConditions["snap-with-entries"]
+	case a.has("snap-received"):
+		what = "holding a received snapshot no Ready has taken"
+		reached = memberConditions["snap-received"]
 	default:
-		return "", fmt.Errorf("sim: run-until needs window, applied=N or snap-with-entries")
+		return "", fmt.Errorf("sim: run-until needs window, applied=N, snap-with-entries or snap-received")
 	}
 	sl := s.w.cl.members[i]
 	done := func(Event) bool { return sl.proc != nil && reached(sl.proc) }
