@@ -106,17 +106,10 @@ func resize(b []byte, n int64) []byte {
 	if n <= int64(len(b)) {
 		return b[:n]
 	}
-	return grow(b, n, n)
-}
-
-// grow returns b (len(b) <= from <= n) with length n, zero-filling the
-// exposed bytes before from: the caller overwrites the rest (an append
-// clears nothing).
-func grow(b []byte, n, from int64) []byte {
 	if n <= int64(cap(b)) {
-		old := int64(len(b))
+		old := len(b)
 		b = b[:n]
-		clear(b[old:from])
+		clear(b[old:])
 		return b
 	}
 	nb := make([]byte, n, max(n, 2*int64(cap(b)), 512))
