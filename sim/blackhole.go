@@ -9,6 +9,13 @@ import (
 // snapshot count) would otherwise keep its follower cut off for good.
 const blackholeMax = 30 * time.Second
 
+// blackholeEntries is the most entries a world's leader may need to
+// compact past a member it cut off (snapshot count plus catch-up entries)
+// for the swarm to draw net.blackhole: robustness's limit for
+// BlackholeUntilSnapshot (tests/robustness/failpoint/network.go,
+// entriesToGuaranteeSnapshot).
+const blackholeEntries = 200
+
 // blackholeRest is the least time between a blackhole's end and the next
 // one's start: the member it cut off gets its snapshot meanwhile.
 const blackholeRest = 5 * time.Second

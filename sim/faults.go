@@ -230,8 +230,9 @@ func (f Faults) Validate() error {
 // simulators do): each in-model kind is switched on with probability 1/2,
 // at a rate drawn from a menu, so that different seeds explore different
 // mixes; net.blackhole, drawn last, is on in seven seeds in eight, so that
-// snapshots are sent and installed in most worlds. Out-of-model kinds are
-// never drawn.
+// snapshots are sent and installed in most worlds (WorldFaults keeps it
+// only in worlds whose leader compacts within blackholeEntries, as
+// robustness does). Out-of-model kinds are never drawn.
 func DrawFaults(rng *rand.Rand) Faults {
 	var f Faults
 	pick := func(dst *prob.Ratio, menu ...prob.Ratio) {

@@ -47,28 +47,13 @@ func drawOptions(cfg Config, s Streams, rngFault *rand.Rand) options {
 	o := options{faults: WorldFaults(cfg)}
 	o.pickFailpoints(s)
 	o.armPoints()
-	o.snapCount, o.timing = drawRetention(s)
-	if cfg.Churn > 0 {
-		// A member added to a cluster whose leader compacted its log
-		// catches up through a snapshot: churn worlds snapshot often
-		// enough for a minute to see it (etcd's robustness tests run with
-		// small --snapshot-count values too).
-		o.snapCount = []uint64{100, 200, 400, 1000}[s.Fork("membership/snapshot-count").IntN(4)]
-	}
-	if cfg.Workload == "reconfig" {
-		// The reconfiguration field reports (#21694): the default mix, an
-		// operator who updates each learner's peer URL before promoting it,
-		// and etcd's default --snapshot-count.
-		o.snapCount = 10000
-	}
+	o.snapCount, o.timing = worldRetention(cfg, s)
 	o.compactBatch = []int{1000, 100, 10, 3}[s.Fork("members/compaction-batch").IntN(4)]
 	o.clients = cfg.Clients
 	if cfg.Workload == "compaction" {
 		// Issue17780's scenario: one client, tiny compaction batches, and
 		// a crash between a batch commit and the finished marker.
 		o.compactBatch = 1 + s.Fork("members/compaction-batch").IntN(3)
-		// The scenario's cluster options are fixed (etcdRetention).
-		o.snapCount, o.timing = etcdRetention(s)
 		o.fpRate[nodes.FPCompactFinished] = prob.Of(1, 4) // its own rate, whether the swarm switched it on or not
 		o.failpoints = append(o.failpoints, nodes.FPCompactFinished.String()+"@1/4")
 		o.clients = 1
@@ -94,6 +79,17 @@ func WorldFaults(cfg Config) Faults {
 		f.Crash = prob.Of(1, 500)
 	}
 	f.GracefulStop = DrawGracefulStop(s.Fork("faults/stop"))
+	if n, t := worldRetention(cfg, s); !f.Blackhole.Zero() && n+t.catchUp > blackholeEntries {
+		// Robustness draws BlackholeUntilSnapshot only where the leader
+		// compacts past the member it cut off within 200 entries
+		// (triggerBlackhole.Available: SnapshotCount +
+		// SnapshotCatchUpEntries at most 200, so that the wait fits its
+		// timeout); elsewhere it is not drawn. While a follower is cut
+		// off, --strict-reconfig-check refuses every member add as
+		// unhealthy: drawn whatever the retention, the blackhole cost
+		// promotion-not-persisted 3 points of seeds 1..1000.
+		f.Blackhole = prob.Never
+	}
 	if cfg.Churn > 0 && !f.Blackhole.Zero() && s.Fork("membership/blackhole").IntN(7) >= 4 {
 		// The blackhole is drawn in seven seeds in eight so that snapshots
 		// are installed in most worlds; a churn world installs them into
@@ -106,6 +102,32 @@ func WorldFaults(cfg Config) Faults {
 		f.Blackhole = prob.Never
 	}
 	return f
+}
+
+// worldRetention is the members' snapshot count and timing in a world of
+// cfg: the seed's draw (drawRetention), a churn world's snapshot count
+// ("membership/snapshot-count"), the reconfig workload's etcd default
+// and the compaction workload's fixed options (etcdRetention).
+func worldRetention(cfg Config, s Streams) (uint64, memberTiming) {
+	n, t := drawRetention(s)
+	if cfg.Churn > 0 {
+		// A member added to a cluster whose leader compacted its log
+		// catches up through a snapshot: churn worlds snapshot often
+		// enough for a minute to see it (etcd's robustness tests run with
+		// small --snapshot-count values too).
+		n = []uint64{100, 200, 400, 1000}[s.Fork("membership/snapshot-count").IntN(4)]
+	}
+	if cfg.Workload == "reconfig" {
+		// The reconfiguration field reports (#21694): the default mix, an
+		// operator who updates each learner's peer URL before promoting it,
+		// and etcd's default --snapshot-count.
+		n = 10000
+	}
+	if cfg.Workload == "compaction" {
+		// Issue17780's scenario: its cluster options are fixed.
+		n, t = etcdRetention(s)
+	}
+	return n, t
 }
 
 // pickFailpoints is the first level of two-level activation (FoundationDB's
