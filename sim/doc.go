@@ -84,7 +84,10 @@ in this order, and the header (Report.Header) prints it:
     DrawFaults): for each in-model kind in the order of the fault line, a
     coin switches it on and a draw picks its rate from a menu (net.partition
     and failpoint draw their @stable and @fire right after); the auth
-    workload makes sure crash is on (1/500).
+    workload makes sure crash is on (1/500); net.blackhole stays only in
+    worlds whose snapshot count plus catch-up entries are at most 200
+    (robustness's BlackholeUntilSnapshot; worldRetention reads them from
+    their own streams), and in one churn seed in two of those.
  2. the failpoints switched on ("faults/failpoints"): each point in the
     order of nodes.Failpoint, with the probability failpoint gives (at
     least 1/2 for a point only snapshots, defrags and compactions pass,
