@@ -87,7 +87,7 @@ in this order, and the header (Report.Header) prints it:
     workload makes sure crash is on (1/500); net.blackhole stays only in
     worlds whose snapshot count plus catch-up entries are at most 200
     (robustness's BlackholeUntilSnapshot; worldRetention reads them from
-    their own streams), and in one churn seed in two of those.
+    their own streams), and in four churn seeds in seven of those.
  2. the failpoints switched on ("faults/failpoints"): each point in the
     order of nodes.Failpoint, with the probability failpoint gives (at
     least 1/2 for a point only snapshots, defrags and compactions pass,
