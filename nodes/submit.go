@@ -70,8 +70,10 @@ func (m *Member) expireWaiters() {
 // expireReads ends the reads not served in time: one whose ReadIndex did
 // not come back within ReqTimeout is answered ErrTimeout, as etcd's
 // requestCurrentIndex gives up and its linearizableReadLoop notifies the
-// waiting reads; one whose index came back but was not applied within
-// readTimeout is forgotten (etcd waits on the client's context).
+// waiting reads (etcd answers ErrLeaderChanged instead when the leader
+// changes first, which the model does not tell apart: the read waits on);
+// one whose index came back but was not applied within readTimeout is
+// forgotten (etcd waits on the client's context).
 func (m *Member) expireReads() {
 	kept := m.reads[:0]
 	for _, r := range m.reads {
