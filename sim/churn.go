@@ -19,14 +19,16 @@ import (
 // until the log has it or refuses it for good.
 type churner struct {
 	*core
-	cl     *cluster
-	wl     *workload
-	rng    *rand.Rand // the stream "membership"
-	client *client
-	op     *churnOp
-	next   time.Duration // no new operation before
-	pause  time.Duration // the seed's pause between operations
-	late   time.Duration // the seed's delay of a late voter's start
+	cl  *cluster
+	wl  *workload
+	rng *rand.Rand // the stream "membership"
+	// mistakes is the stream "membership/mistakes" (churn_errpaths.go).
+	mistakes *rand.Rand
+	client   *client
+	op       *churnOp
+	next     time.Duration // no new operation before
+	pause    time.Duration // the seed's pause between operations
+	late     time.Duration // the seed's delay of a late voter's start
 }
 
 // churnTick is how often the operator looks at the cluster.
@@ -79,7 +81,7 @@ func (op *churnOp) String() string {
 func newChurner(w *world) *churner {
 	rng := w.streams.Fork("membership")
 	knobs := w.streams.Fork("membership/swarm")
-	ch := &churner{core: w.core, cl: w.cl, wl: w.wl, rng: rng,
+	ch := &churner{core: w.core, cl: w.cl, wl: w.wl, rng: rng, mistakes: w.streams.Fork("membership/mistakes"),
 		pause: []time.Duration{time.Second, 3 * time.Second, 10 * time.Second}[knobs.IntN(3)],
 		late:  []time.Duration{2 * time.Second, 5 * time.Second, 10 * time.Second}[knobs.IntN(3)],
 	}

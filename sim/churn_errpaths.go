@@ -35,14 +35,18 @@ type churnErrs struct {
 	addOK                              bool // the operation's add was answered ok
 }
 
-// drawErrs draws the operator's mistakes for op, one in four each.
+// drawErrs draws the operator's mistakes for op from their own stream
+// ("membership/mistakes"), so that the operations and their timing draw as
+// before: a duplicate add or a second learner in one operation in eight
+// that could make it, a remove in one late voter's window in two.
 func (ch *churner) drawErrs(op *churnOp) {
+	r := ch.mistakes
 	adds := op.kind != opShrink
 	learns := op.kind == opGrow || op.kind == opLearnerOut
 	op.errs = churnErrs{
-		dupAdd:        adds && ch.rng.IntN(4) == 0,
-		secondLearner: learns && ch.rng.IntN(4) == 0,
-		earlyRemove:   op.kind == opLateVoter && ch.rng.IntN(2) == 0,
+		dupAdd:        adds && r.IntN(8) == 0,
+		secondLearner: learns && r.IntN(8) == 0,
+		earlyRemove:   op.kind == opLateVoter && r.IntN(2) == 0,
 	}
 }
 

@@ -17,15 +17,17 @@ import (
 //     (lease/lessor.go Grant; clients may choose lease IDs).
 //   - UserAdd with an empty name: auth's ErrUserEmpty (auth/store.go
 //     UserAdd, at apply), by root or with auth off.
-//   - In a world that models membership: MemberList; MemberRemove,
-//     MemberUpdate and MemberPromote of an ID no member has (ErrIDNotFound,
-//     at apply for a remove or an update, from isLearnerReady for a
-//     promote); MemberPromote of a voter (ErrMemberNotLearner at apply,
-//     or ErrLearnerNotReady first when it lags); and, without churn (so no
-//     member can leave in between), MemberAdd at a current member's peer
-//     URL and MemberUpdate of a member to another's (ErrPeerURLexists in
-//     ValidateConfigurationChange); and a MemberUpdate of a member to its own
-//     peer URL, which etcd applies and which changes nothing.
+//   - In a world that models membership: MemberList, and MemberPromote of
+//     an ID no member has (ErrIDNotFound from the leader's isLearnerReady,
+//     before any proposal). Without churn (so that no member can come or
+//     leave in between, and no client's conf change takes raft's one
+//     pending slot from the operator's) also: MemberRemove and
+//     MemberUpdate of an absent ID (ErrIDNotFound at apply); MemberPromote
+//     of a voter (ErrMemberNotLearner at apply, or ErrLearnerNotReady first
+//     when it lags); MemberAdd at a current member's peer URL and
+//     MemberUpdate of a member to another's (ErrPeerURLexists in
+//     ValidateConfigurationChange); and a MemberUpdate of a member to its
+//     own peer URL, which etcd applies and which changes nothing.
 //     --strict-reconfig-check may refuse any of them earlier (unhealthy,
 //     not enough started), as etcd does. In a world that models
 //     membership, three error paths in four are of the cluster API.
@@ -87,17 +89,25 @@ func (w *workload) clusterAPIErrors() []func() *nodes.Request {
 	out := []func() *nodes.Request{
 		func() *nodes.Request { return &nodes.Request{Kind: nodes.KindMemberList} },
 		func() *nodes.Request {
-			kind := []nodes.Kind{nodes.KindMemberRemove, nodes.KindMemberUpdate, nodes.KindMemberPromote}[r.IntN(3)]
-			return &nodes.Request{Kind: kind, MemberID: absentMember, PeerURL: peerURL(absentMember)}
+			return &nodes.Request{Kind: nodes.KindMemberPromote, MemberID: absentMember}
 		},
 	}
+	if w.churn != nil {
+		// With churn, only what is refused before a proposal: a client's
+		// conf change would take raft's one pending slot from the operator's.
+		return out
+	}
+	out = append(out, func() *nodes.Request {
+		kind := []nodes.Kind{nodes.KindMemberRemove, nodes.KindMemberUpdate}[r.IntN(2)]
+		return &nodes.Request{Kind: kind, MemberID: absentMember, PeerURL: peerURL(absentMember)}
+	})
 	if len(voters) > 0 {
 		out = append(out, func() *nodes.Request {
 			return &nodes.Request{Kind: nodes.KindMemberPromote, MemberID: voters[r.IntN(len(voters))]}
 		})
 	}
-	if w.churn == nil && len(voters) > 1 {
-		// Only without churn: a peer URL taken now stays taken.
+	if len(voters) > 1 {
+		// A peer URL taken now stays taken: the membership never changes.
 		out = append(out, func() *nodes.Request {
 			taken := peerURL(int(voters[r.IntN(len(voters))]))
 			if r.IntN(2) == 0 {
@@ -108,7 +118,7 @@ func (w *workload) clusterAPIErrors() []func() *nodes.Request {
 			return &nodes.Request{Kind: nodes.KindMemberUpdate, MemberID: voters[i], PeerURL: peerURL(int(other))}
 		})
 	}
-	if w.churn == nil {
+	if len(voters) > 0 {
 		// A MemberUpdate of a member to the peer URL it has, as an
 		// operator re-applying its configuration: etcd validates and
 		// applies it (UpdateRaftAttributes), and nothing changes.
