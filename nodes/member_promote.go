@@ -92,7 +92,7 @@ func (m *Member) releasePromotes() {
 }
 
 // retryForwards sends each forwarded promote that has no try in flight
-// to the leader (for up to ReqTimeout, reqTimeout), and ends those past it with ErrTimeout. etcd
+// to the leader, and ends those past ReqTimeout (m.reqTimeout) with ErrTimeout. etcd
 // retries at once after a failure, bounded by the HTTP round trip; the
 // model retries at the next raft tick, and re-sends a try that got no
 // answer within a second (a lost request).
