@@ -286,7 +286,7 @@ func (m *Member) Tick() {
 	if len(m.reads) > 0 {
 		m.expireReads()
 	}
-	if m.clock%readTimeout < m.cfg.TickInterval { // the tick that crosses a multiple of readTimeout
+	if len(m.waiters) > 0 {
 		m.expireWaiters()
 	}
 	if len(m.forwards) > 0 {

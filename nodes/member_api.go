@@ -37,10 +37,6 @@ type Forward struct {
 // active for the strict checks to count them.
 const healthInterval = 5 * time.Second
 
-// reqTimeout is etcd's ReqTimeout (5s plus two election timeouts): how
-// long a follower goes on forwarding a promote to the leader.
-const reqTimeout = 7 * time.Second
-
 // readyPercent is etcd's readyPercentThreshold for promoting a learner.
 const readyPercent = 0.9
 

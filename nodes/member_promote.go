@@ -30,7 +30,7 @@ func (m *Member) decidePromote(client int, from uint64, req *Request) {
 	err := m.mayPromoteMember(req.MemberID)
 	switch {
 	case err == errNotLeader && from == 0:
-		m.forwards = append(m.forwards, forward{client: client, req: req, deadline: m.clock + reqTimeout, sent: -1})
+		m.forwards = append(m.forwards, forward{client: client, req: req, deadline: m.clock + m.reqTimeout(), sent: -1})
 		m.retryForwards()
 	case err == errNotLeader:
 		m.answer(client, from, req.ID, Result{Code: ErrNotLeader})
@@ -92,7 +92,7 @@ func (m *Member) releasePromotes() {
 }
 
 // retryForwards sends each forwarded promote that has no try in flight
-// to the leader, and ends those past ReqTimeout with ErrTimeout. etcd
+// to the leader, and ends those past ReqTimeout (m.reqTimeout) with ErrTimeout. etcd
 // retries at once after a failure, bounded by the HTTP round trip; the
 // model retries at the next raft tick, and re-sends a try that got no
 // answer within a second (a lost request).

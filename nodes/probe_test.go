@@ -30,6 +30,15 @@ func TestProbeCatalog(t *testing.T) {
 			t.Fatalf("required probe %q is not in the catalog", name)
 		}
 	}
+	for name, s := range scopes {
+		p, ok := seen[name]
+		if !ok {
+			t.Fatalf("scoped probe %q is not in the catalog", name)
+		}
+		if Required(p) || s.Scope == ScopeDefault || s.Reason == "" {
+			t.Fatalf("scoped probe %q: required, of the default scope, or without a reason", name)
+		}
+	}
 }
 
 // TestProbeCounting checks that a member's probes reach the counts it was

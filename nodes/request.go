@@ -253,7 +253,7 @@ const (
 	ErrLearnerNotReady        // ErrLearnerNotReady: its match is below 90% of the leader's
 	ErrNotEnoughStarted       // ErrNotEnoughStartedMembers (--strict-reconfig-check)
 	ErrUnhealthy              // ErrUnhealthy: not connected to a quorum for 5s
-	ErrTimeout                // ErrTimeout: a request that ran out of time inside etcd
+	ErrTimeout                // ErrTimeout and its variants (DueToLeaderFail, DueToConnectionLost, WaitAppliedIndex): out of time inside etcd
 	ErrNotSupportedForLearner // ErrGRPCNotSupportedForLearner
 )
 

@@ -3,6 +3,7 @@ package nodes
 import (
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -28,23 +29,59 @@ type waiter struct {
 	client int
 	peer   uint64 // the member that forwarded the request, or 0
 	since  time.Duration
+	// timed: a KV, lease or auth proposal, which etcd's
+	// processInternalRaftRequestOnce bounds by ReqTimeout; a cluster API
+	// change (configure) waits on the client's context alone.
+	timed bool
 }
 
-// expireWaiters forgets proposals that were never applied here (dropped
-// with a leader change): etcd's request timeout. Only deletions depend on
-// the map's order, never what happens.
+// reqTimeout is etcd's Cfg.ReqTimeout(): 5s plus two election timeouts
+// (7s with etcd's defaults), how long a proposal may wait for its apply
+// and a ReadIndex for its answer before etcd answers ErrTimeout.
+func (m *Member) reqTimeout() time.Duration {
+	return 5*time.Second + 2*time.Duration(m.cfg.ElectionTicks)*m.cfg.TickInterval
+}
+
+// expireWaiters ends the proposals not applied here in time. A timed one
+// is answered ErrTimeout at ReqTimeout, as processInternalRaftRequestOnce
+// does when its context's deadline passes (parseProposeCtxErr; the model
+// does not tell apart its ErrTimeoutDueToLeaderFail and
+// ErrTimeoutDueToConnectionLost, which are the same timeout to a client).
+// Others are forgotten after readTimeout: their client has long given up.
+// The answers go out in request ID order, not the map's.
 func (m *Member) expireWaiters() {
+	var late []uint64
 	for id, w := range m.waiters {
-		if m.clock-w.since >= readTimeout {
+		switch age := m.clock - w.since; {
+		case w.timed && age >= m.reqTimeout():
+			late = append(late, id)
+		case !w.timed && age >= readTimeout:
 			delete(m.waiters, id)
 		}
 	}
+	slices.Sort(late)
+	for _, id := range late {
+		w := m.waiters[id]
+		delete(m.waiters, id)
+		m.answer(w.client, w.peer, id, Result{Code: ErrTimeout})
+	}
 }
 
+// expireReads ends the reads not served in time: one whose ReadIndex did
+// not come back within ReqTimeout is answered ErrTimeout, as etcd's
+// requestCurrentIndex gives up and its linearizableReadLoop notifies the
+// waiting reads (etcd answers ErrLeaderChanged instead when the leader
+// changes first, which the model does not tell apart: the read waits on);
+// one whose index came back but was not applied within readTimeout is
+// forgotten (etcd waits on the client's context).
 func (m *Member) expireReads() {
 	kept := m.reads[:0]
 	for _, r := range m.reads {
-		if m.clock-r.since < readTimeout {
+		switch age := m.clock - r.since; {
+		case !r.ready && age >= m.reqTimeout():
+			m.reply(r.client, r.req.ID, Result{Code: ErrTimeout})
+		case r.ready && age >= readTimeout:
+		default:
 			kept = append(kept, r)
 		}
 	}
@@ -92,7 +129,7 @@ func (m *Member) Submit(client int, req *Request) {
 			m.reply(client, req.ID, Result{Code: ErrNoLeader})
 			return
 		}
-		m.waiters[req.ID] = waiter{client: client, since: m.clock}
+		m.waiters[req.ID] = waiter{client: client, since: m.clock, timed: true}
 	}
 }
 

@@ -19,14 +19,16 @@ import (
 // until the log has it or refuses it for good.
 type churner struct {
 	*core
-	cl     *cluster
-	wl     *workload
-	rng    *rand.Rand // the stream "membership"
-	client *client
-	op     *churnOp
-	next   time.Duration // no new operation before
-	pause  time.Duration // the seed's pause between operations
-	late   time.Duration // the seed's delay of a late voter's start
+	cl  *cluster
+	wl  *workload
+	rng *rand.Rand // the stream "membership"
+	// mistakes is the stream "membership/mistakes" (churn_errpaths.go).
+	mistakes *rand.Rand
+	client   *client
+	op       *churnOp
+	next     time.Duration // no new operation before
+	pause    time.Duration // the seed's pause between operations
+	late     time.Duration // the seed's delay of a late voter's start
 }
 
 // churnTick is how often the operator looks at the cluster.
@@ -58,6 +60,8 @@ type churnOp struct {
 	began   time.Duration
 	wait    time.Duration // no request before
 	last    string        // the last answer to its requests
+	sent    nodes.Kind    // the kind of its last request
+	errs    churnErrs     // the operator's mistakes drawn for it (churn_errpaths.go)
 }
 
 // String names the operation and the members it is about.
@@ -77,7 +81,7 @@ func (op *churnOp) String() string {
 func newChurner(w *world) *churner {
 	rng := w.streams.Fork("membership")
 	knobs := w.streams.Fork("membership/swarm")
-	ch := &churner{core: w.core, cl: w.cl, wl: w.wl, rng: rng,
+	ch := &churner{core: w.core, cl: w.cl, wl: w.wl, rng: rng, mistakes: w.streams.Fork("membership/mistakes"),
 		pause: []time.Duration{time.Second, 3 * time.Second, 10 * time.Second}[knobs.IntN(3)],
 		late:  []time.Duration{2 * time.Second, 5 * time.Second, 10 * time.Second}[knobs.IntN(3)],
 	}
@@ -128,6 +132,11 @@ func (ch *churner) onTick() {
 func (ch *churner) plan() *churnOp {
 	voters, now := ch.voters(), ch.q.Now()
 	op := &churnOp{began: now}
+	if id, ok := ch.strayLearner(); ok {
+		op.kind, op.victim = opShrink, id
+		return op
+	}
+	defer ch.drawErrs(op)
 	switch n := len(voters); {
 	case n < ch.cfg.Churn:
 		op.kind = []opKind{opGrow, opGrow, opGrow, opLateVoter}[ch.rng.IntN(4)]
@@ -176,6 +185,9 @@ func (ch *churner) onAdded(i int) {
 func (ch *churner) step(op *churnOp) bool {
 	if ch.client.req != nil || ch.q.Now() < op.wait {
 		return false // waiting for an answer, or backing off
+	}
+	if ch.errStep(op) {
+		return false
 	}
 	if !op.listed && op.kind == opReplace {
 		// A replace begins with a look at the members, as robustness's
@@ -308,6 +320,7 @@ func (ch *churner) send(op *churnOp, kind nodes.Kind, id uint64, url string, lea
 	c := ch.client
 	c.target = up[ch.rng.IntN(len(up))]
 	req := &nodes.Request{Kind: kind, MemberID: id, PeerURL: url, Learner: learner, User: c.user}
+	op.sent = kind
 	ch.wl.issue(c, req)
 }
 
@@ -320,6 +333,9 @@ func (ch *churner) done(code nodes.Code, unknown bool) {
 	ch.op.last = code.String()
 	if unknown {
 		ch.op.last = "no answer"
+	}
+	if !unknown && code == nodes.OK && ch.op.sent == nodes.KindMemberAdd {
+		ch.op.errs.addOK = true
 	}
 	switch {
 	case unknown || code == nodes.ErrLearnerNotReady:

@@ -33,6 +33,7 @@ type client struct {
 	deadline   time.Duration    // when the request in flight times out
 	timerSet   bool             // a timeout event is pending for this client
 	operator   bool             // the membership operator's client (churn)
+	patient    bool             // its next request waits patientTimeout, not RequestTimeout
 }
 
 // retryScript puts a script request that got no definite answer back at
@@ -92,6 +93,13 @@ type workload struct {
 	modRev    [keyspace]int64
 	authOff   bool
 	passwords map[string]string
+	lastGrant grant // the last lease grant acknowledged
+}
+
+// grant is an acknowledged lease grant: its lease, TTL and when.
+type grant struct {
+	id, ttl int64
+	at      time.Duration
 }
 
 // newWorkload makes the clients the options ask for; client i talks to
@@ -157,6 +165,9 @@ func (w *workload) issue(c *client, req *nodes.Request) {
 	// One timer per client, not per request: it fires at the deadline of
 	// the request in flight then, and moves on to the next one's.
 	c.deadline = now + RequestTimeout
+	if c.patient {
+		c.deadline, c.patient = now+patientTimeout, false
+	}
 	if !c.timerSet {
 		c.timerSet = true
 		w.q.At(c.deadline, Event{Kind: evTimeout, Node: c.idx})

@@ -74,7 +74,7 @@ func (d *seeded) arrive(w *world) {
 	req := w.wl.genRequest(c)
 	if w.rec != nil {
 		template := *req
-		w.record(Step{Kind: StepRequest, Client: c.idx, Member: int(w.cl.members[c.target].id), Req: &template})
+		w.record(Step{Kind: StepRequest, Client: c.idx, Member: int(w.cl.members[c.target].id), Req: &template, Patient: c.patient})
 	}
 	w.wl.issue(c, req)
 }
@@ -166,7 +166,7 @@ func (d *planned) arrive(w *world) {
 		if !ok {
 			continue // a member that never joined this run (a shrunk plan)
 		}
-		c.target = target
+		c.target, c.patient = target, s.Patient
 		w.wl.issue(c, &req)
 	}
 }

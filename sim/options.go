@@ -31,7 +31,11 @@ type options struct {
 	authOn       bool       // clients set up auth and act as users
 	authChurn    prob.Ratio // per root request: an auth change instead
 	leasesOn     bool       // clients grant, use, keep alive and revoke leases
-	drift        [][2]int64 // per initial member: its clock's rate, num/den
+	// clusterAPI: a world without churn models membership all the same, so
+	// that clients' cluster API requests (the ones certain to fail, and
+	// MemberList) are answered as etcd answers them.
+	clusterAPI bool
+	drift      [][2]int64 // per initial member: its clock's rate, num/den
 
 	timing memberTiming // tick, election timeout and catch-up entries (options_timing.go)
 }
@@ -59,6 +63,11 @@ func drawOptions(cfg Config, s Streams, rngFault *rand.Rand) options {
 		o.clients = 1
 	}
 	o.drawWorkload(cfg.Workload, s.Fork("workload/swarm"))
+	// One default world in four models membership without churn (its own
+	// stream, so that no other draw moves): every world modelling it costs
+	// a quarter more wall time, and a quarter of a swarm is plenty for
+	// requests that ride the "one in 40" path.
+	o.clusterAPI = cfg.Churn == 0 && cfg.Workload != "compaction" && s.Fork("membership/cluster-api").IntN(4) == 0
 	for range cfg.Members {
 		o.drift = append(o.drift, o.drawDrift(rngFault))
 	}
@@ -194,7 +203,7 @@ func (o *options) drawDrift(rng *rand.Rand) [2]int64 {
 // mix describes the workload knobs the seed drew.
 func (o *options) mix() string {
 	return fmt.Sprintf("auth=%v auth-churn=%s leases=%v snapshot-count=%d compaction-batch=%d clients=%d",
-		o.authOn, o.authChurn, o.leasesOn, o.snapCount, o.compactBatch, o.clients) + o.timing.String()
+		o.authOn, o.authChurn, o.leasesOn, o.snapCount, o.compactBatch, o.clients) + o.clusterAPIString() + o.timing.String()
 }
 
 // clocks describes the members' clock drift ("m1=1 m2=11/10 m3=1").
@@ -226,4 +235,13 @@ func (o *options) diskFaults() disk.Faults {
 		KeepUnsynced: f.KeepUnsynced, TornWrite: f.TornWrite, DirLoss: f.DirLoss,
 		LyingSync: f.LyingSync, BitFlip: f.BitFlip, Misdirect: f.Misdirect,
 	}
+}
+
+// clusterAPIString marks, in the mix, a world without churn that models
+// membership for its clients' cluster API requests.
+func (o *options) clusterAPIString() string {
+	if o.clusterAPI {
+		return " cluster-api=true"
+	}
+	return ""
 }

@@ -54,11 +54,14 @@ type Step struct {
 	Client int            // request
 	Member int            // 1-based
 	Req    *nodes.Request // request: a template (its ID is set when sent)
-	Groups [][]int        // partition
-	To     int            // cut
-	For    time.Duration  // crash and failpoint: down time; pause; slow disk
-	Point  string         // failpoint
-	Pass   uint64         // failpoint: which pass through it (counted over the member's lives)
+	// Patient: the client waits patientTimeout for the answer, not
+	// RequestTimeout (workload_errpaths.go).
+	Patient bool
+	Groups  [][]int       // partition
+	To      int           // cut
+	For     time.Duration // crash and failpoint: down time; pause; slow disk
+	Point   string        // failpoint
+	Pass    uint64        // failpoint: which pass through it (counted over the member's lives)
 }
 
 // Requests and Faults count the steps of each sort.
@@ -93,6 +96,9 @@ func (s Step) String() string {
 		add("client", strconv.Itoa(s.Client))
 		add("member", strconv.Itoa(s.Member))
 		add("req", hex.EncodeToString(s.Req.Encode()))
+		if s.Patient {
+			add("patient", "1")
+		}
 		what := string(s.Req.Key)
 		if s.Req.Kind.IsMember() && s.Req.MemberID != 0 {
 			what = "m" + strconv.FormatUint(s.Req.MemberID, 10)
@@ -180,6 +186,8 @@ func (s *Step) set(k, v string) error {
 		s.For, err = time.ParseDuration(v)
 	case "point":
 		s.Point = v
+	case "patient":
+		s.Patient = v == "1"
 	case "pass":
 		s.Pass, err = strconv.ParseUint(v, 10, 64)
 	case "req":

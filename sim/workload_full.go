@@ -53,6 +53,8 @@ func (w *workload) genMore(c *client, k, val []byte) *nodes.Request {
 		return &nodes.Request{Kind: kind, Lease: w.leases[r.IntN(len(w.leases))]}
 	case p < 95 && c.user != "":
 		return &nodes.Request{Kind: nodes.KindAuthenticate, Name: c.user, Password: w.password(c.user)}
+	case p >= 95:
+		return w.genErrPath(c, k, val)
 	}
 	return w.genRangeOpts(c, k)
 }
@@ -202,6 +204,9 @@ func (w *workload) learn(req *nodes.Request, res *nodes.Result) {
 	}
 	if req.Kind == nodes.KindUserChangePassword {
 		w.passwords[req.Name] = req.Password
+	}
+	if req.Kind == nodes.KindLeaseGrant {
+		w.lastGrant = grant{id: req.Lease, ttl: req.TTL, at: w.q.Now()}
 	}
 }
 

@@ -93,7 +93,7 @@ func newWorld(cfg Config) *world {
 	w.cl.onCrash = w.wl.reset
 	w.faults = &faultSched{core: c, cl: w.cl, f: &w.opt.faults, rng: rngFault, stopRng: s.Fork("faults/stop/tick")}
 	w.setDriver(newDriver(w))
-	if cfg.Churn > 0 || cfg.Plan.membership() {
+	if cfg.Churn > 0 || cfg.Plan.membership() || w.opt.clusterAPI {
 		w.enableMembership()
 	}
 	if cfg.Churn > 0 {

@@ -97,6 +97,22 @@ func (c *Coverage) WriteSummary(w io.Writer) {
 	for _, p := range req {
 		fmt.Fprintf(w, "  missed (required): %s\n", p)
 	}
+	if len(missed) > 0 {
+		var n [3]int
+		var dflt []nodes.Probe
+		for _, p := range missed {
+			s, _ := nodes.ProbeScope(p)
+			n[s]++
+			if s == nodes.ScopeDefault {
+				dflt = append(dflt, p)
+			}
+		}
+		fmt.Fprintf(w, "never hit: %d of the default scope, %d churn-only, %d failure-path (--coverage: the scope column)\n",
+			n[nodes.ScopeDefault], n[nodes.ScopeChurn], n[nodes.ScopeFailure])
+		for _, p := range dflt {
+			fmt.Fprintf(w, "  never hit: %s\n", p)
+		}
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "rarest probes\tseeds\trate\thits\tfirst seed\n")
 	for _, h := range c.Rarest(10) {
@@ -106,19 +122,34 @@ func (c *Coverage) WriteSummary(w io.Writer) {
 }
 
 // Write prints the whole coverage table: each probe, the seeds that hit
-// it and their share, its hits, the first seed that hit it, and whether
-// it is required.
+// it and their share, its hits, the first seed that hit it, whether it is
+// required, and its scope when the default swarm does not reach it
+// (nodes.ProbeScope: churn, failure), with the reason; last, the count of
+// probes of the default scope that no seed hit.
 func (c *Coverage) Write(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "probe\tseeds\trate\thits\tfirst\trequired\n")
+	fmt.Fprintf(tw, "probe\tseeds\trate\thits\tfirst\trequired\tscope\n")
+	dflt, missed := 0, 0
 	for _, h := range c.Probes() {
 		req := ""
 		if nodes.Required(h.Probe) {
 			req = "yes"
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%d\t%d\t%s\n", h.Probe, h.Seeds, rate(h.Seeds, c.Seeds), h.Hits, h.First, req)
+		scope, why := nodes.ProbeScope(h.Probe)
+		where := scope.String()
+		if why != "" {
+			where += ": " + why
+		}
+		if scope == nodes.ScopeDefault {
+			dflt++
+			if h.Seeds == 0 {
+				missed++
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%d\t%d\t%s\t%s\n", h.Probe, h.Seeds, rate(h.Seeds, c.Seeds), h.Hits, h.First, req, where)
 	}
 	tw.Flush()
+	fmt.Fprintf(w, "default scope: %d of %d probes hit in %d seeds\n", dflt-missed, dflt, c.Seeds)
 }
 
 // rate returns k of n as a percentage.

@@ -82,8 +82,10 @@
 // seeds first; and for each fault kind the share of failing and of
 // passing seeds that had it. Its Coverage counts, for each coverage probe,
 // the seeds that hit it, its hits and the first seed that did: swarm,
-// merge and table print its summary (the required probes missed, the ten
-// rarest), --coverage the whole table, --probe NAME one probe.
+// merge and table print its summary (the required probes missed, the
+// probes never hit by scope, the ten rarest), --coverage the whole table
+// (with each probe's scope when the default swarm cannot reach it:
+// nodes.ProbeScope), --probe NAME one probe.
 //
 // # The detection table
 //

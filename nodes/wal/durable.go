@@ -40,11 +40,23 @@ type batch struct {
 // (0: none) and the HardState st (when hasState).
 func (w *WAL) noteBatch(first, last, snap uint64, st hardState, hasState bool) {
 	end := w.segs[len(w.segs)-1].size
+	if len(w.batches) >= absorbAt {
+		// Nobody asked (a world without checks never does): absorb what
+		// the disk already holds, or the list grows for the whole life.
+		w.absorbDurable()
+	}
 	w.batches = append(w.batches, batch{f: w.tail, end: end, first: first, last: last, snap: snap, state: st, hasState: hasState})
 }
 
-// Durable returns what of w the disk holds synced now.
-func (w *WAL) Durable() Durable {
+// absorbAt is the length of the batch list at which noteBatch absorbs its
+// durable prefix itself.
+const absorbAt = 64
+
+// absorbDurable moves the batches the disk holds, oldest first, into
+// w.durable. Absorbing early changes nothing Durable returns: a batch
+// durable once stays durable (the tail is only appended to and synced
+// during a life), and absorb depends on the batch alone.
+func (w *WAL) absorbDurable() {
 	k := 0
 	for ; k < len(w.batches) && w.batches[k].f.DurableSize() >= w.batches[k].end; k++ {
 		w.durable.absorb(&w.batches[k])
@@ -54,6 +66,11 @@ func (w *WAL) Durable() Durable {
 		clear(w.batches[n:])
 		w.batches = w.batches[:n]
 	}
+}
+
+// Durable returns what of w the disk holds synced now.
+func (w *WAL) Durable() Durable {
+	w.absorbDurable()
 	d := w.durable
 	for i := range w.batches {
 		if b := &w.batches[i]; b.first != 0 && (d.Rewrite == 0 || b.first < d.Rewrite) {
