@@ -63,6 +63,7 @@ func project(hops []*hop, keys []string, u *unknowns) []partition {
 	}
 	classes := map[anonClass]int{}
 	var ks []int
+	var a arena
 	for _, h := range hops {
 		if h.pastRev {
 			continue
@@ -77,7 +78,7 @@ func project(hops []*hop, keys []string, u *unknowns) []partition {
 			if !ok {
 				continue
 			}
-			in, out := projectInput(h, keys[i], gaps), projectOutput(h, keys[i])
+			in, out := projectInput(&a, h, keys[i], gaps), projectOutput(&a, h, keys[i])
 			if h.eff == effectMaybe && h.anon != "" {
 				c := anonClass{h.anon, gaps.next(in.minRev)}
 				if classes[c] == 0 {
@@ -132,10 +133,38 @@ func touched(h *hop, keys []string, index map[string]int, ks []int) []int {
 	return slices.Compact(ks)
 }
 
+// arena cuts the many small objects a projection makes (an input, an
+// output and the actions of each request on each key) from a few large
+// arrays instead of allocating each one.
+type arena struct {
+	ins  []keyInput
+	outs []keyOutput
+	acts []action
+}
+
+const arenaChunk = 256
+
+func (a *arena) input() *keyInput {
+	if len(a.ins) == cap(a.ins) {
+		a.ins = make([]keyInput, 0, arenaChunk)
+	}
+	a.ins = a.ins[:len(a.ins)+1]
+	return &a.ins[len(a.ins)-1]
+}
+
+func (a *arena) output() *keyOutput {
+	if len(a.outs) == cap(a.outs) {
+		a.outs = make([]keyOutput, 0, arenaChunk)
+	}
+	a.outs = a.outs[:len(a.outs)+1]
+	return &a.outs[len(a.outs)-1]
+}
+
 // projectInput returns what a request asks of one key. Compares over a
 // range of keys are not checked; they only make the branch uncertain.
-func projectInput(h *hop, key string, gaps *revGaps) *keyInput {
-	in := &keyInput{h: h, allCmps: true, minRev: max(h.minRev, 1), gaps: gaps}
+func projectInput(a *arena, h *hop, key string, gaps *revGaps) *keyInput {
+	in := a.input()
+	*in = keyInput{h: h, allCmps: true, minRev: max(h.minRev, 1), gaps: gaps}
 	for _, c := range h.txn.Compares {
 		if len(c.RangeEnd) == 0 && string(c.Key) == key {
 			in.cmps = append(in.cmps, c)
@@ -143,7 +172,7 @@ func projectInput(h *hop, key string, gaps *revGaps) *keyInput {
 			in.allCmps = false
 		}
 	}
-	in.then, in.els = actions(h.txn.Success, key), actions(h.txn.Failure, key)
+	in.then, in.els = a.actions(h.txn.Success, key), a.actions(h.txn.Failure, key)
 	if h.anon != "" {
 		unseen(in.then)
 		unseen(in.els)
@@ -158,25 +187,68 @@ func actions(ops []mvcc.Op, key string) []action {
 	var acts []action
 	last := lastRange(ops)
 	for i := range ops {
-		op := &ops[i]
-		if (op.Type == mvcc.OpPut && string(op.Key) != key) || (op.Type != mvcc.OpPut && !mvcc.InRange([]byte(key), op.Key, op.End)) {
-			continue
+		if a, ok := projectAction(ops, i, last, key); ok {
+			acts = append(acts, a)
 		}
-		a := action{typ: op.Type}
-		switch op.Type {
-		case mvcc.OpPut:
-			a.value, a.lease = string(op.Value), op.Lease
-		case mvcc.OpRange:
-			a.check, a.keysOnly = i == last && plainRange(op), op.Range.KeysOnly
-		}
-		acts = append(acts, a)
 	}
 	return acts
 }
 
+// actions is the function actions with the slice cut from the arena (its
+// capacity ends at its length, so an append could not reach the next
+// one); nil when the branch does nothing on key, as the function returns.
+func (a *arena) actions(ops []mvcc.Op, key string) []action {
+	last := lastRange(ops)
+	n := 0
+	for i := range ops {
+		if onKey(&ops[i], key) {
+			n++
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	if cap(a.acts)-len(a.acts) < n {
+		a.acts = make([]action, 0, max(n, arenaChunk))
+	}
+	start := len(a.acts)
+	for i := range ops {
+		if act, ok := projectAction(ops, i, last, key); ok {
+			a.acts = append(a.acts, act)
+		}
+	}
+	return a.acts[start:len(a.acts):len(a.acts)]
+}
+
+// onKey reports whether a txn op acts on key.
+func onKey(op *mvcc.Op, key string) bool {
+	if op.Type == mvcc.OpPut {
+		return string(op.Key) == key
+	}
+	return mvcc.InRange([]byte(key), op.Key, op.End)
+}
+
+// projectAction is ops[i] projected onto key, last being the index of the
+// branch's last range; false if it does nothing on key.
+func projectAction(ops []mvcc.Op, i, last int, key string) (action, bool) {
+	op := &ops[i]
+	if !onKey(op, key) {
+		return action{}, false
+	}
+	a := action{typ: op.Type}
+	switch op.Type {
+	case mvcc.OpPut:
+		a.value, a.lease = string(op.Value), op.Lease
+	case mvcc.OpRange:
+		a.check, a.keysOnly = i == last && plainRange(op), op.Range.KeysOnly
+	}
+	return a, true
+}
+
 // projectOutput returns what a request's result tells of one key.
-func projectOutput(h *hop, key string) *keyOutput {
-	out := &keyOutput{deleted: -1}
+func projectOutput(a *arena, h *hop, key string) *keyOutput {
+	out := a.output()
+	*out = keyOutput{deleted: -1}
 	if h.eff == effectMaybe {
 		out.maybe = true
 		return out
