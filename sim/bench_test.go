@@ -81,6 +81,10 @@ func BenchmarkWorldChurn(b *testing.B) { benchChurn(b, 60*time.Second, 12, 3) }
 // outside the timer): the check's own cost, without the worlds'.
 func BenchmarkLinCheck60(b *testing.B) {
 	if linHistories == nil {
+		if *benchNoGC {
+			defer func(p, l int64) { gcPercent, memoryLimit = p, l }(gcPercent, memoryLimit)
+			gcPercent, memoryLimit = -1, 1<<62
+		}
 		for s := uint64(1); s <= 12; s++ {
 			rep, err := Run(Config{Seed: s, Duration: 60 * time.Second})
 			if err != nil || rep.Violation != nil {
