@@ -311,6 +311,9 @@ func observeUnknownWrites(hops []*hop) {
 		success bool
 	}
 	type kvPair struct{ key, value string }
+	if !slices.ContainsFunc(hops, func(h *hop) bool { return h.eff == effectMaybe }) {
+		return // only an unknown write is ever learned (none is observed yet)
+	}
 	writers := map[kvPair]*writer{}
 	for _, h := range hops {
 		for bi, br := range [][]mvcc.Op{h.txn.Success, h.txn.Failure} {
