@@ -15,6 +15,11 @@ import (
 type partition struct {
 	key string
 	ops []porcupine.Operation
+	// hops, until build projects them into ops, are the requests of the
+	// key's history, in the caller's order: a check holds the projection
+	// of only the keys it is searching (see build), not of every key at
+	// once.
+	hops []*hop
 }
 
 // universe returns, sorted, every key the history names: the keys of
@@ -51,7 +56,8 @@ func universe(hops []*hop) []string {
 // project splits the history by key. A request that touches several keys
 // (a multi-key delete-range or range, a txn over several keys) goes into
 // the partition of each, as its projection onto that key: what it does to
-// and shows of that key alone.
+// and shows of that key alone. The partitions hold their requests, not
+// yet projected: build projects them.
 func project(hops []*hop, keys []string, u *unknowns) []partition {
 	index := make(map[string]int, len(keys))
 	for i, k := range keys {
@@ -61,43 +67,60 @@ func project(hops []*hop, keys []string, u *unknowns) []partition {
 	for i, k := range keys {
 		parts[i].key = k
 	}
-	classes := map[anonClass]int{}
 	var ks []int
-	var a arena
 	for _, h := range hops {
 		if h.pastRev {
 			continue
 		}
 		ks = touched(h, keys, index, ks[:0])
 		for _, i := range ks {
-			gaps := u.forKey(keys[i])
-			ret, ok := h.ret, true
 			if h.eff == effectMaybe {
-				ret, ok = u.window(h, gaps)
-			}
-			if !ok {
-				continue
-			}
-			in, out := projectInput(&a, h, keys[i], gaps), projectOutput(&a, h, keys[i])
-			if h.eff == effectMaybe && h.anon != "" {
-				c := anonClass{h.anon, gaps.next(in.minRev)}
-				if classes[c] == 0 {
-					classes[c] = len(classes) + 1
+				if _, ok := u.window(h, u.forKey(keys[i])); !ok {
+					continue
 				}
-				in.class = classes[c]
 			}
-			parts[i].ops = append(parts[i].ops, porcupine.Operation{
-				ClientId: h.client, Input: in, Call: h.call, Output: out, Return: ret,
-			})
+			parts[i].hops = append(parts[i].hops, h)
 		}
 	}
-	parts = slices.DeleteFunc(parts, func(p partition) bool { return len(p.ops) == 0 })
-	for i := range parts {
-		for _, op := range parts[i].ops {
-			op.Input.(*keyInput).part = i
-		}
+	return slices.DeleteFunc(parts, func(p partition) bool { return len(p.hops) == 0 })
+}
+
+// build projects the requests of partition i onto its key, after the
+// operation that starts it from the states a prefix p carries for the key
+// (if any). Partitions may be built concurrently: build reads the
+// history, the prefix and u, and writes only partition i. The classes of
+// anonymous unknown writes are numbered per key: the search compares them
+// only within a key.
+func build(parts []partition, i int, p *Prefix, u *unknowns) {
+	part := &parts[i]
+	key := part.key
+	gaps := u.forKey(key)
+	ops := make([]porcupine.Operation, 0, len(part.hops)+1)
+	if set, ok := p.keys[key]; ok {
+		ops = append(ops, p.initOp(i, set))
 	}
-	return parts
+	classes := map[anonClass]int{}
+	n := len(part.hops)
+	a := arena{ins: make([]keyInput, 0, n), outs: make([]keyOutput, 0, n), acts: make([]action, 0, n)}
+	for _, h := range part.hops {
+		ret := h.ret
+		if h.eff == effectMaybe {
+			ret, _ = u.window(h, gaps)
+		}
+		in, out := projectInput(&a, h, key, gaps), projectOutput(&a, h, key)
+		in.part = i
+		if h.eff == effectMaybe && h.anon != "" {
+			c := anonClass{h.anon, gaps.next(in.minRev)}
+			if classes[c] == 0 {
+				classes[c] = len(classes) + 1
+			}
+			in.class = classes[c]
+		}
+		ops = append(ops, porcupine.Operation{
+			ClientId: h.client, Input: in, Call: h.call, Output: out, Return: ret,
+		})
+	}
+	part.ops, part.hops = ops, nil
 }
 
 // touched returns the indexes of the keys a request reads, writes or
@@ -209,7 +232,7 @@ func (a *arena) actions(ops []mvcc.Op, key string) []action {
 		return nil
 	}
 	if cap(a.acts)-len(a.acts) < n {
-		a.acts = make([]action, 0, max(n, arenaChunk))
+		a.acts = make([]action, 0, max(n, min(2*cap(a.acts), arenaChunk)))
 	}
 	start := len(a.acts)
 	for i := range ops {
