@@ -102,15 +102,16 @@ func classifyOp(ops []Op, i int) *hop {
 	return h
 }
 
-// classifyInto is classifyOp into h, a zero hop; false (h untouched) if
-// the request changes and shows nothing.
+// classifyInto is classifyOp into h, a zero hop (its fields are set one
+// by one: assigning a whole hop would write all of it again); false (h
+// untouched) if the request changes and shows nothing.
 func classifyInto(h *hop, ops []Op, i int) bool {
 	o := &ops[i]
 	eff := keptEffect(o)
 	if eff == 0 {
 		return false
 	}
-	*h = hop{idx: i, client: o.ClientID, call: o.Call, ret: o.Return, req: o.Req, eff: eff, noRev: o.NoRev && eff == effectDone}
+	h.idx, h.client, h.call, h.ret, h.req, h.eff, h.noRev = i, o.ClientID, o.Call, o.Return, o.Req, eff, o.NoRev && eff == effectDone
 	h.read = o.Req.Kind == nodes.KindRange
 	h.pastRev = h.read && o.Req.Rev != 0
 	h.txn = asTxn(o.Req, &h.one)
