@@ -5,6 +5,8 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/etcdsim/etcdsim/invariants/linearizable"
 )
 
 var (
@@ -73,3 +75,43 @@ func BenchmarkWorld1200(b *testing.B) { benchWorlds(b, 1200*time.Second, 3) }
 // churns around 3 voters: its cost per committed entry compares with
 // BenchmarkWorld60's.
 func BenchmarkWorldChurn(b *testing.B) { benchChurn(b, 60*time.Second, 12, 3) }
+
+// BenchmarkLinCheck60 runs the final linearizability check of the
+// default 60 s worlds of seeds 1..12 (their histories recorded once,
+// outside the timer): the check's own cost, without the worlds'.
+func BenchmarkLinCheck60(b *testing.B) {
+	if linHistories == nil {
+		if *benchNoGC {
+			defer func(p, l int64) { gcPercent, memoryLimit = p, l }(gcPercent, memoryLimit)
+			gcPercent, memoryLimit = -1, 1<<62
+		}
+		for s := uint64(1); s <= 12; s++ {
+			rep, err := Run(Config{Seed: s, Duration: 60 * time.Second})
+			if err != nil || rep.Violation != nil {
+				b.Fatalf("seed %d: %v %v", s, err, rep.Violation)
+			}
+			linHistories = append(linHistories, recordedHistory{rep.linPrefix, linearizableOps(rep.History, rep.fates)})
+		}
+	}
+	runtime.GC() // with GOGC=off, no collection runs during the checks
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		h := linHistories[i%len(linHistories)]
+		if res := linearizable.CheckAfter(h.prefix, h.ops, linearizable.Budget{}); !res.OK || res.Unknown {
+			b.Fatal(res)
+		}
+	}
+}
+
+// recordedHistory is a world's history as its final linearizability
+// check reads it.
+type recordedHistory struct {
+	prefix *linearizable.Prefix
+	ops    []linearizable.Op
+}
+
+// linHistories are BenchmarkLinCheck60's histories, recorded once per
+// process (so that an instruction count of -benchtime Nx less one of 1x
+// is N-1 checks).
+var linHistories []recordedHistory

@@ -87,10 +87,20 @@ func (w *history) await(req *nodes.Request) {
 	if w.cfg.NoChecks {
 		return // no check reads a fate, and the reference learns none
 	}
-	switch req.Kind {
-	case nodes.KindPut, nodes.KindDeleteRange, nodes.KindTxn:
+	if followed(req) {
 		w.undecided[req.ID] = struct{}{}
 	}
+}
+
+// followed reports whether await follows a request: a write, whose
+// outcome the log can settle. Only these are ever undecided or have a
+// fate.
+func followed(req *nodes.Request) bool {
+	switch req.Kind {
+	case nodes.KindPut, nodes.KindDeleteRange, nodes.KindTxn:
+		return true
+	}
+	return false
 }
 
 // settle is the reference applying a committed request (called as it
@@ -135,7 +145,7 @@ func (w *history) finish(c *client, clients []*client) {
 	o := &w.ops[c.op]
 	w.observeLeases(o)
 	lo := linearizableOp(o)
-	if !linearizable.Uncertain(&lo) {
+	if !linearizable.Uncertain(&lo) && followed(o.Req) {
 		delete(w.undecided, o.Req.ID)
 		delete(w.fates, o.Req.ID)
 	}

@@ -207,8 +207,20 @@ func CheckBudget(p *Prefix, ops []Op, b Budget) Result {
 type history struct {
 	hops               []*hop // the requests kept, in the caller's order
 	keys               []string
-	parts              []partition // one per key, in key order
+	parts              []partition // one per key, in key order; each built (see build) when it is searched
 	revisionViolations []violation
+	prefix             *Prefix
+	u                  *unknowns
+}
+
+// build projects partition i (see the function build).
+func (h *history) build(i int) { build(h.parts, i, h.prefix, h.u) }
+
+// buildAll projects every partition.
+func (h *history) buildAll() {
+	for i := range h.parts {
+		h.build(i)
+	}
 }
 
 // prepare classifies the requests, runs the revision sub-checks (which
@@ -236,12 +248,7 @@ func prepare(p *Prefix, ops []Op) *history {
 	h.hops = dropUnseeable(h.hops, u.gaps)
 	h.keys = p.universe(h.hops)
 	h.parts = project(h.hops, h.keys, u)
-	for i := range h.parts {
-		part := &h.parts[i]
-		if set, ok := p.keys[part.key]; ok {
-			part.ops = slices.Insert(part.ops, 0, p.initOp(i, set))
-		}
-	}
+	h.prefix, h.u = p, u
 	return h
 }
 

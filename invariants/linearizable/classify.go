@@ -39,6 +39,7 @@ type hop struct {
 	noRev     bool            // res.Rev is not known (Op.NoRev, or an unknown write a read without revisions saw)
 	anon      string          // an unknown write no request can tell from others of its kind: the kind (see markAnonymous)
 	top       *hop            // the done request with the highest revision returned before its call (orderRevisions)
+	one       [1]mvcc.Op      // txn.Success of a put, delete-range or range (see asTxn): no allocation of its own
 }
 
 // result is what the checker reads of a request's nodes.Result: a hop
@@ -72,10 +73,19 @@ func (h *hop) branch() []mvcc.Op {
 
 // classifyAll keeps the requests that change or show something of the KV
 // state, in the caller's order.
+// The hops are cut from one array (a window's requests in one allocation
+// rather than one each).
 func classifyAll(ops []Op) []*hop {
-	hops := make([]*hop, 0, len(ops))
+	n := 0
 	for i := range ops {
-		if h := classifyOp(ops, i); h != nil {
+		if keptEffect(&ops[i]) != 0 {
+			n++
+		}
+	}
+	slab := make([]hop, n)
+	hops := make([]*hop, 0, n)
+	for i := 0; i < len(ops) && len(hops) < n; i++ {
+		if h := &slab[len(hops)]; classifyInto(h, ops, i) {
 			hops = append(hops, h)
 		}
 	}
@@ -85,15 +95,26 @@ func classifyAll(ops []Op) []*hop {
 // classifyOp returns the request ops[i] as classifyAll keeps it, or nil
 // if it changes and shows nothing.
 func classifyOp(ops []Op, i int) *hop {
+	h := new(hop)
+	if !classifyInto(h, ops, i) {
+		return nil
+	}
+	return h
+}
+
+// classifyInto is classifyOp into h, a zero hop (its fields are set one
+// by one: assigning a whole hop would write all of it again); false (h
+// untouched) if the request changes and shows nothing.
+func classifyInto(h *hop, ops []Op, i int) bool {
 	o := &ops[i]
 	eff := keptEffect(o)
 	if eff == 0 {
-		return nil
+		return false
 	}
-	h := &hop{idx: i, client: o.ClientID, call: o.Call, ret: o.Return, req: o.Req, eff: eff, noRev: o.NoRev && eff == effectDone}
+	h.idx, h.client, h.call, h.ret, h.req, h.eff, h.noRev = i, o.ClientID, o.Call, o.Return, o.Req, eff, o.NoRev && eff == effectDone
 	h.read = o.Req.Kind == nodes.KindRange
 	h.pastRev = h.read && o.Req.Rev != 0
-	h.txn = asTxn(o.Req)
+	h.txn = asTxn(o.Req, &h.one)
 	switch {
 	case eff == effectMaybe && o.Log == LogApplied:
 		h.eff, h.settled, h.noRev = effectDone, true, false
@@ -105,7 +126,7 @@ func classifyOp(ops []Op, i int) *hop {
 		h.res = resultOf(&o.Result)
 		h.tookRev = tookRevision(h)
 	}
-	return h
+	return true
 }
 
 // keptEffect is classify, with an unknown write the log says never
@@ -177,8 +198,8 @@ func mayHaveApplied(c nodes.Code) bool {
 }
 
 // asTxn returns a request as a txn with no compares: a put, delete-range
-// or range becomes its Success branch.
-func asTxn(r *nodes.Request) mvcc.TxnRequest {
+// or range becomes its Success branch, held in one (the caller's).
+func asTxn(r *nodes.Request, one *[1]mvcc.Op) mvcc.TxnRequest {
 	var op mvcc.Op
 	switch r.Kind {
 	case nodes.KindTxn:
@@ -191,7 +212,8 @@ func asTxn(r *nodes.Request) mvcc.TxnRequest {
 		op = mvcc.Op{Type: mvcc.OpRange, Key: r.Key, End: r.End, Range: mvcc.RangeOptions{
 			Rev: r.Rev, Limit: r.Limit, KeysOnly: r.KeysOnly, CountOnly: r.CountOnly}}
 	}
-	return mvcc.TxnRequest{Success: []mvcc.Op{op}}
+	one[0] = op
+	return mvcc.TxnRequest{Success: one[:]}
 }
 
 // tookRevision reports whether a done request took a new main revision:

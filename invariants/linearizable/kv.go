@@ -89,6 +89,7 @@ func checkKV(h *history, b Budget) (v *violation, out outcome, key string) {
 				if first.before(i) {
 					continue
 				}
+				h.build(i)
 				if results[i], _ = search(&h.parts[i], share, expired, false); results[i] == searchIllegal {
 					first.failed(i)
 				} else {

@@ -15,6 +15,11 @@ import (
 type partition struct {
 	key string
 	ops []porcupine.Operation
+	// hops, until build projects them into ops, are the requests of the
+	// key's history, in the caller's order: a check holds the projection
+	// of only the keys it is searching (see build), not of every key at
+	// once.
+	hops []*hop
 }
 
 // universe returns, sorted, every key the history names: the keys of
@@ -51,7 +56,8 @@ func universe(hops []*hop) []string {
 // project splits the history by key. A request that touches several keys
 // (a multi-key delete-range or range, a txn over several keys) goes into
 // the partition of each, as its projection onto that key: what it does to
-// and shows of that key alone.
+// and shows of that key alone. The partitions hold their requests, not
+// yet projected: build projects them.
 func project(hops []*hop, keys []string, u *unknowns) []partition {
 	index := make(map[string]int, len(keys))
 	for i, k := range keys {
@@ -61,7 +67,6 @@ func project(hops []*hop, keys []string, u *unknowns) []partition {
 	for i, k := range keys {
 		parts[i].key = k
 	}
-	classes := map[anonClass]int{}
 	var ks []int
 	for _, h := range hops {
 		if h.pastRev {
@@ -69,34 +74,53 @@ func project(hops []*hop, keys []string, u *unknowns) []partition {
 		}
 		ks = touched(h, keys, index, ks[:0])
 		for _, i := range ks {
-			gaps := u.forKey(keys[i])
-			ret, ok := h.ret, true
 			if h.eff == effectMaybe {
-				ret, ok = u.window(h, gaps)
-			}
-			if !ok {
-				continue
-			}
-			in, out := projectInput(h, keys[i], gaps), projectOutput(h, keys[i])
-			if h.eff == effectMaybe && h.anon != "" {
-				c := anonClass{h.anon, gaps.next(in.minRev)}
-				if classes[c] == 0 {
-					classes[c] = len(classes) + 1
+				if _, ok := u.window(h, u.forKey(keys[i])); !ok {
+					continue
 				}
-				in.class = classes[c]
 			}
-			parts[i].ops = append(parts[i].ops, porcupine.Operation{
-				ClientId: h.client, Input: in, Call: h.call, Output: out, Return: ret,
-			})
+			parts[i].hops = append(parts[i].hops, h)
 		}
 	}
-	parts = slices.DeleteFunc(parts, func(p partition) bool { return len(p.ops) == 0 })
-	for i := range parts {
-		for _, op := range parts[i].ops {
-			op.Input.(*keyInput).part = i
-		}
+	return slices.DeleteFunc(parts, func(p partition) bool { return len(p.hops) == 0 })
+}
+
+// build projects the requests of partition i onto its key, after the
+// operation that starts it from the states a prefix p carries for the key
+// (if any). Partitions may be built concurrently: build reads the
+// history, the prefix and u, and writes only partition i. The classes of
+// anonymous unknown writes are numbered per key: the search compares them
+// only within a key.
+func build(parts []partition, i int, p *Prefix, u *unknowns) {
+	part := &parts[i]
+	key := part.key
+	gaps := u.forKey(key)
+	ops := make([]porcupine.Operation, 0, len(part.hops)+1)
+	if set, ok := p.keys[key]; ok {
+		ops = append(ops, p.initOp(i, set))
 	}
-	return parts
+	classes := map[anonClass]int{}
+	n := len(part.hops)
+	a := arena{ins: make([]keyInput, 0, n), outs: make([]keyOutput, 0, n), acts: make([]action, 0, n)}
+	for _, h := range part.hops {
+		ret := h.ret
+		if h.eff == effectMaybe {
+			ret, _ = u.window(h, gaps)
+		}
+		in, out := projectInput(&a, h, key, gaps), projectOutput(&a, h, key)
+		in.part = i
+		if h.eff == effectMaybe && h.anon != "" {
+			c := anonClass{h.anon, gaps.next(in.minRev)}
+			if classes[c] == 0 {
+				classes[c] = len(classes) + 1
+			}
+			in.class = classes[c]
+		}
+		ops = append(ops, porcupine.Operation{
+			ClientId: h.client, Input: in, Call: h.call, Output: out, Return: ret,
+		})
+	}
+	part.ops, part.hops = ops, nil
 }
 
 // touched returns the indexes of the keys a request reads, writes or
@@ -132,10 +156,38 @@ func touched(h *hop, keys []string, index map[string]int, ks []int) []int {
 	return slices.Compact(ks)
 }
 
+// arena cuts the many small objects a projection makes (an input, an
+// output and the actions of each request on each key) from a few large
+// arrays instead of allocating each one.
+type arena struct {
+	ins  []keyInput
+	outs []keyOutput
+	acts []action
+}
+
+const arenaChunk = 256
+
+func (a *arena) input() *keyInput {
+	if len(a.ins) == cap(a.ins) {
+		a.ins = make([]keyInput, 0, arenaChunk)
+	}
+	a.ins = a.ins[:len(a.ins)+1]
+	return &a.ins[len(a.ins)-1]
+}
+
+func (a *arena) output() *keyOutput {
+	if len(a.outs) == cap(a.outs) {
+		a.outs = make([]keyOutput, 0, arenaChunk)
+	}
+	a.outs = a.outs[:len(a.outs)+1]
+	return &a.outs[len(a.outs)-1]
+}
+
 // projectInput returns what a request asks of one key. Compares over a
 // range of keys are not checked; they only make the branch uncertain.
-func projectInput(h *hop, key string, gaps *revGaps) *keyInput {
-	in := &keyInput{h: h, allCmps: true, minRev: max(h.minRev, 1), gaps: gaps}
+func projectInput(a *arena, h *hop, key string, gaps *revGaps) *keyInput {
+	in := a.input()
+	*in = keyInput{h: h, allCmps: true, minRev: max(h.minRev, 1), gaps: gaps}
 	for _, c := range h.txn.Compares {
 		if len(c.RangeEnd) == 0 && string(c.Key) == key {
 			in.cmps = append(in.cmps, c)
@@ -143,7 +195,7 @@ func projectInput(h *hop, key string, gaps *revGaps) *keyInput {
 			in.allCmps = false
 		}
 	}
-	in.then, in.els = actions(h.txn.Success, key), actions(h.txn.Failure, key)
+	in.then, in.els = a.actions(h.txn.Success, key), a.actions(h.txn.Failure, key)
 	if h.anon != "" {
 		unseen(in.then)
 		unseen(in.els)
@@ -158,25 +210,68 @@ func actions(ops []mvcc.Op, key string) []action {
 	var acts []action
 	last := lastRange(ops)
 	for i := range ops {
-		op := &ops[i]
-		if (op.Type == mvcc.OpPut && string(op.Key) != key) || (op.Type != mvcc.OpPut && !mvcc.InRange([]byte(key), op.Key, op.End)) {
-			continue
+		if a, ok := projectAction(ops, i, last, key); ok {
+			acts = append(acts, a)
 		}
-		a := action{typ: op.Type}
-		switch op.Type {
-		case mvcc.OpPut:
-			a.value, a.lease = string(op.Value), op.Lease
-		case mvcc.OpRange:
-			a.check, a.keysOnly = i == last && plainRange(op), op.Range.KeysOnly
-		}
-		acts = append(acts, a)
 	}
 	return acts
 }
 
+// actions is the function actions with the slice cut from the arena (its
+// capacity ends at its length, so an append could not reach the next
+// one); nil when the branch does nothing on key, as the function returns.
+func (a *arena) actions(ops []mvcc.Op, key string) []action {
+	last := lastRange(ops)
+	n := 0
+	for i := range ops {
+		if onKey(&ops[i], key) {
+			n++
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	if cap(a.acts)-len(a.acts) < n {
+		a.acts = make([]action, 0, max(n, min(2*cap(a.acts), arenaChunk)))
+	}
+	start := len(a.acts)
+	for i := range ops {
+		if act, ok := projectAction(ops, i, last, key); ok {
+			a.acts = append(a.acts, act)
+		}
+	}
+	return a.acts[start:len(a.acts):len(a.acts)]
+}
+
+// onKey reports whether a txn op acts on key.
+func onKey(op *mvcc.Op, key string) bool {
+	if op.Type == mvcc.OpPut {
+		return string(op.Key) == key
+	}
+	return mvcc.InRange([]byte(key), op.Key, op.End)
+}
+
+// projectAction is ops[i] projected onto key, last being the index of the
+// branch's last range; false if it does nothing on key.
+func projectAction(ops []mvcc.Op, i, last int, key string) (action, bool) {
+	op := &ops[i]
+	if !onKey(op, key) {
+		return action{}, false
+	}
+	a := action{typ: op.Type}
+	switch op.Type {
+	case mvcc.OpPut:
+		a.value, a.lease = string(op.Value), op.Lease
+	case mvcc.OpRange:
+		a.check, a.keysOnly = i == last && plainRange(op), op.Range.KeysOnly
+	}
+	return a, true
+}
+
 // projectOutput returns what a request's result tells of one key.
-func projectOutput(h *hop, key string) *keyOutput {
-	out := &keyOutput{deleted: -1}
+func projectOutput(a *arena, h *hop, key string) *keyOutput {
+	out := a.output()
+	*out = keyOutput{deleted: -1}
 	if h.eff == effectMaybe {
 		out.maybe = true
 		return out
@@ -239,6 +334,9 @@ func observeUnknownWrites(hops []*hop) {
 		success bool
 	}
 	type kvPair struct{ key, value string }
+	if !slices.ContainsFunc(hops, func(h *hop) bool { return h.eff == effectMaybe }) {
+		return // only an unknown write is ever learned (none is observed yet)
+	}
 	writers := map[kvPair]*writer{}
 	for _, h := range hops {
 		for bi, br := range [][]mvcc.Op{h.txn.Success, h.txn.Failure} {

@@ -1,8 +1,8 @@
 package linearizable
 
 import (
+	"cmp"
 	"slices"
-	"sort"
 	"unsafe"
 )
 
@@ -42,26 +42,27 @@ type event struct {
 	time int64
 }
 
-type byTime []event
-
-func (a byTime) Len() int      { return len(a) }
-func (a byTime) Swap(i, j int) { a[i], a[j] = a[j], a[i] }
-func (a byTime) Less(i, j int) bool {
-	if a[i].time != a[j].time {
-		return a[i].time < a[j].time
+// byTime orders events as porcupine does: by time, a call before a
+// return at the same time; others are ties.
+func byTime(a, b event) int {
+	if a.time != b.time {
+		return cmp.Compare(a.time, b.time)
 	}
-	return a[i].call && !a[j].call
+	return cmp.Compare(b2i(b.call), b2i(a.call))
 }
 
 // linkEvents returns the head of the list of a partition's events, sorted
 // as porcupine sorts them (sort.Sort over calls and returns appended in
-// the partition's order, so that ties fall the same way).
+// the partition's order, so that ties fall the same way: slices.SortFunc
+// is the same pattern-defeating quicksort, generated from the same
+// source, and makes the same moves when its comparison is negative
+// exactly where sort.Sort's Less is true).
 func linkEvents(p *partition) *node {
 	evs := make([]event, 0, 2*len(p.ops))
 	for i, op := range p.ops {
 		evs = append(evs, event{true, i, op.Call}, event{false, i, op.Return})
 	}
-	sort.Sort(byTime(evs))
+	slices.SortFunc(evs, byTime)
 	returns := make([]*node, len(p.ops))
 	nodes := make([]node, len(evs)) // one allocation for the whole list
 	var root *node

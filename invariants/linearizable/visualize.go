@@ -33,6 +33,7 @@ func VisualizeWithin(ops []Op, path string, annotations []Annotation, timeout ti
 
 func visualize(p *Prefix, ops []Op, path string, annotations []Annotation, timeout time.Duration) (bool, error) {
 	h := prepare(p, ops)
+	h.buildAll()
 	model := kvModel(true)
 	res, info := porcupine.CheckOperationsVerbose(model, flatten(h.parts), timeout)
 	as := make([]porcupine.Annotation, len(annotations))

@@ -96,6 +96,19 @@ func (m *Mem) Lookup(bucket string, key []byte) (value []byte, sum uint64, ok bo
 	return it.value, it.sum, ok
 }
 
+// EachRecord calls fn with every record of a bucket, in key order, and
+// its hash as its Put computed and kept it (see Lookup).
+func (m *Mem) EachRecord(bucket string, fn func(key, value []byte, sum uint64)) {
+	b := m.find(bucket)
+	if b == nil {
+		return
+	}
+	b.t.Ascend(func(it kv) bool {
+		fn(it.key, it.value, it.sum)
+		return true
+	})
+}
+
 // Range implements ReadTx.
 func (m *Mem) Range(bucket string, start, end []byte, fn func(key, value []byte) bool) {
 	b := m.find(bucket)
