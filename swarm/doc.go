@@ -37,7 +37,9 @@
 // # Worker processes
 //
 // One world owns a process at a time, so Run starts Options.Parallel
-// worker processes and gives each one seed at a time. A worker is the
+// worker processes and hands the seeds out in order to whichever worker
+// is free; while more seeds are left than workers, each worker holds one
+// more seed queued, which it reads as soon as it writes a result. A worker is the
 // caller's own binary: Options.Worker is its command line (etcdsim passes
 // its executable and the hidden subcommand, "worker"), to which Run
 // appends the world's flags, those World.AddFlags defines. The worker

@@ -72,6 +72,11 @@ type worker struct {
 	stdin  io.WriteCloser
 	lines  chan []byte
 	stderr *head
+
+	// queue holds the seeds given to the worker and not answered yet, in
+	// order; the process has read (or will read) the first sent of them.
+	queue []uint64
+	sent  int
 }
 
 // newWorker returns the handle on a worker process of cfg's world; the
@@ -151,22 +156,39 @@ func (w *worker) start() error {
 	return nil
 }
 
-// run runs one seed. A worker that dies, hangs or writes a malformed line
-// costs that seed (a failing result, invariant "panic") and a restart; an
-// error means no worker process could be started at all.
-func (w *worker) run(seed uint64) (Result, error) {
+// push queues a seed; next writes it to the process. A seed queued
+// behind the one the process runs is read by the worker as soon as it
+// writes its result, without waiting for the swarm to read that result and
+// answer with another seed.
+func (w *worker) push(seed uint64) { w.queue = append(w.queue, seed) }
+
+// next returns the result of the first queued seed, after writing the
+// queued seeds the process does not have yet (to a process started if
+// need be). A worker that dies, hangs or writes a malformed line costs
+// that seed (a failing result, invariant "panic") and a restart; the seeds
+// queued behind it go to the new process. An error means no worker
+// process could be started at all.
+func (w *worker) next() (Result, error) {
 	if w.cmd == nil {
 		if err := w.start(); err != nil {
 			return Result{}, err
 		}
+		w.sent = 0
 	}
+	seed := w.queue[0]
 	start := time.Now()
 	crash := func(why string) (Result, error) {
 		why += w.stop(true)
+		w.queue, w.sent = w.queue[1:], 0
 		return crashResult(w.cfg, seed, "worker "+why, time.Since(start)), nil
 	}
-	if _, err := fmt.Fprintf(w.stdin, "%d\n", seed); err != nil {
-		return crash("could not take the seed")
+	for ; w.sent < len(w.queue); w.sent++ {
+		if _, err := fmt.Fprintf(w.stdin, "%d\n", w.queue[w.sent]); err != nil {
+			if w.sent == 0 {
+				return crash("could not take the seed")
+			}
+			break // the process died: reading its result says so
+		}
 	}
 	var timer <-chan time.Time
 	if w.timeout > 0 {
@@ -187,6 +209,7 @@ func (w *worker) run(seed uint64) (Result, error) {
 		if r.Seed != seed || r.Members != c.Members || r.Duration != c.Duration.String() || r.Rate != c.Rate || r.Workload != c.Workload || r.Bug != c.Bugs.String() {
 			return crash(fmt.Sprintf("answered seed %d (%s) for seed %d", r.Seed, r.Key(), seed))
 		}
+		w.queue, w.sent = w.queue[1:], w.sent-1
 		return r, nil
 	case <-timer:
 		return crash(fmt.Sprintf("ran longer than %v (killed)", w.timeout))
