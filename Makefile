@@ -3,7 +3,7 @@ GO      ?= go
 SEEDS   ?= 2000
 BIN     := bin/etcdsim
 
-.PHONY: run test vet build fuzz bench gobench soak soak-long soak-churn repro determinism replay seeds swarm table pgo
+.PHONY: run test vet build fuzz bench gobench soak soak-long soak-churn repro determinism replay seeds swarm table pgo scaling
 
 build:
 	$(GO) build -o $(BIN) ./cmd/etcdsim
@@ -83,6 +83,13 @@ bench:
 # from 60 default worlds (go build picks cmd/etcdsim/default.pgo up).
 pgo:
 	$(GO) test -count=1 ./sim -run '^$$' -bench '^BenchmarkWorld60$$' -benchtime 60x -cpuprofile cmd/etcdsim/default.pgo -o /tmp/etcdsim-pgo.test
+
+# How a swarm scales with its workers: seeds/s of --parallel 1 and --parallel $(P) over the
+# same seeds, interleaved rounds, and their ratio (read it on a quiet machine).
+P ?= 2
+ROUNDS ?= 3
+scaling: build
+	bash scripts/scaling.sh ./$(BIN) 1..300 $(ROUNDS) $(P)
 
 # The Go benchmarks of every package (compare runs with benchstat).
 gobench:

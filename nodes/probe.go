@@ -212,13 +212,20 @@ func Probes() []Probe {
 
 // ParseProbe returns the probe named name.
 func ParseProbe(name string) (Probe, bool) {
-	for _, p := range Probes() {
-		if p.String() == name {
-			return p, true
-		}
-	}
-	return 0, false
+	p, ok := probeByName[name]
+	return p, ok
 }
+
+// probeByName maps every probe's name to it: a swarm's coordinator parses
+// each seed's probes by name, and building every name per lookup cost
+// half its CPU.
+var probeByName = func() map[string]Probe {
+	m := make(map[string]Probe, NumProbes)
+	for _, p := range Probes() {
+		m[p.String()] = p
+	}
+	return m
+}()
 
 // ProbeCounts counts each probe's hits in one world, over every member and
 // every life.

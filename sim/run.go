@@ -15,6 +15,16 @@ const MemoryLimit = 192 << 20
 // benchmark may switch the collector off to count only the world's work.
 var gcPercent, memoryLimit int64 = 400, MemoryLimit
 
+// SetGCPercent sets the collector's target during the runs that follow
+// (debug.SetGCPercent's; negative: collect only near MemoryLimit) and
+// returns the previous one, 400 at first. Call it before a run, not
+// during one.
+func SetGCPercent(percent int) int {
+	old := gcPercent
+	gcPercent = int64(percent)
+	return int(old)
+}
+
 // Run runs one world to its end or its first violation. A panic inside the
 // world is a failing report (invariant "panic"), never a crash of the
 // caller. Only one run owns the process at a time (see runMu).

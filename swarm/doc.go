@@ -37,12 +37,16 @@
 // # Worker processes
 //
 // One world owns a process at a time, so Run starts Options.Parallel
-// worker processes and gives each one seed at a time. A worker is the
+// worker processes and hands the seeds out in order to whichever worker
+// is free; while more seeds are left than workers, each worker holds one
+// more seed queued, which it reads as soon as it writes a result. A worker is the
 // caller's own binary: Options.Worker is its command line (etcdsim passes
 // its executable and the hidden subcommand, "worker"), to which Run
 // appends the world's flags, those World.AddFlags defines. The worker
 // parses them and calls Work, which reads seeds on stdin, one per line,
-// and writes one JSON Result line per seed on stdout. A worker that dies,
+// and writes one JSON Result line per seed on stdout. Unless the
+// environment already says, a worker runs with GOMAXPROCS its share of the
+// processors (at least 1) and GODEBUG=madvdontneed=0 (see workerEnv). A worker that dies,
 // hangs past Options.SeedTimeout (it is killed) or writes a line that is
 // not a result of the seed it was given costs that seed a failing result,
 // invariant "panic" with WorkerCrash set and the first line of the

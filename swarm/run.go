@@ -3,6 +3,7 @@ package swarm
 import (
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/etcdsim/etcdsim/sim"
@@ -40,29 +41,52 @@ func Run(sh Shard, cfg sim.Config, opt Options, emit func(Result) error) error {
 		r   Result
 		err error
 	}
-	n := sh.Count()
-	jobs, results, quit := make(chan uint64), make(chan done), make(chan struct{})
-	go func() {
-		defer close(jobs)
-		for i := uint64(0); i < n; i++ {
-			select {
-			case jobs <- i:
-			case <-quit:
-				return
-			}
+	n, parallel := sh.Count(), uint64(max(opt.Parallel, 1))
+	// Seeds are handed out one at a time, in order, to whichever worker
+	// asks: a slow seed holds up only its own worker.
+	var taken atomic.Uint64
+	var quit atomic.Bool
+	take := func() (uint64, bool) {
+		if quit.Load() {
+			return 0, false
 		}
-	}()
+		i := taken.Add(1) - 1
+		return i, i < n
+	}
+	results := make(chan done)
 	var wg sync.WaitGroup
-	for range min(uint64(max(opt.Parallel, 1)), n) {
+	for range min(parallel, n) {
 		wg.Go(func() {
 			w := newWorker(cfg, opt)
-			defer w.stop(false)
-			for i := range jobs {
-				r, err := w.run(sh.Seed(i))
-				results <- done{i, r, err}
+			var queue []uint64 // the indices of w's queued seeds
+			defer func() { w.stop(len(queue) > 0) }()
+			for {
+				if len(queue) == 0 {
+					i, ok := take()
+					if !ok {
+						return
+					}
+					queue = append(queue, i)
+					w.push(sh.Seed(i))
+				}
+				// One seed more waits in the worker while more seeds are
+				// left than workers, so no worker idles at the end for a
+				// seed queued behind another's.
+				if len(queue) == 1 && taken.Load()+parallel < n {
+					if i, ok := take(); ok {
+						queue = append(queue, i)
+						w.push(sh.Seed(i))
+					}
+				}
+				if quit.Load() {
+					return
+				}
+				r, err := w.next()
+				results <- done{queue[0], r, err}
 				if err != nil {
 					return
 				}
+				queue = queue[1:]
 			}
 		})
 	}
@@ -81,9 +105,8 @@ func Run(sh Shard, cfg sim.Config, opt Options, emit func(Result) error) error {
 			next++
 			fatal = emit(r)
 		}
-		if fatal != nil && quit != nil {
-			close(quit)
-			quit = nil
+		if fatal != nil {
+			quit.Store(true)
 		}
 	}
 	return fatal

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -27,13 +28,22 @@ var ErrSwarmGone = errors.New("worker: the swarm went away")
 // results. It returns nil at the end of seeds, ErrSwarmGone when results
 // cannot be written, and an error for a line that is not a seed.
 //
-// Unless GOGC is set, Work sets the garbage collector's target to 400%:
-// a world's live heap is a few MB, so Go's default collects every few MB
-// allocated and costs a fifth of the worker's CPU (measured on 20s
-// worlds); 400 costs ~15 MB and gives it back.
+// Work runs its worlds with the collector at GOGC if that is set, and
+// otherwise off until the heap nears sim.MemoryLimit: a world's live heap
+// is a few MB, so sim.Run's target of 400% collects every few tens of MB
+// allocated, and a worker spent about a tenth of its CPU on collections
+// and the allocation and write barriers they slow (swarm --parallel 2 of
+// seeds 1..200: 9.3 CPU seconds at 400%, 8.8 at 800%, 8.3 off). A worker
+// then holds up to the limit, 192 MiB, which one world could always reach.
 func Work(cfg sim.Config, seeds io.Reader, results io.Writer) error {
-	if _, set := os.LookupEnv("GOGC"); !set {
-		debug.SetGCPercent(400)
+	if _, set := os.LookupEnv("GOGC"); set {
+		p := debug.SetGCPercent(100)
+		debug.SetGCPercent(p)
+		sim.SetGCPercent(p)
+	} else {
+		debug.SetGCPercent(-1)
+		debug.SetMemoryLimit(sim.MemoryLimit)
+		sim.SetGCPercent(-1)
 	}
 	sc := bufio.NewScanner(seeds)
 	for sc.Scan() {
@@ -63,6 +73,7 @@ func Work(cfg sim.Config, seeds io.Reader, results io.Writer) error {
 // and restarted after it dies.
 type worker struct {
 	command []string // Options.Worker and the world's flags
+	env     []string // the process's environment (workerEnv)
 	cfg     sim.Config
 	timeout time.Duration // wall-clock limit per seed (0: none)
 
@@ -70,18 +81,61 @@ type worker struct {
 	stdin  io.WriteCloser
 	lines  chan []byte
 	stderr *head
+
+	// queue holds the seeds given to the worker and not answered yet, in
+	// order; the process has read (or will read) the first sent of them.
+	queue []uint64
+	sent  int
 }
 
 // newWorker returns the handle on a worker process of cfg's world; the
 // process starts on the first seed.
 func newWorker(cfg sim.Config, opt Options) *worker {
 	command := append(append([]string(nil), opt.Worker...), workerArgs(cfg)...)
-	return &worker{command: command, cfg: cfg, timeout: opt.SeedTimeout}
+	return &worker{command: command, env: workerEnv(os.Environ(), opt.Parallel), cfg: cfg, timeout: opt.SeedTimeout}
+}
+
+// workerEnv is the environment of a worker process, one of parallel:
+// environ with the Go runtime told, unless environ already says,
+//
+//   - GOMAXPROCS: the worker's share of this process's processors
+//     (runtime.GOMAXPROCS), at least 1. A world is one goroutine, but a
+//     worker with a processor to spare runs the collector's mark and sweep
+//     and the linearizability check's second search there: with a worker
+//     per core, that work took its neighbour's core, in more threads and
+//     twice the context switches. A lone worker still gets every core.
+//   - GODEBUG madvdontneed=0: the runtime gives the memory of a world's
+//     heap back with MADV_FREE rather than MADV_DONTNEED, so the next
+//     world reuses the pages without a page fault each (1,400 faults per
+//     60 s world were a twentieth of a worker's CPU, kernel time that two
+//     workers spent in part on each other's locks).
+func workerEnv(environ []string, parallel int) []string {
+	lookup := func(key string) (string, bool) {
+		for i := len(environ) - 1; i >= 0; i-- {
+			if v, ok := strings.CutPrefix(environ[i], key+"="); ok {
+				return v, true
+			}
+		}
+		return "", false
+	}
+	env := append([]string(nil), environ...)
+	if _, set := lookup("GOMAXPROCS"); !set {
+		env = append(env, fmt.Sprintf("GOMAXPROCS=%d", max(1, runtime.GOMAXPROCS(0)/max(parallel, 1))))
+	}
+	debug, _ := lookup("GODEBUG")
+	if !strings.Contains(debug, "madvdontneed=") {
+		if debug != "" {
+			debug = "," + debug
+		}
+		env = append(env, "GODEBUG=madvdontneed=0"+debug)
+	}
+	return env
 }
 
 // start starts the process and the goroutine that reads its lines.
 func (w *worker) start() error {
 	cmd := exec.Command(w.command[0], w.command[1:]...)
+	cmd.Env = w.env
 	w.stderr = &head{}
 	cmd.Stderr = w.stderr
 	cmd.WaitDelay = time.Second // grandchildren holding the pipes must not hang Wait
@@ -111,22 +165,39 @@ func (w *worker) start() error {
 	return nil
 }
 
-// run runs one seed. A worker that dies, hangs or writes a malformed line
-// costs that seed (a failing result, invariant "panic") and a restart; an
-// error means no worker process could be started at all.
-func (w *worker) run(seed uint64) (Result, error) {
+// push queues a seed; next writes it to the process. A seed queued
+// behind the one the process runs is read by the worker as soon as it
+// writes its result, without waiting for the swarm to read that result and
+// answer with another seed.
+func (w *worker) push(seed uint64) { w.queue = append(w.queue, seed) }
+
+// next returns the result of the first queued seed, after writing the
+// queued seeds the process does not have yet (to a process started if
+// need be). A worker that dies, hangs or writes a malformed line costs
+// that seed (a failing result, invariant "panic") and a restart; the seeds
+// queued behind it go to the new process. An error means no worker
+// process could be started at all.
+func (w *worker) next() (Result, error) {
 	if w.cmd == nil {
 		if err := w.start(); err != nil {
 			return Result{}, err
 		}
+		w.sent = 0
 	}
+	seed := w.queue[0]
 	start := time.Now()
 	crash := func(why string) (Result, error) {
 		why += w.stop(true)
+		w.queue, w.sent = w.queue[1:], 0
 		return crashResult(w.cfg, seed, "worker "+why, time.Since(start)), nil
 	}
-	if _, err := fmt.Fprintf(w.stdin, "%d\n", seed); err != nil {
-		return crash("could not take the seed")
+	for ; w.sent < len(w.queue); w.sent++ {
+		if _, err := fmt.Fprintf(w.stdin, "%d\n", w.queue[w.sent]); err != nil {
+			if w.sent == 0 {
+				return crash("could not take the seed")
+			}
+			break // the process died: reading its result says so
+		}
 	}
 	var timer <-chan time.Time
 	if w.timeout > 0 {
@@ -147,6 +218,7 @@ func (w *worker) run(seed uint64) (Result, error) {
 		if r.Seed != seed || r.Members != c.Members || r.Duration != c.Duration.String() || r.Rate != c.Rate || r.Workload != c.Workload || r.Bug != c.Bugs.String() {
 			return crash(fmt.Sprintf("answered seed %d (%s) for seed %d", r.Seed, r.Key(), seed))
 		}
+		w.queue, w.sent = w.queue[1:], w.sent-1
 		return r, nil
 	case <-timer:
 		return crash(fmt.Sprintf("ran longer than %v (killed)", w.timeout))

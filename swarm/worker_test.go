@@ -2,8 +2,11 @@ package swarm
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -156,5 +159,23 @@ func TestProgressQuietWithoutTerminal(t *testing.T) {
 	p.Update(Result{Invariant: "panic"})
 	if out := b.String(); !strings.HasPrefix(out, "\r") || !strings.Contains(out, "2/2 seeds  1 failing") {
 		t.Errorf("progress line %q", out)
+	}
+}
+
+func TestWorkerEnv(t *testing.T) {
+	share := fmt.Sprintf("GOMAXPROCS=%d", max(1, runtime.GOMAXPROCS(0)/2))
+	for _, c := range []struct {
+		environ, want []string
+	}{
+		{[]string{"PATH=/bin"}, []string{"PATH=/bin", share, "GODEBUG=madvdontneed=0"}},
+		{[]string{"GOMAXPROCS=3", "GODEBUG=gctrace=1"}, []string{"GOMAXPROCS=3", "GODEBUG=gctrace=1", "GODEBUG=madvdontneed=0,gctrace=1"}},
+		{[]string{"GODEBUG=madvdontneed=1"}, []string{"GODEBUG=madvdontneed=1", share}},
+	} {
+		if got := workerEnv(c.environ, 2); !slices.Equal(got, c.want) {
+			t.Errorf("workerEnv(%q, 2) = %q, want %q", c.environ, got, c.want)
+		}
+	}
+	if got := workerEnv(nil, 1); !slices.Contains(got, fmt.Sprintf("GOMAXPROCS=%d", runtime.GOMAXPROCS(0))) {
+		t.Errorf("a lone worker's environment %q does not give it every processor", got)
 	}
 }
