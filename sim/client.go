@@ -284,7 +284,11 @@ func (w *workload) onReply(e Event) {
 		}
 		c.lastDelete = c.req.Kind == nodes.KindDeleteRange && r.Result.Deleted > 0
 	} else if r.Result.Code == nodes.ErrNoLeader || r.Result.Code == nodes.ErrStopped || r.Result.Code == nodes.ErrNotLeader ||
-		r.Result.Code == nodes.ErrUnavailable {
+		r.Result.Code == nodes.ErrUnavailable || r.Result.Code == nodes.ErrNotSupportedForLearner {
+		// A learner's refusal moves the client on too, as clientv3's
+		// isSafeRetry retries ErrGRPCNotSupportedForLearner on another
+		// endpoint (a member that has not yet applied its promotion, or
+		// a learner removed before it heard, would hold it forever).
 		c.target = w.cl.next(c.target)
 		c.retryScript()
 	}
