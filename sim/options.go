@@ -93,10 +93,9 @@ func WorldFaults(cfg Config) Faults {
 		// compacts past the member it cut off within 200 entries
 		// (triggerBlackhole.Available: SnapshotCount +
 		// SnapshotCatchUpEntries at most 200, so that the wait fits its
-		// timeout); elsewhere it is not drawn. While a follower is cut
-		// off, --strict-reconfig-check refuses every member add as
-		// unhealthy: drawn whatever the retention, the blackhole cost
-		// promotion-not-persisted 3 points of seeds 1..1000.
+		// timeout); elsewhere it is not drawn. (A longer cut-off also
+		// holds every member add refused as unhealthy by
+		// --strict-reconfig-check for as long.)
 		f.Blackhole = prob.Never
 	}
 	if cfg.Churn > 0 && !f.Blackhole.Zero() && s.Fork("membership/blackhole").IntN(7) >= 4 {

@@ -167,20 +167,17 @@ type arena struct {
 
 const arenaChunk = 256
 
-func (a *arena) input() *keyInput {
-	if len(a.ins) == cap(a.ins) {
-		a.ins = make([]keyInput, 0, arenaChunk)
-	}
-	a.ins = a.ins[:len(a.ins)+1]
-	return &a.ins[len(a.ins)-1]
-}
+func (a *arena) input() *keyInput   { return cut(&a.ins) }
+func (a *arena) output() *keyOutput { return cut(&a.outs) }
 
-func (a *arena) output() *keyOutput {
-	if len(a.outs) == cap(a.outs) {
-		a.outs = make([]keyOutput, 0, arenaChunk)
+// cut returns the next element of *s, starting a new array of arenaChunk
+// when *s is full (the elements already cut stay where they are).
+func cut[T any](s *[]T) *T {
+	if len(*s) == cap(*s) {
+		*s = make([]T, 0, arenaChunk)
 	}
-	a.outs = a.outs[:len(a.outs)+1]
-	return &a.outs[len(a.outs)-1]
+	*s = (*s)[:len(*s)+1]
+	return &(*s)[len(*s)-1]
 }
 
 // projectInput returns what a request asks of one key. Compares over a
@@ -203,23 +200,17 @@ func projectInput(a *arena, h *hop, key string, gaps *revGaps) *keyInput {
 	return in
 }
 
-// actions returns a branch's ops on one key. Only the branch's last range
-// has its result in nodes.Result; it is checked when it reads the current
-// state in full.
+// actions returns a branch's ops on one key (nil when it does nothing
+// there). Only the branch's last range has its result in nodes.Result; it
+// is checked when it reads the current state in full.
 func actions(ops []mvcc.Op, key string) []action {
-	var acts []action
-	last := lastRange(ops)
-	for i := range ops {
-		if a, ok := projectAction(ops, i, last, key); ok {
-			acts = append(acts, a)
-		}
-	}
-	return acts
+	var a arena
+	return a.actions(ops, key)
 }
 
 // actions is the function actions with the slice cut from the arena (its
 // capacity ends at its length, so an append could not reach the next
-// one); nil when the branch does nothing on key, as the function returns.
+// one); an empty arena makes a slice of exactly the length needed.
 func (a *arena) actions(ops []mvcc.Op, key string) []action {
 	last := lastRange(ops)
 	n := 0
