@@ -283,12 +283,7 @@ func (w *workload) onReply(e Event) {
 			c.lastRev = r.Result.Rev
 		}
 		c.lastDelete = c.req.Kind == nodes.KindDeleteRange && r.Result.Deleted > 0
-	} else if r.Result.Code == nodes.ErrNoLeader || r.Result.Code == nodes.ErrStopped || r.Result.Code == nodes.ErrNotLeader ||
-		r.Result.Code == nodes.ErrUnavailable || r.Result.Code == nodes.ErrNotSupportedForLearner {
-		// A learner's refusal moves the client on too, as clientv3's
-		// isSafeRetry retries ErrGRPCNotSupportedForLearner on another
-		// endpoint (a member that has not yet applied its promotion, or
-		// a learner removed before it heard, would hold it forever).
+	} else if movesOn(r.Result.Code) {
 		c.target = w.cl.next(c.target)
 		c.retryScript()
 	}
@@ -301,6 +296,20 @@ func (w *workload) onReply(e Event) {
 	if c.operator {
 		w.churn.done(r.Result.Code, false)
 	}
+}
+
+// movesOn reports whether an answer sends its client to the next member:
+// one that cannot serve now (no leader, stopping, not the leader,
+// unavailable), and a learner's refusal, as clientv3's isSafeRetry retries
+// ErrGRPCNotSupportedForLearner on another endpoint (a member that has not
+// yet applied its promotion, or a learner removed before it heard, would
+// hold its clients for ever).
+func movesOn(c nodes.Code) bool {
+	switch c {
+	case nodes.ErrNoLeader, nodes.ErrStopped, nodes.ErrNotLeader, nodes.ErrUnavailable, nodes.ErrNotSupportedForLearner:
+		return true
+	}
+	return false
 }
 
 // onTimeout is a client's request timer.
