@@ -23,7 +23,10 @@ type options struct {
 	faults Faults // the configured fault line, or the swarm's draw
 	// fpRate is, per pass through each failpoint, the chance to crash
 	// there (zero: the point is off).
-	fpRate       [nodes.NumFailpoints]prob.Ratio
+	fpRate [nodes.NumFailpoints]prob.Ratio
+	// pathArmed are the points of a received snapshot's path switched on
+	// at their least rate, in pass order (sharePath).
+	pathArmed    []nodes.Failpoint
 	failpoints   []string // the points switched on, as the header prints them
 	snapCount    uint64   // the members' --snapshot-count
 	compactBatch int      // the members' compaction batch limit
@@ -140,25 +143,9 @@ func worldRetention(cfg Config, s Streams) (uint64, memberTiming) {
 
 // pickFailpoints is the first level of two-level activation (FoundationDB's
 // BUGGIFY): each named point is switched on for the whole run with
-// probability Failpoint, to fire at FailpointFire per pass.
+// probability Failpoint, to fire at FailpointFire per pass (drawPoints).
 func (o *options) pickFailpoints(s Streams) {
-	if o.faults.Failpoint.Zero() {
-		return
-	}
-	rng := s.Fork("faults/failpoints")
-	var onPath []nodes.Failpoint // armed at their least rate on a received snapshot's path
-	for fp := nodes.Failpoint(1); fp < nodes.NumFailpoints; fp++ {
-		if armRate(fp, o.faults.Failpoint).Hit(rng) {
-			o.fpRate[fp] = o.faults.FailpointFire
-			if least := leastFire(fp); ratioLess(o.fpRate[fp], least) {
-				o.fpRate[fp] = least
-				if slices.Contains(snapshotPath, fp) {
-					onPath = append(onPath, fp)
-				}
-			}
-		}
-	}
-	sharePath(&o.fpRate, onPath)
+	o.fpRate, o.pathArmed = drawPoints(o.faults, s)
 	for fp := nodes.Failpoint(1); fp < nodes.NumFailpoints; fp++ {
 		if r := o.fpRate[fp]; !r.Zero() {
 			name := fp.String()
@@ -168,6 +155,30 @@ func (o *options) pickFailpoints(s Streams) {
 			o.failpoints = append(o.failpoints, name)
 		}
 	}
+}
+
+// drawPoints draws, from the stream "faults/failpoints", the points a
+// world of fault line f switches on and their per-pass rates, and the
+// points of a received snapshot's path among them that fire at their
+// least rate (shared by sharePath), in pass order.
+func drawPoints(f Faults, s Streams) (rate [nodes.NumFailpoints]prob.Ratio, onPath []nodes.Failpoint) {
+	if f.Failpoint.Zero() {
+		return rate, nil
+	}
+	rng := s.Fork("faults/failpoints")
+	for fp := nodes.Failpoint(1); fp < nodes.NumFailpoints; fp++ {
+		if armRate(fp, f.Failpoint).Hit(rng) {
+			rate[fp] = f.FailpointFire
+			if least := leastFire(fp); ratioLess(rate[fp], least) {
+				rate[fp] = least
+				if slices.Contains(snapshotPath, fp) {
+					onPath = append(onPath, fp)
+				}
+			}
+		}
+	}
+	sharePath(&rate, onPath)
+	return rate, onPath
 }
 
 // drawWorkload draws the workload knobs: whether auth is on and how often
