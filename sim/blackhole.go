@@ -36,9 +36,10 @@ type blackhole struct {
 }
 
 // blackholeTick is the blackhole's part of a fault tick: start one when
-// the draw says so and none holds, or end the one that holds when the
-// leader has compacted past its member (or it has lasted blackholeMax).
-func (fs *faultSched) blackholeTick(start bool) {
+// the draw says so (or the trigger, snapshotTrigger) and none holds, or
+// end the one that holds when the leader has compacted past its member
+// (or it has lasted blackholeMax).
+func (fs *faultSched) blackholeTick(hit, trigger bool) {
 	bh := &fs.bh
 	now := fs.q.Now()
 	switch {
@@ -47,9 +48,35 @@ func (fs *faultSched) blackholeTick(start bool) {
 	case bh.on && (fs.compactedPast(bh.member) || now-bh.since >= blackholeMax):
 		bh.on, bh.ended = false, now
 		fs.heal()
-	case !bh.on && start && !fs.cl.net.Partitioned() && (bh.ended == 0 || now-bh.ended >= blackholeRest):
+	case !bh.on && (hit || trigger) && !fs.cl.net.Partitioned() && fs.rested(trigger):
 		fs.startBlackhole()
 	}
+}
+
+// rested reports whether the next blackhole may start: none ended yet, or
+// blackholeRest since the last one ended; with the trigger, as soon as
+// the member it cut off is up and has its snapshot, as robustness's
+// goPanicFailpoint injection ends once that member restarted and the
+// cluster is healthy again.
+func (fs *faultSched) rested(trigger bool) bool {
+	bh := &fs.bh
+	if bh.ended == 0 || fs.q.Now()-bh.ended >= blackholeRest {
+		return true
+	}
+	return trigger && fs.caughtUp(bh.member)
+}
+
+// caughtUp reports whether member i is up and holds what the leader's raft
+// log begins after (no snapshot owed to it).
+func (fs *faultSched) caughtUp(i int) bool {
+	m := fs.cl.members[i]
+	li, ok := fs.cl.byID(uint64(fs.cl.leader()))
+	if m.proc == nil || !ok || fs.cl.members[li].proc == nil {
+		return false
+	}
+	first, _ := fs.cl.members[li].proc.LogBounds()
+	_, last := m.proc.LogBounds()
+	return first <= last+1
 }
 
 // startBlackhole cuts a random follower that is up off from the others.

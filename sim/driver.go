@@ -79,7 +79,10 @@ func (d *seeded) arrive(w *world) {
 	w.wl.issue(c, req)
 }
 
-func (d *seeded) tick(*world) { d.fs.draw() }
+// tick draws the faults of a fault tick; while a snapshot-path point
+// that the blackhole triggers is switched on, the blackhole starts as soon
+// as it may (snapshotTrigger).
+func (d *seeded) tick(*world) { d.fs.draw(d.opt.pathTrigger) }
 
 // failpoint is the second level of two-level activation: a point the
 // options switched on fires at its rate. Only points that can fire count

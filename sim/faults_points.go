@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/etcdsim/etcdsim/nodes"
@@ -49,6 +50,9 @@ func (o *options) armPoints() {
 	for fp := nodes.Failpoint(1); fp < nodes.NumFailpoints; fp++ {
 		if r := o.faults.Points[fp]; !r.Zero() {
 			o.fpRate[fp] = r
+			// A point the line arms fires at the line's rate, not a
+			// share of the path's (sharePath), the whole run.
+			o.pathArmed = slices.DeleteFunc(o.pathArmed, func(p nodes.Failpoint) bool { return p == fp })
 			o.failpoints = append(o.failpoints, fp.String()+"@"+r.String())
 		}
 	}

@@ -24,8 +24,10 @@ type faultSched struct {
 }
 
 // draw is a seeded run's fault tick: each per-tick kind fires at its rate,
-// drawn in this order: crash, partition, one-way cut, pause, slow disk.
-func (fs *faultSched) draw() {
+// drawn in this order: crash, partition, one-way cut, pause, slow disk,
+// graceful stop, blackhole. With trigger a blackhole starts whenever it
+// may, whatever its draw (snapshotTrigger).
+func (fs *faultSched) draw(trigger bool) {
 	f, rng, now := fs.f, fs.rng, fs.q.Now()
 	if f.Crash.Hit(rng) {
 		if i, ok := fs.pickUp(); ok {
@@ -53,7 +55,7 @@ func (fs *faultSched) draw() {
 			fs.stop(i, time.Duration(100+fs.stopRng.IntN(2900))*time.Millisecond)
 		}
 	}
-	fs.blackholeTick(f.Blackhole.Hit(rng))
+	fs.blackholeTick(f.Blackhole.Hit(rng), trigger)
 }
 
 // ticked reports whether the fault line has any per-tick kind; without

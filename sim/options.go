@@ -25,8 +25,10 @@ type options struct {
 	// there (zero: the point is off).
 	fpRate [nodes.NumFailpoints]prob.Ratio
 	// pathArmed are the points of a received snapshot's path switched on
-	// at their least rate, in pass order (sharePath).
+	// at their least rate, in pass order (sharePath); pathTrigger: the
+	// blackhole is their trigger (snapshotTrigger).
 	pathArmed    []nodes.Failpoint
+	pathTrigger  bool
 	failpoints   []string // the points switched on, as the header prints them
 	snapCount    uint64   // the members' --snapshot-count
 	compactBatch int      // the members' compaction batch limit
@@ -54,6 +56,7 @@ func drawOptions(cfg Config, s Streams, rngFault *rand.Rand) options {
 	o := options{faults: WorldFaults(cfg)}
 	o.pickFailpoints(s)
 	o.armPoints()
+	o.pathTrigger = triggerWorld(cfg) && !o.faults.Blackhole.Zero() && len(o.pathArmed) > 0
 	o.snapCount, o.timing = worldRetention(cfg, s)
 	o.compactBatch = []int{1000, 100, 10, 3}[s.Fork("members/compaction-batch").IntN(4)]
 	o.clients = cfg.Clients
@@ -91,6 +94,14 @@ func WorldFaults(cfg Config) Faults {
 		f.Crash = prob.Of(1, 500)
 	}
 	f.GracefulStop = DrawGracefulStop(s.Fork("faults/stop"))
+	if f.Blackhole.Zero() && triggerWorld(cfg) {
+		if _, path := drawPoints(f, s); len(path) > 0 {
+			// The blackhole is the trigger of a received snapshot's
+			// points (snapshotTrigger): a world that switches one on has
+			// it, where its retention allows it (below).
+			f.Blackhole = blackholeTrigger
+		}
+	}
 	if n, t := worldRetention(cfg, s); !f.Blackhole.Zero() && n+t.catchUp > blackholeEntries {
 		// Robustness draws BlackholeUntilSnapshot only where the leader
 		// compacts past the member it cut off within 200 entries

@@ -174,3 +174,39 @@ func sharePath(rate *[nodes.NumFailpoints]prob.Ratio, armed []nodes.Failpoint) {
 		rate[fp] = prob.Of(share.Num, share.Den-uint64(j)*share.Num)
 	}
 }
+
+// snapshotTrigger: in etcd's robustness tests each point of a received
+// snapshot's path (raftBeforeSaveSnap ... applyBeforeOpenSnapshot) is a
+// goPanicFailpoint whose trigger is triggerBlackhole{waitTillSnapshot:
+// true} on a follower (tests/robustness/failpoint/gofail.go): Inject arms
+// the point, then at once blackholes the follower until the leader has
+// compacted past it, so that the leader sends it a snapshot and the
+// install passes the armed point. The point is Available only where that
+// trigger is (the retention rule of WorldFaults, a cluster of more than
+// one member). Here a world that switches such a point on is given the
+// blackhole (blackholeTrigger, where it was not drawn), and while a
+// switched-on point has not fired the blackhole starts at the first fault
+// tick it may rather than at its drawn rate, and the next one as soon as
+// the member the last one cut off is up and has its snapshot (rested:
+// Inject's wait for that member's exit and restart) rather than
+// blackholeRest later: each blackhole is one more install for the armed
+// points to fire at.
+//
+// Churn worlds are left as they are: robustness injects one failpoint a
+// run, and a run that replaces members (its MemberReplace failpoint) has
+// no snapshot-path point; a churn world installs snapshots into its new
+// members already, and the membership modes need members that restart
+// from their own logs (WorldFaults keeps the blackhole in one churn seed
+// in two for them).
+
+// blackholeTrigger is the blackhole's rate in a world that switches a
+// snapshot-path point on without having drawn net.blackhole: the menu's
+// higher rate (DrawFaults).
+var blackholeTrigger = prob.Of(1, 100)
+
+// triggerWorld reports whether a world of cfg takes the blackhole as the
+// trigger of its snapshot-path points (snapshotTrigger): more than one
+// member, no churn.
+func triggerWorld(cfg Config) bool {
+	return cfg.Members > 1 && cfg.Churn == 0
+}
