@@ -1,9 +1,11 @@
 package sim
 
 import (
+	"slices"
 	"time"
 
 	"github.com/etcdsim/etcdsim/nodes"
+	"github.com/etcdsim/etcdsim/prob"
 )
 
 // A driver decides what a world does next beyond what its mechanisms do
@@ -42,7 +44,7 @@ func newDriver(w *world) driver {
 	if w.cfg.RecordPlan {
 		w.rec = &Plan{}
 	}
-	return &seeded{fs: w.faults, opt: &w.opt}
+	return &seeded{fs: w.faults, opt: &w.opt, rate: w.opt.fpRate, path: slices.Clone(w.opt.pathArmed)}
 }
 
 // startWorkload schedules the first arrival at once, and the first fault
@@ -59,6 +61,12 @@ func startWorkload(w *world, ticked bool) {
 type seeded struct {
 	fs  *faultSched
 	opt *options
+	// rate is, per pass through each failpoint, the chance to crash there:
+	// the options', but a point of a received snapshot's path that fired
+	// is off for the rest of the run, and the points still on share the
+	// path (oneShot).
+	rate [nodes.NumFailpoints]prob.Ratio
+	path []nodes.Failpoint // the path's points switched on that have not fired, in pass order
 }
 
 func (d *seeded) begin(w *world) { startWorkload(w, d.fs.ticked()) }
@@ -82,7 +90,7 @@ func (d *seeded) arrive(w *world) {
 // tick draws the faults of a fault tick; while a snapshot-path point
 // that the blackhole triggers is switched on, the blackhole starts as soon
 // as it may (snapshotTrigger).
-func (d *seeded) tick(*world) { d.fs.draw(d.opt.pathTrigger) }
+func (d *seeded) tick(*world) { d.fs.draw(d.opt.pathTrigger && len(d.path) > 0) }
 
 // failpoint is the second level of two-level activation: a point the
 // options switched on fires at its rate. Only points that can fire count
@@ -93,7 +101,7 @@ func (d *seeded) failpoint(m *member) func(nodes.Failpoint) bool {
 		if d.fs.healing {
 			return false
 		}
-		r := d.opt.fpRate[fp]
+		r := d.rate[fp]
 		if r.Zero() {
 			return false // never fires: its passes need no counting
 		}
@@ -101,9 +109,32 @@ func (d *seeded) failpoint(m *member) func(nodes.Failpoint) bool {
 		fire := r.Hit(d.fs.rng)
 		if fire {
 			m.fired = pass
+			d.oneShot(fp)
 		}
 		return fire
 	}
+}
+
+// oneShot switches fp off once it fired if it is a point of a received
+// snapshot's path that the swarm switched on, and shares the path among
+// the points still on (sharePath; one alone fires at its least rate).
+// Robustness's goPanicFailpoint fires once: Inject arms it over gofail's
+// HTTP endpoint on a running member and waits for that member to die
+// there; the member restarts without it. A path point is passed once an
+// install, and a run has a few: one that fired again would take from the
+// others the installs they need to fire (issue 17: an armed point fires
+// in most runs that arm it).
+func (d *seeded) oneShot(fp nodes.Failpoint) {
+	i := slices.Index(d.path, fp)
+	if i < 0 {
+		return
+	}
+	d.path = slices.Delete(d.path, i, i+1)
+	d.rate[fp] = prob.Never
+	for _, p := range d.path {
+		d.rate[p] = leastFire(p)
+	}
+	sharePath(&d.rate, d.path)
 }
 
 // downFor draws the down time and records the failpoint step.
