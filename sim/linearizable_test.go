@@ -112,7 +112,10 @@ func TestWindowedLinearizability(t *testing.T) {
 		// reads that went back across one.
 		// (Re-found whenever the worlds' draws change: the first seeds of
 		// each mode whose violation comes at the second or later checkpoint.)
-		{worlds["stale-read"], []uint64{22, 23}},
+		// stale-read 22 passes since a snapshot-path point fires once a
+		// run (its world arms raftBeforeSaveSnap): 23 and 35 are now the
+		// first (swarm --bug stale-read --duration 300s: at 180 s and 120 s).
+		{worlds["stale-read"], []uint64{23, 35}},
 		{worlds["serve-before-ready"], []uint64{7, 20}},
 	}
 	for _, tc := range cases {
