@@ -87,14 +87,19 @@ in this order, and the header (Report.Header) prints it:
     workload makes sure crash is on (1/500); net.blackhole stays only in
     worlds whose snapshot count plus catch-up entries are at most 200
     (robustness's BlackholeUntilSnapshot; worldRetention reads them from
-    their own streams), and in four churn seeds in seven of those.
+    their own streams), and in four churn seeds in seven of those; where
+    it may stay, a world without churn of more than one member that
+    switches a point of a received snapshot's path on (the draw of step
+    2, asked here) has it, at 1/100 when it was not drawn: it is the
+    points' trigger (snapshotTrigger).
  2. the failpoints switched on ("faults/failpoints"): each point in the
     order of nodes.Failpoint, with the probability failpoint gives (at
     least 1/2 for a point only snapshots, defrags and compactions pass,
     which then fires at least one pass in 2, 20 or 100: leastFire; k
     points of a received snapshot's path share its installs, each at
-    1/k of them, the later ones' rates counting only the passes the
-    earlier leave: sharePath).
+    most 1/(2k) of them, the later ones' rates counting only the passes the
+    earlier leave: sharePath; one that fired is off for the rest of the
+    run and the others share the path again: oneShot).
  3. the members' snapshot count ("members/snapshot-count"): 100, 400,
     2000 or 10000, weighted 4:2:1:1; their tick and election timeout
     ("members/timeouts": 100/1000 ms, or in a quarter of the seeds 29/271,
@@ -150,7 +155,8 @@ operator draws its operations, their targets and its back-offs from
 	            in that order, graceful_stop from its own stream; planned:
 	            the plan's steps), carried out by faultSched; a blackhole is
 	            recorded as the partition that starts it and the heal that
-	            ends it
+	            ends it; while a snapshot-path point it triggers has not
+	            fired, it starts whenever it may (snapshotTrigger)
 	failpoint   switched on per run by drawOptions (and by name, fp.<name>=<rate>
 	            in the fault line); fired by the driver's failpoint function,
 	            asked at every pass through a point

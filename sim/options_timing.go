@@ -159,7 +159,9 @@ var snapshotPath = []nodes.Failpoint{nodes.FPBeforeSaveSnap, nodes.FPAfterSaveSn
 // the j-th armed point (from 0) fires at s/(1-j*s) of the passes it gets,
 // so that each fires at s of the installs. (With each point at its own
 // rate alone, raftAfterApplySnap fired in 4.8% of default seeds 1..400:
-// the points before it crashed the member first.)
+// the points before it crashed the member first.) A point that fired is
+// off for the rest of the run and the others are shared again (oneShot),
+// so the installs a run has go to the points that have not fired.
 func sharePath(rate *[nodes.NumFailpoints]prob.Ratio, armed []nodes.Failpoint) {
 	k := uint64(len(armed))
 	if k < 2 {
