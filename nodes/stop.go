@@ -55,6 +55,18 @@ func (m *Member) Stop() {
 	m.ResetOutput()
 }
 
+// Ended is the world's word that the member's process has ended, a crash
+// or a clean stop, before its disk is crashed or handed on: the backend
+// leaves what its file holds in the machine's replay cache
+// (backend.Remember), so that the next start replays only what it finds
+// past that. It is the simulator's bookkeeping, not etcd's: nothing the
+// member does or the disk keeps depends on it.
+func (m *Member) Ended() {
+	if m.be != nil {
+		m.be.Remember(m.cfg.BackendCache)
+	}
+}
+
 // Verify is etcd's server/verify (which etcd runs when a member closes,
 // with ETCD_VERIFY set) on the data a stopped member left on fs: the WAL
 // reads back, and the backend's consistent index and term agree with it.

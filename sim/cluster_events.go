@@ -99,6 +99,7 @@ func (c *cluster) kill(i int, why string) {
 	c.stats.absorb(m.proc.Stats())
 	c.onCrash(i)
 	m.proc.Dying()
+	m.proc.Ended()
 	m.proc, c.views[i] = nil, nil
 	m.fs = m.fs.Crash()
 	c.diskProbes(m.fs)
@@ -131,6 +132,7 @@ func (c *cluster) stop(i int, down time.Duration) {
 	}
 	c.stats.absorb(m.proc.Stats())
 	c.onCrash(i)
+	m.proc.Ended()
 	m.proc, c.views[i] = nil, nil
 	m.fs = m.fs.Exit()
 	m.life++
