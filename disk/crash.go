@@ -269,7 +269,7 @@ func keepSector(img, vol []byte, sec int64) []byte {
 		return img
 	}
 	if hi > int64(len(img)) {
-		img = resize(img, hi)
+		img = resize(img, hi, lo)
 	}
 	copy(img[lo:hi], vol[lo:hi])
 	return img
