@@ -281,7 +281,7 @@ func keepSector(img, vol []byte, sec int64) []byte {
 		return img
 	}
 	if hi > int64(len(img)) {
-		img = resize(img, hi, lo)
+		img = resize(img, hi, lo, 0)
 	}
 	copy(img[lo:hi], vol[lo:hi])
 	return img

@@ -27,6 +27,7 @@ type inode struct {
 	newest span      // the file's newest write, while it is unsynced (TearInFlight)
 	cut    int64     // lowest size truncated to since the last Sync, or -1
 	linked bool      // has a name in the volatile namespace
+	hint   int64     // the size it is not expected to grow past (SizeHint), or 0
 }
 
 // sectorSet is a set of sector numbers: a bitset for membership and a list
@@ -92,7 +93,7 @@ func (ino *inode) grow(from, end, written int64) {
 	}
 	if end > int64(len(ino.vol)) {
 		c := cap(ino.vol)
-		ino.vol = resize(ino.vol, end, written)
+		ino.vol = resize(ino.vol, end, written, ino.hint)
 		if cap(ino.vol) != c { // a new array: nobody else sees it
 			ino.frozen = 0
 		}
@@ -106,8 +107,9 @@ func (ino *inode) grow(from, end, written int64) {
 // so a file appended to its segment size would be copied about five
 // times over). A new array is made by append, which zeroes only what lies
 // past the bytes it copies; asking for more than twice b's capacity makes
-// append allocate what is asked (no quarter steps).
-func resize(b []byte, n, written int64) []byte {
+// append allocate what is asked (no quarter steps). A hint (SizeHint)
+// caps the doubling, never n.
+func resize(b []byte, n, written, hint int64) []byte {
 	old := int64(len(b))
 	if n <= old {
 		return b[:n]
@@ -118,6 +120,9 @@ func resize(b []byte, n, written int64) []byte {
 		return b
 	}
 	want := max(n, 2*int64(cap(b))+1, 512)
+	if hint > 0 {
+		want = max(n, min(want, hint))
+	}
 	return append(b[:old:old], make([]byte, want-old)...)[:n]
 }
 
@@ -185,6 +190,17 @@ func (f *File) Trim() {
 	if shared {
 		ino.dur = b[:len(ino.dur):len(ino.dur)]
 		ino.frozen = int64(len(ino.dur))
+	}
+}
+
+// SizeHint says that the file is not expected to grow past n bytes (a WAL
+// segment, cut at its size): its array in memory then grows to no more
+// than n when it doubles, so that a file that ends near n holds no spare
+// room that Trim would copy away. A write past n still grows it. Like
+// Trim, it changes nothing a read, a write, a sync or a crash sees.
+func (f *File) SizeHint(n int64) {
+	if f.check() == nil {
+		f.ino.hint = n
 	}
 }
 
