@@ -110,8 +110,8 @@ func OpenCached(fs *disk.FS, name string, c *ReplayCache) (*Backend, error) {
 // replay applies the records of data to b.mem, cutting off a torn tail.
 func (b *Backend) replay(data []byte, c *ReplayCache) error {
 	from := 0
-	if c != nil && c.mem != nil && bytes.HasPrefix(data, c.data) {
-		b.mem, from, b.stats.Records = c.mem.Clone(), len(c.data), c.records
+	if m, ok := c.begins(data); ok {
+		b.mem, from, b.stats.Records = m, len(c.data), c.records
 	}
 	good, n, err := readRecords(b.mem, data, from, b.name)
 	b.stats.Records += n
@@ -129,6 +129,15 @@ func (b *Backend) replay(data []byte, c *ReplayCache) error {
 		c.mem, c.records = b.mem.Clone(), b.stats.Records
 	}
 	return nil
+}
+
+// begins returns a clone of c's state when c's bytes begin data: the
+// state of data[:len(c.data)].
+func (c *ReplayCache) begins(data []byte) (*Mem, bool) {
+	if c == nil || c.mem == nil || !bytes.HasPrefix(data, c.data) {
+		return nil, false
+	}
+	return c.mem.Clone(), true
 }
 
 // Remember fills c with the file's records written so far and the state
@@ -191,16 +200,25 @@ func readRecords(m *Mem, data []byte, from int, name string) (good, n int64, err
 // Read returns the state the backend file name on fs holds, without
 // changing anything (a torn tail ends it): what a tool reading the
 // database sees. A missing file holds the empty state.
-func Read(fs *disk.FS, name string) (*Mem, error) {
-	m := NewMem()
+func Read(fs *disk.FS, name string) (*Mem, error) { return ReadCached(fs, name, nil) }
+
+// ReadCached is Read with a replay cache (nil: replay everything), which
+// it leaves as it was: when the cache's bytes begin the file, the read
+// starts from a clone of their state and replays only what follows them.
+func ReadCached(fs *disk.FS, name string, c *ReplayCache) (*Mem, error) {
 	f, err := fs.Open(name)
 	if errors.Is(err, disk.ErrNotExist) {
-		return m, nil
+		return NewMem(), nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("backend: open %s: %w", name, err)
 	}
-	if _, _, err := readRecords(m, f.Bytes(), 0, name); err != nil {
+	data := f.Bytes()
+	m, from := NewMem(), 0
+	if cm, ok := c.begins(data); ok {
+		m, from = cm, len(c.data)
+	}
+	if _, _, err := readRecords(m, data, from, name); err != nil {
 		return nil, err
 	}
 	return m, nil

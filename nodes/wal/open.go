@@ -103,12 +103,21 @@ func OpenCached(fs *disk.FS, c *ReplayCache) (*WAL, *Contents, error) {
 // Read reads every segment of the WAL in fs without changing anything, as
 // etcd's wal.Verify opens it in read mode: a torn tail of the last segment
 // ends the read, damage anywhere else is ErrCorrupt.
-func Read(fs *disk.FS) (*Contents, error) {
+func Read(fs *disk.FS) (*Contents, error) { return ReadCached(fs, nil) }
+
+// ReadCached is Read with a replay cache (nil: parse everything): a
+// segment whose bytes begin with those the cache parsed is not parsed
+// again, and the cache learns the segments it parsed, as OpenCached's
+// does; the contents and every error are those of a full read.
+func ReadCached(fs *disk.FS, c *ReplayCache) (*Contents, error) {
 	segs, err := segmentsOf(fs)
 	if err != nil {
 		return nil, err
 	}
-	d := &decoder{}
+	if c != nil && c.segs == nil {
+		c.segs = map[string]*parsedSegment{}
+	}
+	d := &decoder{cache: c}
 	for i, s := range segs {
 		f, err := fs.Open(s.name)
 		if err != nil {
