@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"unsafe"
 )
 
 // Crash simulates a power loss and returns the crash image: a new FS, with
@@ -27,14 +28,25 @@ func (fs *FS) Crash() *FS {
 	img := New(fs.rng, fs.faults)
 	img.stats = fs.stats
 	img.stats.Crashes++
+	spared := map[*inode]bool{}
 	for _, name := range slices.Sorted(maps.Keys(names)) {
-		data := c.image(name, names[name])
+		ino := names[name]
+		data := c.image(name, ino)
 		// The image's volatile and durable bytes are one array, the
 		// crashed file's own durable bytes when the crash changed nothing
-		// in them (the crashed FS is never written again): frozen, so the
-		// first write copies it.
+		// in them (the crashed FS is never written again): frozen, so a
+		// write below their end copies it. A write past it goes into the
+		// array's spare room when the crashed file's array is theirs and
+		// nobody saw past them in it (its frozen prefix ends there): what
+		// lies there are the crashed file's lost unsynced bytes, which
+		// nothing can read, so that a restart's first append does not copy
+		// the whole file.
 		n := len(data)
-		img.names[name] = &inode{vol: data[:n:n], dur: data[:n:n], frozen: int64(n), cut: -1, linked: true}
+		vol := data[:n:n]
+		if !spared[ino] && n > 0 && unsafe.SliceData(data) == unsafe.SliceData(ino.vol) && ino.frozen == int64(n) {
+			vol, spared[ino] = ino.vol[:n], true
+		}
+		img.names[name] = &inode{vol: vol, dur: data[:n:n], frozen: int64(n), cut: -1, linked: true}
 		img.used += int64(len(data))
 	}
 	img.durNames = maps.Clone(img.names)
@@ -269,7 +281,7 @@ func keepSector(img, vol []byte, sec int64) []byte {
 		return img
 	}
 	if hi > int64(len(img)) {
-		img = resize(img, hi)
+		img = resize(img, hi, lo, 0)
 	}
 	copy(img[lo:hi], vol[lo:hi])
 	return img

@@ -764,3 +764,37 @@ func TestTrim(t *testing.T) {
 		}
 	}
 }
+
+// TestSizeHint: a hinted file's array stops doubling at the hint (up to
+// the allocator's size class), and grows past it only when written past
+// it; what it holds, and what a crash keeps, are those of an unhinted file.
+func TestSizeHint(t *testing.T) {
+	run := func(hint int64) (vol, img []byte, capacities []int) {
+		fs := newFS(3, Faults{KeepUnsynced: prob.Of(1, 2), TornWrite: prob.Of(1, 2)})
+		f := mustCreate(t, fs, "seg")
+		if hint > 0 {
+			f.SizeHint(hint)
+		}
+		for i := range 40 {
+			f.Write(bytes.Repeat([]byte{byte('a' + i%26)}, 700))
+			if i == 20 {
+				mustSync(t, f)
+			}
+			capacities = append(capacities, cap(f.ino.vol))
+		}
+		return f.ReadAll(), fs.Crash().names["seg"].vol, capacities
+	}
+	v0, img0, _ := run(0)
+	v1, img1, caps := run(20000)
+	if !bytes.Equal(v0, v1) || !bytes.Equal(img0, img1) {
+		t.Fatal("SizeHint changed the contents or the crash image")
+	}
+	for i, c := range caps {
+		if size := (i + 1) * 700; size <= 20000 && c > 20000*9/8 || size > 20000 && c > 2*size {
+			t.Fatalf("write %d: capacity %d at size %d with a hint of 20000", i, c, size)
+		}
+	}
+	if caps[len(caps)-1] < 40*700 {
+		t.Fatalf("capacity %d below the size %d", caps[len(caps)-1], 40*700)
+	}
+}

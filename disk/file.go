@@ -27,6 +27,7 @@ type inode struct {
 	newest span      // the file's newest write, while it is unsynced (TearInFlight)
 	cut    int64     // lowest size truncated to since the last Sync, or -1
 	linked bool      // has a name in the volatile namespace
+	hint   int64     // the size it is not expected to grow past (SizeHint), or 0
 }
 
 // sectorSet is a set of sector numbers: a bitset for membership and a list
@@ -81,8 +82,10 @@ func (s *sectorSet) reset() {
 
 // grow prepares vol for a write of bytes from..end (a write, or the zero
 // fill of a growth): it copies vol to an array of its own if the write
-// would reach into its frozen prefix, and extends it to end.
-func (ino *inode) grow(from, end int64) {
+// would reach into its frozen prefix, and extends it to end. The bytes it
+// exposes are zero below written; the caller writes those from written to
+// end at once (end, for a zero fill).
+func (ino *inode) grow(from, end, written int64) {
 	if from < ino.frozen {
 		b := make([]byte, len(ino.vol), max(int64(len(ino.vol)), end))
 		copy(b, ino.vol)
@@ -90,31 +93,37 @@ func (ino *inode) grow(from, end int64) {
 	}
 	if end > int64(len(ino.vol)) {
 		c := cap(ino.vol)
-		ino.vol = resize(ino.vol, end)
+		ino.vol = resize(ino.vol, end, written, ino.hint)
 		if cap(ino.vol) != c { // a new array: nobody else sees it
 			ino.frozen = 0
 		}
 	}
 }
 
-// resize returns b with length n, zero-filling any bytes it exposes, and
+// resize returns b with length n, zero-filling the bytes it exposes below
+// written (the caller overwrites those from written to n at once), and
 // growing the capacity geometrically so that appends are amortized O(1).
 // It doubles the capacity (append grows a large slice by only a quarter,
 // so a file appended to its segment size would be copied about five
-// times over); a new array comes zeroed from make and needs no clear.
-func resize(b []byte, n int64) []byte {
-	if n <= int64(len(b)) {
+// times over). A new array is made by append, which zeroes only what lies
+// past the bytes it copies; asking for more than twice b's capacity makes
+// append allocate what is asked (no quarter steps). A hint (SizeHint)
+// caps the doubling, never n.
+func resize(b []byte, n, written, hint int64) []byte {
+	old := int64(len(b))
+	if n <= old {
 		return b[:n]
 	}
 	if n <= int64(cap(b)) {
-		old := len(b)
 		b = b[:n]
-		clear(b[old:])
+		clear(b[old:min(max(written, old), n)])
 		return b
 	}
-	nb := make([]byte, n, max(n, 2*int64(cap(b)), 512))
-	copy(nb, b)
-	return nb
+	want := max(n, 2*int64(cap(b))+1, 512)
+	if hint > 0 {
+		want = max(n, min(want, hint))
+	}
+	return append(b[:old:old], make([]byte, want-old)...)[:n]
 }
 
 // File is a handle on a file of an FS. After the FS crashes, or after Close,
@@ -181,6 +190,17 @@ func (f *File) Trim() {
 	if shared {
 		ino.dur = b[:len(ino.dur):len(ino.dur)]
 		ino.frozen = int64(len(ino.dur))
+	}
+}
+
+// SizeHint says that the file is not expected to grow past n bytes (a WAL
+// segment, cut at its size): its array in memory then grows to no more
+// than n when it doubles, so that a file that ends near n holds no spare
+// room that Trim would copy away. A write past n still grows it. Like
+// Trim, it changes nothing a read, a write, a sync or a crash sees.
+func (f *File) SizeHint(n int64) {
+	if f.check() == nil {
+		f.ino.hint = n
 	}
 }
 
@@ -273,7 +293,7 @@ func (f *File) WriteAt(p []byte, off int64) (int, error) {
 	if err := fs.reserve(ino, end); err != nil {
 		return 0, err
 	}
-	ino.grow(min(off, int64(len(ino.vol))), end)
+	ino.grow(min(off, int64(len(ino.vol))), end, off)
 	copy(ino.vol[off:], p)
 	first, last := off/SectorSize, (end-1)/SectorSize
 	ino.dirty.addRange(first, last)
@@ -352,7 +372,7 @@ func (fs *FS) truncate(ino *inode, size int64) error {
 		}
 	}
 	if size > old {
-		ino.grow(old, size) // zero-fills
+		ino.grow(old, size, size) // zero-fills
 	} else {
 		ino.vol = ino.vol[:size]
 	}

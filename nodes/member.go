@@ -33,7 +33,8 @@ type Config struct {
 	Probes   *ProbeCounts // the world's coverage probes (nil: not counted)
 	Decoded  *Decoded     // shared decodings of entries (nil: decode each time)
 	// BackendCache outlives the member's lives on one machine: a restart
-	// replays only the backend commits since the last one (nil: all).
+	// replays only the backend commits since the last open, or since the
+	// process ended (Ended), that the crash kept (nil: all).
 	BackendCache *backend.ReplayCache
 	WALCache     *wal.ReplayCache
 

@@ -55,6 +55,18 @@ func (m *Member) Stop() {
 	m.ResetOutput()
 }
 
+// Ended is the world's word that the member's process has ended, a crash
+// or a clean stop, before its disk is crashed or handed on: the backend
+// leaves what its file holds in the machine's replay cache
+// (backend.Remember), so that the next start replays only what it finds
+// past that. It is the simulator's bookkeeping, not etcd's: nothing the
+// member does or the disk keeps depends on it.
+func (m *Member) Ended() {
+	if m.be != nil {
+		m.be.Remember(m.cfg.BackendCache)
+	}
+}
+
 // Verify is etcd's server/verify (which etcd runs when a member closes,
 // with ETCD_VERIFY set) on the data a stopped member left on fs: the WAL
 // reads back, and the backend's consistent index and term agree with it.
@@ -69,11 +81,17 @@ func (m *Member) Stop() {
 // commit (#20055, where etcd's bootstrap takes their maximum); until a
 // leader tells the restarted member a higher commit, server/verify's
 // check fails on such correct data (see docs/findings.md).
-func Verify(fs *disk.FS, bootCI uint64) error {
+func Verify(fs *disk.FS, bootCI uint64) error { return VerifyCached(fs, bootCI, nil, nil) }
+
+// VerifyCached is Verify reading the WAL and the backend through the
+// machine's replay caches (nil: in full), as a restart would: the same
+// answer, without parsing again what the member's last open, or its end
+// (Ended), left in them.
+func VerifyCached(fs *disk.FS, bootCI uint64, bc *backend.ReplayCache, wc *wal.ReplayCache) error {
 	if !fs.Exists(DBName) {
 		return nil
 	}
-	c, err := wal.Read(fs)
+	c, err := wal.ReadCached(fs, wc)
 	if err != nil {
 		return fmt.Errorf("nodes: verify: %w", err)
 	}
@@ -81,7 +99,7 @@ func Verify(fs *disk.FS, bootCI uint64) error {
 	if valid := c.ValidSnapshots(); len(valid) > 0 {
 		snapIndex = valid[len(valid)-1].Index
 	}
-	mem, err := backend.Read(fs, DBName)
+	mem, err := backend.ReadCached(fs, DBName, bc)
 	if err != nil {
 		return fmt.Errorf("nodes: verify: %w", err)
 	}

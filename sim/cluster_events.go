@@ -99,6 +99,7 @@ func (c *cluster) kill(i int, why string) {
 	c.stats.absorb(m.proc.Stats())
 	c.onCrash(i)
 	m.proc.Dying()
+	m.proc.Ended()
 	m.proc, c.views[i] = nil, nil
 	m.fs = m.fs.Crash()
 	c.diskProbes(m.fs)
@@ -131,13 +132,18 @@ func (c *cluster) stop(i int, down time.Duration) {
 	}
 	c.stats.absorb(m.proc.Stats())
 	c.onCrash(i)
+	m.proc.Ended()
 	m.proc, c.views[i] = nil, nil
 	m.fs = m.fs.Exit()
 	m.life++
 	m.paused, m.held, m.lastRole = false, nil, ""
 	c.noteOn(int(m.id), MarkCrash, fmt.Sprintf("m%d graceful stop", m.id))
 	if !c.chk.Off {
-		c.chk.Stopped(m.id, nodes.Verify(m.fs, bootCI))
+		bc, wc := &m.replay, &m.walRead
+		if noReplayCache {
+			bc, wc = nil, nil
+		}
+		c.chk.Stopped(m.id, nodes.VerifyCached(m.fs, bootCI, bc, wc))
 	}
 	if down >= 0 && !c.healing {
 		c.q.After(down, Event{Kind: evRestart, Node: i})
@@ -224,8 +230,9 @@ var defaultLatency = disk.Latency{
 	Meta:    disk.Range{Min: 10 * time.Microsecond, Max: 100 * time.Microsecond},
 }
 
-// noReplayCache makes every restart read its whole WAL and replay its
-// whole backend (a test compares the two).
+// noReplayCache makes every restart, and every verify of a stopped
+// member's data, read its whole WAL and replay its whole backend (a test
+// compares the two).
 var noReplayCache bool
 
 // lessorTickClock hands members no clock, so that their lessors read the

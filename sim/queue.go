@@ -113,7 +113,7 @@ func (q *Queue) Pop() (Event, bool) {
 		}
 	}
 	e := q.slab[top.idx]
-	q.slab[top.idx] = Event{}
+	q.slab[top.idx].Data = nil // the slot's only pointer; At overwrites the rest
 	q.free = append(q.free, top.idx)
 	q.now = e.At
 	return e, true

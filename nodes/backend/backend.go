@@ -52,22 +52,23 @@ type Backend struct {
 	crFrozen *Mem
 	crVersion,
 	crWrites uint64
+	misdirects int64 // the FS's misdirected writes when the file was opened
 }
 
 // Open opens the backend file name in fs, creating it if it does not
 // exist, and replays its commit records. A leftover defrag copy is removed.
 func Open(fs *disk.FS, name string) (*Backend, error) { return OpenCached(fs, name, nil) }
 
-// ReplayCache remembers what the last replay of a file produced: a copy
-// of the bytes it replayed (whole records) and the state they made. Open
-// with a cache whose bytes are a prefix of the file starts from a clone of
-// that state and replays only the records after it, so a restart costs
-// the commits made since the last one, not the whole file — the same
-// state as a full replay, byte for byte, since the prefix is compared in
-// full. (bbolt opens in constant time; replaying a commit log is this
-// model's stand-in for its pages, and its cost is not etcd's.) The cache
-// belongs to the machine the backend lives on and outlives its processes;
-// it is not safe for concurrent use.
+// ReplayCache remembers bytes of a file (whole records) and the state
+// they make: those the last replay read, or those a process left when it
+// ended (Remember). Open with a cache whose bytes are a prefix of the
+// file starts from a clone of that state and replays only the records
+// after it, so a restart costs the commits made since the cache was
+// filled, not the whole file — the same state as a full replay, byte for
+// byte, since the prefix is compared in full. (bbolt opens in constant
+// time; replaying a commit log is this model's stand-in for its pages, and
+// its cost is not etcd's.) The cache belongs to the machine the backend
+// lives on and outlives its processes; it is not safe for concurrent use.
 type ReplayCache struct {
 	data    []byte
 	mem     *Mem // never changed: every use clones it
@@ -76,7 +77,7 @@ type ReplayCache struct {
 
 // OpenCached is Open with a replay cache (nil: replay everything).
 func OpenCached(fs *disk.FS, name string, c *ReplayCache) (*Backend, error) {
-	b := &Backend{fs: fs, name: name, mem: NewMem()}
+	b := &Backend{fs: fs, name: name, mem: NewMem(), misdirects: fs.Stats().Misdirects}
 	if fs.Exists(name + DefragSuffix) {
 		if err := fs.Remove(name + DefragSuffix); err != nil {
 			return nil, fmt.Errorf("backend: remove defrag copy: %w", err)
@@ -109,8 +110,8 @@ func OpenCached(fs *disk.FS, name string, c *ReplayCache) (*Backend, error) {
 // replay applies the records of data to b.mem, cutting off a torn tail.
 func (b *Backend) replay(data []byte, c *ReplayCache) error {
 	from := 0
-	if c != nil && c.mem != nil && bytes.HasPrefix(data, c.data) {
-		b.mem, from, b.stats.Records = c.mem.Clone(), len(c.data), c.records
+	if m, ok := c.begins(data); ok {
+		b.mem, from, b.stats.Records = m, len(c.data), c.records
 	}
 	good, n, err := readRecords(b.mem, data, from, b.name)
 	b.stats.Records += n
@@ -128,6 +129,47 @@ func (b *Backend) replay(data []byte, c *ReplayCache) error {
 		c.mem, c.records = b.mem.Clone(), b.stats.Records
 	}
 	return nil
+}
+
+// begins returns a clone of c's state when c's bytes begin data: the
+// state of data[:len(c.data)].
+func (c *ReplayCache) begins(data []byte) (*Mem, bool) {
+	if c == nil || c.mem == nil || !bytes.HasPrefix(data, c.data) {
+		return nil, false
+	}
+	return c.mem.Clone(), true
+}
+
+// Remember fills c with the file's records written so far and the state
+// they make, for the next OpenCached of the file on this machine, once
+// this process has ended: the batch transaction's state less its pending
+// writes, each record written since the last commit back at its committed
+// value (the read buffer's) and the buckets made since gone. A restart
+// then replays only what it finds past them, if the crash kept them all;
+// if not, the image's bytes do not begin with the cache's, and Open
+// replays the whole file, as with no cache. So c changes only while every
+// record written is durable, the bytes are those the backend wrote (no
+// misdirected write since the open), and no write failed.
+func (b *Backend) Remember(c *ReplayCache) {
+	if c == nil || b.err != nil || b.file.DurableSize() < b.stats.Bytes || b.fs.Stats().Misdirects != b.misdirects {
+		return
+	}
+	data := b.file.Bytes()
+	if int64(len(data)) < b.stats.Bytes {
+		return
+	}
+	m := b.mem.Clone()
+	for i := range b.rbuf.ents {
+		if e := &b.rbuf.ents[i]; e.had {
+			m.put(e.bucket, e.key, e.old)
+		} else {
+			m.delete(e.bucket, e.key)
+		}
+	}
+	for _, name := range b.rbuf.made {
+		m.dropBucket(name)
+	}
+	c.data, c.mem, c.records = data[:b.stats.Bytes:b.stats.Bytes], m, b.stats.Records
 }
 
 // readRecords applies the records of data from offset from to m, and
@@ -158,16 +200,25 @@ func readRecords(m *Mem, data []byte, from int, name string) (good, n int64, err
 // Read returns the state the backend file name on fs holds, without
 // changing anything (a torn tail ends it): what a tool reading the
 // database sees. A missing file holds the empty state.
-func Read(fs *disk.FS, name string) (*Mem, error) {
-	m := NewMem()
+func Read(fs *disk.FS, name string) (*Mem, error) { return ReadCached(fs, name, nil) }
+
+// ReadCached is Read with a replay cache (nil: replay everything), which
+// it leaves as it was: when the cache's bytes begin the file, the read
+// starts from a clone of their state and replays only what follows them.
+func ReadCached(fs *disk.FS, name string, c *ReplayCache) (*Mem, error) {
 	f, err := fs.Open(name)
 	if errors.Is(err, disk.ErrNotExist) {
-		return m, nil
+		return NewMem(), nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("backend: open %s: %w", name, err)
 	}
-	if _, _, err := readRecords(m, f.Bytes(), 0, name); err != nil {
+	data := f.Bytes()
+	m, from := NewMem(), 0
+	if cm, ok := c.begins(data); ok {
+		m, from = cm, len(c.data)
+	}
+	if _, _, err := readRecords(m, data, from, name); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -221,7 +272,11 @@ func (b *Backend) Range(bucket string, start, end []byte, fn func(key, value []b
 // once and to readers (ReadTx) after Unlock (batchTxBuffered.UnsafePut
 // writes bbolt and the write buffer).
 func (b *Backend) Put(bucket string, key, value []byte) {
+	n := len(b.mem.buckets)
 	old, had := b.mem.put(bucket, key, value)
+	if len(b.mem.buckets) != n {
+		b.rbuf.made = append(b.rbuf.made, bucket)
+	}
 	i := b.rbuf.entry(bucket, key, old, had)
 	b.rbuf.wbuf = append(b.rbuf.wbuf, wput{i: i, val: value})
 	b.writes++

@@ -3,6 +3,7 @@ package backend
 import (
 	"bytes"
 	"encoding/binary"
+	"slices"
 
 	"github.com/google/btree"
 )
@@ -136,6 +137,11 @@ func (m *Mem) put(bucket string, key, value []byte) (old []byte, had bool) {
 	}
 	b.sum += it.sum
 	return old, had
+}
+
+// dropBucket removes the bucket name, if there is one.
+func (m *Mem) dropBucket(name string) {
+	m.buckets = slices.DeleteFunc(m.buckets, func(b *bucket) bool { return b.name == name })
 }
 
 // Delete implements Tx.

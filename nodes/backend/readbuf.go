@@ -48,6 +48,7 @@ type readBuf struct {
 	ents    []bufEnt
 	wbuf    []wput   // the write buffer
 	dirty   []string // buckets with entries, few
+	made    []string // buckets the batch transaction made (Backend.Remember)
 	deletes int      // deletes since the last commit (pendingDeleteOperations)
 	version uint64   // bumped at each writeback and reset (bufVersion)
 	// onFresh is called when a reader of a bucket other than the key
@@ -140,6 +141,7 @@ func (r *readBuf) reset() {
 	clear(r.wbuf)
 	r.wbuf = r.wbuf[:0]
 	r.dirty = r.dirty[:0]
+	r.made = r.made[:0]
 	r.deletes = 0
 	r.version++
 }

@@ -32,7 +32,30 @@ type ReplayCache struct {
 
 type parsedSegment struct {
 	data []byte // the segment's bytes (disk.File.Bytes), up to its last good record
-	recs []parsed
+	recs recList
+}
+
+// recList is a segment's parsed records in chunks of recChunk, so that an
+// append never copies the records before it: a segment holds hundreds of
+// records of a hundred bytes, and a list that grew by append was copied
+// over and over, at every restart that added to a cached one.
+type recList struct {
+	chunks [][]parsed
+	n      int
+}
+
+const recChunk = 64
+
+// at returns the i-th record.
+func (l *recList) at(i int) *parsed { return &l.chunks[i/recChunk][i%recChunk] }
+
+// add appends rec, into the last chunk's room or a new chunk.
+func (l *recList) add(rec parsed) {
+	if l.n == len(l.chunks)*recChunk {
+		l.chunks = append(l.chunks, make([]parsed, recChunk))
+	}
+	*l.at(l.n) = rec
+	l.n++
 }
 
 // parsed is one record, decoded.
@@ -103,12 +126,21 @@ func OpenCached(fs *disk.FS, c *ReplayCache) (*WAL, *Contents, error) {
 // Read reads every segment of the WAL in fs without changing anything, as
 // etcd's wal.Verify opens it in read mode: a torn tail of the last segment
 // ends the read, damage anywhere else is ErrCorrupt.
-func Read(fs *disk.FS) (*Contents, error) {
+func Read(fs *disk.FS) (*Contents, error) { return ReadCached(fs, nil) }
+
+// ReadCached is Read with a replay cache (nil: parse everything): a
+// segment whose bytes begin with those the cache parsed is not parsed
+// again, and the cache learns the segments it parsed, as OpenCached's
+// does; the contents and every error are those of a full read.
+func ReadCached(fs *disk.FS, c *ReplayCache) (*Contents, error) {
 	segs, err := segmentsOf(fs)
 	if err != nil {
 		return nil, err
 	}
-	d := &decoder{}
+	if c != nil && c.segs == nil {
+		c.segs = map[string]*parsedSegment{}
+	}
+	d := &decoder{cache: c}
 	for i, s := range segs {
 		f, err := fs.Open(s.name)
 		if err != nil {
@@ -237,26 +269,26 @@ var errBadRecord = errors.New("wal: malformed record")
 // segment decodes one segment's data and returns the offset just past its
 // last good record, with the record error that stopped it, if any.
 func (d *decoder) segment(s segment, data []byte) (int64, error) {
-	var recs []parsed
+	var recs recList
 	r := record.NewReader(data)
 	if c := d.cache; c != nil {
 		// bytes.HasPrefix of the same array is one pointer comparison.
 		if ps := c.segs[s.name]; ps != nil && bytes.HasPrefix(data, ps.data) {
-			// Appends below go into the spare capacity past the cached
-			// records, never into them: only this cache entry holds the
-			// array, and it is replaced by the longer list (a failed open
-			// leaves it as it was, its length excluding what was written).
-			// Copying the list at every restart cost a tenth of a restart.
+			// Appends below go into the room past the cached records (in
+			// their last chunk, or new ones), never into them: only this
+			// cache entry holds the chunks, and it is replaced by the longer
+			// list (a failed open leaves it as it was, excluding what was
+			// written). Copying the list at every restart cost a tenth.
 			recs = ps.recs
 			r = record.NewReaderAt(data, len(ps.data))
 		}
 	}
-	for n := range recs {
-		if err := d.apply(s, n, &recs[n]); err != nil {
-			return recs[n].off, fmt.Errorf("%w at offset %d", err, recs[n].off)
+	for n := range recs.n {
+		if err := d.apply(s, n, recs.at(n)); err != nil {
+			return recs.at(n).off, fmt.Errorf("%w at offset %d", err, recs.at(n).off)
 		}
 	}
-	for n := len(recs); ; n++ {
+	for n := recs.n; ; n++ {
 		off := r.Offset()
 		p, err := r.Next()
 		if err == io.EOF {
@@ -270,8 +302,8 @@ func (d *decoder) segment(s segment, data []byte) (int64, error) {
 		rec, err := d.parse(p)
 		if err == nil {
 			rec.off = off
-			recs = append(recs, rec)
-			err = d.apply(s, n, &recs[n])
+			recs.add(rec)
+			err = d.apply(s, n, recs.at(n))
 		}
 		if err != nil {
 			return off, fmt.Errorf("%w at offset %d", err, off)
@@ -280,7 +312,7 @@ func (d *decoder) segment(s segment, data []byte) (int64, error) {
 }
 
 // remember caches the records parsed from data up to good.
-func (d *decoder) remember(s segment, data []byte, good int64, recs []parsed) {
+func (d *decoder) remember(s segment, data []byte, good int64, recs recList) {
 	if d.cache != nil {
 		d.cache.segs[s.name] = &parsedSegment{data: data[:good:good], recs: recs}
 	}

@@ -194,6 +194,16 @@ func (w *WAL) SetSegmentBytes(n int64) {
 		n = DefaultSegmentBytes
 	}
 	w.segmentBytes = n
+	w.hintTail()
+}
+
+// hintTail tells the tail segment's file how large it will grow: to the
+// segment size and the batch that passes it (a sixteenth more is room for
+// most), so that its array stops doubling there (disk.File.SizeHint).
+func (w *WAL) hintTail() {
+	if w.tail != nil {
+		w.tail.SizeHint(w.segmentBytes + w.segmentBytes/16)
+	}
 }
 
 // Stats returns the counters of w.

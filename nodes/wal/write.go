@@ -132,6 +132,7 @@ func (w *WAL) startSegment(seq, index uint64) error {
 		return w.fail("create", err)
 	}
 	w.tail = f
+	w.hintTail()
 	buf := appendHeader(w.buf[:0], seq, index, w.meta)
 	records := 1
 	if !w.state.empty() {
