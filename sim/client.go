@@ -283,9 +283,16 @@ func (w *workload) genTxn(k, val []byte) *nodes.Request {
 	return &t.req
 }
 
-// onReply is a member's answer reaching its client.
+// onReply is a member's answer reaching its client; the reply goes back to
+// the cluster's free list after.
 func (w *workload) onReply(e Event) {
 	r := e.Data.(*nodes.Reply)
+	w.answered(e, r)
+	w.cl.freeReply(r)
+}
+
+// answered is the reply r reaching its client.
+func (w *workload) answered(e Event, r *nodes.Reply) {
 	c := w.clients[e.Node]
 	if c.req == nil || c.req.ID != r.ID {
 		return // a late answer to a request already given up on
