@@ -170,16 +170,27 @@ func (ki *keyIndex) compact(atRev int64, dropTomb bool) (kept revision, ok bool)
 	g := &ki.gens[genIdx]
 	if revIndex >= 0 {
 		kept, ok = g.revs[revIndex].rev, true
-		clear(g.revs[:revIndex]) // let the dropped records be collected
-		g.revs = g.revs[revIndex:]
+		g.revs = dropFront(g.revs, revIndex)
 	}
 	if dropTomb && len(g.revs) == 1 && genIdx != len(ki.gens)-1 {
 		ok = false
 		genIdx++
 	}
-	clear(ki.gens[:genIdx])
-	ki.gens = ki.gens[genIdx:]
+	ki.gens = dropFront(ki.gens, genIdx)
 	return kept, ok
+}
+
+// dropFront drops the first n elements of s, moving the rest to the front
+// of the same array, so that later appends reuse its capacity (a compaction
+// keeps few revisions, the newest ones); the vacated tail is cleared so
+// that the dropped records can be collected.
+func dropFront[T any](s []T, n int) []T {
+	if n == 0 {
+		return s
+	}
+	k := copy(s, s[n:])
+	clear(s[k:])
+	return s[:k]
 }
 
 // keep returns the revision that a compaction at atRev would keep, leaving
