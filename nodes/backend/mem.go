@@ -126,6 +126,11 @@ func (m *Mem) Range(bucket string, start, end []byte, fn func(key, value []byte)
 // Put implements Tx.
 func (m *Mem) Put(bucket string, key, value []byte) { m.put(bucket, key, value) }
 
+// Replace is Put, returning the value it replaced and whether there was one.
+func (m *Mem) Replace(bucket string, key, value []byte) (old []byte, had bool) {
+	return m.put(bucket, key, value)
+}
+
 // put is Put, returning the value it replaced.
 func (m *Mem) put(bucket string, key, value []byte) (old []byte, had bool) {
 	b := m.bucket(bucket)
@@ -140,6 +145,9 @@ func (m *Mem) put(bucket string, key, value []byte) (old []byte, had bool) {
 
 // Delete implements Tx.
 func (m *Mem) Delete(bucket string, key []byte) { m.delete(bucket, key) }
+
+// Remove is Delete, returning the value it removed and whether there was one.
+func (m *Mem) Remove(bucket string, key []byte) (old []byte, had bool) { return m.delete(bucket, key) }
 
 // delete is Delete, returning the value it removed.
 func (m *Mem) delete(bucket string, key []byte) (old []byte, had bool) {
