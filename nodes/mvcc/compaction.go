@@ -93,7 +93,7 @@ func (j *CompactionJob) Step(tx backend.Tx, batchLimit int) (done bool) {
 	}
 	clear(j.del)
 	if batchLimit > 0 && n >= batchLimit {
-		j.next = appendRevBytes(make([]byte, 0, revBytesLen), revision{last.main, last.sub + 1}, false)
+		j.next = appendRevBytes(j.next[:0], revision{last.main, last.sub + 1}, false) // Range keeps no start key
 		return false
 	}
 	tx.Put(MetaBucket, finishedCompactKey, metaRevBytes(j.rev)) // etcd's UnsafeSetFinishedCompact
