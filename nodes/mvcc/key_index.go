@@ -55,6 +55,11 @@ func (ki *keyIndex) put(rev revision, rec []byte) {
 	if len(g.revs) == 0 {
 		g.created = rev.main
 	}
+	if cap(g.revs) == 0 {
+		// A generation's revisions come one put at a time; start at
+		// a few rather than grow through one, two and four.
+		g.revs = make([]revEntry, 0, 8)
+	}
 	g.revs = append(g.revs, revEntry{rev: rev, rec: rec})
 	g.ver++
 	ki.modified = rev
@@ -75,7 +80,8 @@ func (ki *keyIndex) tombstone(rev revision) error {
 // earlier revisions were compacted (etcd keyIndex.restore).
 func (ki *keyIndex) restore(created int64, rev revision, ver int64, rec []byte) {
 	ki.modified = rev
-	ki.gens = append(ki.gens, generation{ver: ver, created: created, revs: []revEntry{{rev: rev, rec: rec}}})
+	revs := append(make([]revEntry, 0, 8), revEntry{rev: rev, rec: rec}) // room for the puts to come (see put)
+	ki.gens = append(ki.gens, generation{ver: ver, created: created, revs: revs})
 }
 
 // restoreTombstone starts a key whose only remaining record is a tombstone;
