@@ -216,7 +216,7 @@ func (w *workload) genKind(c *client) *nodes.Request {
 	}
 	switch p := r.IntN(1000); {
 	case p < 400:
-		return &nodes.Request{Kind: nodes.KindPut, Key: k, Value: w.value()}
+		return w.put(k)
 	case p < 480:
 		if r.IntN(10) == 0 {
 			return &nodes.Request{Kind: nodes.KindDeleteRange, Key: k, End: key(r.IntN(keyspace) + 1)}
@@ -239,9 +239,24 @@ func (w *workload) genKind(c *client) *nodes.Request {
 
 // value returns the value the request being drawn writes: "v" and the ID
 // it will be issued with. Only the shapes that write ask for it.
-func (w *workload) value() []byte {
-	val := strconv.AppendUint(append(make([]byte, 0, 21), 'v'), w.nextID+1, 10)
-	return val[:len(val):len(val)] // one allocation; nothing can append into the spare bytes
+func (w *workload) value() []byte { return w.appendValue(make([]byte, 0, 21)) }
+
+// appendValue appends the value to dst and returns it without its spare
+// capacity, so that nothing can append into the bytes after it.
+func (w *workload) appendValue(dst []byte) []byte {
+	val := strconv.AppendUint(append(dst, 'v'), w.nextID+1, 10)
+	return val[:len(val):len(val)]
+}
+
+// put returns a put of the value to k, the request and the value's bytes
+// in one allocation.
+func (w *workload) put(k []byte) *nodes.Request {
+	p := new(struct {
+		req nodes.Request
+		val [21]byte
+	})
+	p.req = nodes.Request{Kind: nodes.KindPut, Key: k, Value: w.appendValue(p.val[:0])}
+	return &p.req
 }
 
 // genCompaction is the mix of etcd #17780's reproduction (robustness
@@ -254,7 +269,7 @@ func (w *workload) genCompaction(c *client, k []byte) *nodes.Request {
 	}
 	switch p := r.IntN(100); {
 	case p < 40:
-		return &nodes.Request{Kind: nodes.KindPut, Key: k, Value: w.value()}
+		return w.put(k)
 	case p < 90:
 		return &nodes.Request{Kind: nodes.KindDeleteRange, Key: k}
 	}

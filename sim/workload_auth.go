@@ -73,7 +73,9 @@ func (w *workload) genLease(k []byte) (*nodes.Request, bool) {
 		}
 		return &nodes.Request{Kind: nodes.KindLeaseGrant, Lease: id, TTL: int64(2 + r.IntN(7))}, true
 	} else if p < 7 {
-		return &nodes.Request{Kind: nodes.KindPut, Key: k, Value: w.value(), Lease: w.leases[r.IntN(len(w.leases))]}, true
+		req := w.put(k)
+		req.Lease = w.leases[r.IntN(len(w.leases))]
+		return req, true
 	} else if p < 11 {
 		return &nodes.Request{Kind: nodes.KindLeaseKeepAlive, Lease: w.leases[r.IntN(len(w.leases))]}, true
 	}
