@@ -31,13 +31,13 @@ func (j journal) Range(bucket string, start, end []byte, fn func(key, value []by
 // Put implements backend.Tx.
 func (j journal) Put(bucket string, key, value []byte) {
 	old, ok := j.m.Replace(bucket, key, value)
-	*j.log = append(*j.log, undo{bucket: bucket, key: key, old: old, existed: ok})
+	*j.log = appendDoubling(*j.log, undo{bucket: bucket, key: key, old: old, existed: ok})
 }
 
 // Delete implements backend.Tx.
 func (j journal) Delete(bucket string, key []byte) {
 	if old, ok := j.m.Remove(bucket, key); ok {
-		*j.log = append(*j.log, undo{bucket: bucket, key: key, old: old, existed: true})
+		*j.log = appendDoubling(*j.log, undo{bucket: bucket, key: key, old: old, existed: true})
 	}
 }
 
