@@ -38,9 +38,12 @@ type kv struct {
 }
 
 // item returns the tree item of key (its head set).
-func item(key []byte) kv { return kv{key: key, head: keyHead(key)} }
+func item(key []byte) kv { return kv{key: key, head: KeyHead(key)} }
 
-func keyHead(key []byte) uint64 {
+// KeyHead returns key's first 8 bytes as a big-endian word, zero-padded:
+// when the heads of two keys differ, they order the keys as bytes.Compare
+// does; when they are equal, only bytes.Compare can.
+func KeyHead(key []byte) uint64 {
 	if len(key) >= 8 {
 		return binary.BigEndian.Uint64(key)
 	}

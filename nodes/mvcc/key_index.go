@@ -1,6 +1,11 @@
 package mvcc
 
-import "fmt"
+import (
+	"bytes"
+	"fmt"
+
+	"github.com/etcdsim/etcdsim/nodes/backend"
+)
 
 // revEntry is one revision of a key with the record stored for it.
 type revEntry struct {
@@ -34,9 +39,15 @@ func (g *generation) lastAtOrBelow(atRev int64) int {
 // put(1.0); put(2.0); tombstone(3.0); put(4.0) gives {1.0 2.0 3.0t} {4.0}.
 type keyIndex struct {
 	key      []byte
+	head     uint64 // backend.KeyHead(key): the index orders by it first
 	modified revision
 	gens     []generation
 	live     uint64 // liveHash of the current record; 0 while deleted
+}
+
+// newKeyIndex returns the empty keyIndex of a copy of key.
+func newKeyIndex(key []byte) *keyIndex {
+	return &keyIndex{key: bytes.Clone(key), head: backend.KeyHead(key)}
 }
 
 func (ki *keyIndex) isEmpty() bool {
