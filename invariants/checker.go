@@ -24,7 +24,11 @@ type Checker struct {
 	// (most steps) need no map lookup. A leader's term is at least 1.
 	lastTerm, lastLeader uint64
 	members              map[uint64]*track
-	first                *Violation
+	// byID holds the tracks of the small member IDs too (the world's
+	// start at 1), so that the checks called at every step of a member
+	// find its track without a map lookup.
+	byID  [16]*track
+	first *Violation
 	// nextForget is the reference length at which Committed next drops the
 	// records no member can need (see forget).
 	nextForget uint64
@@ -74,10 +78,16 @@ func (c *Checker) fail(name Invariant, id uint64, format string, args ...any) {
 }
 
 func (c *Checker) track(id uint64) *track {
+	if id < uint64(len(c.byID)) && c.byID[id] != nil {
+		return c.byID[id]
+	}
 	t := c.members[id]
 	if t == nil {
 		t = &track{}
 		c.members[id] = t
+	}
+	if id < uint64(len(c.byID)) {
+		c.byID[id] = t
 	}
 	return t
 }

@@ -30,19 +30,15 @@ func (j journal) Range(bucket string, start, end []byte, fn func(key, value []by
 
 // Put implements backend.Tx.
 func (j journal) Put(bucket string, key, value []byte) {
-	old, ok := j.m.Get(bucket, key)
-	*j.log = append(*j.log, undo{bucket: bucket, key: key, old: old, existed: ok})
-	j.m.Put(bucket, key, value)
+	old, ok := j.m.Replace(bucket, key, value)
+	*j.log = appendDoubling(*j.log, undo{bucket: bucket, key: key, old: old, existed: ok})
 }
 
 // Delete implements backend.Tx.
 func (j journal) Delete(bucket string, key []byte) {
-	old, ok := j.m.Get(bucket, key)
-	if !ok {
-		return
+	if old, ok := j.m.Remove(bucket, key); ok {
+		*j.log = appendDoubling(*j.log, undo{bucket: bucket, key: key, old: old, existed: true})
 	}
-	*j.log = append(*j.log, undo{bucket: bucket, key: key, old: old, existed: true})
-	j.m.Delete(bucket, key)
 }
 
 // StateAt returns the reference state after entries 1..i: a copy of the

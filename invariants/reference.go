@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"slices"
 
 	"go.etcd.io/raft/v3/raftpb"
 
@@ -149,8 +150,19 @@ func (r *Reference) Append(e *raftpb.Entry) error {
 	rec.Conf = r.confDigest
 	rec.KeyHash, rec.Other = StateHash(r.mem)
 	rec.UndoEnd = r.undoBase + uint64(len(r.undo))
-	r.recs = append(r.recs, rec)
+	r.recs = appendDoubling(r.recs, rec)
 	return nil
+}
+
+// appendDoubling is append, doubling the capacity of a full slice: append
+// grows a large slice by only a quarter, so the records (176 bytes each)
+// and the undo journal were copied several times over as they grew to
+// their window.
+func appendDoubling[T any](s []T, x T) []T {
+	if len(s) == cap(s) {
+		s = slices.Grow(s, max(len(s), 64))
+	}
+	return append(s, x)
 }
 
 // excluded are the meta records no reference can predict: the consistent

@@ -1,7 +1,6 @@
 package nodes
 
 import (
-	"encoding/binary"
 	"slices"
 	"time"
 
@@ -354,6 +353,3 @@ func (m *Member) replayV2(e *raftpb.Entry) {
 		m.unlock()
 	}
 }
-
-// u64 encodes a meta value as etcd does (8 bytes big-endian).
-func u64(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }

@@ -25,9 +25,12 @@ func MetaUint(tx backend.ReadTx, key string) uint64 {
 
 // preCommitHook is etcd's BackendHooks.OnPreCommitUnsafe: it writes the
 // in-memory consistent index and term into the batch being committed.
+// Each is 8 bytes big-endian, as etcd encodes them; the two share one
+// allocation (the backend keeps both).
 func (m *Member) preCommitHook(tx backend.Tx) {
-	tx.Put(mvcc.MetaBucket, keyCIBytes, u64(m.apply.ci))
-	tx.Put(mvcc.MetaBucket, keyTermBytes, u64(m.apply.ciTerm))
+	v := binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(make([]byte, 0, 16), m.apply.ci), m.apply.ciTerm)
+	tx.Put(mvcc.MetaBucket, keyCIBytes, v[:8:8])
+	tx.Put(mvcc.MetaBucket, keyTermBytes, v[8:16:16])
 }
 
 // unlock ends a write transaction of the batch tx (etcd's

@@ -167,17 +167,43 @@ func encodeOps(e *enc, ops []mvcc.Op) {
 	}
 }
 
+// txnBlock is a decoded transaction with room for the common shape (one
+// compare, one operation each way: the default mix's compare-and-swap),
+// so that the request and its three slices are one allocation.
+type txnBlock struct {
+	r   Request
+	cmp [1]mvcc.Compare
+	ops [2]mvcc.Op
+}
+
 // DecodeRequest reads a request; its byte fields alias p.
 func DecodeRequest(p []byte) (*Request, error) {
 	d := dec{b: p}
-	r := &Request{ID: d.u(), Kind: Kind(d.u())}
+	id, kind := d.u(), Kind(d.u())
+	var r *Request
+	var blk *txnBlock
+	if kind == KindTxn {
+		blk = new(txnBlock)
+		r = &blk.r
+	} else {
+		r = new(Request)
+	}
+	r.ID, r.Kind = id, kind
 	r.Key, r.End, r.Value = d.bytes(), d.bytes(), d.bytes()
 	r.Lease, r.Rev, r.TTL = d.i(), d.i(), d.i()
 	r.Serializable = d.bool()
 	r.Name, r.Role, r.Password = d.str(), d.str(), d.str()
 	r.Perm = uint8(d.u())
+	var spare []mvcc.Op
+	if blk != nil {
+		spare = blk.ops[:]
+	}
 	if n := d.u(); n > 0 && n <= uint64(len(d.b)) {
-		r.Txn.Compares = make([]mvcc.Compare, n)
+		if blk != nil && n <= uint64(len(blk.cmp)) {
+			r.Txn.Compares = blk.cmp[:n:n]
+		} else {
+			r.Txn.Compares = make([]mvcc.Compare, n)
+		}
 		for i := range r.Txn.Compares {
 			c := &r.Txn.Compares[i]
 			c.Key, c.RangeEnd = d.bytes(), d.bytes()
@@ -186,8 +212,8 @@ func DecodeRequest(p []byte) (*Request, error) {
 			c.Value = d.bytes()
 		}
 	}
-	r.Txn.Success = decodeOps(&d)
-	r.Txn.Failure = decodeOps(&d)
+	r.Txn.Success, spare = decodeOps(&d, spare)
+	r.Txn.Failure, _ = decodeOps(&d, spare)
 	r.User = d.str()
 	r.AuthRevision = d.u()
 	if d.err == nil && len(d.b) != 0 { // a range's options, when it has any
@@ -202,12 +228,19 @@ func DecodeRequest(p []byte) (*Request, error) {
 	return r, d.err
 }
 
-func decodeOps(d *dec) []mvcc.Op {
+// decodeOps reads a list of operations into the front of spare when they
+// fit, and returns spare's rest.
+func decodeOps(d *dec, spare []mvcc.Op) ([]mvcc.Op, []mvcc.Op) {
 	n := d.u()
 	if n == 0 || n > uint64(len(d.b)) {
-		return nil
+		return nil, spare
 	}
-	ops := make([]mvcc.Op, n)
+	var ops []mvcc.Op
+	if n <= uint64(len(spare)) {
+		ops, spare = spare[:n:n], spare[n:]
+	} else {
+		ops = make([]mvcc.Op, n)
+	}
 	for i := range ops {
 		o := &ops[i]
 		o.Type = mvcc.OpType(d.u())
@@ -217,7 +250,7 @@ func decodeOps(d *dec) []mvcc.Op {
 		o.Range.Rev, o.Range.Limit = d.i(), d.i()
 		o.Range.CountOnly, o.Range.KeysOnly = d.bool(), d.bool()
 	}
-	return ops
+	return ops, spare
 }
 
 // Code is the outcome class of an applied or served request, the subset

@@ -25,6 +25,8 @@ type State struct {
 	// oldVersion marks the member of etcd 3.2 in a mixed cluster under
 	// lease-revoke-no-auth (#11689): it applies lease revokes unchecked.
 	oldVersion bool
+	// attached is leasesOf's storage, reused by every write.
+	attached []attachment
 }
 
 // NewState returns the state of an empty store. Bug modes that change
@@ -174,9 +176,11 @@ type attachment struct {
 	lease int64
 }
 
-// leasesOf returns the live keys a branch writes, with their leases.
+// leasesOf returns the live keys a branch writes, with their leases, in
+// storage the next call reuses.
 func (s *State) leasesOf(branch []mvcc.Op) []attachment {
-	var out []attachment
+	clear(s.attached)
+	out := s.attached[:0]
 	for i := range branch {
 		op := &branch[i]
 		if op.Type == mvcc.OpRange {
@@ -191,16 +195,11 @@ func (s *State) leasesOf(branch []mvcc.Op) []attachment {
 			out = append(out, attachment{key: kv.Key, lease: kv.Lease})
 		}
 	}
+	s.attached = out
 	return out
 }
 
-func (s *State) leaseOfKey(key []byte) int64 {
-	rr, _ := s.KV.Range(key, nil, mvcc.RangeOptions{})
-	if len(rr.KVs) == 0 {
-		return 0
-	}
-	return rr.KVs[0].Lease
-}
+func (s *State) leaseOfKey(key []byte) int64 { return s.KV.LeaseOf(key) }
 
 // reattach moves each written key from its old lease to its new one.
 func (s *State) reattach(before []attachment) {

@@ -64,9 +64,18 @@ type Op struct {
 // keyspace is small, so that requests conflict.
 const keyspace = 16
 
-func key(i int) []byte {
-	return strconv.AppendInt(append(make([]byte, 0, 3), 'k', '0'+byte(i/10%10)), int64(i%10), 10)
-}
+// key returns the name of key i, "k00".."k16". The names are made once and
+// shared by every request: nothing writes into a request's key (the
+// members decode their own copies), and a full slice makes an append copy.
+func key(i int) []byte { return keyNames[i] }
+
+var keyNames = func() (ks [keyspace + 1][]byte) {
+	for i := range ks {
+		ks[i] = strconv.AppendInt([]byte{'k', '0' + byte(i/10%10)}, int64(i%10), 10)
+		ks[i] = ks[i][:len(ks[i]):len(ks[i])]
+	}
+	return ks
+}()
 
 // workload is the clients of a world and what they ask: who is idle, the
 // request each draws next (the default mix, auth, leases, compaction),
@@ -185,8 +194,6 @@ func (w *workload) genRequest(c *client) *nodes.Request {
 func (w *workload) genKind(c *client) *nodes.Request {
 	r := w.rng
 	k := key(r.IntN(keyspace))
-	val := strconv.AppendUint(append(make([]byte, 0, 21), 'v'), w.nextID+1, 10)
-	val = val[:len(val):len(val)] // one allocation; nothing can append into the spare bytes
 	if len(c.script) > 0 {
 		req := c.script[0]
 		c.script = c.script[1:]
@@ -194,29 +201,29 @@ func (w *workload) genKind(c *client) *nodes.Request {
 		return req
 	}
 	if w.cfg.Workload == "compaction" {
-		return w.genCompaction(c, k, val)
+		return w.genCompaction(c, k)
 	}
 	if c.user == "root" && w.opt.authChurn.Hit(r) {
 		return w.genAuthChange()
 	}
-	if req := w.genMore(c, k, val); req != nil {
+	if req := w.genMore(c, k); req != nil {
 		return req
 	}
 	if w.opt.leasesOn && r.IntN(10) == 0 {
-		if req, ok := w.genLease(k, val); ok {
+		if req, ok := w.genLease(k); ok {
 			return req
 		}
 	}
 	switch p := r.IntN(1000); {
 	case p < 400:
-		return &nodes.Request{Kind: nodes.KindPut, Key: k, Value: val}
+		return w.put(k)
 	case p < 480:
 		if r.IntN(10) == 0 {
 			return &nodes.Request{Kind: nodes.KindDeleteRange, Key: k, End: key(r.IntN(keyspace) + 1)}
 		}
 		return &nodes.Request{Kind: nodes.KindDeleteRange, Key: k}
 	case p < 650:
-		return w.genTxn(k, val)
+		return w.genTxn(k, w.value())
 	case p < 990:
 		return &nodes.Request{Kind: nodes.KindRange, Key: k, Serializable: r.IntN(5) == 0}
 	case p < 996:
@@ -230,17 +237,39 @@ func (w *workload) genKind(c *client) *nodes.Request {
 	}
 }
 
+// value returns the value the request being drawn writes: "v" and the ID
+// it will be issued with. Only the shapes that write ask for it.
+func (w *workload) value() []byte { return w.appendValue(make([]byte, 0, 21)) }
+
+// appendValue appends the value to dst and returns it without its spare
+// capacity, so that nothing can append into the bytes after it.
+func (w *workload) appendValue(dst []byte) []byte {
+	val := strconv.AppendUint(append(dst, 'v'), w.nextID+1, 10)
+	return val[:len(val):len(val)]
+}
+
+// put returns a put of the value to k, the request and the value's bytes
+// in one allocation.
+func (w *workload) put(k []byte) *nodes.Request {
+	p := new(struct {
+		req nodes.Request
+		val [21]byte
+	})
+	p.req = nodes.Request{Kind: nodes.KindPut, Key: k, Value: w.appendValue(p.val[:0])}
+	return &p.req
+}
+
 // genCompaction is the mix of etcd #17780's reproduction (robustness
 // scenario Issue17780, one client): puts and deletes, and after a delete,
 // often a compaction at the tombstone's revision, the newest of the store.
-func (w *workload) genCompaction(c *client, k, val []byte) *nodes.Request {
+func (w *workload) genCompaction(c *client, k []byte) *nodes.Request {
 	r := w.rng
 	if c.lastDelete && r.IntN(2) == 0 {
 		return &nodes.Request{Kind: nodes.KindCompact, Rev: c.lastRev}
 	}
 	switch p := r.IntN(100); {
 	case p < 40:
-		return &nodes.Request{Kind: nodes.KindPut, Key: k, Value: val}
+		return w.put(k)
 	case p < 90:
 		return &nodes.Request{Kind: nodes.KindDeleteRange, Key: k}
 	}
@@ -248,23 +277,37 @@ func (w *workload) genCompaction(c *client, k, val []byte) *nodes.Request {
 }
 
 // genTxn draws a compare-and-swap: if the key's version (or value) is as
-// last seen, put; else read it.
+// last seen, put; else read it. The request and its three one-element
+// slices are one allocation.
 func (w *workload) genTxn(k, val []byte) *nodes.Request {
 	r := w.rng
 	cmp := mvcc.Compare{Key: k, Target: mvcc.CompareVersion, Result: mvcc.CompareEqual, Version: int64(r.IntN(3))}
 	if r.IntN(2) == 0 {
 		cmp = mvcc.Compare{Key: k, Target: mvcc.CompareMod, Result: mvcc.CompareLess, ModRevision: int64(r.IntN(200))}
 	}
-	return &nodes.Request{Kind: nodes.KindTxn, Txn: mvcc.TxnRequest{
-		Compares: []mvcc.Compare{cmp},
-		Success:  []mvcc.Op{{Type: mvcc.OpPut, Key: k, Value: val}},
-		Failure:  []mvcc.Op{{Type: mvcc.OpRange, Key: k}},
+	t := &struct {
+		req nodes.Request
+		cmp [1]mvcc.Compare
+		ops [2]mvcc.Op
+	}{cmp: [1]mvcc.Compare{cmp}, ops: [2]mvcc.Op{{Type: mvcc.OpPut, Key: k, Value: val}, {Type: mvcc.OpRange, Key: k}}}
+	t.req = nodes.Request{Kind: nodes.KindTxn, Txn: mvcc.TxnRequest{
+		Compares: t.cmp[:],
+		Success:  t.ops[0:1:1],
+		Failure:  t.ops[1:2:2],
 	}}
+	return &t.req
 }
 
-// onReply is a member's answer reaching its client.
+// onReply is a member's answer reaching its client; the reply goes back to
+// the cluster's free list after.
 func (w *workload) onReply(e Event) {
 	r := e.Data.(*nodes.Reply)
+	w.answered(e, r)
+	w.cl.freeReply(r)
+}
+
+// answered is the reply r reaching its client.
+func (w *workload) answered(e Event, r *nodes.Reply) {
 	c := w.clients[e.Node]
 	if c.req == nil || c.req.ID != r.ID {
 		return // a late answer to a request already given up on

@@ -94,6 +94,31 @@ type cluster struct {
 	// leases is the lease checker (nil: checks off), told when a member
 	// proposes the revoke of a lease it found expired.
 	leases *invariants.Leases
+	// freeReplies are replies their client has read (onReply), for the
+	// next ones drain sends: one allocation per reply in flight, not per
+	// reply.
+	freeReplies []*nodes.Reply
+}
+
+// replyOf returns a copy of r for a reply event.
+func (c *cluster) replyOf(r *nodes.Reply) *nodes.Reply {
+	n := len(c.freeReplies)
+	if n == 0 {
+		cp := *r
+		return &cp
+	}
+	cp := c.freeReplies[n-1]
+	c.freeReplies[n-1] = nil
+	c.freeReplies = c.freeReplies[:n-1]
+	*cp = *r
+	return cp
+}
+
+// freeReply takes back a reply event's reply once its client read it;
+// nothing may hold it afterwards.
+func (c *cluster) freeReply(r *nodes.Reply) {
+	*r = nodes.Reply{}
+	c.freeReplies = append(c.freeReplies, r)
 }
 
 // add makes a member with the next member ID, an empty disk and no
@@ -279,15 +304,15 @@ func (c *cluster) drain(i int) {
 		}
 	}
 	for k := range out.Replies {
-		r := out.Replies[k]
+		r := &out.Replies[k]
 		if r.Index > 0 {
-			c.chk.Acked(m.proc, r, c.durable)
+			c.chk.Acked(m.proc, *r, c.durable)
 		}
 		if r.Client < 0 {
 			continue
 		}
 		if ts := c.net.Send(now, int(m.id), clientBase+r.Client); len(ts) > 0 {
-			c.q.At(ts[0], Event{Kind: evReply, Node: r.Client, Arg: m.id, Data: &r})
+			c.q.At(ts[0], Event{Kind: evReply, Node: r.Client, Arg: m.id, Data: c.replyOf(r)})
 		}
 	}
 	if len(out.Forwards) > 0 {

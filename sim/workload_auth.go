@@ -62,7 +62,7 @@ func (w *workload) genAuthChange() *nodes.Request {
 }
 
 // genLease draws lease traffic; ok is false when there is no lease to use.
-func (w *workload) genLease(k, val []byte) (*nodes.Request, bool) {
+func (w *workload) genLease(k []byte) (*nodes.Request, bool) {
 	r := w.rng
 	if p := r.IntN(12); p < 3 || len(w.leases) == 0 {
 		w.nextLease++
@@ -73,7 +73,9 @@ func (w *workload) genLease(k, val []byte) (*nodes.Request, bool) {
 		}
 		return &nodes.Request{Kind: nodes.KindLeaseGrant, Lease: id, TTL: int64(2 + r.IntN(7))}, true
 	} else if p < 7 {
-		return &nodes.Request{Kind: nodes.KindPut, Key: k, Value: val, Lease: w.leases[r.IntN(len(w.leases))]}, true
+		req := w.put(k)
+		req.Lease = w.leases[r.IntN(len(w.leases))]
+		return req, true
 	} else if p < 11 {
 		return &nodes.Request{Kind: nodes.KindLeaseKeepAlive, Lease: w.leases[r.IntN(len(w.leases))]}, true
 	}

@@ -52,7 +52,7 @@ const absentMember = 1<<32 + 0x17
 const leaseGrantFresh = 500 * time.Millisecond
 
 // genErrPath draws one error-path request for client c, or nil.
-func (w *workload) genErrPath(c *client, k, val []byte) *nodes.Request {
+func (w *workload) genErrPath(c *client, k []byte) *nodes.Request {
 	r := w.more
 	admin := !w.opt.authOn || c.user == auth.RootUser
 	if admin && w.cl.membership && r.IntN(4) != 0 {
@@ -66,7 +66,7 @@ func (w *workload) genErrPath(c *client, k, val []byte) *nodes.Request {
 		if r.IntN(2) == 0 {
 			return &nodes.Request{Kind: nodes.KindRange, Key: k}
 		}
-		return &nodes.Request{Kind: nodes.KindPut, Key: k, Value: val}
+		return &nodes.Request{Kind: nodes.KindPut, Key: k, Value: w.value()}
 	}
 	menu = append(menu, patient, patient)
 	if g := w.lastGrant; g.id != 0 && w.q.Now()-g.at < leaseGrantFresh {

@@ -26,7 +26,7 @@ const moreShare = 40
 
 // genMore draws one of the further request shapes, or nil (the default mix
 // goes on), from the stream "workload/more".
-func (w *workload) genMore(c *client, k, val []byte) *nodes.Request {
+func (w *workload) genMore(c *client, k []byte) *nodes.Request {
 	r := w.more
 	if c.user == auth.RootUser && w.authOff {
 		w.authOff = false // root's next request enables auth again
@@ -42,9 +42,9 @@ func (w *workload) genMore(c *client, k, val []byte) *nodes.Request {
 	case p < 35:
 		return w.genRangeOpts(c, k)
 	case p < 60:
-		return w.genTxnMulti(val)
+		return w.genTxnMulti()
 	case p < 85:
-		return w.genKube(k, val)
+		return w.genKube(k)
 	case p < 90 && w.opt.leasesOn && len(w.leases) > 0:
 		kind := nodes.KindLeaseTimeToLive
 		if r.IntN(2) == 0 {
@@ -54,7 +54,7 @@ func (w *workload) genMore(c *client, k, val []byte) *nodes.Request {
 	case p < 95 && c.user != "":
 		return &nodes.Request{Kind: nodes.KindAuthenticate, Name: c.user, Password: w.password(c.user)}
 	case p >= 95:
-		return w.genErrPath(c, k, val)
+		return w.genErrPath(c, k)
 	}
 	return w.genRangeOpts(c, k)
 }
@@ -83,8 +83,9 @@ func (w *workload) genRangeOpts(c *client, k []byte) *nodes.Request {
 // genTxnMulti draws a transaction of one to four operations on distinct
 // keys, guarded by one or two compares on value, version, create or mod
 // revision, or lease.
-func (w *workload) genTxnMulti(val []byte) *nodes.Request {
+func (w *workload) genTxnMulti() *nodes.Request {
 	r := w.more
+	val := w.value()
 	var t mvcc.TxnRequest
 	for range 1 + r.IntN(2) {
 		t.Compares = append(t.Compares, w.genCompare(key(r.IntN(keyspace))))
@@ -139,7 +140,7 @@ func (w *workload) genOp(k, val []byte) mvcc.Op {
 // when the key does not exist (mod revision 0), an update or a delete that
 // only succeeds when the key's mod revision is the one last seen, each
 // reading the key back on failure; or a paginated list.
-func (w *workload) genKube(k, val []byte) *nodes.Request {
+func (w *workload) genKube(k []byte) *nodes.Request {
 	r := w.more
 	seen := w.modRev[keyIndex(k)]
 	guard := []mvcc.Compare{{Key: k, Target: mvcc.CompareMod, Result: mvcc.CompareEqual, ModRevision: seen}}
@@ -148,10 +149,10 @@ func (w *workload) genKube(k, val []byte) *nodes.Request {
 	case 0:
 		guard[0].ModRevision = 0
 		return &nodes.Request{Kind: nodes.KindTxn, Txn: mvcc.TxnRequest{Compares: guard,
-			Success: []mvcc.Op{{Type: mvcc.OpPut, Key: k, Value: val}}, Failure: get}}
+			Success: []mvcc.Op{{Type: mvcc.OpPut, Key: k, Value: w.value()}}, Failure: get}}
 	case 1:
 		return &nodes.Request{Kind: nodes.KindTxn, Txn: mvcc.TxnRequest{Compares: guard,
-			Success: []mvcc.Op{{Type: mvcc.OpPut, Key: k, Value: val}}, Failure: get}}
+			Success: []mvcc.Op{{Type: mvcc.OpPut, Key: k, Value: w.value()}}, Failure: get}}
 	case 2:
 		return &nodes.Request{Kind: nodes.KindTxn, Txn: mvcc.TxnRequest{Compares: guard,
 			Success: []mvcc.Op{{Type: mvcc.OpDeleteRange, Key: k}}, Failure: get}}

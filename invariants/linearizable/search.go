@@ -109,7 +109,12 @@ func unlift(n *node) {
 // linearized and the states reached. A set is hashed incrementally, as the
 // xor of a fixed random word per request.
 type visited struct {
-	buckets map[uint64][]cached
+	// buckets maps a configuration's hash to 1 + the index in entries of
+	// the newest configuration of that hash; each entry links to the one
+	// before it. One slice of entries, doubled when full, not a slice per
+	// hash, saves an allocation per configuration.
+	buckets map[uint64]int32
+	entries []entry
 	words   int
 	bytes   int64    // the estimated memory of the cache and the stack
 	arena   []uint64 // where the copies of linearized sets are cut from
@@ -118,6 +123,11 @@ type visited struct {
 type cached struct {
 	lin []uint64
 	st  stateSet
+}
+
+type entry struct {
+	cached
+	prev int32 // 1 + the index of the entry before it of the same hash; 0: none
 }
 
 // stateBytes estimates the memory a state set holds (its strings are
@@ -142,15 +152,20 @@ func (v *visited) copyOf(lin []uint64) []uint64 {
 // add records a configuration; false if it was seen before.
 func (v *visited) add(lin []uint64, h uint64, st stateSet) bool {
 	key := h ^ hashStates(st)
-	bucket := v.buckets[key]
-	for _, c := range bucket {
-		if slices.Equal(c.lin, lin) && slices.Equal(c.st, st) {
+	head := v.buckets[key]
+	for i := head; i != 0; i = v.entries[i-1].prev {
+		if c := &v.entries[i-1]; slices.Equal(c.lin, lin) && slices.Equal(c.st, st) {
 			return false
 		}
 	}
-	v.buckets[key] = append(bucket, cached{v.copyOf(lin), st})
-	// the entry (with the bucket's and the map's share), its copy of the
-	// set, its state, and the stack's frame
+	if len(v.entries) == cap(v.entries) {
+		v.entries = slices.Grow(v.entries, max(len(v.entries), 8))
+	}
+	v.entries = append(v.entries, entry{cached{v.copyOf(lin), st}, head})
+	v.buckets[key] = int32(len(v.entries))
+	// the entry (with the map's share), its copy of the set, its state,
+	// and the stack's frame (an estimate the budget's verdicts rest on:
+	// unchanged from when each hash had a slice of its own)
 	v.bytes += int64(unsafe.Sizeof(cached{}))*2 + 8*int64(v.words) + stateBytes(st) + 96
 	return true
 }
@@ -193,7 +208,7 @@ type frame struct {
 // without unknown writes is searched exactly as porcupine searches it.
 func search(p *partition, maxBytes int64, expired func() bool, partial bool) (outcome, [][]int) {
 	words := (len(p.ops) + 63) / 64
-	s := &searcher{v: &visited{buckets: map[uint64][]cached{}, words: words}, lin: make([]uint64, words),
+	s := &searcher{v: &visited{buckets: map[uint64]int32{}, words: words}, lin: make([]uint64, words),
 		st: stateSet{{}}, head: &node{id: -1, next: linkEvents(p)}, maxBytes: maxBytes}
 	if partial {
 		s.longest = make([]*[]int, len(p.ops))

@@ -31,9 +31,34 @@ type Tx interface {
 type kv struct {
 	key, value []byte
 	sum        uint64
+	// head is the key's first 8 bytes, big-endian and zero-padded: when
+	// two heads differ they order the keys as the bytes do, so most
+	// comparisons (revision keys differ in their main revision) need no
+	// bytes.Compare.
+	head uint64
 }
 
-func lessKV(a, b kv) bool { return bytes.Compare(a.key, b.key) < 0 }
+// item returns the tree item of key (its head set).
+func item(key []byte) kv { return kv{key: key, head: KeyHead(key)} }
+
+// KeyHead returns key's first 8 bytes as a big-endian word, zero-padded:
+// when the heads of two keys differ, they order the keys as bytes.Compare
+// does; when they are equal, only bytes.Compare can.
+func KeyHead(key []byte) uint64 {
+	if len(key) >= 8 {
+		return binary.BigEndian.Uint64(key)
+	}
+	var b [8]byte
+	copy(b[:], key)
+	return binary.BigEndian.Uint64(b[:])
+}
+
+func lessKV(a, b kv) bool {
+	if a.head != b.head {
+		return a.head < b.head
+	}
+	return bytes.Compare(a.key, b.key) < 0
+}
 
 type bucket struct {
 	name string
@@ -82,7 +107,7 @@ func (m *Mem) Get(bucket string, key []byte) ([]byte, bool) {
 	if b == nil {
 		return nil, false
 	}
-	it, ok := b.t.Get(kv{key: key})
+	it, ok := b.t.Get(item(key))
 	return it.value, ok
 }
 
@@ -93,7 +118,7 @@ func (m *Mem) Lookup(bucket string, key []byte) (value []byte, sum uint64, ok bo
 	if b == nil {
 		return nil, 0, false
 	}
-	it, ok := b.t.Get(kv{key: key})
+	it, ok := b.t.Get(item(key))
 	return it.value, it.sum, ok
 }
 
@@ -118,19 +143,25 @@ func (m *Mem) Range(bucket string, start, end []byte, fn func(key, value []byte)
 	}
 	visit := func(it kv) bool { return fn(it.key, it.value) }
 	if end == nil {
-		b.t.AscendGreaterOrEqual(kv{key: start}, visit)
+		b.t.AscendGreaterOrEqual(item(start), visit)
 		return
 	}
-	b.t.AscendRange(kv{key: start}, kv{key: end}, visit)
+	b.t.AscendRange(item(start), item(end), visit)
 }
 
 // Put implements Tx.
 func (m *Mem) Put(bucket string, key, value []byte) { m.put(bucket, key, value) }
 
+// Replace is Put, returning the value it replaced and whether there was one.
+func (m *Mem) Replace(bucket string, key, value []byte) (old []byte, had bool) {
+	return m.put(bucket, key, value)
+}
+
 // put is Put, returning the value it replaced.
 func (m *Mem) put(bucket string, key, value []byte) (old []byte, had bool) {
 	b := m.bucket(bucket)
-	it := kv{key: key, value: value, sum: RecordHash(bucket, key, value)}
+	it := item(key)
+	it.value, it.sum = value, RecordHash(bucket, key, value)
 	if o, ok := b.t.ReplaceOrInsert(it); ok {
 		b.sum -= o.sum
 		old, had = o.value, true
@@ -147,13 +178,16 @@ func (m *Mem) dropBucket(name string) {
 // Delete implements Tx.
 func (m *Mem) Delete(bucket string, key []byte) { m.delete(bucket, key) }
 
+// Remove is Delete, returning the value it removed and whether there was one.
+func (m *Mem) Remove(bucket string, key []byte) (old []byte, had bool) { return m.delete(bucket, key) }
+
 // delete is Delete, returning the value it removed.
 func (m *Mem) delete(bucket string, key []byte) (old []byte, had bool) {
 	b := m.find(bucket)
 	if b == nil {
 		return nil, false
 	}
-	if o, ok := b.t.Delete(kv{key: key}); ok {
+	if o, ok := b.t.Delete(item(key)); ok {
 		b.sum -= o.sum
 		old, had = o.value, true
 	}

@@ -1,7 +1,9 @@
 package backend
 
 import (
+	"bytes"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -71,4 +73,30 @@ func TestFullSizeIsTheEncodedLength(t *testing.T) {
 			t.Fatalf("fullSize %d, encodeFull writes %d", got, want)
 		}
 	})
+}
+
+// TestLessKVOrdersAsBytes: the key head shortcut orders keys exactly as
+// bytes.Compare does, short keys and zero bytes included.
+func TestLessKVOrdersAsBytes(t *testing.T) {
+	keys := [][]byte{nil, {}, {0}, {0, 0}, {1}, {0, 1}, []byte("a"), []byte("a\x00"), []byte("ab"),
+		[]byte("abcdefgh"), []byte("abcdefgh\x00"), []byte("abcdefgi"), []byte("abcdefg"), []byte("abcdefg\xff"),
+		{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0}}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 2000 {
+		k := make([]byte, rng.IntN(12))
+		for i := range k {
+			k[i] = byte(rng.IntN(3)) * 0x7f
+		}
+		keys = append(keys, k)
+	}
+	for _, a := range keys {
+		for _, b := range keys[:64] {
+			if got, want := lessKV(item(a), item(b)), bytes.Compare(a, b) < 0; got != want {
+				t.Fatalf("lessKV(%q, %q) = %v, bytes.Compare says %v", a, b, got, want)
+			}
+			if got, want := lessKV(item(b), item(a)), bytes.Compare(b, a) < 0; got != want {
+				t.Fatalf("lessKV(%q, %q) = %v, bytes.Compare says %v", b, a, got, want)
+			}
+		}
+	}
 }

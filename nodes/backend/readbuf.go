@@ -72,19 +72,20 @@ func slotHash(bucket string, key []byte) uint64 {
 	return mixBytes(mixLen(h, len(key)), key)
 }
 
-// find returns the entry of (bucket, key), or -1, and the slot's hash.
-func (r *readBuf) find(bucket string, key []byte) (int32, uint64) {
-	h := slotHash(bucket, key)
-	i, ok := r.idx[h]
+// find returns the entry of (bucket, key), or -1, the slot's hash, and the
+// first entry of the slot's chain (-1: none).
+func (r *readBuf) find(bucket string, key []byte) (i int32, h uint64, head int32) {
+	h = slotHash(bucket, key)
+	head, ok := r.idx[h]
 	if !ok {
-		return -1, h
+		return -1, h, -1
 	}
-	for ; i >= 0; i = r.ents[i].next {
+	for i = head; i >= 0; i = r.ents[i].next {
 		if e := &r.ents[i]; e.bucket == bucket && bytes.Equal(e.key, key) {
-			return i, h
+			return i, h, head
 		}
 	}
-	return -1, h
+	return -1, h, head
 }
 
 // entry returns the entry of (bucket, key), creating it when absent with
@@ -94,13 +95,9 @@ func (r *readBuf) entry(bucket string, key []byte, old []byte, had bool) int32 {
 	if r.idx == nil {
 		r.idx = make(map[uint64]int32)
 	}
-	i, h := r.find(bucket, key)
+	i, h, next := r.find(bucket, key)
 	if i >= 0 {
 		return i
-	}
-	next, ok := r.idx[h]
-	if !ok {
-		next = -1
 	}
 	i = int32(len(r.ents))
 	r.ents = append(r.ents, bufEnt{next: next, bucket: bucket, key: key, old: old, had: had})
@@ -154,7 +151,7 @@ func (r *readBuf) get(bucket string, key []byte) (val []byte, ok, hit bool) {
 	if len(r.ents) == 0 {
 		return nil, false, false
 	}
-	i, _ := r.find(bucket, key)
+	i, _, _ := r.find(bucket, key)
 	if i < 0 {
 		return nil, false, false
 	}
@@ -185,7 +182,7 @@ func (r *readBuf) rangeMerged(m *Mem, bucket string, start, end []byte, fn func(
 		return e.old, e.had
 	}
 	m.Range(bucket, start, end, func(k, v []byte) bool {
-		if i, _ := r.find(bucket, k); i >= 0 {
+		if i, _, _ := r.find(bucket, k); i >= 0 {
 			seen[i] = true
 			var have bool
 			if v, have = pick(&r.ents[i]); !have {

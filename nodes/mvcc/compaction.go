@@ -18,6 +18,12 @@ type CompactionJob struct {
 	end  []byte  // bucket keys of main revisions <= rev sort below end
 	del  [][]byte
 	done bool
+	// The batch being looked at, and visit, which Step hands the bucket's
+	// Range: one closure for the job's life, not one per batch.
+	limit, n int
+	last     revision
+	bad      error
+	visit    func(k, _ []byte) bool
 }
 
 // Compact compacts the store at rev, as etcd's store.Compact: it fails
@@ -61,31 +67,33 @@ func (j *CompactionJob) Step(tx backend.Tx, batchLimit int) (done bool) {
 	if j.done {
 		return true
 	}
-	var n int
-	var last revision
-	var bad error
+	if j.visit == nil {
+		j.visit = func(k, _ []byte) bool {
+			rev, _, err := parseRevBytes(k)
+			if err != nil {
+				j.bad = err
+				return false
+			}
+			if !j.keep.has(rev) {
+				j.del = append(j.del, k)
+			}
+			j.n, j.last = j.n+1, rev
+			return j.limit <= 0 || j.n < j.limit
+		}
+	}
+	j.limit, j.n, j.last, j.bad = batchLimit, 0, revision{}, nil
 	j.del = j.del[:0]
-	tx.Range(KeyBucket, j.next, j.end, func(k, _ []byte) bool {
-		rev, _, err := parseRevBytes(k)
-		if err != nil {
-			bad = err
-			return false
-		}
-		if !j.keep.has(rev) {
-			j.del = append(j.del, k)
-		}
-		n, last = n+1, rev
-		return batchLimit <= 0 || n < batchLimit
-	})
-	if bad != nil {
-		panic(fmt.Sprintf("mvcc: compaction at %d: %v", j.rev, bad))
+	tx.Range(KeyBucket, j.next, j.end, j.visit)
+	n, last := j.n, j.last
+	if j.bad != nil {
+		panic(fmt.Sprintf("mvcc: compaction at %d: %v", j.rev, j.bad))
 	}
 	for _, k := range j.del {
 		tx.Delete(KeyBucket, k)
 	}
 	clear(j.del)
 	if batchLimit > 0 && n >= batchLimit {
-		j.next = appendRevBytes(make([]byte, 0, revBytesLen), revision{last.main, last.sub + 1}, false)
+		j.next = appendRevBytes(j.next[:0], revision{last.main, last.sub + 1}, false) // Range keeps no start key
 		return false
 	}
 	tx.Put(MetaBucket, finishedCompactKey, metaRevBytes(j.rev)) // etcd's UnsafeSetFinishedCompact

@@ -5,6 +5,8 @@ import (
 	"slices"
 
 	"github.com/google/btree"
+
+	"github.com/etcdsim/etcdsim/nodes/backend"
 )
 
 // treeIndex maps keys to their keyIndex in a B-tree ordered by key (etcd's
@@ -17,7 +19,12 @@ type treeIndex struct {
 	probe, pivot keyIndex
 }
 
-func lessKeyIndex(a, b *keyIndex) bool { return bytes.Compare(a.key, b.key) < 0 }
+func lessKeyIndex(a, b *keyIndex) bool {
+	if a.head != b.head {
+		return a.head < b.head
+	}
+	return bytes.Compare(a.key, b.key) < 0
+}
 
 func newTreeIndex() *treeIndex {
 	return &treeIndex{tree: btree.NewG(32, lessKeyIndex)}
@@ -25,7 +32,7 @@ func newTreeIndex() *treeIndex {
 
 // lookup returns the keyIndex of key, or nil.
 func (ti *treeIndex) lookup(key []byte) *keyIndex {
-	ti.probe.key = key
+	ti.probe.key, ti.probe.head = key, backend.KeyHead(key)
 	ki, _ := ti.tree.Get(&ti.probe)
 	ti.probe.key = nil
 	return ki
@@ -36,7 +43,7 @@ func (ti *treeIndex) insert(ki *keyIndex) { ti.tree.ReplaceOrInsert(ki) }
 // visit calls fn on the keys in [key, end) in order until fn returns false;
 // a nil end means no upper bound.
 func (ti *treeIndex) visit(key, end []byte, fn func(ki *keyIndex) bool) {
-	ti.pivot.key = key
+	ti.pivot.key, ti.pivot.head = key, backend.KeyHead(key)
 	ti.tree.AscendGreaterOrEqual(&ti.pivot, func(ki *keyIndex) bool {
 		if end != nil && bytes.Compare(ki.key, end) >= 0 {
 			return false

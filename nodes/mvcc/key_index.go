@@ -1,6 +1,11 @@
 package mvcc
 
-import "fmt"
+import (
+	"bytes"
+	"fmt"
+
+	"github.com/etcdsim/etcdsim/nodes/backend"
+)
 
 // revEntry is one revision of a key with the record stored for it.
 type revEntry struct {
@@ -34,9 +39,15 @@ func (g *generation) lastAtOrBelow(atRev int64) int {
 // put(1.0); put(2.0); tombstone(3.0); put(4.0) gives {1.0 2.0 3.0t} {4.0}.
 type keyIndex struct {
 	key      []byte
+	head     uint64 // backend.KeyHead(key): the index orders by it first
 	modified revision
 	gens     []generation
 	live     uint64 // liveHash of the current record; 0 while deleted
+}
+
+// newKeyIndex returns the empty keyIndex of a copy of key.
+func newKeyIndex(key []byte) *keyIndex {
+	return &keyIndex{key: bytes.Clone(key), head: backend.KeyHead(key)}
 }
 
 func (ki *keyIndex) isEmpty() bool {
@@ -54,6 +65,11 @@ func (ki *keyIndex) put(rev revision, rec []byte) {
 	g := &ki.gens[len(ki.gens)-1]
 	if len(g.revs) == 0 {
 		g.created = rev.main
+	}
+	if cap(g.revs) == 0 {
+		// A generation's revisions come one put at a time; start at
+		// a few rather than grow through one, two and four.
+		g.revs = make([]revEntry, 0, 8)
 	}
 	g.revs = append(g.revs, revEntry{rev: rev, rec: rec})
 	g.ver++
@@ -75,7 +91,8 @@ func (ki *keyIndex) tombstone(rev revision) error {
 // earlier revisions were compacted (etcd keyIndex.restore).
 func (ki *keyIndex) restore(created int64, rev revision, ver int64, rec []byte) {
 	ki.modified = rev
-	ki.gens = append(ki.gens, generation{ver: ver, created: created, revs: []revEntry{{rev: rev, rec: rec}}})
+	revs := append(make([]revEntry, 0, 8), revEntry{rev: rev, rec: rec}) // room for the puts to come (see put)
+	ki.gens = append(ki.gens, generation{ver: ver, created: created, revs: revs})
 }
 
 // restoreTombstone starts a key whose only remaining record is a tombstone;
@@ -170,16 +187,27 @@ func (ki *keyIndex) compact(atRev int64, dropTomb bool) (kept revision, ok bool)
 	g := &ki.gens[genIdx]
 	if revIndex >= 0 {
 		kept, ok = g.revs[revIndex].rev, true
-		clear(g.revs[:revIndex]) // let the dropped records be collected
-		g.revs = g.revs[revIndex:]
+		g.revs = dropFront(g.revs, revIndex)
 	}
 	if dropTomb && len(g.revs) == 1 && genIdx != len(ki.gens)-1 {
 		ok = false
 		genIdx++
 	}
-	clear(ki.gens[:genIdx])
-	ki.gens = ki.gens[genIdx:]
+	ki.gens = dropFront(ki.gens, genIdx)
 	return kept, ok
+}
+
+// dropFront drops the first n elements of s, moving the rest to the front
+// of the same array, so that later appends reuse its capacity (a compaction
+// keeps few revisions, the newest ones); the vacated tail is cleared so
+// that the dropped records can be collected.
+func dropFront[T any](s []T, n int) []T {
+	if n == 0 {
+		return s
+	}
+	k := copy(s, s[n:])
+	clear(s[k:])
+	return s[:k]
 }
 
 // keep returns the revision that a compaction at atRev would keep, leaving

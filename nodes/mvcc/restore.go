@@ -65,7 +65,7 @@ func (s *Store) restoreRecord(k, v []byte) error {
 	s.currentRev = rev.main
 	ki := s.index.lookup(kv.Key)
 	if ki == nil {
-		ki = &keyIndex{key: bytes.Clone(kv.Key)}
+		ki = newKeyIndex(kv.Key)
 		if tomb {
 			ki.restoreTombstone(rev)
 		} else {

@@ -115,6 +115,21 @@ func (s *Store) Range(key, end []byte, opts RangeOptions) (RangeResult, error) {
 	return s.rangeAt(key, end, s.currentRev, opts)
 }
 
+// LeaseOf returns the lease of key's live version, 0 if it has none or the
+// key is not live: Range(key, nil, RangeOptions{}).KVs[0].Lease, without
+// building the range's result.
+func (s *Store) LeaseOf(key []byte) int64 {
+	ki := s.index.lookup(key)
+	if ki == nil {
+		return 0
+	}
+	e, _, _, ok := ki.get(s.currentRev)
+	if !ok {
+		return 0
+	}
+	return mustDecode(e.rec).Lease
+}
+
 // rangeAt serves a range as a transaction at curRev sees it (etcd
 // storeTxnCommon.rangeKeys).
 func (s *Store) rangeAt(key, end []byte, curRev int64, opts RangeOptions) (RangeResult, error) {

@@ -1,7 +1,6 @@
 package mvcc
 
 import (
-	"bytes"
 	"fmt"
 
 	"github.com/etcdsim/etcdsim/nodes/backend"
@@ -57,7 +56,7 @@ func (w *writer) put(key, value []byte, lease int64) {
 	rec := buf[revBytesLen:]
 	w.tx.Put(KeyBucket, buf[:revBytesLen:revBytesLen], rec)
 	if ki == nil {
-		ki = &keyIndex{key: bytes.Clone(key)}
+		ki = newKeyIndex(key)
 		w.s.index.insert(ki)
 	}
 	ki.put(rev, rec)
