@@ -26,9 +26,10 @@ type churner struct {
 	mistakes *rand.Rand
 	client   *client
 	op       *churnOp
-	next     time.Duration // no new operation before
-	pause    time.Duration // the seed's pause between operations
-	late     time.Duration // the seed's delay of a late voter's start
+	next     time.Duration   // no new operation before
+	pause    time.Duration   // the seed's pause between operations
+	late     time.Duration   // the seed's delay of a late voter's start
+	replaces []time.Duration // how long each completed replace took (Report.Replaces)
 }
 
 // churnTick is how often the operator looks at the cluster.
@@ -122,6 +123,10 @@ func (ch *churner) onTick() {
 			ch.cl.members[i].client = true // a started voter: clients may use it
 		}
 		ch.noteOn(0, MarkMember, fmt.Sprintf("membership: %s done (voters %v)", ch.op, ch.voters()))
+		ch.stats.Operations++
+		if ch.op.kind == opReplace {
+			ch.replaces = append(ch.replaces, ch.q.Now()-ch.op.began)
+		}
 		ch.op = nil
 		ch.next = ch.q.Now() + ch.pause/2 + time.Duration(ch.rng.Int64N(int64(ch.pause)))
 	}
