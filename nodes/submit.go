@@ -196,22 +196,21 @@ func (m *Member) serveRead(req *Request) Result {
 	return m.state.Read(req)
 }
 
-// WaitClusterReadyTimeout is etcd's --wait-cluster-ready-timeout (default
-// 5s): a member that could not publish itself by then serves clients anyway.
-const WaitClusterReadyTimeout = 5 * time.Second
-
-// serving reports whether the member serves clients: etcd's embed starts
-// its client listeners after ReadyNotify, which closes once the member's
-// publish request is applied — so that a restarted member, whose raft
-// commit index may trail what it acknowledged before the crash (a
-// commit-only HardState is not fsynced), has caught up with a quorum
-// first (etcd-io/raft#105, etcd#16675) — or after the timeout.
+// serving reports whether the member serves clients: etcd's embed serves
+// its client listeners only after ReadyNotify (serveCtx.serve waits for it,
+// in 3.5 and 3.6 alike), which closes once the member's publish request is
+// applied — so that a restarted member, whose raft commit index may trail
+// what it acknowledged before the crash (a commit-only HardState is not
+// fsynced), has caught up with a quorum first (etcd-io/raft#105,
+// etcd#16675). A member that cannot publish never serves: the
+// --wait-cluster-ready-timeout that let serve go on after 5 s was in 3.6's
+// development only (etcd 1713dc67b, reverted by e31de5e3c before 3.6.0).
 //
-// The bug mode serve-before-ready serves at once, as etcd does when that
-// timeout passes; etcdsim found the stale read it allows in its own
+// The bug mode serve-before-ready serves at once, as etcd with that
+// timeout at zero would; etcdsim found the stale read it allows in its own
 // correct model before the publish was modelled.
 func (m *Member) serving() bool {
-	return m.published || m.clock >= WaitClusterReadyTimeout || m.cfg.Bugs.ServeBeforeReady
+	return m.published || m.cfg.Bugs.ServeBeforeReady
 }
 
 // monitorVersion is the leader's monitorClusterVersions: while the cluster

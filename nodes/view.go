@@ -118,7 +118,7 @@ func (m *Member) AuthRebuiltCacheHash() uint64 { return m.state.Auth.RebuiltCach
 func (m *Member) LeaseHash() uint64 { return m.state.Lease.Hash() }
 
 // Serving reports whether the member serves clients (its publish request
-// was applied, or WaitClusterReadyTimeout passed).
+// was applied).
 func (m *Member) Serving() bool { return m.serving() }
 
 // SnapshotIndex returns the index of the newest snapshot the member saved

@@ -14,9 +14,10 @@ import (
 // the cluster API, as an administrator scaling the cluster and as etcd's
 // robustness failpoint memberReplace do, steering toward Churn voters. It
 // sends through its own client (as root when auth is on) to a random
-// member that runs, and follows what the committed log says (the
-// reference's membership): an add it sent is resent, with the same member,
-// until the log has it or refuses it for good.
+// member that serves clients, tries a refused request again at its next
+// look, and follows what the committed log says (the reference's
+// membership): an add it sent is resent, with the same member, until the
+// log has it or refuses it for good.
 type churner struct {
 	*core
 	cl  *cluster
@@ -26,9 +27,10 @@ type churner struct {
 	mistakes *rand.Rand
 	client   *client
 	op       *churnOp
-	next     time.Duration // no new operation before
-	pause    time.Duration // the seed's pause between operations
-	late     time.Duration // the seed's delay of a late voter's start
+	next     time.Duration   // no new operation before
+	pause    time.Duration   // the seed's pause between operations
+	late     time.Duration   // the seed's delay of a late voter's start
+	replaces []time.Duration // how long each completed replace took (Report.Replaces)
 }
 
 // churnTick is how often the operator looks at the cluster.
@@ -122,6 +124,10 @@ func (ch *churner) onTick() {
 			ch.cl.members[i].client = true // a started voter: clients may use it
 		}
 		ch.noteOn(0, MarkMember, fmt.Sprintf("membership: %s done (voters %v)", ch.op, ch.voters()))
+		ch.stats.Operations++
+		if ch.op.kind == opReplace {
+			ch.replaces = append(ch.replaces, ch.q.Now()-ch.op.began)
+		}
 		ch.op = nil
 		ch.next = ch.q.Now() + ch.pause/2 + time.Duration(ch.rng.Int64N(int64(ch.pause)))
 	}
@@ -305,16 +311,15 @@ func (ch *churner) started(id uint64) bool {
 	return ok && m.IsStarted()
 }
 
-// send sends one cluster API request to a random member that runs.
+// send sends one cluster API request to a random member that serves
+// clients: the operator's clientv3, given every member's endpoint, sends
+// over a ready connection (its balancer picks among READY
+// sub-connections), and etcd accepts a client connection only once it is
+// ready (serveCtx.serve waits for ReadyNotify). With none serving, the
+// request waits for the operator's next look.
 func (ch *churner) send(op *churnOp, kind nodes.Kind, id uint64, url string, learner bool) {
-	var up []int
-	for i, m := range ch.cl.members {
-		if m.proc != nil && !m.removed {
-			up = append(up, i)
-		}
-	}
+	up := ch.serving()
 	if len(up) == 0 {
-		op.wait = ch.q.Now() + time.Second
 		return
 	}
 	c := ch.client
@@ -324,8 +329,21 @@ func (ch *churner) send(op *churnOp, kind nodes.Kind, id uint64, url string, lea
 	ch.wl.issue(c, req)
 }
 
-// done is told how a request of the operator ended (code, or unknown):
-// after a refusal or an unknown outcome it waits before the next try.
+// serving returns the indexes of the members that serve clients.
+func (ch *churner) serving() []int {
+	var up []int
+	for i, m := range ch.cl.members {
+		if m.proc != nil && !m.removed && m.proc.Serving() {
+			up = append(up, i)
+		}
+	}
+	return up
+}
+
+// done is told how a request of the operator ended (code, or unknown).
+// A refusal is tried again at the operator's next look, as robustness's
+// memberReplace loops on MemberAdd with no pause until it succeeds; a
+// learner not ready yet, or an unknown outcome, after 300 ms.
 func (ch *churner) done(code nodes.Code, unknown bool) {
 	if ch.op == nil {
 		return
@@ -337,11 +355,8 @@ func (ch *churner) done(code nodes.Code, unknown bool) {
 	if !unknown && code == nodes.OK && ch.op.sent == nodes.KindMemberAdd {
 		ch.op.errs.addOK = true
 	}
-	switch {
-	case unknown || code == nodes.ErrLearnerNotReady:
+	if unknown || code == nodes.ErrLearnerNotReady {
 		ch.op.wait = ch.q.Now() + 300*time.Millisecond
-	case code != nodes.OK:
-		ch.op.wait = ch.q.Now() + time.Duration(300+ch.rng.IntN(1700))*time.Millisecond
 	}
 }
 

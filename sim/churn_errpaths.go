@@ -54,8 +54,8 @@ func (ch *churner) drawErrs(op *churnOp) {
 // whether it sent one.
 func (ch *churner) errStep(op *churnOp) bool {
 	e := &op.errs
-	if op.id == 0 {
-		return false
+	if op.id == 0 || len(ch.serving()) == 0 {
+		return false // nothing to send it to: it waits, as the request would
 	}
 	cm, in := ch.inCluster(op.id)
 	switch {

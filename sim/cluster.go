@@ -87,6 +87,7 @@ type cluster struct {
 	// it acts as (for auth-decisions).
 	clientUser map[uint64]string
 	linkSince  map[[2]int]time.Duration // see linksChanged
+	linkCut    map[[2]int]time.Duration // see linksChanged
 	// membership: the world models membership (Config.Churn, or a
 	// scenario's membership=1).
 	membership bool

@@ -42,13 +42,23 @@ func (c *cluster) membershipConfig(i int, cfg *nodes.Config) {
 }
 
 // transport answers a member's questions about its peer links (etcd's
-// rafthttp streams): a link is active while both processes run and the
-// network carries it both ways, since the later of the two starts and the
-// network's last change.
+// rafthttp streams), as ActiveSince does: a link is active while both
+// processes run and the network carries it both ways, since the later of
+// the two starts and the network's mend of it. A crash ends it at once (the
+// peer's connections are reset). A cut of the network ends it only when
+// rafthttp notices: a stream reader's read times out after
+// ConnReadTimeout (5 s) without a frame, and its writer sends a link
+// heartbeat every ConnReadTimeout/3, so a cut mended sooner leaves the
+// link active since before it, and one that lasts counts as inactive from
+// ConnReadTimeout after it began (a bound: the last frame came up to a
+// heartbeat before the cut) until its mend.
 type transport struct {
 	c *cluster
 	i int
 }
+
+// connReadTimeout is rafthttp's ConnReadTimeout.
+const connReadTimeout = 5 * time.Second
 
 // ActiveFor implements nodes.Transport.
 func (t transport) ActiveFor(peer uint64) (time.Duration, bool) {
@@ -57,11 +67,16 @@ func (t transport) ActiveFor(peer uint64) (time.Duration, bool) {
 	if !ok || me.proc == nil || c.members[j].proc == nil || c.members[j].removed {
 		return 0, false
 	}
-	since, up := c.linkSince[linkKey(t.i, j)]
+	k := linkKey(t.i, j)
+	since, up := c.linkSince[k]
 	if !up {
 		return 0, false
 	}
-	return c.q.Now() - max(me.upSince, c.members[j].upSince, since), true
+	start, now := max(me.upSince, c.members[j].upSince), c.q.Now()
+	if at, cut := c.linkCut[k]; cut && (now-at >= connReadTimeout || start >= at) {
+		return 0, false // noticed, or a process that started since never connected
+	}
+	return now - max(start, since), true
 }
 
 // linkKey is the key of the link between two member indexes.
@@ -73,13 +88,14 @@ func linkKey(i, j int) [2]int {
 }
 
 // linksChanged notes, after a change of the network, since when each link
-// between two members has been carried both ways (worlds with churn).
+// between two members has been carried both ways and when a link it no
+// longer carries was cut (worlds with churn).
 func (c *cluster) linksChanged() {
 	if !c.membership {
 		return
 	}
 	if c.linkSince == nil {
-		c.linkSince = map[[2]int]time.Duration{}
+		c.linkSince, c.linkCut = map[[2]int]time.Duration{}, map[[2]int]time.Duration{}
 	}
 	now := c.q.Now()
 	for i, a := range c.members {
@@ -87,10 +103,20 @@ func (c *cluster) linksChanged() {
 			b := c.members[j]
 			up := c.net.Deliverable(int(a.id), int(b.id)) && c.net.Deliverable(int(b.id), int(a.id))
 			k := linkKey(i, j)
-			if _, was := c.linkSince[k]; up && !was {
+			_, was := c.linkSince[k]
+			at, cut := c.linkCut[k]
+			switch {
+			case up && !was:
 				c.linkSince[k] = now
-			} else if !up && was {
-				delete(c.linkSince, k)
+			case up && cut:
+				// Mended: a link rafthttp had noticed cut, or that a
+				// process started during the cut, connects now.
+				delete(c.linkCut, k)
+				if now-at >= connReadTimeout || max(a.upSince, b.upSince) >= at {
+					c.linkSince[k] = now
+				}
+			case !up && was && !cut:
+				c.linkCut[k] = now
 			}
 		}
 	}

@@ -59,3 +59,85 @@ func TestChurnWorldSetsClusterVersion(t *testing.T) {
 		}
 	}
 }
+
+// TestTransportNoticesCutAfterConnReadTimeout: a peer link stays active
+// through a cut mended within rafthttp's ConnReadTimeout, goes inactive
+// once a cut lasts that long, and counts again from its mend; a crash ends
+// it at once, and a process started during a cut connects at the mend.
+func TestTransportNoticesCutAfterConnReadTimeout(t *testing.T) {
+	w := newWorld(Config{Seed: 3, Members: 3, Faults: &Faults{}})
+	w.enableMembership()
+	m1 := transport{c: w.cl, i: 0}
+	at := func(d time.Duration) { w.loop(d) }
+	active := func(want bool, least time.Duration, why string) {
+		t.Helper()
+		d, ok := m1.ActiveFor(2)
+		if ok != want || ok && d < least {
+			t.Errorf("%s (t=%s): m1->m2 active %v for %s; want %v for at least %s", why, w.q.Now(), ok, d, want, least)
+		}
+	}
+	WithSeededCryptoRand(w.streams.Fork("raft/jitter"), func() {
+		w.begin()
+		at(6 * time.Second)
+		active(true, 5900*time.Millisecond, "both up since the start")
+		w.faults.cut(1, 2)
+		at(8 * time.Second)
+		active(true, 7900*time.Millisecond, "cut 2 s ago: not noticed yet")
+		w.faults.heal()
+		at(9 * time.Second)
+		active(true, 8900*time.Millisecond, "a cut mended within ConnReadTimeout")
+		w.faults.cut(2, 1)
+		at(14 * time.Second)
+		active(false, 0, "cut for ConnReadTimeout")
+		w.faults.heal()
+		at(15 * time.Second)
+		active(true, 900*time.Millisecond, "mended a second ago")
+		if d, _ := m1.ActiveFor(2); d > 1100*time.Millisecond {
+			t.Errorf("mended a second ago, active for %s: the noticed cut did not end the link", d)
+		}
+		w.cl.crash(1, "test", 500*time.Millisecond)
+		active(false, 0, "m2 crashed")
+		w.faults.cut(1, 2)
+		at(17 * time.Second)
+		active(false, 0, "m2 restarted during the cut: never connected")
+		w.faults.heal()
+		at(18 * time.Second)
+		active(true, 900*time.Millisecond, "m2 connected at the mend")
+	})
+}
+
+// TestOperatorRetriesAtNextLook: the operator tries a refused request
+// again at its next look (robustness's memberReplace loops on MemberAdd),
+// waits 300 ms after a learner not ready or an unknown outcome, and sends
+// only to a member that serves clients (none before the members publish).
+func TestOperatorRetriesAtNextLook(t *testing.T) {
+	w := newWorld(Config{Seed: 3, Members: 3, Churn: 3, Faults: &Faults{}})
+	ch := w.churn
+	WithSeededCryptoRand(w.streams.Fork("raft/jitter"), func() {
+		w.begin()
+		op := &churnOp{kind: opShrink, victim: 3}
+		ch.send(op, nodes.KindMemberList, 0, "", false)
+		if ch.client.req != nil {
+			t.Fatalf("sent %v before any member serves", ch.client.req.Kind)
+		}
+		w.loop(5 * time.Second)
+		if len(ch.serving()) == 0 {
+			t.Fatal("no member serves after 5 s")
+		}
+		saved := ch.op
+		ch.op = op
+		for _, c := range []struct {
+			code    nodes.Code
+			unknown bool
+			wait    time.Duration
+		}{{nodes.ErrUnhealthy, false, 0}, {nodes.ErrNotEnoughStarted, false, 0}, {nodes.ErrNoLeader, false, 0},
+			{nodes.ErrLearnerNotReady, false, 300 * time.Millisecond}, {0, true, 300 * time.Millisecond}} {
+			op.wait = 0
+			ch.done(c.code, c.unknown)
+			if got := op.wait - w.q.Now(); max(got, 0) != c.wait {
+				t.Errorf("after %s (unknown %v): next try in %s, want %s", c.code, c.unknown, got, c.wait)
+			}
+		}
+		ch.op = saved
+	})
+}

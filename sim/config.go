@@ -131,6 +131,9 @@ type Stats struct {
 	// the snapshots members added at runtime installed.
 	MemberChanges uint64
 	NewInstalls   uint64
+	// Operations counts the operations the membership operator completed
+	// (churn.go); Report.Replaces has how long each replace took.
+	Operations uint64
 }
 
 // absorb adds what one member life did.
@@ -151,14 +154,18 @@ type Report struct {
 	Mix        string   // the workload knobs the seed drew
 	Clocks     string   // the members' clock drift the seed drew
 	Churn      string   // the membership operator's knobs the seed drew, or ""
-	Violation  *invariants.Violation
-	Step       uint64        // the event at which it broke
-	At         time.Duration // and its simulated time
-	Steps      uint64
-	End        time.Duration
-	TraceHash  uint64
-	Stats      Stats
-	PeakHeap   uint64 // bytes, with Config.SampleMemory
+	// Replaces is, in a world with churn, how long each replace the
+	// operator completed took: from its first look to its new member's
+	// publish in the committed log.
+	Replaces  []time.Duration
+	Violation *invariants.Violation
+	Step      uint64        // the event at which it broke
+	At        time.Duration // and its simulated time
+	Steps     uint64
+	End       time.Duration
+	TraceHash uint64
+	Stats     Stats
+	PeakHeap  uint64 // bytes, with Config.SampleMemory
 	// LiveHeap is the heap still reachable at the end of the run (after a
 	// collection), with Config.SampleMemory: what the world keeps.
 	LiveHeap     uint64
@@ -237,7 +244,7 @@ func (r *Report) churnStats() string {
 	if r.Config.Churn == 0 {
 		return ""
 	}
-	return fmt.Sprintf(" member-changes=%d new-member-installs=%d", r.Stats.MemberChanges, r.Stats.NewInstalls)
+	return fmt.Sprintf(" member-changes=%d new-member-installs=%d operations=%d", r.Stats.MemberChanges, r.Stats.NewInstalls, r.Stats.Operations)
 }
 
 // ReplayLine returns the one command that replays the run exactly from

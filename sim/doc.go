@@ -139,7 +139,7 @@ keeps at a crash; "member/mN/lifeL" the member's own latencies; and
 "raft/jitter" seeds crypto/rand, from which raft draws its election timeouts
 ("network/liveness" in the liveness phase); "disk/mN" what member N's disk
 keeps at a crash; "member/mN/lifeL" the member's own latencies; the
-operator draws its operations, their targets and its back-offs from
+operator draws its operations, their targets and the members it sends to from
 "membership"; and "raft/jitter" seeds crypto/rand, from which raft draws its election timeouts
 (WithSeededCryptoRand).
 
@@ -172,16 +172,19 @@ peer URL sometimes updated first), shrink (remove a voter), replace (remove
 a voter, stop it, add a voter at its peer URL with a fresh data dir, as
 etcd's robustness memberReplace does), learner-out (add a learner, then
 remove it) and late voter (add a voter that starts seconds later: etcd's
-quorum-1 window). It sends each request to a random member that runs (as
-root when auth is on), and follows the committed log through the
-reference: a new member's slot (cluster.add) gets its process once its add
-committed, a removed member never starts again and stops itself when it
-applies its removal or a peer refuses it. The liveness phase lets the
-operation in progress finish and requires every member that runs to hold
-the committed configuration in raft and in its members bucket. A plan or a
-scenario can script every step instead (a cluster API request, a start),
-without the operator. Stats count the membership changes completed and the
-snapshot installs into members added at runtime.
+quorum-1 window). It sends each request to a random member that serves
+clients (as root when auth is on), tries a refused one again at its next
+look (every 100 ms), as robustness's memberReplace loops on MemberAdd, and
+follows the committed log through the reference: a new member's slot
+(cluster.add) gets its process once its add committed, a removed member
+never starts again and stops itself when it applies its removal or a peer
+refuses it. The liveness phase lets the operation in progress finish and
+requires every member that runs to hold the committed configuration in raft
+and in its members bucket. A plan or a scenario can script every step
+instead (a cluster API request, a start), without the operator. Stats count
+the membership changes completed, the snapshot installs into members added
+at runtime and the operator's operations; the report has each replace's
+duration.
 
 # Drivers: the seed, a plan, a scenario
 

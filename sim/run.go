@@ -84,6 +84,9 @@ func (w *world) report() *Report {
 		rep.LeaseChecks = h.leases.Seen
 	}
 	rep.Plan = w.drv.plan()
+	if w.churn != nil {
+		rep.Replaces = w.churn.replaces
+	}
 	for _, m := range w.cl.members {
 		if m.proc != nil {
 			rep.Stats.absorb(m.proc.Stats())

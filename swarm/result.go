@@ -62,6 +62,10 @@ type Result struct {
 	Churn         int    `json:"churn,omitempty"`
 	MemberChanges uint64 `json:"member_changes,omitempty"`
 	NewInstalls   uint64 `json:"new_member_installs,omitempty"`
+	// Operations the membership operator completed, and how long each of
+	// its completed replaces took (simulated ms).
+	Operations uint64    `json:"operations,omitempty"`
+	ReplaceMs  []float64 `json:"replace_ms,omitempty"`
 
 	// Probes are the coverage probes the run hit, by name, with their
 	// hits (nodes.Probe); probes it never hit are left out.
@@ -96,7 +100,10 @@ func ResultOf(rep *sim.Report, wall time.Duration) Result {
 	r.Partitions, r.FailpointCrashes, r.Compactions, r.Defrags = s.Partitions, s.Failpoints, s.Compactions, s.Defrags
 	r.Snapshots, r.Installs, r.Dropped, r.Resets, r.Messages = s.Snapshots, s.Installs, s.Dropped, s.Resets, s.Messages
 	r.Unchecked = s.Unchecked
-	r.Churn, r.MemberChanges, r.NewInstalls = c.Churn, s.MemberChanges, s.NewInstalls
+	r.Churn, r.MemberChanges, r.NewInstalls, r.Operations = c.Churn, s.MemberChanges, s.NewInstalls, s.Operations
+	for _, d := range rep.Replaces {
+		r.ReplaceMs = append(r.ReplaceMs, ms(d))
+	}
 	r.Probes = reportProbes(rep)
 	return r
 }

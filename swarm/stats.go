@@ -30,8 +30,13 @@ type Summary struct {
 	// First are the first FirstFailing failing results, in the order added.
 	First []Result
 	// churn worlds: each seed's completed membership changes and snapshot
-	// installs into members added at runtime
+	// installs into members added at runtime; the operator's completed
+	// operations and the simulated time they ran in; every completed
+	// replace's duration (ms)
 	changes, installs []float64
+	operations        uint64
+	churnMs           float64
+	replaceMs         []float64
 	// Coverage is the coverage probes of the results.
 	Coverage Coverage
 }
@@ -67,6 +72,9 @@ func (s *Summary) Add(r Result) {
 	if r.Churn != 0 && !r.WorkerCrash {
 		s.changes = append(s.changes, float64(r.MemberChanges))
 		s.installs = append(s.installs, float64(r.NewInstalls))
+		s.operations += r.Operations
+		s.churnMs += r.SimMs
+		s.replaceMs = append(s.replaceMs, r.ReplaceMs...)
 	}
 }
 
@@ -134,6 +142,13 @@ func (s *Summary) Write(w io.Writer) {
 		fmt.Fprintf(tw, "membership per seed\tmedian\tp90\n")
 		fmt.Fprintf(tw, "  changes completed\t%.0f\t%.0f\n", mc, pc)
 		fmt.Fprintf(tw, "  snapshot installs into new members\t%.0f\t%.0f\n", mi, pi)
+		if len(s.replaceMs) > 0 {
+			mr, pr := Quantiles(s.replaceMs)
+			fmt.Fprintf(tw, "  replace duration (%d replaces)\t%s\t%s\n", len(s.replaceMs), fmtMs(mr), fmtMs(pr))
+		}
+		if s.churnMs > 0 {
+			fmt.Fprintf(tw, "  operations per 100 simulated s\t%.2f\n", float64(s.operations)/s.churnMs*1e5)
+		}
 	}
 	if s.Failing == 0 {
 		return
