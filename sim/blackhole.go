@@ -69,14 +69,8 @@ func (fs *faultSched) rested(trigger bool) bool {
 // caughtUp reports whether member i is up and holds what the leader's raft
 // log begins after (no snapshot owed to it).
 func (fs *faultSched) caughtUp(i int) bool {
-	m := fs.cl.members[i]
-	li, ok := fs.cl.byID(uint64(fs.cl.leader()))
-	if m.proc == nil || !ok || fs.cl.members[li].proc == nil {
-		return false
-	}
-	first, _ := fs.cl.members[li].proc.LogBounds()
-	_, last := m.proc.LogBounds()
-	return first <= last+1
+	first, last, ok := fs.logBounds(i)
+	return ok && first <= last+1
 }
 
 // startBlackhole cuts a random follower that is up off from the others.
@@ -104,12 +98,19 @@ func (fs *faultSched) startBlackhole() {
 // last entry member i holds plus one: raft can then bring it up to date
 // only with a snapshot. A member that is down is not yet past.
 func (fs *faultSched) compactedPast(i int) bool {
+	first, last, ok := fs.logBounds(i)
+	return ok && first > last+1
+}
+
+// logBounds returns the first index of the leader's raft log and the last
+// of member i's, when both are up.
+func (fs *faultSched) logBounds(i int) (first, last uint64, ok bool) {
 	m := fs.cl.members[i]
-	li, ok := fs.cl.byID(uint64(fs.cl.leader()))
-	if m.proc == nil || !ok || fs.cl.members[li].proc == nil {
-		return false
+	li, found := fs.cl.byID(uint64(fs.cl.leader()))
+	if m.proc == nil || !found || fs.cl.members[li].proc == nil {
+		return 0, 0, false
 	}
-	first, _ := fs.cl.members[li].proc.LogBounds()
-	_, last := m.proc.LogBounds()
-	return first > last+1
+	first, _ = fs.cl.members[li].proc.LogBounds()
+	_, last = m.proc.LogBounds()
+	return first, last, true
 }
