@@ -73,10 +73,17 @@ func (t transport) ActiveFor(peer uint64) (time.Duration, bool) {
 		return 0, false
 	}
 	start, now := max(me.upSince, c.members[j].upSince), c.q.Now()
-	if at, cut := c.linkCut[k]; cut && (now-at >= connReadTimeout || start >= at) {
-		return 0, false // noticed, or a process that started since never connected
+	if at, cut := c.linkCut[k]; cut && cutEnded(at, start, now) {
+		return 0, false
 	}
 	return now - max(start, since), true
+}
+
+// cutEnded reports whether a cut of a link at at has ended it by now,
+// both processes up since start: rafthttp noticed it (ConnReadTimeout
+// without a frame), or a process started during it and never connected.
+func cutEnded(at, start, now time.Duration) bool {
+	return now-at >= connReadTimeout || start >= at
 }
 
 // linkKey is the key of the link between two member indexes.
@@ -112,7 +119,7 @@ func (c *cluster) linksChanged() {
 				// Mended: a link rafthttp had noticed cut, or that a
 				// process started during the cut, connects now.
 				delete(c.linkCut, k)
-				if now-at >= connReadTimeout || max(a.upSince, b.upSince) >= at {
+				if cutEnded(at, max(a.upSince, b.upSince), now) {
 					c.linkSince[k] = now
 				}
 			case !up && was && !cut:
