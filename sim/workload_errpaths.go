@@ -30,7 +30,8 @@ import (
 //     own peer URL, which etcd applies and which changes nothing.
 //     --strict-reconfig-check may refuse any of them earlier (unhealthy,
 //     not enough started), as etcd does. In a world that models
-//     membership, three error paths in four are of the cluster API.
+//     membership, three error paths in four are of the cluster API, the
+//     call drawn first (each kind an equal share), its mistake second.
 //   - A put or a linearizable range whose client waits longer than etcd's
 //     ReqTimeout (as etcdctl --command-timeout=15s, or a Kubernetes
 //     apiserver's request context, does): if its member cannot get it
@@ -82,49 +83,57 @@ func (w *workload) genErrPath(c *client, k []byte) *nodes.Request {
 }
 
 // clusterAPIErrors returns the cluster API requests of genErrPath that
-// this world can send.
+// this world can send, one entry per request kind: a client or operator
+// picks the call first (MemberAdd, MemberRemove, MemberUpdate,
+// MemberPromote, MemberList) and its mistake second, so each kind gets
+// an equal share of the path however many ways it has to be refused.
 func (w *workload) clusterAPIErrors() []func() *nodes.Request {
 	r := w.more
 	voters := w.chk.Ref.ConfState().GetVoters()
-	out := []func() *nodes.Request{
-		func() *nodes.Request { return &nodes.Request{Kind: nodes.KindMemberList} },
-		func() *nodes.Request {
-			return &nodes.Request{Kind: nodes.KindMemberPromote, MemberID: absentMember}
-		},
+	pick := func(ways ...func() *nodes.Request) func() *nodes.Request {
+		return func() *nodes.Request { return ways[r.IntN(len(ways))]() }
+	}
+	list := func() *nodes.Request { return &nodes.Request{Kind: nodes.KindMemberList} }
+	promoteAbsent := func() *nodes.Request {
+		return &nodes.Request{Kind: nodes.KindMemberPromote, MemberID: absentMember}
 	}
 	if w.churn != nil {
 		// With churn, only what is refused before a proposal: a client's
 		// conf change would take raft's one pending slot from the operator's.
-		return out
+		return []func() *nodes.Request{list, promoteAbsent}
 	}
-	out = append(out, func() *nodes.Request {
-		kind := []nodes.Kind{nodes.KindMemberRemove, nodes.KindMemberUpdate}[r.IntN(2)]
-		return &nodes.Request{Kind: kind, MemberID: absentMember, PeerURL: peerURL(absentMember)}
-	})
+	promote := []func() *nodes.Request{promoteAbsent}
+	remove := func() *nodes.Request {
+		return &nodes.Request{Kind: nodes.KindMemberRemove, MemberID: absentMember, PeerURL: peerURL(absentMember)}
+	}
+	update := []func() *nodes.Request{func() *nodes.Request {
+		return &nodes.Request{Kind: nodes.KindMemberUpdate, MemberID: absentMember, PeerURL: peerURL(absentMember)}
+	}}
 	if len(voters) > 0 {
-		out = append(out, func() *nodes.Request {
+		promote = append(promote, func() *nodes.Request {
 			return &nodes.Request{Kind: nodes.KindMemberPromote, MemberID: voters[r.IntN(len(voters))]}
+		})
+		// A MemberUpdate of a member to the peer URL it has, as an
+		// operator re-applying its configuration: etcd validates and
+		// applies it (UpdateRaftAttributes), and nothing changes.
+		update = append(update, func() *nodes.Request {
+			id := voters[r.IntN(len(voters))]
+			return &nodes.Request{Kind: nodes.KindMemberUpdate, MemberID: id, PeerURL: peerURL(int(id))}
 		})
 	}
 	if len(voters) > 1 {
 		// A peer URL taken now stays taken: the membership never changes.
-		out = append(out, func() *nodes.Request {
-			taken := peerURL(int(voters[r.IntN(len(voters))]))
-			if r.IntN(2) == 0 {
-				return &nodes.Request{Kind: nodes.KindMemberAdd, MemberID: absentMember, PeerURL: taken, Learner: r.IntN(2) == 0}
-			}
+		update = append(update, func() *nodes.Request {
 			i := r.IntN(len(voters))
 			other := voters[(i+1+r.IntN(len(voters)-1))%len(voters)]
 			return &nodes.Request{Kind: nodes.KindMemberUpdate, MemberID: voters[i], PeerURL: peerURL(int(other))}
 		})
 	}
-	if len(voters) > 0 {
-		// A MemberUpdate of a member to the peer URL it has, as an
-		// operator re-applying its configuration: etcd validates and
-		// applies it (UpdateRaftAttributes), and nothing changes.
+	out := []func() *nodes.Request{list, pick(promote...), remove, pick(update...)}
+	if len(voters) > 1 {
 		out = append(out, func() *nodes.Request {
-			id := voters[r.IntN(len(voters))]
-			return &nodes.Request{Kind: nodes.KindMemberUpdate, MemberID: id, PeerURL: peerURL(int(id))}
+			taken := peerURL(int(voters[r.IntN(len(voters))]))
+			return &nodes.Request{Kind: nodes.KindMemberAdd, MemberID: absentMember, PeerURL: taken, Learner: r.IntN(2) == 0}
 		})
 	}
 	return out
