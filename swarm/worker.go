@@ -34,7 +34,7 @@ var ErrSwarmGone = errors.New("worker: the swarm went away")
 // allocated, and a worker spent about a tenth of its CPU on collections
 // and the allocation and write barriers they slow (swarm --parallel 2 of
 // seeds 1..200: 9.3 CPU seconds at 400%, 8.8 at 800%, 8.3 off). A worker
-// then holds up to the limit, 192 MiB, which one world could always reach.
+// then holds up to the limit, 128 MiB, which one world could always reach.
 func Work(cfg sim.Config, seeds io.Reader, results io.Writer) error {
 	if _, set := os.LookupEnv("GOGC"); set {
 		p := debug.SetGCPercent(100)
