@@ -232,6 +232,10 @@ func (t *tornWrite) pattern() string {
 //     file held before, zeros past its durable size: what etcd's
 //     preallocated, zero-filled WAL files read back, and the case etcd's
 //     isTornEntry was written for.
+//
+// Either way, in a preallocated file (Preallocate) the lost sectors past
+// the kept ones read back as zeros up to the preallocated size: the file
+// does not end early.
 func (c *crasher) tear(name string, first, end int64) *tornWrite {
 	rng := c.fs.rng
 	n := end - first
