@@ -46,8 +46,12 @@ func (fs *FS) Crash() *FS {
 		if !spared[ino] && n > 0 && unsafe.SliceData(data) == unsafe.SliceData(ino.vol) && ino.frozen == int64(n) {
 			vol, spared[ino] = ino.vol[:n], true
 		}
-		img.names[name] = &inode{vol: vol, dur: data[:n:n], frozen: int64(n), cut: -1, linked: true}
-		img.used += int64(len(data))
+		// The preallocated size survives as of the last Sync (metadata
+		// made durable by fsync): zeros past the bytes, up to it.
+		nino := &inode{vol: vol, dur: data[:n:n], frozen: int64(n), cut: -1, linked: true,
+			alloc: ino.durAlloc, durAlloc: ino.durAlloc}
+		img.names[name] = nino
+		img.used += nino.size()
 	}
 	img.durNames = maps.Clone(img.names)
 	fs.crashed = true
@@ -175,6 +179,9 @@ func (c *crasher) image(name string, ino *inode) []byte {
 	if int64(len(img)) != int64(len(ino.vol)) {
 		c.logf("%s: size %d -> %d", name, len(ino.vol), len(img))
 	}
+	if ino.alloc != ino.durAlloc {
+		c.logf("%s: preallocated %d -> %d", name, ino.alloc, ino.durAlloc)
+	}
 	return c.flip(name, img, own)
 }
 
@@ -225,6 +232,10 @@ func (t *tornWrite) pattern() string {
 //     file held before, zeros past its durable size: what etcd's
 //     preallocated, zero-filled WAL files read back, and the case etcd's
 //     isTornEntry was written for.
+//
+// Either way, in a preallocated file (Preallocate) the lost sectors past
+// the kept ones read back as zeros up to the preallocated size: the file
+// does not end early.
 func (c *crasher) tear(name string, first, end int64) *tornWrite {
 	rng := c.fs.rng
 	n := end - first

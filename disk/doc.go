@@ -18,6 +18,14 @@ A file's contents and its name are made durable separately, as on POSIX:
 fsync(file) does not persist the directory entry, and fsync(dir) does not
 persist the file's bytes.
 
+Preallocate is fallocate(fd, 0, 0, n), which etcd calls on every WAL
+segment: the file's size reaches n without a byte written, and what lies
+past its bytes reads as zeros. The preallocated size is metadata, kept as
+a number (a 64 MiB segment holds no zeros in memory): like a truncate, it
+becomes durable at the file's next Sync, so a file created and
+preallocated but never synced comes back empty. Truncate ends the file,
+preallocated space included, as ftruncate does.
+
 Crash returns a new FS, the crash image, and closes the old one. With every
 fault off, the image holds exactly the durable bytes under the names that
 exist once the pending namespace changes are applied. With faults on, the
@@ -40,9 +48,10 @@ order, so that one seed and one sequence of operations give one image:
     draw; no other write is torn.
  4. Every other dirty sector, in ascending order, survives with probability
     KeepUnsynced. A surviving sector holds its newest volatile content; a lost
-    one keeps its durable content. The file's size is its durable size,
+    one keeps its durable content. The file's bytes are its durable bytes,
     extended to cover the highest surviving sector (clipped to the volatile
-    size); holes read as zeros.
+    size); holes read as zeros, and so does the space past the bytes up to
+    the durable preallocated size.
  5. The image gets one flipped bit with probability BitFlip.
 
 A truncate is data, not metadata: its new size becomes durable at the file's
@@ -86,22 +95,27 @@ open, treats a record cut short (io.ErrUnexpectedEOF) or, in the last file
 only, a CRC mismatch over a record with an all-zero sector chunk
 (isTornEntry) as a torn tail, cutting it off (wal.Repair); any other CRC
 mismatch is fatal. Half the model's tears keep a strict prefix of the
-write's sectors, a device that wrote them in order and stopped: the file
-ends at the last kept sector and the record is cut short. The other half
-keep a strict subset, lost sectors possibly before kept ones: a device
-keeps no order among the sectors of one write without a flush or FUA
-(its queue and cache write back as it likes, and a file system may place
-one write in extents written separately, Pillai et al., OSDI 2014), and a
-sector never written reads back as what was there before, zeros past the
-durable size, as in etcd's zero-preallocated WAL files. That is the
-zeroed chunk inside a record that isTornEntry looks for (probe
-disk/torn_unordered/<file> counts a sector kept after a lost one; probe
-restart/torn-crc, a restart that cut such a record: 1 of default seeds
-1..1000, where it was 0 of 1..500 with prefixes alone). It stays in-model
-for the backend too: its commit is one checksummed record appended past
-the durable end, so a lost sector inside it is zeros and the record is cut
-as torn (bbolt writes a commit's pages, fsyncs, then flips a checksummed
-meta page, so it never reads a commit whose pages were partly kept).
+write's sectors, a device that wrote them in order and stopped. The other
+half keep a strict subset, lost sectors possibly before kept ones: a device
+keeps no order among the sectors of one write without a flush or FUA (its
+queue and cache write back as it likes, and a file system may place one
+write in extents written separately, Pillai et al., OSDI 2014). A sector
+never written reads back as what was there before: in a preallocated file,
+as etcd's WAL segments are (Preallocate), zeros, so the torn record reads
+back full length with zeroed sectors and fails its CRC over them, the case
+isTornEntry looks for; in a file that is not preallocated (the backend, or
+a WAL tail after Repair gave its space back, until the next cut), zeros
+below the file's durable size, and past it the file ends at the last kept
+sector and the record is cut short. Probe restart/torn-crc, a restart
+that cut a record whose CRC failed over a zeroed chunk: 66 of default
+seeds 1..1000 (0 before the WAL was preallocated, and 1 in 2000), and
+restart/torn-tail, any restart that cut a torn tail: 97 (107 before);
+disk/torn_unordered/<file> counts a sector kept after a lost one (15 for
+the WAL). It stays in-model for the backend too: its commit is one
+checksummed record appended past the durable end, so a lost sector
+inside it is zeros or the end of the file, and the record is cut as torn
+(bbolt writes a commit's pages, fsyncs, then flips a checksummed meta
+page, so it never reads a commit whose pages were partly kept).
 Cause: power loss during a multi-sector write.
 
 DirLoss: lost namespace changes. A create or rename is a change to the

@@ -28,7 +28,16 @@ type inode struct {
 	cut    int64     // lowest size truncated to since the last Sync, or -1
 	linked bool      // has a name in the volatile namespace
 	hint   int64     // the size it is not expected to grow past (SizeHint), or 0
+	// alloc and durAlloc are the file's preallocated size (Preallocate),
+	// volatile and durable: metadata, never bytes in memory. The file
+	// is max(len(vol), alloc) bytes long, and what lies past vol reads
+	// as zeros.
+	alloc, durAlloc int64
 }
+
+// size returns the volatile size of the file: its bytes, or its
+// preallocated size if that is larger.
+func (ino *inode) size() int64 { return max(int64(len(ino.vol)), ino.alloc) }
 
 // sectorSet is a set of sector numbers: a bitset for membership and a list
 // for iteration, so that adding is O(1) and sorting is O(n log n) in the
@@ -156,12 +165,54 @@ func (f *File) Close() error {
 	return nil
 }
 
-// Size returns the volatile size of the file, or 0 for a closed handle.
+// Size returns the volatile size of the file's bytes, those written (or
+// zero-filled by a growing Truncate), not counting zeros preallocated past
+// them (Allocated), or 0 for a closed handle.
 func (f *File) Size() int64 {
 	if f.check() != nil {
 		return 0
 	}
 	return int64(len(f.ino.vol))
+}
+
+// Allocated returns the size a stat of the file would report: Size, or
+// the preallocated size if that is larger (Preallocate). The bytes from
+// Size to Allocated read as zeros. 0 for a closed handle.
+func (f *File) Allocated() int64 {
+	if f.check() != nil {
+		return 0
+	}
+	return f.ino.size()
+}
+
+// Preallocate extends the file to at least n bytes of zeros without
+// writing them, as fallocate(fd, 0, 0, n) does (etcd's
+// fileutil.Preallocate with extendFile, which wal.Create, the cut's file
+// pipeline and ReadAll's ZeroToEnd call on every WAL segment). The space
+// counts against the capacity (ErrNoSpace, changing nothing). The new
+// size is metadata: a Sync of the file makes it durable (fsync, and
+// fdatasync since the size is needed to read the file back); a crash
+// before that Sync loses it, and a file created and preallocated but
+// never synced comes back empty. A later Truncate below n gives the space
+// back, as ftruncate does. It holds nothing in memory: reads past the
+// bytes see zeros, and a write into the preallocated space stores only
+// what it writes.
+func (f *File) Preallocate(n int64) error {
+	if err := f.check(); err != nil {
+		return err
+	}
+	if n < 0 {
+		return errNegative
+	}
+	ino := f.ino
+	if n <= ino.size() {
+		return nil
+	}
+	if err := f.fs.reserve(ino, n); err != nil {
+		return err
+	}
+	ino.alloc = n
+	return nil
 }
 
 // Trim gives back the spare capacity of the file's bytes in memory, for a
@@ -227,21 +278,29 @@ func (f *File) ReadAt(p []byte, off int64) (int, error) {
 	if off < 0 {
 		return 0, errNegative
 	}
-	if off >= int64(len(f.ino.vol)) {
+	size := f.ino.size()
+	if off >= size {
 		if len(p) == 0 {
 			return 0, nil
 		}
 		return 0, io.EOF
 	}
-	n := copy(p, f.ino.vol[off:])
-	if n < len(p) {
-		return n, io.EOF
+	n := 0
+	if off < int64(len(f.ino.vol)) {
+		n = copy(p, f.ino.vol[off:])
 	}
-	return n, nil
+	// Preallocated space past the bytes reads as zeros.
+	z := min(int64(len(p)), size-off)
+	clear(p[n:z])
+	if z < int64(len(p)) {
+		return int(z), io.EOF
+	}
+	return int(z), nil
 }
 
 // ReadAll returns a copy of the volatile contents, or nil for a closed
-// handle. The copy is the caller's to keep or change.
+// handle. The copy is the caller's to keep or change. It holds the file's
+// bytes (Size), not the zeros preallocated past them.
 func (f *File) ReadAll() []byte {
 	if f.check() != nil {
 		return nil
@@ -250,7 +309,8 @@ func (f *File) ReadAll() []byte {
 }
 
 // Bytes returns the volatile contents without copying them, or nil for a
-// closed handle. The caller must not change them, and they never change
+// closed handle: the file's bytes (Size); the zeros preallocated past
+// them, up to Allocated, are not in it. The caller must not change them, and they never change
 // under it: the file copies its bytes before it next writes them
 // (copy-on-write), so a reader may keep them as long as it likes, and a
 // later Bytes of a file that was not written since returns the same array.
@@ -320,7 +380,7 @@ func (fs *FS) misdirect(ino *inode, off int64, n int) int64 {
 
 // reserve accounts for ino growing to end bytes, or fails with ErrNoSpace.
 func (fs *FS) reserve(ino *inode, end int64) error {
-	grow := end - int64(len(ino.vol))
+	grow := end - ino.size() // preallocated space is reserved already
 	if grow <= 0 || !ino.linked {
 		return nil
 	}
@@ -345,16 +405,20 @@ func (f *File) Truncate(size int64) error {
 }
 
 // truncate sets the volatile size of ino, remembering the lowest cut so that
-// the next Sync can make it durable.
+// the next Sync can make it durable. Like ftruncate, it ends the file at
+// size, preallocated space included: a size within the preallocated space
+// shrinks it (metadata, no bytes), and a size past the bytes and the
+// preallocated space zero-fills the bytes up to it.
 func (fs *FS) truncate(ino *inode, size int64) error {
-	old := int64(len(ino.vol))
+	old, oldSize := int64(len(ino.vol)), ino.size()
 	if err := fs.reserve(ino, size); err != nil {
 		return err
 	}
+	if size < oldSize && ino.linked {
+		fs.used -= oldSize - size
+	}
+	ino.alloc = min(ino.alloc, size)
 	if size < old {
-		if ino.linked {
-			fs.used -= old - size
-		}
 		if ino.cut < 0 || size < ino.cut {
 			ino.cut = size
 		}
@@ -371,9 +435,10 @@ func (fs *FS) truncate(ino *inode, size int64) error {
 			w.ok = w.last >= w.first
 		}
 	}
-	if size > old {
+	switch {
+	case size > old && size > ino.alloc:
 		ino.grow(old, size, size) // zero-fills
-	} else {
+	case size <= old:
 		ino.vol = ino.vol[:size]
 	}
 	fs.stats.Truncates++
@@ -415,6 +480,7 @@ func (ino *inode) sync() int64 {
 		}
 	}
 	ino.dur = ino.vol[:size:size]
+	ino.durAlloc = ino.alloc
 	ino.frozen = max(ino.frozen, size)
 	ino.cut = -1
 	ino.dirty.reset()

@@ -51,7 +51,7 @@ type FS struct {
 	pending  []dirOp           // namespace changes since the last SyncDir
 	last     lastWrite         // the newest write, while it is unsynced
 	inFlight inFlight          // the write TearInFlight names, if any
-	used     int64             // sum of volatile sizes of named files
+	used     int64             // sum of volatile sizes of named files, preallocated space included
 	crashed  bool
 	crashLog []string
 	stats    Stats
@@ -244,7 +244,7 @@ func (fs *FS) Rename(from, to string) error {
 // unlink stops counting ino against the capacity once it has no name.
 func (fs *FS) unlink(ino *inode) {
 	ino.linked = false
-	fs.used -= int64(len(ino.vol))
+	fs.used -= ino.size()
 }
 
 // SyncDir makes the current namespace durable: every create, rename and

@@ -64,12 +64,11 @@ func Start(cfg Config, fs *disk.FS) (*Member, error) {
 // reports whether the member is fresh: it must bootstrap the cluster.
 func (m *Member) openWAL(fresh bool) (bool, error) {
 	if fresh {
-		w, err := wal.Create(m.fs, nil)
+		w, err := wal.CreateSized(m.fs, nil, m.cfg.WALSegmentBytes)
 		if err != nil {
 			return true, fmt.Errorf("%w: %v", ErrBoot, err)
 		}
 		m.wal = w
-		m.wal.SetSegmentBytes(m.cfg.WALSegmentBytes)
 		return true, nil
 	}
 	w, c, err := wal.OpenCached(m.fs, m.cfg.WALCache)

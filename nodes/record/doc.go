@@ -30,6 +30,12 @@
 //     record (etcd's ErrCRCMismatch; #11924: a missing CRC check let bad
 //     records through).
 //
+// A Reader over a preallocated file (Reader.Preallocated: its bytes, then
+// zeros it never wrote up to its size) reads the zeros as etcd's decoder
+// reads its zero-filled WAL files: at a frame boundary they are the clean
+// end; a frame that runs into them is full length and fails its checksum
+// over a zeroed chunk (torn, with Error.Checksum), never cut short.
+//
 // Error.Checksum tells a failed checksum (etcd's CRC mismatch, torn or not)
 // from a frame cut short.
 //

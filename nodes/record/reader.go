@@ -10,16 +10,39 @@ import (
 // sector arithmetic matches the file's.
 type Reader struct {
 	data []byte
+	size int // the file's size: data, then zeros up to size (Preallocated)
 	off  int
 	err  error
 }
 
 // NewReader returns a Reader over data, the whole contents of a file.
-func NewReader(data []byte) *Reader { return &Reader{data: data} }
+func NewReader(data []byte) *Reader { return &Reader{data: data, size: len(data)} }
 
 // NewReaderAt returns a Reader over data that starts at offset off, the
 // end of a frame an earlier read of the same bytes reached.
-func NewReaderAt(data []byte, off int) *Reader { return &Reader{data: data, off: off} }
+func NewReaderAt(data []byte, off int) *Reader {
+	return &Reader{data: data, size: len(data), off: off}
+}
+
+// Preallocated says that the file is size bytes long, data followed by
+// zeros it never wrote (an etcd WAL segment, preallocated with zeros by
+// fallocate), and returns r. Reaching the zeros at a frame boundary is
+// the clean end (etcd's decoder reads the zero length there as "end of
+// file or preallocated space"); a frame that runs into them reads them as
+// its bytes, so that a record whose last sectors were lost is full length
+// and fails its checksum over a zeroed chunk (etcd's isTornEntry), where
+// without them it would be cut short. The zeros are never materialized,
+// except in a payload that holds them and whose checksum holds.
+func (r *Reader) Preallocated(size int64) *Reader {
+	r.size = max(len(r.data), int(min(size, int64(maxInt))))
+	return r
+}
+
+const maxInt = int(^uint(0) >> 1)
+
+// zeroBlock is read, never written: the preallocated zeros a checksum runs
+// over.
+var zeroBlock [4096]byte
 
 // Next returns the next payload, which aliases the data. At the clean end
 // of the data it returns io.EOF; at a bad frame it returns an *Error that
@@ -28,22 +51,31 @@ func (r *Reader) Next() ([]byte, error) {
 	if r.err != nil {
 		return nil, r.err
 	}
-	rest := r.data[r.off:]
-	if len(rest) == 0 {
+	if r.off >= len(r.data) {
+		// The end of the file, or preallocated zeros: etcd's decoder
+		// reads a zero length there as the end (io.EOF).
 		return nil, io.EOF
 	}
-	if len(rest) < HeaderSize {
+	rest, avail := r.data[r.off:], r.size-r.off
+	if avail < HeaderSize {
 		return nil, r.fail(ErrTorn, "header runs past the end", false)
 	}
-	n := binary.LittleEndian.Uint32(rest[0:4])
-	lenOK := crc32.Checksum(rest[0:4], crcTable) == binary.LittleEndian.Uint32(rest[4:8])
-	if !lenOK && r.zeroLength() {
+	h := rest
+	if len(rest) < HeaderSize {
+		var hdr [HeaderSize]byte // the header runs into preallocated zeros
+		copy(hdr[:], rest)
+		h = hdr[:]
+	}
+	n := binary.LittleEndian.Uint32(h[0:4])
+	lenOK := crc32.Checksum(h[0:4], crcTable) == binary.LittleEndian.Uint32(h[4:8])
+	if !lenOK && zeroLength(h, r.off) {
 		// etcd's decoder reads a zero length field as the end of the
 		// file (preallocated space), and ReadAll zeroes the tail from
 		// there: what a crash leaves where a sector was never written.
-		return nil, r.fail(ErrTorn, "zero length field", false)
+		// Here bytes follow it, which the caller must cut.
+		return nil, r.failEnd()
 	}
-	if uint64(n) > uint64(len(rest)-HeaderSize) {
+	if uint64(n) > uint64(avail-HeaderSize) {
 		if lenOK {
 			// etcd: a short read or "max entry size limit exceeded"
 			// (#15068), both io.ErrUnexpectedEOF.
@@ -52,14 +84,28 @@ func (r *Reader) Next() ([]byte, error) {
 		// A damaged length is not trusted to skip data (etcd #14098; the
 		// length checksum is the model's own): the rest of the data is
 		// judged as a record whose checksum failed.
-		if r.zeroed(len(rest)) {
+		if r.zeroed(avail) {
 			return nil, r.fail(ErrTorn, "header checksum mismatch over a zeroed sector", true)
 		}
 		return nil, r.fail(ErrCorrupt, "header checksum mismatch", true)
 	}
 	end := HeaderSize + int(n)
-	p := rest[HeaderSize:end:end]
-	if !lenOK || crc32.Checksum(p, crcTable) != binary.LittleEndian.Uint32(rest[8:12]) {
+	var p []byte
+	crcOK := false
+	if lenOK {
+		if end <= len(rest) {
+			p = rest[HeaderSize:end:end]
+			crcOK = crc32.Checksum(p, crcTable) == binary.LittleEndian.Uint32(h[8:12])
+		} else {
+			crcOK = r.zeroTailChecksum(end) == binary.LittleEndian.Uint32(h[8:12])
+			if crcOK {
+				// The lost bytes were zeros: the record is whole.
+				p = make([]byte, n)
+				copy(p, rest[min(HeaderSize, len(rest)):])
+			}
+		}
+	}
+	if !crcOK {
 		reason := "payload checksum mismatch"
 		if !lenOK {
 			reason = "header checksum mismatch"
@@ -73,12 +119,33 @@ func (r *Reader) Next() ([]byte, error) {
 	return p, nil
 }
 
+// zeroTailChecksum returns the payload checksum of the end-byte frame at
+// r.off that runs past the data into preallocated zeros.
+func (r *Reader) zeroTailChecksum(end int) uint32 {
+	var sum uint32
+	from := r.off + HeaderSize
+	if from < len(r.data) {
+		sum = crc32.Update(sum, crcTable, r.data[from:])
+		from = len(r.data)
+	}
+	for left := r.off + end - from; left > 0; left -= len(zeroBlock) {
+		sum = crc32.Update(sum, crcTable, zeroBlock[:min(left, len(zeroBlock))])
+	}
+	return sum
+}
+
 // Offset returns the offset just past the last good frame: after an error,
 // where the bad frame starts.
 func (r *Reader) Offset() int64 { return int64(r.off) }
 
 func (r *Reader) fail(kind error, reason string, checksum bool) error {
 	r.err = &Error{Offset: int64(r.off), Kind: kind, Reason: reason, Checksum: checksum}
+	return r.err
+}
+
+// failEnd stops at a zero length field with bytes after it (Error.End).
+func (r *Reader) failEnd() error {
+	r.err = &Error{Offset: int64(r.off), Kind: ErrTorn, Reason: "zero length field", End: true}
 	return r.err
 }
 
@@ -90,10 +157,13 @@ func (r *Reader) fail(kind error, reason string, checksum bool) error {
 // Whether the frame is in the last file, etcd's other condition, is the
 // caller's (the WAL's) to judge.
 func (r *Reader) zeroed(n int) bool {
-	start, end := r.off+lengthField, min(r.off+n, len(r.data))
+	start, end := r.off+lengthField, min(r.off+n, r.size)
 	for s := start; s < end; {
+		if s >= len(r.data) {
+			return true // a chunk of preallocated zeros
+		}
 		next := min((s/SectorSize+1)*SectorSize, end)
-		if allZero(r.data[s:next]) {
+		if allZero(r.data[s:min(next, len(r.data))]) {
 			return true
 		}
 		s = next
@@ -101,14 +171,13 @@ func (r *Reader) zeroed(n int) bool {
 	return false
 }
 
-// zeroLength reports whether the frame's length field (its first
-// lengthField bytes) is zero in its first sector. etcd's frames are 8-byte
+// zeroLength reports whether the length field of the frame at off, whose
+// header is h, is zero in its first sector. etcd's frames are 8-byte
 // aligned, so its length field never crosses a sector and a lost sector
 // leaves it all zero; the model's frames are not aligned, and a field that
 // crosses a sector boundary is judged by its part in the first sector.
-func (r *Reader) zeroLength() bool {
-	end := min(r.off+lengthField, (r.off/SectorSize+1)*SectorSize)
-	return allZero(r.data[r.off:end])
+func zeroLength(h []byte, off int) bool {
+	return allZero(h[:min(lengthField, (off/SectorSize+1)*SectorSize-off)])
 }
 
 func allZero(p []byte) bool {

@@ -47,6 +47,11 @@ type Error struct {
 	// its torn entry if Kind is ErrTorn), not when the frame runs past
 	// the end of the data.
 	Checksum bool
+	// End is set at a zero length field followed by bytes (Kind
+	// ErrTorn): etcd's decoder reads it as the end of the file, and
+	// ReadAll's ZeroToEnd cuts what follows and preallocates the file
+	// again, where its Repair of a torn record only cuts.
+	End bool
 }
 
 // Error implements error.

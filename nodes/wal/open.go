@@ -98,7 +98,7 @@ func OpenCached(fs *disk.FS, c *ReplayCache) (*WAL, *Contents, error) {
 		// segment no write touched since the last open is the very array
 		// the cache remembers, so that its comparison below is immediate.
 		data := f.Bytes()
-		good, err := d.segment(s, data)
+		good, err := d.segment(s, data, f.Allocated())
 		segs[i].size = good
 		last := i == len(segs)-1
 		if err := readFailure(s.name, good, err, last); err != nil {
@@ -107,7 +107,7 @@ func OpenCached(fs *disk.FS, c *ReplayCache) (*WAL, *Contents, error) {
 		if last {
 			w = newWAL(fs, d.meta)
 			w.tail, w.segs = f, segs
-			if err := w.repair(int64(len(data)), good, checksumFailed(err)); err != nil {
+			if err := w.repair(int64(len(data)), f.Allocated(), good, err); err != nil {
 				return nil, nil, err
 			}
 		}
@@ -146,7 +146,7 @@ func ReadCached(fs *disk.FS, c *ReplayCache) (*Contents, error) {
 		if err != nil {
 			return nil, fmt.Errorf("wal: open %s: %w", s.name, err)
 		}
-		good, err := d.segment(s, f.Bytes())
+		good, err := d.segment(s, f.Bytes(), f.Allocated())
 		last := i == len(segs)-1
 		if err := readFailure(s.name, good, err, last); err != nil {
 			// etcd's ReadAll in read mode stops at io.ErrUnexpectedEOF
@@ -188,24 +188,40 @@ func readFailure(name string, good int64, err error, last bool) error {
 	return fmt.Errorf("%w: %s: %w", ErrCorrupt, name, err)
 }
 
-// checksumFailed reports whether err is a record whose checksum failed.
-func checksumFailed(err error) bool {
-	var re *record.Error
-	return errors.As(err, &re) && re.Checksum
-}
-
-// repair cuts the tail segment from size bytes down to good and syncs;
-// crc says the cut record's checksum failed over a zeroed sector chunk
-// (etcd's isTornEntry), rather than running past the end.
-func (w *WAL) repair(size, good int64, crc bool) error {
-	if good == size {
+// repair cuts the tail segment, of size bytes and preallocated to
+// allocated, at good, just past its last good record, when bytes follow,
+// and syncs, as etcd does on opening the last file for writing:
+//
+//   - at a torn record (err matches record.ErrTorn; etcd's
+//     io.ErrUnexpectedEOF) it is etcd's Repair, which truncates and
+//     fsyncs: the preallocated space is given back, and ReadAll's
+//     ZeroToEnd after it preallocates nothing more (the file ends at the
+//     cut), so the tail grows by appends until the next cut;
+//   - at a zero length field followed by bytes (record.Error.End; etcd's
+//     decoder reads io.EOF there) it is ReadAll's ZeroToEnd, which
+//     truncates and preallocates the file again to its old size. etcd
+//     does not fsync there; the model does, because its records' checksums
+//     are not chained as etcd's are, so that a stale record left past an
+//     undone cut would be read as good where etcd's CRC chain rejects it.
+//
+// Reaching the preallocated zeros (good at or past the bytes) is the clean
+// end, where ZeroToEnd changes nothing.
+func (w *WAL) repair(size, allocated, good int64, err error) error {
+	if good >= size {
 		return nil
 	}
+	var re *record.Error
+	errors.As(err, &re)
 	if err := w.tail.Truncate(good); err != nil {
 		return w.fail("truncate", err)
 	}
+	if re != nil && re.End {
+		if err := w.tail.Preallocate(allocated); err != nil {
+			return w.fail("preallocate", err)
+		}
+	}
 	w.stats.Repaired += size - good
-	if crc {
+	if re != nil && re.Checksum {
 		w.stats.RepairedCRC++
 	}
 	return w.Sync()
@@ -266,11 +282,12 @@ type decoder struct {
 // make sense: corruption, or a bug.
 var errBadRecord = errors.New("wal: malformed record")
 
-// segment decodes one segment's data and returns the offset just past its
-// last good record, with the record error that stopped it, if any.
-func (d *decoder) segment(s segment, data []byte) (int64, error) {
+// segment decodes one segment's data, preallocated to size (zeros past
+// data), and returns the offset just past its last good record, with the
+// record error that stopped it, if any.
+func (d *decoder) segment(s segment, data []byte, size int64) (int64, error) {
 	var recs recList
-	r := record.NewReader(data)
+	r := record.NewReader(data).Preallocated(size)
 	if c := d.cache; c != nil {
 		// bytes.HasPrefix of the same array is one pointer comparison.
 		if ps := c.segs[s.name]; ps != nil && bytes.HasPrefix(data, ps.data) {
@@ -280,7 +297,7 @@ func (d *decoder) segment(s segment, data []byte) (int64, error) {
 			// list (a failed open leaves it as it was, excluding what was
 			// written). Copying the list at every restart cost a tenth.
 			recs = ps.recs
-			r = record.NewReaderAt(data, len(ps.data))
+			r = record.NewReaderAt(data, len(ps.data)).Preallocated(size)
 		}
 	}
 	for n := range recs.n {
@@ -312,8 +329,11 @@ func (d *decoder) segment(s segment, data []byte) (int64, error) {
 }
 
 // remember caches the records parsed from data up to good.
+//
+// A last record that ran into preallocated zeros and held (its lost bytes
+// were zeros) lies past data: the cache is left as it was.
 func (d *decoder) remember(s segment, data []byte, good int64, recs recList) {
-	if d.cache != nil {
+	if d.cache != nil && good <= int64(len(data)) {
 		d.cache.segs[s.name] = &parsedSegment{data: data[:good:good], recs: recs}
 	}
 }

@@ -172,11 +172,17 @@ func Remove(fs *disk.FS) error {
 
 // Create starts a new WAL whose segments carry meta, and fails with
 // ErrExist if fs already holds one. Its first segment is durable on return.
-func Create(fs *disk.FS, meta []byte) (*WAL, error) {
+func Create(fs *disk.FS, meta []byte) (*WAL, error) { return CreateSized(fs, meta, 0) }
+
+// CreateSized is Create with the segment size set first (SetSegmentBytes),
+// so that the first segment is preallocated to it, as etcd's
+// SegmentSizeBytes is set before wal.Create.
+func CreateSized(fs *disk.FS, meta []byte, segmentBytes int64) (*WAL, error) {
 	if Exist(fs) {
 		return nil, ErrExist
 	}
 	w := newWAL(fs, append([]byte(nil), meta...))
+	w.SetSegmentBytes(segmentBytes)
 	if err := w.startSegment(0, 0); err != nil {
 		return nil, err
 	}

@@ -231,8 +231,11 @@ func TestMissingOrMisnamedSegmentIsCorrupt(t *testing.T) {
 
 func TestWriteErrorIsSticky(t *testing.T) {
 	fs := newFS(1, disk.Faults{CapacityBytes: 4096})
-	w, err := Create(fs, nil)
+	w, err := CreateSized(fs, nil, 2048) // the preallocated segment fits
 	check(t, err)
+	if _, err := CreateSized(newFS(1, disk.Faults{CapacityBytes: 4096}), nil, 8192); !errors.Is(err, disk.ErrNoSpace) {
+		t.Fatalf("segment preallocated past capacity: %v", err)
+	}
 	err = w.Save(hs(1, 1, 0), ents(1, 50, 1, 100))
 	if !errors.Is(err, disk.ErrNoSpace) {
 		t.Fatalf("save past capacity: %v", err)

@@ -95,10 +95,13 @@ func (w *WAL) write(buf []byte, records int) error {
 	if cap(buf) <= maxKeptBuf {
 		w.buf = buf[:0]
 	}
-	if _, err := w.tail.Write(buf); err != nil {
+	// At the WAL's own offset in the tail, as etcd's encoder writes at its
+	// file's offset: the file may be preallocated past it.
+	tail := &w.segs[len(w.segs)-1]
+	if _, err := w.tail.WriteAt(buf, tail.size); err != nil {
 		return w.fail("write", err)
 	}
-	w.segs[len(w.segs)-1].size += int64(len(buf))
+	tail.size += int64(len(buf))
 	w.stats.Records += int64(records)
 	return nil
 }
@@ -110,8 +113,13 @@ func (w *WAL) fail(op string, err error) error {
 	return w.err
 }
 
-// cut syncs the tail and starts the next segment, as etcd's wal.cut does.
+// cut syncs the tail and starts the next segment, as etcd's wal.cut does:
+// it first truncates the tail at its offset, giving back the space
+// preallocated past it, so that only the last segment is ever preallocated.
 func (w *WAL) cut() error {
+	if err := w.tail.Truncate(w.segs[len(w.segs)-1].size); err != nil {
+		return w.fail("truncate", err)
+	}
 	if err := w.Sync(); err != nil {
 		return err
 	}
@@ -121,7 +129,7 @@ func (w *WAL) cut() error {
 }
 
 // startSegment writes a segment with its header and the current HardState
-// to a temporary file, syncs it, renames it into place and syncs the
+// to a temporary file preallocated to the segment size, syncs it, renames it into place and syncs the
 // directory (etcd's cut; the directory fsync is etcd #6368).
 func (w *WAL) startSegment(seq, index uint64) error {
 	name := segmentName(seq, index)
@@ -133,6 +141,13 @@ func (w *WAL) startSegment(seq, index uint64) error {
 	}
 	w.tail = f
 	w.hintTail()
+	// etcd preallocates every segment with zeros, SegmentSizeBytes long
+	// (wal.Create, and the file pipeline that cut takes its files from):
+	// fileutil.Preallocate, fallocate that extends the file. It becomes
+	// durable with the Sync below.
+	if err := f.Preallocate(w.segmentBytes); err != nil {
+		return w.fail("preallocate", err)
+	}
 	buf := appendHeader(w.buf[:0], seq, index, w.meta)
 	records := 1
 	if !w.state.empty() {
