@@ -95,17 +95,19 @@ func (r *Reference) Members() []nodes.ClusterMember { return r.state.Cluster.Mem
 // votersAt returns the voters of the configurations that can have
 // committed index i: the one in force after every change below i, and the
 // two before it (a leader commits by the configuration it has applied,
-// which may trail the log by a change or two).
-func (r *Reference) votersAt(i uint64) [][]uint64 {
+// which may trail the log by a change or two). It returns them newest
+// first in an array, with how many there are: every acknowledgement asks,
+// and a slice of them would be an allocation each time.
+func (r *Reference) votersAt(i uint64) (out [3][]uint64, n int) {
 	k := len(r.epochs)
 	for k > 0 && r.epochs[k-1].index >= i {
 		k--
 	}
-	var out [][]uint64
 	for j := k - 1; j >= 0 && j >= k-3; j-- {
-		out = append(out, r.epochs[j].voters)
+		out[n] = r.epochs[j].voters
+		n++
 	}
-	return out
+	return out, n
 }
 
 // adminAgrees reports whether the admin check at auth revision rev can

@@ -78,7 +78,8 @@ func (c *Checker) membersAtCI(v View, ci uint64) {
 // on a quorum of the voters of a configuration that can have committed it.
 func (c *Checker) durableOnVoters(index, term uint64, members []View) (int, int, bool) {
 	best, of := 0, 0
-	for _, voters := range c.Ref.votersAt(index) {
+	at, k := c.Ref.votersAt(index)
+	for _, voters := range at[:k] {
 		n := 0
 		for _, m := range members {
 			if m == nil || !slices.Contains(voters, m.ID()) {

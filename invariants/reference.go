@@ -1,7 +1,6 @@
 package invariants
 
 import (
-	"bytes"
 	"encoding/binary"
 	"fmt"
 	"slices"
@@ -145,10 +144,10 @@ func (r *Reference) Append(e *raftpb.Entry) error {
 	}
 	kv := r.state.KV
 	rec.Rev, rec.CompactRe, rec.KVHash = kv.Rev(), kv.CompactRev(), kv.KVHash()
-	rec.AuthRev, rec.AuthCache, rec.AuthData = r.state.Auth.Revision(), r.state.Auth.CacheHash(), AuthHash(r.mem)
+	rec.AuthRev, rec.AuthCache = r.state.Auth.Revision(), r.state.Auth.CacheHash()
 	rec.LeaseHash = r.state.Lease.Hash()
 	rec.Conf = r.confDigest
-	rec.KeyHash, rec.Other = StateHash(r.mem)
+	rec.KeyHash, rec.Other, rec.AuthData, _ = stateHashes(r.mem)
 	rec.UndoEnd = r.undoBase + uint64(len(r.undo))
 	r.recs = appendDoubling(r.recs, rec)
 	return nil
@@ -168,7 +167,8 @@ func appendDoubling[T any](s []T, x T) []T {
 // excluded are the meta records no reference can predict: the consistent
 // index and term (written by each member's pre-commit hook) and the
 // finished-compaction marker (written by each member's background job).
-// The consistent index comes first (stateHashCI reads it there).
+// The consistent index comes first. stateHashes' switch names the same
+// records (TestStateHashCIMatchesRecomputation holds the two together).
 var excluded = [][]byte{[]byte(nodes.KeyCI), []byte(nodes.KeyTerm), []byte(mvcc.FinishedCompactKey)}
 
 // StateHash returns the comparable hash of a backend state: the key
@@ -184,25 +184,38 @@ func StateHash(m *backend.Mem) (key, other uint64) {
 // the compaction markers) finds the excluded ones and serves both, and
 // each record's hash is the one the store kept since its Put.
 func stateHashCI(m *backend.Mem) (key, other, ci uint64) {
+	key, other, _, ci = stateHashes(m)
+	return key, other, ci
+}
+
+// stateHashes is stateHashCI and AuthHash from one pass over the buckets
+// (the reference takes all three after every entry): the same sums, each
+// bucket's hash being the one the store keeps up to date.
+func stateHashes(m *backend.Mem) (key, other, authData, ci uint64) {
 	m.EachBucket(func(name string, sum uint64) {
-		if name == mvcc.KeyBucket {
+		switch name {
+		case mvcc.KeyBucket:
 			key = sum
-		} else {
-			other += sum
+			return
+		case auth.AuthBucket, auth.UsersBucket, auth.RolesBucket:
+			authData += sum
 		}
+		other += sum
 	})
 	m.EachRecord(mvcc.MetaBucket, func(k, v []byte, sum uint64) {
-		for i, x := range excluded {
-			if bytes.Equal(k, x) {
-				other -= sum
-				if i == 0 && len(v) == 8 {
-					ci = binary.BigEndian.Uint64(v)
-				}
-				return
+		// the excluded records (a switch on string(k) neither allocates
+		// nor compares k with each of them byte by byte)
+		switch string(k) {
+		case nodes.KeyCI:
+			other -= sum
+			if len(v) == 8 {
+				ci = binary.BigEndian.Uint64(v)
 			}
+		case nodes.KeyTerm, mvcc.FinishedCompactKey:
+			other -= sum
 		}
 	})
-	return key, other, ci
+	return key, other, authData, ci
 }
 
 // AuthHash returns the hash of the auth buckets of a backend state.

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/etcdsim/etcdsim/nodes/auth"
 	"github.com/etcdsim/etcdsim/nodes/backend"
 	"github.com/etcdsim/etcdsim/nodes/mvcc"
 )
@@ -35,7 +36,7 @@ func stateHashRecomputed(m *backend.Mem) (key, other, ci uint64) {
 // holds, lacks, rewrites and deletes each excluded record (a consistent
 // index of every length, not only 8 bytes), and clones of them.
 func TestStateHashCIMatchesRecomputation(t *testing.T) {
-	buckets := []string{mvcc.MetaBucket, mvcc.KeyBucket, "auth", "lease", "members"}
+	buckets := []string{mvcc.MetaBucket, mvcc.KeyBucket, auth.AuthBucket, auth.UsersBucket, auth.RolesBucket, "lease", "members"}
 	keys := append([][]byte{[]byte("a"), []byte("scheduledCompactRev")}, excluded...)
 	for seed := uint64(1); seed <= 2000; seed++ {
 		r := rand.New(rand.NewPCG(seed, 7))
@@ -60,6 +61,9 @@ func TestStateHashCIMatchesRecomputation(t *testing.T) {
 			wk, wo, wci := stateHashRecomputed(m)
 			if gk != wk || go_ != wo || gci != wci {
 				t.Fatalf("seed %d write %d: stateHashCI (%x %x %d), recomputed (%x %x %d)", seed, n, gk, go_, gci, wk, wo, wci)
+			}
+			if _, _, ga, _ := stateHashes(m); ga != AuthHash(m) {
+				t.Fatalf("seed %d write %d: stateHashes' auth hash %x, AuthHash %x", seed, n, ga, AuthHash(m))
 			}
 			if sk, so := StateHash(m); sk != wk || so != wo {
 				t.Fatalf("seed %d write %d: StateHash (%x %x), recomputed (%x %x)", seed, n, sk, so, wk, wo)
