@@ -92,6 +92,15 @@ func (c *Checker) track(id uint64) *track {
 	return t
 }
 
+// tracked returns the track of member id, or nil if it has none yet
+// (track without making one).
+func (c *Checker) tracked(id uint64) *track {
+	if id < uint64(len(c.byID)) {
+		return c.byID[id] // every track of a small ID is there (see track)
+	}
+	return c.members[id]
+}
+
 // Step runs the per-step checks on a member the step touched.
 func (c *Checker) Step(v View) {
 	if c.Off {
@@ -122,8 +131,10 @@ func (c *Checker) Committed(v View, ents []*raftpb.Entry) {
 	}
 	t := c.track(v.ID())
 	t.snapIndex = v.SnapshotIndex()
-	if mv, ok := v.(MembershipView); ok && c.Ref.Membership {
-		t.firstIndex = mv.FirstIndex()
+	if c.Ref.Membership {
+		if mv, ok := v.(MembershipView); ok {
+			t.firstIndex = mv.FirstIndex()
+		}
 	}
 	for _, e := range ents {
 		i := e.GetIndex()
@@ -210,7 +221,7 @@ func (c *Checker) Applied(v View, index uint64, out *nodes.Outcome) {
 	if index < v.ConsistentIndex() {
 		return // skipped on replay: the state reflects the consistent index
 	}
-	if t := c.members[v.ID()]; t != nil && index >= t.maxRevIdx && v.Rev() < t.maxRev {
+	if t := c.tracked(v.ID()); t != nil && index >= t.maxRevIdx && v.Rev() < t.maxRev {
 		c.fail(RestartClean, v.ID(), "m%d at index %d has revision %d, below revision %d it returned to a client for index %d",
 			v.ID(), index, v.Rev(), t.maxRev, t.maxRevIdx)
 	}

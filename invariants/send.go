@@ -36,8 +36,8 @@ func (c *Checker) Sending(v View, msg *raftpb.Message) {
 	if c.Off {
 		return
 	}
-	term := msg.GetTerm()
-	switch typ := msg.GetType(); {
+	term, typ := msg.GetTerm(), msg.GetType()
+	switch {
 	case term == 0, typ == raftpb.MsgPreVote, typ == raftpb.MsgPreVoteResp:
 		return
 	}
@@ -47,12 +47,12 @@ func (c *Checker) Sending(v View, msg *raftpb.Message) {
 			v.ID(), msg.GetType(), msg.GetTo(), term, d.Term)
 		return
 	}
-	if voter, ok := votedFor(msg); ok && d.Term == term && d.Vote != voter {
+	if voter, ok := votedFor(typ, msg); ok && d.Term == term && d.Vote != voter {
 		c.fail(PersistedBeforeSend, v.ID(), "m%d sent %s to m%d for its vote for m%d in term %d while its durable HardState votes for %s",
 			v.ID(), msg.GetType(), msg.GetTo(), voter, term, memberName(d.Vote))
 		return
 	}
-	if msg.GetType() == raftpb.MsgAppResp && !msg.GetReject() && !acked(d, term, msg.GetIndex()) {
+	if typ == raftpb.MsgAppResp && !msg.GetReject() && !acked(d, term, msg.GetIndex()) {
 		c.fail(PersistedBeforeSend, v.ID(), "m%d acknowledged entries through index %d to m%d (MsgAppResp, term %d) while its WAL holds %s",
 			v.ID(), msg.GetIndex(), msg.GetTo(), term, durableLog(d))
 	}
@@ -74,12 +74,13 @@ func acked(d wal.Durable, term, i uint64) bool {
 }
 
 // votedFor returns the vote a message reveals its sender cast: a
-// candidate's for itself, a granted vote's for the candidate.
-func votedFor(msg *raftpb.Message) (uint64, bool) {
+// candidate's for itself, a granted vote's for the candidate (typ is the
+// message's type).
+func votedFor(typ raftpb.MessageType, msg *raftpb.Message) (uint64, bool) {
 	switch {
-	case msg.GetType() == raftpb.MsgVote:
+	case typ == raftpb.MsgVote:
 		return msg.GetFrom(), true
-	case msg.GetType() == raftpb.MsgVoteResp && !msg.GetReject():
+	case typ == raftpb.MsgVoteResp && !msg.GetReject():
 		return msg.GetTo(), true
 	}
 	return 0, false
