@@ -25,11 +25,13 @@ const linearizableTimeout = 10 * time.Second
 func linearizableOps(history []Op, fates map[uint64]fate) []linearizable.Op {
 	ops := make([]linearizable.Op, len(history))
 	for i := range history {
-		ops[i] = settled(&history[i], fates)
+		settleInto(&ops[i], &history[i], fates)
 	}
 	return ops
 }
 
+// linearizableOp converts a request for the check (settleInto sets the
+// same fields).
 func linearizableOp(o *Op) linearizable.Op {
 	return linearizable.Op{ClientID: o.Proc, Call: int64(o.Call), Return: int64(o.Return),
 		Unknown: o.Unknown || o.Return == 0, Req: o.Req, Result: o.Result}
@@ -118,19 +120,21 @@ func (w *history) settle(req *nodes.Request, res nodes.Result) {
 	w.fates[req.ID] = fate{at: w.q.Now(), res: nodes.Result{Code: res.Code, Rev: res.Rev, Deleted: res.Deleted, Succeeded: res.Succeeded}}
 }
 
-// settled converts a request for the check, with its fate in the log when
-// its outcome is open: settled by the log, or never committed.
-func settled(o *Op, fates map[uint64]fate) linearizable.Op {
-	lo := linearizableOp(o)
-	if !linearizable.Uncertain(&lo) {
-		return lo
+// settleInto converts a request for the check into lo, a zero Op, with
+// its fate in the log when its outcome is open: settled by the log, or
+// never committed. (Field by field: building an Op and copying it in
+// wrote each of the history's Ops twice.)
+func settleInto(lo *linearizable.Op, o *Op, fates map[uint64]fate) {
+	lo.ClientID, lo.Call, lo.Return = o.Proc, int64(o.Call), int64(o.Return)
+	lo.Unknown, lo.Req, lo.Result = o.Unknown || o.Return == 0, o.Req, o.Result
+	if !linearizable.Uncertain(lo) {
+		return
 	}
 	if f, ok := fates[o.Req.ID]; ok {
 		lo.Log, lo.Committed, lo.LogResult = linearizable.LogApplied, int64(f.at), f.res
 	} else {
 		lo.Log = linearizable.LogNever
 	}
-	return lo
 }
 
 // finish ends a client's request in the history. A write answered for
