@@ -3,6 +3,7 @@ package nodes
 import (
 	"encoding/binary"
 	"fmt"
+	"strings"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -12,11 +13,22 @@ import (
 
 	"github.com/etcdsim/etcdsim/nodes/backend"
 	"github.com/etcdsim/etcdsim/nodes/snap"
+	"github.com/etcdsim/etcdsim/nodes/wal"
 )
 
 // snapDBName is the database file of a received snapshot (etcd's
 // <index>.snap.db, written before the snapshot message reaches raft).
 func snapDBName(index uint64) string { return fmt.Sprintf("snap-%016x.snap.db", index) }
+
+// snapDBIndex returns the index a received database's name holds, if name
+// is one (snapDBName's, exactly).
+func snapDBIndex(name string) (uint64, bool) {
+	hex, ok := strings.CutPrefix(name, "snap-")
+	if hex, ok2 := strings.CutSuffix(hex, ".snap.db"); ok && ok2 {
+		return wal.Hex16(hex)
+	}
+	return 0, false
+}
 
 // maybeSnapshot is EtcdServer.triggerSnapshot: every SnapshotCount applied
 // entries, once the raft loop has persisted them (etcd waits on notifyc
@@ -284,8 +296,7 @@ func (m *Member) applySnapshot(s *raftpb.Snapshot) {
 // ReleaseSnapDBs).
 func (m *Member) releaseSnapDBs(index uint64) {
 	for _, name := range m.fs.List() {
-		var i uint64
-		if _, err := fmt.Sscanf(name, "snap-%016x.snap.db", &i); err == nil && i < index && !m.snapQueuedAt(i) {
+		if i, ok := snapDBIndex(name); ok && i < index && !m.snapQueuedAt(i) {
 			if err := m.fs.Remove(name); err != nil {
 				panic(err)
 			}

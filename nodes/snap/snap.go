@@ -51,10 +51,9 @@ func List(fs *disk.FS) []File {
 			continue
 		}
 		body := strings.TrimSuffix(strings.TrimPrefix(name, filePrefix), fileSuffix)
-		if _, err := fmt.Sscanf(body, "%016x-%016x", &f.Term, &f.Index); err != nil {
-			continue
-		}
-		if f.Name = name; Name(f.Term, f.Index) == name {
+		var ok bool
+		if f.Term, f.Index, ok = wal.HexPair(body); ok { // exactly Name's
+			f.Name = name
 			out = append(out, f)
 		}
 	}

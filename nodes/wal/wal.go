@@ -139,10 +139,7 @@ func parseSegmentName(name string) (seq, index uint64, ok bool) {
 		return 0, 0, false
 	}
 	body := strings.TrimSuffix(strings.TrimPrefix(name, filePrefix), fileSuffix)
-	if _, err := fmt.Sscanf(body, "%016x-%016x", &seq, &index); err != nil {
-		return 0, 0, false
-	}
-	return seq, index, segmentName(seq, index) == name
+	return HexPair(body)
 }
 
 // Exist reports whether fs holds any WAL segment.
@@ -228,3 +225,36 @@ func (w *WAL) Tail() string { return w.segs[len(w.segs)-1].name }
 // LastIndex returns the index of the last entry saved or read back, or of
 // the last snapshot marker if that is higher.
 func (w *WAL) LastIndex() uint64 { return w.lastIndex }
+
+// HexPair parses "<16 hex digits>-<16 hex digits>", the body of etcd's
+// WAL segment and snapshot file names as %016x writes them. By hand, not
+// with fmt.Sscanf: names are parsed at every directory listing, and
+// Sscanf cost 1.5% of a world's instructions.
+func HexPair(body string) (a, b uint64, ok bool) {
+	if len(body) != 33 || body[16] != '-' {
+		return 0, 0, false
+	}
+	a, ok1 := Hex16(body[:16])
+	b, ok2 := Hex16(body[17:])
+	return a, b, ok1 && ok2
+}
+
+// Hex16 parses exactly 16 lowercase hex digits, as %016x writes a uint64.
+func Hex16(s string) (uint64, bool) {
+	if len(s) != 16 {
+		return 0, false
+	}
+	var v uint64
+	for i := range len(s) {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9':
+			v = v<<4 | uint64(c-'0')
+		case c >= 'a' && c <= 'f':
+			v = v<<4 | uint64(c-'a'+10)
+		default:
+			return 0, false
+		}
+	}
+	return v, true
+}
