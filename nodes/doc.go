@@ -31,10 +31,7 @@ When no Ready is being persisted and raft has one, the member:
     When raft.MustSync says so (and after a snapshot, #10219) a timer after
     the fsync's latency finishes the Ready; otherwise — a HardState change
     that only advances Commit — it finishes at once, as etcd's WAL.Save
-    without a sync only fills the page writer's buffer. A Ready with
-    neither entries nor a HardState change writes nothing and finishes at
-    once too: etcd's WAL.Save returns before it asks raft.MustSync, which
-    would compare the Ready's empty HardState with the last one.
+    without a sync only fills the page writer's buffer.
  4. finishReady: fsync if needed, append to the MemoryStorage, send a
     follower's messages, Advance, and release the held entries to the
     apply loop. The failpoints before and after the WAL write fire either

@@ -75,14 +75,7 @@ func (m *Member) startReady() bool {
 	// etcd forces an fsync after saving a snapshot (#10219): the HardState
 	// that commits it must be durable before old WAL data is released, or
 	// the snapshot is not valid at restart (index above the durable commit).
-	//
-	// raft leaves rd.HardState empty when it did not change, and
-	// raft.MustSync would compare that empty HardState with the last one
-	// and ask for a sync; etcd's WAL.Save returns before it asks, with
-	// nothing written, when the Ready has neither a HardState nor entries
-	// (a Ready of messages or committed entries alone), so no fsync
-	// delays such a Ready.
-	m.mustSync = (len(rd.Entries) > 0 || !raft.IsEmptyHardState(hs)) && raft.MustSync(hs, m.prevHS, len(rd.Entries)) || hasSnap
+	m.mustSync = raft.MustSync(hs, m.prevHS, len(rd.Entries)) || hasSnap
 	if err := m.wal.Save(hs, rd.Entries); err != nil {
 		panic(err)
 	}
