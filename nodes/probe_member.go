@@ -1,8 +1,6 @@
 package nodes
 
 import (
-	"fmt"
-
 	"go.etcd.io/raft/v3"
 
 	"github.com/etcdsim/etcdsim/nodes/snap"
@@ -14,8 +12,7 @@ import (
 // asked only on the snapshot path and at a crash.
 func (m *Member) snapPending() bool {
 	for _, name := range m.fs.List() {
-		var i uint64
-		if _, err := fmt.Sscanf(name, "snap-%016x.snap.db", &i); err == nil && i > m.snapIndex {
+		if i, ok := receivedSnapIndex(name); ok && i > m.snapIndex {
 			return true
 		}
 	}

@@ -3,6 +3,7 @@ package nodes
 import (
 	"encoding/binary"
 	"fmt"
+	"strings"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -17,6 +18,19 @@ import (
 // snapDBName is the database file of a received snapshot (etcd's
 // <index>.snap.db, written before the snapshot message reaches raft).
 func snapDBName(index uint64) string { return fmt.Sprintf("snap-%016x.snap.db", index) }
+
+// receivedSnapIndex returns the index of a received snapshot database
+// named name (snapDBName). It scans only names that hold snapDBName's
+// literal parts, which every name fmt.Sscanf accepts holds: the scan of
+// every file name at every snapshot release cost more than the rest.
+func receivedSnapIndex(name string) (uint64, bool) {
+	if !strings.HasPrefix(name, "snap-") || !strings.Contains(name, ".snap.db") {
+		return 0, false
+	}
+	var i uint64
+	_, err := fmt.Sscanf(name, "snap-%016x.snap.db", &i)
+	return i, err == nil
+}
 
 // maybeSnapshot is EtcdServer.triggerSnapshot: every SnapshotCount applied
 // entries, once the raft loop has persisted them (etcd waits on notifyc
@@ -284,8 +298,7 @@ func (m *Member) applySnapshot(s *raftpb.Snapshot) {
 // ReleaseSnapDBs).
 func (m *Member) releaseSnapDBs(index uint64) {
 	for _, name := range m.fs.List() {
-		var i uint64
-		if _, err := fmt.Sscanf(name, "snap-%016x.snap.db", &i); err == nil && i < index && !m.snapQueuedAt(i) {
+		if i, ok := receivedSnapIndex(name); ok && i < index && !m.snapQueuedAt(i) {
 			if err := m.fs.Remove(name); err != nil {
 				panic(err)
 			}

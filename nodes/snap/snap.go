@@ -51,7 +51,8 @@ func List(fs *disk.FS) []File {
 			continue
 		}
 		body := strings.TrimSuffix(strings.TrimPrefix(name, filePrefix), fileSuffix)
-		if _, err := fmt.Sscanf(body, "%016x-%016x", &f.Term, &f.Index); err != nil {
+		var ok bool
+		if f.Term, f.Index, ok = wal.ParseHexPair(body); !ok {
 			continue
 		}
 		if f.Name = name; Name(f.Term, f.Index) == name {

@@ -3,6 +3,7 @@ package wal
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/etcdsim/etcdsim/disk"
@@ -139,10 +140,26 @@ func parseSegmentName(name string) (seq, index uint64, ok bool) {
 		return 0, 0, false
 	}
 	body := strings.TrimSuffix(strings.TrimPrefix(name, filePrefix), fileSuffix)
-	if _, err := fmt.Sscanf(body, "%016x-%016x", &seq, &index); err != nil {
+	if seq, index, ok = ParseHexPair(body); !ok {
 		return 0, 0, false
 	}
 	return seq, index, segmentName(seq, index) == name
+}
+
+// ParseHexPair parses the body of a WAL segment's or a snapshot file's
+// name as etcd writes it, two numbers of 16 hex digits joined by '-'
+// ("%016x-%016x"). Callers check that the name they rebuild from the
+// numbers is the name they parsed, so only a name of that exact form
+// counts, as it did when fmt.Sscanf parsed it (a scan per file name,
+// listed at every snapshot purge, cost the default world 1% of its
+// instructions).
+func ParseHexPair(body string) (a, b uint64, ok bool) {
+	if len(body) != 33 || body[16] != '-' {
+		return 0, 0, false
+	}
+	a, errA := strconv.ParseUint(body[:16], 16, 64)
+	b, errB := strconv.ParseUint(body[17:], 16, 64)
+	return a, b, errA == nil && errB == nil
 }
 
 // Exist reports whether fs holds any WAL segment.
