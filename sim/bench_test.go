@@ -42,6 +42,7 @@ func benchChurn(b *testing.B, d time.Duration, seeds, churn int) {
 	b.ReportMetric(sim.Seconds()/b.Elapsed().Seconds(), "sim-s/wall-s")
 	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(commits), "µs/commit")
+	b.ReportMetric(float64(events)/float64(commits), "events/commit")
 }
 
 // noHeapProfile switches Go's heap-profile sampling off, as the etcdsim
