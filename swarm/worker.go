@@ -101,7 +101,7 @@ func newWorker(cfg sim.Config, opt Options) *worker {
 //   - GOMAXPROCS: the worker's share of this process's processors
 //     (runtime.GOMAXPROCS), at least 1. A world is one goroutine, but a
 //     worker with a processor to spare runs the collector's mark and sweep
-//     and the linearizability check's second search there: with a worker
+//     there: with a worker
 //     per core, that work took its neighbour's core, in more threads and
 //     twice the context switches. A lone worker still gets every core.
 //   - GODEBUG madvdontneed=0: the runtime gives the memory of a world's
