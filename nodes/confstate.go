@@ -30,6 +30,13 @@ func NextConfState(cs *raftpb.ConfState, cc *raftpb.ConfChange) (*raftpb.ConfSta
 	return trk.ConfState(), nil
 }
 
+// raftConfDigest returns ConfDigest of the configuration raft holds now,
+// its progress tracker's (which a restored snapshot replaces).
+func (m *Member) raftConfDigest() uint64 {
+	trk := tracker.ProgressTracker{Config: m.rn.Status().Config}
+	return ConfDigest(trk.ConfState())
+}
+
 // ConfDigest returns a digest of a configuration's voters and learners;
 // nil is the empty configuration.
 func ConfDigest(cs *raftpb.ConfState) uint64 {

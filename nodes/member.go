@@ -216,6 +216,7 @@ type Member struct {
 	bootCI      uint64        // the consistent index this life started with
 
 	confDigest   uint64 // ConfDigest(confState)
+	confAhead    uint64 // a snapshot raft restored whose configuration it holds before the apply loop installs it (stepSnapshot), or 0
 	bootSnapData []byte // the data of the snapshot boot loaded
 	waitApply    uint64 // a follower's Ready waits for the apply of this index (etcd's notifyc)
 
@@ -309,12 +310,35 @@ func (m *Member) Step(msg *raftpb.Message) {
 	}
 	m.probeInstalling()
 	if msg.GetType() == raftpb.MsgSnap {
-		msg = m.receiveSnapshot(msg)
+		m.stepSnapshot(m.receiveSnapshot(msg))
+	} else {
+		// Errors are raft's to ignore (a message from an unknown peer, a
+		// proposal dropped for want of a leader): etcd drops them too.
+		_ = m.rn.Step(msg)
 	}
-	// Errors are raft's to ignore (a message from an unknown peer, a
-	// proposal dropped for want of a leader): etcd drops them too.
-	_ = m.rn.Step(msg)
 	m.pump()
+}
+
+// stepSnapshot steps a received MsgSnap. Raft restores a snapshot above
+// its commit at once, configuration included (raft.restore), while the
+// apply loop may still be applying committed entries below it: etcd's
+// node.run steps what arrives while the apply goroutine works through an
+// earlier Ready, whose conf changes then reach raft's restored
+// configuration (ApplyConfChange). Until the apply loop installs that
+// snapshot, raft's configuration is the snapshot's, not the applied
+// index's: confAhead says so. Raft's configuration changes during the
+// step only if it restored; a restore to the configuration it had changes
+// nothing the apply loop sees.
+func (m *Member) stepSnapshot(msg *raftpb.Message) {
+	if !m.cfg.Membership {
+		_ = m.rn.Step(msg)
+		return
+	}
+	before := m.raftConfDigest()
+	_ = m.rn.Step(msg)
+	if m.raftConfDigest() != before {
+		m.confAhead = msg.GetSnapshot().GetMetadata().GetIndex()
+	}
 }
 
 // Fire runs the timer k.

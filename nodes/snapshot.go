@@ -285,6 +285,9 @@ func (m *Member) applySnapshot(s *raftpb.Snapshot) {
 	m.snapIndex = idx
 	m.snapDBCI = m.apply.ci
 	m.setConfState(md.GetConfState())
+	if idx >= m.confAhead {
+		m.confAhead = 0
+	}
 	m.stats.SnapshotsApplied++
 	if o := m.cfg.Observer; o != nil {
 		o.SnapshotInstalled(m)

@@ -149,6 +149,13 @@ func (m *Member) AuthCacheDiff(tx backend.ReadTx) string { return m.state.Auth.C
 // member last applied it; 0 unless the world models membership.
 func (m *Member) ConfDigest() uint64 { return m.confDigest }
 
+// ConfAhead returns the index of a received snapshot whose configuration
+// raft restored before the apply loop installed it, 0 if none: while it
+// is set, the conf changes the apply loop still applies below it change
+// raft's restored configuration, and ConfDigest is not the applied
+// index's (stepSnapshot).
+func (m *Member) ConfAhead() uint64 { return m.confAhead }
+
 // ConfString prints raft's configuration as the member last applied it.
 func (m *Member) ConfString() string { return ConfString(m.confState) }
 
