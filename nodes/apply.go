@@ -267,6 +267,9 @@ func (m *Member) finishApply(e *raftpb.Entry, req *Request, res *Result) {
 	if o := m.cfg.Observer; o != nil {
 		o.Applied(m, e.GetIndex(), out)
 	}
+	if len(e.Data) == 0 && e.GetType() == raftpb.EntryNormal {
+		m.firstCommitInTerm() // applyEntryNormal's firstCommitInTerm.Notify
+	}
 	if m.be.Pending() >= m.cfg.BatchLimit {
 		m.commit()
 	}

@@ -137,9 +137,10 @@ const (
 	TimerDefragRename
 	TimerStop      // a removed member stops (etcd's stopWithDelay)
 	TimerApplySnap // a received snapshot's apply ends (applySnapshotCost)
+	TimerReadRetry // the read loop's retry timer (readIndexRetryTime), on the member's clock
 )
 
-var timerNames = [...]string{"", "tick", "wal-sync", "apply", "apply-locked", "commit", "compact-step", "defrag-rename", "stop", "apply-snap"}
+var timerNames = [...]string{"", "tick", "wal-sync", "apply", "apply-locked", "commit", "compact-step", "defrag-rename", "stop", "apply-snap", "read-retry"}
 
 func (k TimerKind) String() string { return timerNames[k] }
 
@@ -179,6 +180,9 @@ type Output struct {
 type Stats struct {
 	Readies, Applied, Commits, Defrags, Compactions, LeaderChanges uint64
 	Snapshots, SnapshotsApplied                                    uint64
+	// ReadRounds counts the read loop's rounds, ReadIndexes the ReadIndex
+	// requests they sent (one per round unless retried).
+	ReadRounds, ReadIndexes uint64
 }
 
 // Member is one etcd-like member: a raft.RawNode over a MemoryStorage
@@ -225,7 +229,7 @@ type Member struct {
 
 	waiters map[uint64]waiter // request ID -> client, for replies after apply
 	outcome Outcome           // the last apply's, lent to the observer
-	reads   []pendingRead
+	reads   readLoop          // linearizable reads (etcd's linearizableReadLoop)
 	out     Output
 	stats   Stats
 }
@@ -285,8 +289,8 @@ func (m *Member) Tick() {
 	m.revokeExpired()
 	m.publish()
 	m.monitorVersion()
-	if len(m.reads) > 0 {
-		m.expireReads()
+	if m.reads.active || len(m.reads.waiting) > 0 {
+		m.readTick()
 	}
 	if len(m.waiters) > 0 {
 		m.expireWaiters()
@@ -366,6 +370,8 @@ func (m *Member) Fire(k TimerKind) {
 		m.out.Stop = "the member has been permanently removed from the cluster"
 	case TimerApplySnap:
 		m.finishApplySnapshot()
+	case TimerReadRetry:
+		m.readRetry()
 	}
 	m.pump()
 }

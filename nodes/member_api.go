@@ -1,7 +1,6 @@
 package nodes
 
 import (
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"time"
@@ -72,8 +71,7 @@ func (m *Member) submitMember(client int, req *Request) bool {
 	case KindMemberPromote:
 		m.promote(client, 0, req)
 	case KindMemberList:
-		m.reads = append(m.reads, pendingRead{client: client, req: req, since: m.clock})
-		m.rn.ReadIndex(binary.BigEndian.AppendUint64(nil, req.ID))
+		m.linearizableRead(client, req) // etcd's MemberList: linearizableReadNotify, then the list
 	default:
 		return false
 	}

@@ -39,9 +39,15 @@ func (m *Member) startReady() bool {
 	m.stats.Readies++
 	if rd.SoftState != nil {
 		if rd.SoftState.Lead != m.lead {
+			// etcd's newLeader: a leader, other than the last one raft
+			// reported (None counts as a report).
+			newLeader := rd.SoftState.Lead != raft.None
 			m.lead = rd.SoftState.Lead
 			m.stats.LeaderChanges++
 			m.probe(ProbeLeaderChange)
+			if newLeader {
+				m.leaderChanged()
+			}
 		}
 		// etcd's raftNode keeps islead from the last SoftState and uses it
 		// for both halves of the Ready: a role change while the fsync is

@@ -288,13 +288,18 @@ const (
 	ErrUnhealthy              // ErrUnhealthy: not connected to a quorum for 5s
 	ErrTimeout                // ErrTimeout and its variants (DueToLeaderFail, DueToConnectionLost, WaitAppliedIndex): out of time inside etcd
 	ErrNotSupportedForLearner // ErrGRPCNotSupportedForLearner
+	// ErrLeaderChanged: a new leader appeared while a linearizable read's
+	// ReadIndex was outstanding (etcd's requestCurrentIndex; gRPC
+	// Unavailable, which clientv3 retries elsewhere).
+	ErrLeaderChanged
 )
 
 var codeNames = [...]string{"ok", "compacted", "future-rev", "no-leader", "stopped", "auth-old-revision",
 	"permission-denied", "user-empty", "lease-not-found", "auth-failed", "bad-request", "auth-mgmt",
 	"lease-exists", "not-leader", "unavailable",
 	"member-not-found", "member-exists", "peer-url-exists", "member-not-learner", "too-many-learners",
-	"learner-not-ready", "not-enough-started", "unhealthy", "timeout", "not-supported-for-learner"}
+	"learner-not-ready", "not-enough-started", "unhealthy", "timeout", "not-supported-for-learner",
+	"leader-changed"}
 
 func (c Code) String() string {
 	if int(c) < len(codeNames) {

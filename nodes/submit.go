@@ -1,7 +1,6 @@
 package nodes
 
 import (
-	"encoding/binary"
 	"fmt"
 	"slices"
 	"strings"
@@ -9,20 +8,6 @@ import (
 
 	"go.etcd.io/raft/v3"
 )
-
-// pendingRead is a linearizable range waiting for its ReadIndex and then
-// for the apply loop to reach that index (etcd's linearizableReadLoop).
-type pendingRead struct {
-	client int
-	req    *Request
-	index  uint64
-	ready  bool
-	since  time.Duration // the member's clock when it was submitted
-}
-
-// readTimeout drops a read whose ReadIndex never came back (the leader
-// changed, the message was lost): etcd's client has long given up by then.
-const readTimeout = 5 * time.Second
 
 // waiter is a client waiting for its proposal to be applied here.
 type waiter struct {
@@ -65,28 +50,6 @@ func (m *Member) expireWaiters() {
 		delete(m.waiters, id)
 		m.answer(w.client, w.peer, id, Result{Code: ErrTimeout})
 	}
-}
-
-// expireReads ends the reads not served in time: one whose ReadIndex did
-// not come back within ReqTimeout is answered ErrTimeout, as etcd's
-// requestCurrentIndex gives up and its linearizableReadLoop notifies the
-// waiting reads (etcd answers ErrLeaderChanged instead when the leader
-// changes first, which the model does not tell apart: the read waits on);
-// one whose index came back but was not applied within readTimeout is
-// forgotten (etcd waits on the client's context).
-func (m *Member) expireReads() {
-	kept := m.reads[:0]
-	for _, r := range m.reads {
-		switch age := m.clock - r.since; {
-		case !r.ready && age >= m.reqTimeout():
-			m.reply(r.client, r.req.ID, Result{Code: ErrTimeout})
-		case r.ready && age >= readTimeout:
-		default:
-			kept = append(kept, r)
-		}
-	}
-	clear(m.reads[len(kept):])
-	m.reads = kept
 }
 
 // Submit takes a client request. Writes are proposed through raft and
@@ -149,42 +112,7 @@ func (m *Member) submitRange(client int, req *Request) {
 		m.reply(client, req.ID, m.state.Read(req))
 		return
 	}
-	m.reads = append(m.reads, pendingRead{client: client, req: req, since: m.clock})
-	m.rn.ReadIndex(binary.BigEndian.AppendUint64(nil, req.ID))
-}
-
-// readStates matches ReadIndex answers to pending reads.
-func (m *Member) readStates(rs []raft.ReadState) {
-	for _, s := range rs {
-		if len(s.RequestCtx) != 8 {
-			continue
-		}
-		id := binary.BigEndian.Uint64(s.RequestCtx)
-		for i := range m.reads {
-			if m.reads[i].req.ID == id && !m.reads[i].ready {
-				m.reads[i].index, m.reads[i].ready = s.Index, true
-			}
-		}
-	}
-	m.serveReads()
-}
-
-// serveReads answers every read whose index has been applied.
-func (m *Member) serveReads() {
-	if len(m.reads) == 0 {
-		return
-	}
-	kept := m.reads[:0]
-	for _, r := range m.reads {
-		if r.ready && r.index <= m.apply.applied {
-			m.probe(ProbeReadIndex)
-			m.reply(r.client, r.req.ID, m.serveRead(r.req))
-			continue
-		}
-		kept = append(kept, r)
-	}
-	clear(m.reads[len(kept):])
-	m.reads = kept
+	m.linearizableRead(client, req)
 }
 
 // serveRead answers a read whose ReadIndex was applied: a range, or the

@@ -280,7 +280,7 @@ func (c *cluster) drain(i int) {
 	for _, t := range out.Timers {
 		after := t.After
 		switch t.Kind {
-		case nodes.TimerTick:
+		case nodes.TimerTick, nodes.TimerReadRetry: // the member's clock
 			after = time.Duration(int64(after) * m.drift[0] / m.drift[1])
 		case nodes.TimerWALSync, nodes.TimerDefragRename:
 			if now < m.slowTil {

@@ -448,7 +448,7 @@ func (s *Scenario) unstable() string {
 		case e.Kind == evDeliver && sl.proc != nil:
 			busy = fmt.Sprintf("a message to m%d is in flight", sl.id)
 		case e.Kind == evTimer && sl.proc != nil && e.Arg>>8 == sl.life:
-			if k := nodes.TimerKind(e.Arg & 0xff); k != nodes.TimerTick && k != nodes.TimerCommit {
+			if k := nodes.TimerKind(e.Arg & 0xff); k != nodes.TimerTick && k != nodes.TimerCommit && k != nodes.TimerReadRetry {
 				busy = fmt.Sprintf("m%d has a %s pending", sl.id, k)
 			}
 		}
