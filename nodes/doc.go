@@ -57,6 +57,19 @@ etcd's applySnapshot runs on the apply goroutine; the stores switch at its
 end, its database is kept from release meanwhile, and a MsgSnap raft asks
 for waits for it (etcd's msgSnapC is read by the apply goroutine).
 
+# Linearizable reads (reads.go), etcd's linearizableReadLoop
+
+A linearizable range (and MemberList) waits for the member's read loop,
+which confirms one read index at a time for every read that arrived before
+its round began: a ReadIndex with a fresh request ID, sent again after
+500 ms without an answer and when a leader's first entry of its term is
+applied; a new leader before the answer fails the round's reads with
+ErrLeaderChanged, no answer within ReqTimeout with ErrTimeout. Once
+answered, the round waits for the apply loop to reach the index, serves its
+reads, and the next round starts. That is etcd's loop as fixed for #20418
+(no request ID reused across sends; the leader change checked before the
+answer).
+
 # The backend (commit.go, nodes/backend)
 
 A batch transaction committed every BatchInterval when writes are pending
