@@ -274,6 +274,9 @@ func (m *Member) finishApply(e *raftpb.Entry, req *Request, res *Result) {
 		m.commit()
 	}
 	m.serveReads()
+	if len(m.renewWaits) > 0 {
+		m.releaseRenews()
+	}
 	m.maybeSnapshot()
 	if len(m.promoteWaits) > 0 {
 		m.releasePromotes()

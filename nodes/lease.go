@@ -88,14 +88,70 @@ func (m *Member) revokeExpired() {
 	}
 }
 
-// keepAlive is the leader's lessor.Renew; another member answers that it
-// does not lead and the client tries elsewhere (etcd forwards keep-alives
-// to the leader over its peer connection).
+// keepAlive is etcd's LeaseRenew. A member that does not lead answers so
+// and the client tries elsewhere (etcd forwards keep-alives to the leader
+// over its peer connection). The leader first ensures its leadership
+// (ensureLeadership, #16822 for #15247: a linearizable read round, then
+// raft must still name it leader), then waits for its apply loop to reach
+// the commit index (waitAppliedIndex, at most applyTimeout), and only then
+// renews in its lessor: a leader paused or cut off must not renew a lease
+// whose revoke the cluster has already committed.
 func (m *Member) keepAlive(client int, req *Request) {
 	if m.rn.BasicStatus().RaftState != raft.StateLeader {
 		m.reply(client, req.ID, Result{Code: ErrNotLeader, Rev: m.state.KV.Rev()})
 		return
 	}
+	m.linearizableRead(client, req)
+}
+
+// applyTimeout is etcd's: how long waitAppliedIndex waits.
+const applyTimeout = time.Second
+
+// renewWait is a keep-alive whose leadership is ensured, waiting for the
+// apply loop to reach the commit index it saw (waitAppliedIndex).
+type renewWait struct {
+	client int
+	req    *Request
+	index  uint64
+	since  time.Duration
+}
+
+// renewConfirmed continues a keep-alive once its read round has served it:
+// ensureLeadership's check of raft's leader, then waitAppliedIndex.
+func (m *Member) renewConfirmed(client int, req *Request) {
+	st := m.rn.BasicStatus()
+	if st.Lead != m.cfg.ID {
+		m.reply(client, req.ID, Result{Code: ErrNotLeader, Rev: m.state.KV.Rev()})
+		return
+	}
+	if commit := st.GetCommit(); m.apply.applied < commit {
+		m.renewWaits = append(m.renewWaits, renewWait{client: client, req: req, index: commit, since: m.clock})
+		return
+	}
+	m.renew(client, req)
+}
+
+// renew is the lessor's Renew.
+func (m *Member) renew(client int, req *Request) {
 	ttl, err := m.state.Lease.Renew(req.Lease, m.now())
 	m.reply(client, req.ID, Result{Code: codeOf(err), Rev: m.state.KV.Rev(), TTL: ttl})
+}
+
+// releaseRenews renews the keep-alives whose commit index has been
+// applied, and answers ErrTimeout (ErrTimeoutWaitAppliedIndex) to those
+// that waited applyTimeout.
+func (m *Member) releaseRenews() {
+	kept := m.renewWaits[:0]
+	for _, w := range m.renewWaits {
+		switch {
+		case m.apply.applied >= w.index:
+			m.renew(w.client, w.req)
+		case m.clock-w.since >= applyTimeout:
+			m.reply(w.client, w.req.ID, Result{Code: ErrTimeout})
+		default:
+			kept = append(kept, w)
+		}
+	}
+	clear(m.renewWaits[len(kept):])
+	m.renewWaits = kept
 }

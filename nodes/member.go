@@ -227,11 +227,12 @@ type Member struct {
 	forwards     []forward     // promotes forwarded to the leader
 	promoteWaits []promoteWait // promotes waiting for the apply loop
 
-	waiters map[uint64]waiter // request ID -> client, for replies after apply
-	outcome Outcome           // the last apply's, lent to the observer
-	reads   readLoop          // linearizable reads (etcd's linearizableReadLoop)
-	out     Output
-	stats   Stats
+	waiters    map[uint64]waiter // request ID -> client, for replies after apply
+	outcome    Outcome           // the last apply's, lent to the observer
+	reads      readLoop          // linearizable reads (etcd's linearizableReadLoop)
+	renewWaits []renewWait       // keep-alives waiting for the apply loop (waitAppliedIndex)
+	out        Output
+	stats      Stats
 }
 
 // ErrBoot wraps every failure to start a member from its disk.
@@ -291,6 +292,9 @@ func (m *Member) Tick() {
 	m.monitorVersion()
 	if m.reads.active || len(m.reads.waiting) > 0 {
 		m.readTick()
+	}
+	if len(m.renewWaits) > 0 {
+		m.releaseRenews()
 	}
 	if len(m.waiters) > 0 {
 		m.expireWaiters()

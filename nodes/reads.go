@@ -43,8 +43,8 @@ type readLoop struct {
 	timers    int           // retry timers set and not yet fired
 }
 
-// pendingRead is a linearizable read (a range or the member list) waiting
-// for its round.
+// pendingRead is a linearizable read (a range, the member list, or a
+// leader's keep-alive ensuring its leadership) waiting for its round.
 type pendingRead struct {
 	client int
 	req    *Request
@@ -120,16 +120,26 @@ func (m *Member) serveReads() {
 		return
 	}
 	for _, r := range rl.round {
+		if r.req.Kind == KindLeaseKeepAlive {
+			m.renewConfirmed(r.client, r.req)
+			continue
+		}
 		m.probe(ProbeReadIndex)
 		m.reply(r.client, r.req.ID, m.serveRead(r.req))
 	}
 	m.endRound()
 }
 
-// failRound ends an unconfirmed round: its reads are answered code.
+// failRound ends an unconfirmed round: its reads are answered code, and
+// its keep-alives that the member could not ensure its leadership
+// (ErrNotPrimary, a not-leader answer).
 func (m *Member) failRound(code Code) {
 	for _, r := range m.reads.round {
-		m.reply(r.client, r.req.ID, Result{Code: code})
+		c := code
+		if r.req.Kind == KindLeaseKeepAlive {
+			c = ErrNotLeader
+		}
+		m.reply(r.client, r.req.ID, Result{Code: c})
 	}
 	m.endRound()
 }

@@ -94,3 +94,43 @@ func TestReadLoopLeaderChanged(t *testing.T) {
 		t.Fatalf("%d ReadIndex sends before the new leader; want retries every 500ms", sends)
 	}
 }
+
+// sendReq sends req to member index i by an idle client, at this instant.
+func sendReq(t *testing.T, s *Scenario, i int, req *nodes.Request, desc string) {
+	t.Helper()
+	c := s.idleClient()
+	if c == nil {
+		t.Fatal("every client is waiting")
+	}
+	c.target = i
+	s.w.wl.issue(c, req)
+	s.reqs[req.ID] = desc
+}
+
+// TestKeepAliveEnsuresLeadership: a leader cut off from the majority does
+// not renew a lease, even before CheckQuorum deposes it: etcd's LeaseRenew
+// ensures its leadership through a read round first (#16822, for #15247),
+// which cannot complete without a quorum. Before that, the model's leader
+// answered from its lessor at once. With the cluster whole, the keep-alive
+// is renewed.
+func TestKeepAliveEnsuresLeadership(t *testing.T) {
+	var s Scenario
+	scenarioDo(t, &s, "world seed=7 members=3")
+	scenarioDo(t, &s, "stabilize") // m1 leads
+	sendReq(t, &s, 0, &nodes.Request{Kind: nodes.KindLeaseGrant, Lease: 7, TTL: 30}, "grant 7")
+	scenarioDo(t, &s, "run for=200ms")
+	sendReq(t, &s, 0, &nodes.Request{Kind: nodes.KindLeaseKeepAlive, Lease: 7}, "keep-alive 7")
+	scenarioDo(t, &s, "run for=200ms")
+	got := scenarioDo(t, &s, "replies")
+	if !strings.Contains(got, "grant 7: ok") || !strings.Contains(got, "keep-alive 7: ok") {
+		t.Fatalf("the grant and the keep-alive on a whole cluster:\n%s", got)
+	}
+	scenarioDo(t, &s, "partition (1) (2 3)")
+	sendReq(t, &s, 0, &nodes.Request{Kind: nodes.KindLeaseKeepAlive, Lease: 7}, "keep-alive 7 cut off")
+	scenarioDo(t, &s, "run for=3s")
+	got = scenarioDo(t, &s, "replies")
+	if strings.Contains(got, "keep-alive 7 cut off: ok") || !strings.Contains(got, "keep-alive 7 cut off:") {
+		t.Fatalf("the keep-alive at the cut-off leader:\n%s", got)
+	}
+	t.Logf("%s", got)
+}
