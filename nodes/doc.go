@@ -68,7 +68,9 @@ ErrLeaderChanged, no answer within ReqTimeout with ErrTimeout. Once
 answered, the round waits for the apply loop to reach the index, serves its
 reads, and the next round starts. That is etcd's loop as fixed for #20418
 (no request ID reused across sends; the leader change checked before the
-answer).
+answer). A leader's lease keep-alive passes through the same loop, as
+etcd's LeaseRenew ensures its leadership (#16822) and then waits for its
+apply loop to reach the commit index before the lessor renews.
 
 # The backend (commit.go, nodes/backend)
 
