@@ -7,21 +7,12 @@ import (
 	"github.com/etcdsim/etcdsim/nodes"
 )
 
-// scenarioDo runs one scenario command given as "cmd key=val key=val"
-// (a key without "=" is a flag) and fails the test on an error.
+// scenarioDo runs one scenario command line (scenarioLine's forms) and
+// fails the test on an error.
 func scenarioDo(t *testing.T, s *Scenario, line string) string {
 	t.Helper()
-	f := strings.Fields(line)
-	var args []ScenarioArg
-	for _, kv := range f[1:] {
-		k, v, ok := strings.Cut(kv, "=")
-		a := ScenarioArg{Key: k}
-		if ok {
-			a.Vals = strings.Split(v, ",")
-		}
-		args = append(args, a)
-	}
-	out, err := s.Do(f[0], args)
+	cmd, args := scenarioLine(line)
+	out, err := s.Do(cmd, args)
 	if err != nil {
 		t.Fatalf("%s: %v", line, err)
 	}
