@@ -24,14 +24,7 @@ func scenarioDo(t *testing.T, s *Scenario, line string) string {
 func sendGets(t *testing.T, s *Scenario, i, n int) {
 	t.Helper()
 	for range n {
-		c := s.idleClient()
-		if c == nil {
-			t.Fatal("every client is waiting")
-		}
-		c.target = i
-		req := &nodes.Request{Kind: nodes.KindRange, Key: []byte("k")}
-		s.w.wl.issue(c, req)
-		s.reqs[req.ID] = "get k"
+		sendReq(t, s, i, &nodes.Request{Kind: nodes.KindRange, Key: []byte("k")}, "get k")
 	}
 }
 
