@@ -27,6 +27,7 @@ type Bugs struct {
 	ServeBeforeReady     bool // serve-before-ready
 	WALSnapshotGap       bool // wal-snapshot-gap
 	BootstrapNotDurable  bool // bootstrap-not-durable
+	RenewTrustsTick      bool // renew-trusts-tick
 	// The membership modes (their worlds churn membership).
 	PromotionNotPersisted bool // promotion-not-persisted
 	PromoteForwardAuth    bool // promote-forward-auth
@@ -52,6 +53,7 @@ var catalog = []bugEntry{
 	{Bug{"serve-before-ready", "raft PR 105, etcd PR 16675", "a restarted member serves clients before its publish is applied; a lone voter's ReadIndex answers its stale durable commit index", "linearizable"}, func(b *Bugs) *bool { return &b.ServeBeforeReady }},
 	{Bug{"wal-snapshot-gap", "etcdsim finding (docs/findings.md)", "a received snapshot's WAL record is synced without a HardState committing it; torn entries after it leave a gap boot cannot read", "restart-clean"}, func(b *Bugs) *bool { return &b.WALSnapshotGap }},
 	{Bug{"bootstrap-not-durable", "2877, 12578", "a new member's WAL is durable before its bootstrap entries; a crash in between leaves a lone member with no voters", "liveness"}, func(b *Bugs) *bool { return &b.BootstrapNotDurable }},
+	{Bug{"renew-trusts-tick", "etcdsim finding (docs/findings.md); 16822's isActive", "a leader that ticked within three ticks renews a keep-alive without confirming it still leads (ensureLeadership's isActive shortcut): a leader paused or cut off renews a lease its cluster has revoked", "lease-semantics"}, func(b *Bugs) *bool { return &b.RenewTrustsTick }},
 	{Bug{"promotion-not-persisted", "19557 (fix PR 19563)", "etcd 3.5.1-3.5.19 saves a member to the backend only if its key is absent, so a promotion (and a peer-URL update, and the publish attributes) never reaches the members bucket", "membership-agreement"}, func(b *Bugs) *bool { return &b.PromotionNotPersisted }},
 	{Bug{"promote-forward-auth", "14070, 20757 (fix PR 20792)", "a follower forwards a learner promote to the leader without the client's token; the leader refuses it as no one (auth: user name is empty) and the client times out", "auth-decisions"}, func(b *Bugs) *bool { return &b.PromoteForwardAuth }},
 	{Bug{"member-update-learner", "21694 (fix PR 21719)", "MemberUpdate assigns the whole RaftAttributes, whose IsLearner is always false: a learner becomes a voter in etcd's membership while raft still counts it as a learner", "membership-agreement"}, func(b *Bugs) *bool { return &b.MemberUpdateLearner }},

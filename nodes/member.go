@@ -231,6 +231,7 @@ type Member struct {
 	outcome    Outcome           // the last apply's, lent to the observer
 	reads      readLoop          // linearizable reads (etcd's linearizableReadLoop)
 	renewWaits []renewWait       // keep-alives waiting for the apply loop (waitAppliedIndex)
+	lastTick   time.Duration     // the member's clock at its last tick (etcd's latestTickTs)
 	out        Output
 	stats      Stats
 }
@@ -286,6 +287,7 @@ func (m *Member) raftConfig(applied uint64) *raft.Config {
 // Tick advances raft's logical clock by one tick.
 func (m *Member) Tick() {
 	m.clock += m.cfg.TickInterval
+	m.lastTick = m.now() // raftNode.tick's latestTickTs
 	m.rn.Tick()
 	m.revokeExpired()
 	m.publish()

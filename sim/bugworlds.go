@@ -97,6 +97,12 @@ func BugWorlds() []BugWorld {
 			// seconds (Jepsen's partition nemesis) instead of the swarm's
 			// rare ones: 13% of seeds 1..300 instead of 4.7%.
 			w.Faults, w.FaultsName = "net.partition=1/100@stable=2s", "partitions"
+		case "renew-trusts-tick":
+			// A leader paused or cut off, ticking again, and a keep-alive of
+			// a lease revoked meanwhile reaching it first: 1 in 300 seeds
+			// with pauses and partitions, none of the default world's 300.
+			// A scenario reproduces it (docs/findings.md).
+			w.Scenario = "sim/testdata/scenarios/renew_trusts_tick.txt"
 		case "promotion-not-persisted":
 			// #19557: learners added and promoted in a running cluster.
 			w.Churn = 3

@@ -138,7 +138,7 @@ func (s *Scenario) Do(cmd string, args []ScenarioArg) (out string, err error) {
 
 func (s *Scenario) exec(cmd string, a scenarioArgs) (string, error) {
 	switch cmd {
-	case "put", "get", "defrag", "compact", "member-add", "member-promote", "member-remove", "member-update", "member-list":
+	case "put", "get", "defrag", "compact", "lease-grant", "lease-revoke", "lease-keepalive", "member-add", "member-promote", "member-remove", "member-update", "member-list":
 		return s.request(cmd, a)
 	case "auth":
 		return s.authSetup(a)

@@ -154,6 +154,23 @@ func (s *Scenario) newRequest(cmd string, a scenarioArgs) (*nodes.Request, strin
 	if strings.HasPrefix(cmd, "member-") {
 		return s.memberRequest(cmd, a)
 	}
+	if strings.HasPrefix(cmd, "lease-") {
+		id, err := a.uint("id", 0)
+		if err != nil || id == 0 {
+			return nil, "", fmt.Errorf("sim: %s needs id=N", cmd)
+		}
+		switch cmd {
+		case "lease-grant":
+			ttl, err := a.uint("ttl", 60)
+			if err != nil {
+				return nil, "", err
+			}
+			return &nodes.Request{Kind: nodes.KindLeaseGrant, Lease: int64(id), TTL: int64(ttl)}, fmt.Sprintf("lease-grant %d ttl=%d", id, ttl), nil
+		case "lease-revoke":
+			return &nodes.Request{Kind: nodes.KindLeaseRevoke, Lease: int64(id)}, fmt.Sprintf("lease-revoke %d", id), nil
+		}
+		return &nodes.Request{Kind: nodes.KindLeaseKeepAlive, Lease: int64(id)}, fmt.Sprintf("lease-keepalive %d", id), nil
+	}
 	rev, err := a.uint("rev", 0)
 	if err != nil || rev == 0 {
 		return nil, "", fmt.Errorf("sim: compact needs rev=N")
