@@ -162,7 +162,9 @@ Each historical behaviour is one flag of Bugs, and its code says which etcd
 issue it restores: auth-ci (#11651), ci-before-lock (#13766),
 ack-before-wal-sync (#14370), lease-revoke-no-auth (#11689),
 defrag-no-ci-hook (#14685), compaction-rev-regress (#17780),
-perm-cache-stale (#14355, #14571), stale-read, and the membership modes
+perm-cache-stale (#14355, #14571), stale-read, serve-before-ready (raft
+#105), wal-snapshot-gap and bootstrap-not-durable (#2877), renew-trusts-tick
+(the isActive shortcut of PR #18428; etcdsim's finding), and the membership modes
 promotion-not-persisted (#19557), promote-forward-auth (#14070, #20757),
 member-update-learner (#21694), promote-quorum-miscount (#11633) and
 update-replay-learner (etcdsim's finding). The zero value is the correct model.
