@@ -95,7 +95,7 @@ func BugWorlds() []BugWorld {
 			// majority, still reached by clients, serves reads until
 			// CheckQuorum deposes it. Partitions and heals every few
 			// seconds (Jepsen's partition nemesis) instead of the swarm's
-			// rare ones: 13% of seeds 1..300 instead of 4.7%.
+			// rare ones: 10.3% of seeds 1..1000 instead of 4.0%.
 			w.Faults, w.FaultsName = "net.partition=1/100@stable=2s", "partitions"
 		case "renew-trusts-tick":
 			// A leader paused or cut off, ticking again, and a keep-alive of

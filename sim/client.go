@@ -344,8 +344,8 @@ func (w *workload) answered(e Event, r *nodes.Reply) {
 // movesOn reports whether an answer sends its client to the next member:
 // one that cannot serve now (no leader, stopping, not the leader,
 // unavailable, a leader change under a read: gRPC Unavailable, which
-// clientv3's retry moves to another endpoint), and a learner's refusal, as clientv3's isSafeRetry retries
-// ErrGRPCNotSupportedForLearner on another endpoint (a member that has not
+// clientv3's retry moves to another endpoint), and a learner's refusal,
+// as clientv3's isSafeRetry retries ErrGRPCNotSupportedForLearner on another endpoint (a member that has not
 // yet applied its promotion, or a learner removed before it heard, would
 // hold its clients for ever).
 func movesOn(c nodes.Code) bool {
