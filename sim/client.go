@@ -345,9 +345,9 @@ func (w *workload) answered(e Event, r *nodes.Reply) {
 // one that cannot serve now (no leader, stopping, not the leader,
 // unavailable, a leader change under a read: gRPC Unavailable, which
 // clientv3's retry moves to another endpoint), and a learner's refusal,
-// as clientv3's isSafeRetry retries ErrGRPCNotSupportedForLearner on another endpoint (a member that has not
-// yet applied its promotion, or a learner removed before it heard, would
-// hold its clients for ever).
+// as clientv3's isSafeRetry retries ErrGRPCNotSupportedForLearner on
+// another endpoint (a member that has not yet applied its promotion, or a
+// learner removed before it heard, would hold its clients for ever).
 func movesOn(c nodes.Code) bool {
 	switch c {
 	case nodes.ErrNoLeader, nodes.ErrStopped, nodes.ErrNotLeader, nodes.ErrUnavailable, nodes.ErrNotSupportedForLearner, nodes.ErrLeaderChanged:
