@@ -46,6 +46,9 @@ func (w *WAL) noteBatch(first, last, snap uint64, st hardState, hasState bool) {
 		w.absorbDurable()
 	}
 	w.batches = append(w.batches, batch{f: w.tail, end: end, first: first, last: last, snap: snap, state: st, hasState: hasState})
+	if first != 0 && (w.rewrite == 0 || first < w.rewrite) {
+		w.rewrite = first
+	}
 }
 
 // absorbAt is the length of the batch list at which noteBatch absorbs its
@@ -65,18 +68,25 @@ func (w *WAL) absorbDurable() {
 		n := copy(w.batches, w.batches[k:])
 		clear(w.batches[n:])
 		w.batches = w.batches[:n]
+		w.rewrite = 0
+		for i := range w.batches {
+			if b := &w.batches[i]; b.first != 0 && (w.rewrite == 0 || b.first < w.rewrite) {
+				w.rewrite = b.first
+			}
+		}
 	}
 }
 
-// Durable returns what of w the disk holds synced now.
+// Durable returns what of w the disk holds synced now. It is asked at
+// every message a member sends: it looks at the disk only while batches
+// wait, and keeps the lowest index they rewrite (w.rewrite) as they come
+// and go instead of scanning them.
 func (w *WAL) Durable() Durable {
-	w.absorbDurable()
-	d := w.durable
-	for i := range w.batches {
-		if b := &w.batches[i]; b.first != 0 && (d.Rewrite == 0 || b.first < d.Rewrite) {
-			d.Rewrite = b.first
-		}
+	if len(w.batches) > 0 && w.batches[0].f.DurableSize() >= w.batches[0].end {
+		w.absorbDurable()
 	}
+	d := w.durable
+	d.Rewrite = w.rewrite
 	return d
 }
 

@@ -127,6 +127,7 @@ type WAL struct {
 	// oldest first, until the disk confirms them.
 	durable Durable
 	batches []batch
+	rewrite uint64 // the lowest first of the batches (0: none), Durable's Rewrite
 }
 
 // segmentName returns etcd's segment name with our flat prefix.
