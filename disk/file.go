@@ -47,13 +47,15 @@ type sectorSet struct {
 	list []int64
 }
 
-// addRange adds the sectors first..last.
+// addRange adds the sectors first..last, which are not negative (by
+// unsigned shifts: a write calls it, and a signed division by 64 costs a
+// sign fixup).
 func (s *sectorSet) addRange(first, last int64) {
-	if need := int(last/64) + 1; need > len(s.bits) {
+	if need := int(uint64(last)>>6) + 1; need > len(s.bits) {
 		s.bits = slices.Grow(s.bits, need-len(s.bits))[:need]
 	}
 	for sec := first; sec <= last; sec++ {
-		w, b := sec/64, uint64(1)<<(sec%64)
+		w, b := uint64(sec)>>6, uint64(1)<<(uint64(sec)&63)
 		if s.bits[w]&b == 0 {
 			s.bits[w] |= b
 			s.list = append(s.list, sec)
@@ -125,7 +127,9 @@ func resize(b []byte, n, written, hint int64) []byte {
 	}
 	if n <= int64(cap(b)) {
 		b = b[:n]
-		clear(b[old:min(max(written, old), n)])
+		if written > old { // not an append: a gap to zero
+			clear(b[old:min(written, n)])
+		}
 		return b
 	}
 	want := max(n, 2*int64(cap(b))+1, 512)

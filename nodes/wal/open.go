@@ -47,7 +47,7 @@ type recList struct {
 const recChunk = 64
 
 // at returns the i-th record.
-func (l *recList) at(i int) *parsed { return &l.chunks[i/recChunk][i%recChunk] }
+func (l *recList) at(i int) *parsed { return &l.chunks[uint(i)/recChunk][uint(i)%recChunk] }
 
 // add appends rec, into the last chunk's room or a new chunk.
 func (l *recList) add(rec parsed) {
