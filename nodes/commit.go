@@ -25,13 +25,24 @@ func MetaUint(tx backend.ReadTx, key string) uint64 {
 
 // preCommitHook is etcd's BackendHooks.OnPreCommitUnsafe: it writes the
 // in-memory consistent index and term into the batch being committed.
-// Each is 8 bytes big-endian, as etcd encodes them; the two share one
-// allocation (the backend keeps both).
+// Each is 8 bytes big-endian, as etcd encodes them. The backend keeps
+// both and never writes into them, so they are cut from a slab shared by
+// hookSlab commits instead of an allocation each.
 func (m *Member) preCommitHook(tx backend.Tx) {
-	v := binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(make([]byte, 0, 16), m.apply.ci), m.apply.ciTerm)
+	c := &m.commits
+	if len(c.hookVals) < 16 {
+		c.hookVals = make([]byte, 16*hookSlab)
+	}
+	v := c.hookVals[:16:16]
+	c.hookVals = c.hookVals[16:]
+	binary.BigEndian.PutUint64(v[:8], m.apply.ci)
+	binary.BigEndian.PutUint64(v[8:], m.apply.ciTerm)
 	tx.Put(mvcc.MetaBucket, keyCIBytes, v[:8:8])
 	tx.Put(mvcc.MetaBucket, keyTermBytes, v[8:16:16])
 }
+
+// hookSlab is how many commits' consistent index and term one slab holds.
+const hookSlab = 32
 
 // unlock ends a write transaction of the batch tx (etcd's
 // batchTxBuffered.Unlock): its puts are written back into the read buffer,
@@ -158,6 +169,7 @@ type commitLoop struct {
 	defragging   bool
 	defragClient int
 	defragID     uint64
+	hookVals     []byte // the rest of the pre-commit hook's slab
 }
 
 // startDefrag is backend.defrag: it commits pending writes — through the
