@@ -478,16 +478,18 @@ func (f *File) Sync() error {
 func (ino *inode) sync() int64 {
 	size := int64(len(ino.vol))
 	var n int64
-	for _, sec := range ino.dirty.list {
+	d := &ino.dirty
+	for _, sec := range d.list { // counts the bytes and empties the set in one pass
 		if lo, hi := sec*SectorSize, min((sec+1)*SectorSize, size); lo < hi {
 			n += hi - lo
 		}
+		d.bits[uint64(sec)>>6] = 0
 	}
+	d.list = d.list[:0]
 	ino.dur = ino.vol[:size:size]
 	ino.durAlloc = ino.alloc
 	ino.frozen = max(ino.frozen, size)
 	ino.cut = -1
-	ino.dirty.reset()
 	ino.newest = span{}
 	return n
 }

@@ -16,20 +16,21 @@ func (w *WAL) Save(st *raftpb.HardState, ents []*raftpb.Entry) error {
 		return w.err
 	}
 	s := stateOf(st)
-	if s.empty() && len(ents) == 0 {
+	hasState := !s.empty()
+	if !hasState && len(ents) == 0 {
 		return nil
 	}
 	buf := w.buf[:0]
 	for _, e := range ents {
 		buf = appendEntry(buf, e)
 	}
-	if !s.empty() {
+	if hasState {
 		buf = appendState(buf, s)
 	}
-	if err := w.write(buf, len(ents)+b2i(!s.empty())); err != nil {
+	if err := w.write(buf, len(ents)+b2i(hasState)); err != nil {
 		return err
 	}
-	if !s.empty() {
+	if hasState {
 		w.state = s
 	}
 	var first uint64
@@ -38,7 +39,7 @@ func (w *WAL) Save(st *raftpb.HardState, ents []*raftpb.Entry) error {
 		w.lastIndex = ents[len(ents)-1].GetIndex()
 		w.stats.Entries += int64(len(ents))
 	}
-	w.noteBatch(first, w.lastIndex, 0, s, !s.empty())
+	w.noteBatch(first, w.lastIndex, 0, s, hasState)
 	if w.segs[len(w.segs)-1].size >= w.segmentBytes {
 		return w.cut()
 	}
