@@ -40,8 +40,11 @@ func appendOp(dst []byte, op byte, bucket string, key, value []byte) []byte {
 }
 
 // encodeFull returns m as one full record: every bucket, then its keys.
+// Its buffer is sized by fullSize first: grown by appends, it allocated
+// and copied about five times the image (a defrag's copy, a snapshot's
+// database), for a walk of the keys.
 func encodeFull(m *Mem) []byte {
-	buf, start := record.Begin(nil)
+	buf, start := record.Begin(make([]byte, 0, fullSize(m)))
 	buf = append(buf, kindFull)
 	for _, bk := range m.buckets {
 		buf = appendOp(buf, opBucket, bk.name, nil, nil)

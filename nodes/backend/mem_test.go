@@ -69,8 +69,12 @@ func TestFullSizeIsTheEncodedLength(t *testing.T) {
 			key := []byte(strings.Repeat("k", lengths.Draw(t, "key")) + rapid.StringN(1, 3, -1).Draw(t, "suffix"))
 			m.Put(bucket, key, make([]byte, lengths.Draw(t, "value")))
 		}
-		if got, want := fullSize(m), int64(len(encodeFull(m))); got != want {
+		full := encodeFull(m)
+		if got, want := fullSize(m), int64(len(full)); got != want {
 			t.Fatalf("fullSize %d, encodeFull writes %d", got, want)
+		}
+		if cap(full) != len(full) {
+			t.Fatalf("encodeFull's buffer grew: %d bytes, capacity %d", len(full), cap(full))
 		}
 	})
 }
