@@ -28,6 +28,10 @@ func Open(fs *disk.FS) (*WAL, *Contents, error) { return OpenCached(fs, nil) }
 // concurrent use.
 type ReplayCache struct {
 	segs map[string]*parsedSegment
+	// alloc hands out the decoded entries of every read through the
+	// cache, so that one read's last chunk serves the next instead of
+	// being left mostly unused at each restart.
+	alloc entryAlloc
 }
 
 type parsedSegment struct {
@@ -86,7 +90,7 @@ func OpenCached(fs *disk.FS, c *ReplayCache) (*WAL, *Contents, error) {
 		}
 		maps.DeleteFunc(c.segs, func(name string, _ *parsedSegment) bool { return !live[name] })
 	}
-	d := &decoder{cache: c}
+	d := newDecoder(c)
 	var w *WAL
 	for i, s := range segs {
 		f, err := fs.Open(s.name)
@@ -140,7 +144,7 @@ func ReadCached(fs *disk.FS, c *ReplayCache) (*Contents, error) {
 	if c != nil && c.segs == nil {
 		c.segs = map[string]*parsedSegment{}
 	}
-	d := &decoder{cache: c}
+	d := newDecoder(c)
 	for i, s := range segs {
 		f, err := fs.Open(s.name)
 		if err != nil {
@@ -274,8 +278,16 @@ type decoder struct {
 	ents     []*raftpb.Entry
 	snaps    []SnapMarker
 	lastSnap uint64
-	alloc    entryAlloc
+	alloc    *entryAlloc // the cache's, or the decoder's own
 	cache    *ReplayCache
+}
+
+// newDecoder returns a decoder reading through the cache c (nil: none).
+func newDecoder(c *ReplayCache) *decoder {
+	if c == nil {
+		return &decoder{alloc: new(entryAlloc)}
+	}
+	return &decoder{cache: c, alloc: &c.alloc}
 }
 
 // errBadRecord is a record whose checksum holds but whose contents do not
