@@ -62,16 +62,20 @@ func (l *recList) add(rec parsed) {
 	l.n++
 }
 
-// parsed is one record, decoded.
+// parsed is one record, decoded. Its fields a, b and c hold what its kind
+// has (the cache keeps one per record of every segment, so it is 72 bytes,
+// not a field for each):
+//
+//	header: a seq, b index, meta
+//	entry:  e
+//	state:  a term, b vote, c commit
+//	snap:   a index, b term
 type parsed struct {
-	off   int64
-	kind  byte
-	seq   uint64 // header
-	index uint64 // header
-	meta  []byte // header
-	e     *raftpb.Entry
-	state hardState
-	snap  SnapMarker
+	off     int64
+	e       *raftpb.Entry
+	meta    []byte
+	a, b, c uint64
+	kind    byte
 }
 
 // OpenCached is Open with a replay cache (nil: parse everything).
@@ -355,13 +359,13 @@ func (d *decoder) parse(p []byte) (parsed, error) {
 	switch {
 	case len(p) == 0:
 	case p[0] == kindHeader && len(p) >= headerFixed:
-		return parsed{kind: kindHeader, seq: le.Uint64(p[1:9]), index: le.Uint64(p[9:17]), meta: p[headerFixed:len(p):len(p)]}, nil
+		return parsed{kind: kindHeader, a: le.Uint64(p[1:9]), b: le.Uint64(p[9:17]), meta: p[headerFixed:len(p):len(p)]}, nil
 	case p[0] == kindEntry && len(p) >= entryFixed:
 		return parsed{kind: kindEntry, e: d.alloc.decode(p)}, nil
 	case p[0] == kindState && len(p) == stateSize:
-		return parsed{kind: kindState, state: hardState{le.Uint64(p[1:9]), le.Uint64(p[9:17]), le.Uint64(p[17:25])}}, nil
+		return parsed{kind: kindState, a: le.Uint64(p[1:9]), b: le.Uint64(p[9:17]), c: le.Uint64(p[17:25])}, nil
 	case p[0] == kindSnap && len(p) == snapSize:
-		return parsed{kind: kindSnap, snap: SnapMarker{Index: le.Uint64(p[1:9]), Term: le.Uint64(p[9:17])}}, nil
+		return parsed{kind: kindSnap, a: le.Uint64(p[1:9]), b: le.Uint64(p[9:17])}, nil
 	}
 	return parsed{}, errBadRecord
 }
@@ -373,7 +377,7 @@ func (d *decoder) apply(s segment, n int, rec *parsed) error {
 	}
 	switch rec.kind {
 	case kindHeader:
-		if rec.seq != s.seq || rec.index != s.index {
+		if rec.a != s.seq || rec.b != s.index {
 			return fmt.Errorf("%w: header does not match the file name", errBadRecord)
 		}
 		if d.meta == nil {
@@ -382,10 +386,10 @@ func (d *decoder) apply(s segment, n int, rec *parsed) error {
 	case kindEntry:
 		return d.entry(rec.e)
 	case kindState:
-		d.state = rec.state
+		d.state = hardState{term: rec.a, vote: rec.b, commit: rec.c}
 	case kindSnap:
-		d.snaps = append(d.snaps, rec.snap)
-		d.lastSnap = max(d.lastSnap, rec.snap.Index)
+		d.snaps = append(d.snaps, SnapMarker{Index: rec.a, Term: rec.b})
+		d.lastSnap = max(d.lastSnap, rec.a)
 	}
 	return nil
 }
