@@ -126,6 +126,7 @@ type visited struct {
 	words   int
 	bytes   int64    // the estimated memory of the cache and the stack
 	arena   []uint64 // where the copies of linearized sets are cut from
+	stArena stateSet // where the state sets reached are cut from (see states)
 }
 
 type cached struct {
@@ -179,6 +180,24 @@ func (v *visited) seen(lin []uint64, h uint64, st stateSet) bool {
 func (v *visited) counted(st stateSet) {
 	v.bytes += int64(unsafe.Sizeof(cached{}))*2 + 8*int64(v.words) + stateBytes(st) + 96
 }
+
+// states returns an empty state set of capacity n cut from the arena of
+// states (one allocation for many: the sets a search reaches are kept
+// until it ends, on its stack or in the cache), as step would make it; its
+// capacity ends where the next one begins, so an append past it moves it
+// out as it would move step's.
+func (v *visited) states(n int) stateSet {
+	if cap(v.stArena)-len(v.stArena) < n {
+		v.stArena = make(stateSet, 0, max(n, statesChunk))
+	}
+	l := len(v.stArena)
+	v.stArena = v.stArena[:l+n]
+	return v.stArena[l : l : l+n]
+}
+
+// statesChunk is how many states the arena of states holds at a time:
+// small, as many keys have few requests.
+const statesChunk = 32
 
 // add records a configuration the search backtracks out of (never one
 // already there: see visited).
@@ -285,7 +304,10 @@ func (s *searcher) dominated(e *node) bool {
 // outcome fits the states, and the configuration is new), or that the
 // memory share ran out.
 func (s *searcher) try(e *node) (bool, outcome) {
-	next := step(s.st, e.in, e.match.out)
+	next := e.in.init
+	if next == nil {
+		next = stepInto(s.v.states(len(s.st)+1), s.st, e.in, e.match.out)
+	}
 	if len(next) == 0 {
 		return false, searchOK
 	}
