@@ -408,16 +408,19 @@ func (c *Checker) Acked(v View, r nodes.Reply, members []View) {
 			c.fail(AckedDurable, v.ID(), "m%d acknowledged index %d (term %d) durable on %d of %d voters", v.ID(), r.Index, r.Term, n, of)
 		}
 	} else {
-		durable := 0
+		// Counting stops at a quorum: the count is reported only short of one.
+		durable, quorum := 0, c.voters/2+1
 		for _, m := range members {
 			if m == nil {
 				continue
 			}
 			if t, ok := m.DurableTerm(r.Index); ok && (t == r.Term || t == 0) {
-				durable++
+				if durable++; durable == quorum {
+					break
+				}
 			}
 		}
-		if durable < c.voters/2+1 {
+		if durable < quorum {
 			c.fail(AckedDurable, v.ID(), "m%d acknowledged index %d (term %d) durable on %d of %d voters", v.ID(), r.Index, r.Term, durable, c.voters)
 		}
 	}

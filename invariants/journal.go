@@ -1,6 +1,9 @@
 package invariants
 
-import "github.com/etcdsim/etcdsim/nodes/backend"
+import (
+	"github.com/etcdsim/etcdsim/nodes/backend"
+	"github.com/etcdsim/etcdsim/nodes/mvcc"
+)
 
 // undo takes back one write of the reference's apply: the record's value
 // before it, or its absence.
@@ -16,8 +19,9 @@ type undo struct {
 // fails (Reference.StateAt) and the evidence can name the record that
 // differs. The slices it keeps are the store's own, never modified.
 type journal struct {
-	m   *backend.Mem
-	log *[]undo
+	m           *backend.Mem
+	log         *[]undo
+	metaWritten *bool // set by a write to the meta bucket
 }
 
 // Get implements backend.ReadTx.
@@ -32,12 +36,18 @@ func (j journal) Range(bucket string, start, end []byte, fn func(key, value []by
 func (j journal) Put(bucket string, key, value []byte) {
 	old, ok := j.m.Replace(bucket, key, value)
 	*j.log = appendDoubling(*j.log, undo{bucket: bucket, key: key, old: old, existed: ok})
+	if bucket == mvcc.MetaBucket {
+		*j.metaWritten = true
+	}
 }
 
 // Delete implements backend.Tx.
 func (j journal) Delete(bucket string, key []byte) {
 	if old, ok := j.m.Remove(bucket, key); ok {
 		*j.log = appendDoubling(*j.log, undo{bucket: bucket, key: key, old: old, existed: true})
+		if bucket == mvcc.MetaBucket {
+			*j.metaWritten = true
+		}
 	}
 }
 

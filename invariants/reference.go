@@ -47,6 +47,11 @@ type Reference struct {
 	// life: passing a journal value as a backend.Tx would allocate a copy
 	// for every entry.
 	tx *journal
+	// metaExcl is the sum of the excluded records' hashes in the
+	// reference's state (see stateHashes), as of when metaWritten, set by
+	// every write to the meta bucket, was last cleared.
+	metaExcl    uint64
+	metaWritten bool
 	// Decoded, when set, shares the members' decodings of entries.
 	Decoded *nodes.Decoded
 	// Applied, when set, is told of every request the reference applies
@@ -69,8 +74,8 @@ func NewReference() *Reference { return NewReferenceFor(nodes.Bugs{}) }
 // NewReferenceFor returns the reference with the apply semantics of the
 // given bug modes (see nodes.NewState).
 func NewReferenceFor(bugs nodes.Bugs) *Reference {
-	r := &Reference{mem: backend.NewMem(), state: nodes.NewState(bugs)}
-	r.tx = &journal{m: r.mem, log: &r.undo}
+	r := &Reference{mem: backend.NewMem(), state: nodes.NewState(bugs), metaWritten: true}
+	r.tx = &journal{m: r.mem, log: &r.undo, metaWritten: &r.metaWritten}
 	return r
 }
 
@@ -120,6 +125,7 @@ func (r *Reference) Append(e *raftpb.Entry) error {
 	}
 	rec := Record{Term: e.GetTerm(), Data: r.Decoded.Sum(e.Data)}
 	if e.GetType() == raftpb.EntryConfChange && r.Membership {
+		r.metaWritten = true // the membership writes the store itself
 		if err := r.applyConf(e); err != nil {
 			return err
 		}
@@ -147,7 +153,14 @@ func (r *Reference) Append(e *raftpb.Entry) error {
 	rec.AuthRev, rec.AuthCache = r.state.Auth.Revision(), r.state.Auth.CacheHash()
 	rec.LeaseHash = r.state.Lease.Hash()
 	rec.Conf = r.confDigest
-	rec.KeyHash, rec.Other, rec.AuthData, _ = stateHashes(r.mem)
+	if r.metaWritten {
+		// Only a compaction writes the reference's meta bucket (it has no
+		// consistent index): its excluded records rarely change.
+		r.metaExcl, _ = metaExcluded(r.mem)
+		r.metaWritten = false
+	}
+	key, other, authData := bucketHashes(r.mem)
+	rec.KeyHash, rec.Other, rec.AuthData = key, other-r.metaExcl, authData
 	rec.UndoEnd = r.undoBase + uint64(len(r.undo))
 	r.recs = appendDoubling(r.recs, rec)
 	return nil
@@ -192,6 +205,14 @@ func stateHashCI(m *backend.Mem) (key, other, ci uint64) {
 // (the reference takes all three after every entry): the same sums, each
 // bucket's hash being the one the store keeps up to date.
 func stateHashes(m *backend.Mem) (key, other, authData, ci uint64) {
+	key, other, authData = bucketHashes(m)
+	excl, ci := metaExcluded(m)
+	return key, other - excl, authData, ci
+}
+
+// bucketHashes returns the key bucket's hash, the sum of every other
+// bucket's, and the auth buckets' (AuthHash).
+func bucketHashes(m *backend.Mem) (key, other, authData uint64) {
 	m.EachBucket(func(name string, sum uint64) {
 		switch name {
 		case mvcc.KeyBucket:
@@ -202,20 +223,26 @@ func stateHashes(m *backend.Mem) (key, other, authData, ci uint64) {
 		}
 		other += sum
 	})
-	m.EachRecord(mvcc.MetaBucket, func(k, v []byte, sum uint64) {
+	return key, other, authData
+}
+
+// metaExcluded returns the sum of the hashes of the excluded records a
+// state holds (all in the meta bucket), and the consistent index.
+func metaExcluded(m *backend.Mem) (sum, ci uint64) {
+	m.EachRecord(mvcc.MetaBucket, func(k, v []byte, h uint64) {
 		// the excluded records (a switch on string(k) neither allocates
 		// nor compares k with each of them byte by byte)
 		switch string(k) {
 		case nodes.KeyCI:
-			other -= sum
+			sum += h
 			if len(v) == 8 {
 				ci = binary.BigEndian.Uint64(v)
 			}
 		case nodes.KeyTerm, mvcc.FinishedCompactKey:
-			other -= sum
+			sum += h
 		}
 	})
-	return key, other, authData, ci
+	return sum, ci
 }
 
 // AuthHash returns the hash of the auth buckets of a backend state.

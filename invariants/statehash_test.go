@@ -71,3 +71,25 @@ func TestStateHashCIMatchesRecomputation(t *testing.T) {
 		}
 	}
 }
+
+// TestReferenceOtherHashMatchesStateHash proves the reference's records,
+// whose excluded meta records it hashes again only after a write to the
+// meta bucket (a compaction), equal to StateHash of its state after each
+// entry, over compactions scheduled and finished.
+func TestReferenceOtherHashMatchesStateHash(t *testing.T) {
+	ref := NewReference()
+	ents := append(std(), entry(2, 8, put(7, "a", "3")), entry(2, 9, compact(8, 6)), entry(2, 10, del(9, "a")), entry(2, 11, compact(10, 7)))
+	for _, e := range ents {
+		if err := ref.Append(e); err != nil {
+			t.Fatal(err)
+		}
+		rec, _ := ref.At(e.GetIndex())
+		key, other := StateHash(ref.mem)
+		if rec.KeyHash != key || rec.Other != other || rec.AuthData != AuthHash(ref.mem) {
+			t.Fatalf("index %d: record (%x %x %x), state (%x %x %x)", e.GetIndex(), rec.KeyHash, rec.Other, rec.AuthData, key, other, AuthHash(ref.mem))
+		}
+	}
+	if excl, _ := metaExcluded(ref.mem); excl == 0 {
+		t.Fatal("no compaction finished: the test covers no excluded record")
+	}
+}

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"maps"
 	"runtime"
 	"runtime/debug"
 	"time"
@@ -83,6 +84,8 @@ func (w *world) report() *Report {
 	w.hist.compact(w.wl.clients)
 	h := w.hist
 	rep.History, rep.LinearizabilityTimedOut, rep.LinearizabilityWall = h.ops, h.timedOut, h.wall
+	// the writes the log settled (the run is over: no write is followed)
+	maps.DeleteFunc(h.fates, func(_ uint64, f fate) bool { return !f.settled })
 	rep.fates, rep.linPrefix = h.fates, h.linPrefix
 	if h.leases != nil {
 		rep.LeaseChecks = h.leases.Seen

@@ -78,7 +78,12 @@ func step(set stateSet, in *keyInput, out *keyOutput) stateSet {
 	if in.init != nil {
 		return in.init
 	}
-	next := make(stateSet, 0, len(set)+1)
+	return stepInto(make(stateSet, 0, len(set)+1), set, in, out)
+}
+
+// stepInto is step (for a request that is not a Prefix's operation) into
+// next, an empty set of capacity len(set)+1.
+func stepInto(next, set stateSet, in *keyInput, out *keyOutput) stateSet {
 	for _, s := range set {
 		if s.lease != 0 {
 			// A leased key may be deleted by the lease's expiry or

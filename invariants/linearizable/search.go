@@ -108,6 +108,14 @@ func unlift(n *node) {
 // visited is the cache of configurations seen: the set of requests
 // linearized and the states reached. A set is hashed incrementally, as the
 // xor of a fixed random word per request.
+//
+// A configuration enters the cache when the search backtracks out of it,
+// not when it reaches it: until then it is on the search's stack, and a
+// configuration the search reaches never equals one on its stack (each
+// holds one request more than the one below it), so the lookups find what
+// they would find had every configuration entered at once. Most searches
+// never backtrack, and keep no copy at all. The memory estimate still
+// counts each configuration when it is reached (see counted).
 type visited struct {
 	// buckets maps a configuration's hash to 1 + the index in entries of
 	// the newest configuration of that hash; each entry links to the one
@@ -118,6 +126,7 @@ type visited struct {
 	words   int
 	bytes   int64    // the estimated memory of the cache and the stack
 	arena   []uint64 // where the copies of linearized sets are cut from
+	stArena stateSet // where the state sets reached are cut from (see states)
 }
 
 type cached struct {
@@ -149,25 +158,56 @@ func (v *visited) copyOf(lin []uint64) []uint64 {
 	return v.arena[l : l+n : l+n]
 }
 
-// add records a configuration; false if it was seen before.
-func (v *visited) add(lin []uint64, h uint64, st stateSet) bool {
-	key := h ^ hashStates(st)
-	head := v.buckets[key]
-	for i := head; i != 0; i = v.entries[i-1].prev {
+// seen reports whether the cache holds a configuration (the set lin,
+// whose hash is h, and the states st).
+func (v *visited) seen(lin []uint64, h uint64, st stateSet) bool {
+	if len(v.buckets) == 0 {
+		return false
+	}
+	for i := v.buckets[h^hashStates(st)]; i != 0; i = v.entries[i-1].prev {
 		if c := &v.entries[i-1]; slices.Equal(c.lin, lin) && slices.Equal(c.st, st) {
-			return false
+			return true
 		}
 	}
+	return false
+}
+
+// counted adds a configuration the search reached, with the states st, to
+// the memory estimate: the entry (with the map's share), its copy of the
+// set, its state, and the stack's frame (an estimate the budget's verdicts
+// rest on: unchanged from when every configuration entered the cache as it
+// was reached, and each hash had a slice of its own).
+func (v *visited) counted(st stateSet) {
+	v.bytes += int64(unsafe.Sizeof(cached{}))*2 + 8*int64(v.words) + stateBytes(st) + 96
+}
+
+// states returns an empty state set of capacity n cut from the arena of
+// states (one allocation for many: the sets a search reaches are kept
+// until it ends, on its stack or in the cache), as step would make it; its
+// capacity ends where the next one begins, so an append past it moves it
+// out as it would move step's.
+func (v *visited) states(n int) stateSet {
+	if cap(v.stArena)-len(v.stArena) < n {
+		v.stArena = make(stateSet, 0, max(n, statesChunk))
+	}
+	l := len(v.stArena)
+	v.stArena = v.stArena[:l+n]
+	return v.stArena[l : l : l+n]
+}
+
+// statesChunk is how many states the arena of states holds at a time:
+// small, as many keys have few requests.
+const statesChunk = 32
+
+// add records a configuration the search backtracks out of (never one
+// already there: see visited).
+func (v *visited) add(lin []uint64, h uint64, st stateSet) {
+	key := h ^ hashStates(st)
 	if len(v.entries) == cap(v.entries) {
 		v.entries = slices.Grow(v.entries, max(len(v.entries), 8))
 	}
-	v.entries = append(v.entries, entry{cached{v.copyOf(lin), st}, head})
+	v.entries = append(v.entries, entry{cached{v.copyOf(lin), st}, v.buckets[key]})
 	v.buckets[key] = int32(len(v.entries))
-	// the entry (with the map's share), its copy of the set, its state,
-	// and the stack's frame (an estimate the budget's verdicts rest on:
-	// unchanged from when each hash had a slice of its own)
-	v.bytes += int64(unsafe.Sizeof(cached{}))*2 + 8*int64(v.words) + stateBytes(st) + 96
-	return true
 }
 
 // zobrist returns the fixed random word of request id (splitmix64).
@@ -264,15 +304,19 @@ func (s *searcher) dominated(e *node) bool {
 // outcome fits the states, and the configuration is new), or that the
 // memory share ran out.
 func (s *searcher) try(e *node) (bool, outcome) {
-	next := step(s.st, e.in, e.match.out)
+	next := e.in.init
+	if next == nil {
+		next = stepInto(s.v.states(len(s.st)+1), s.st, e.in, e.match.out)
+	}
 	if len(next) == 0 {
 		return false, searchOK
 	}
 	s.lin[e.id/64] |= 1 << (e.id % 64)
-	if !s.v.add(s.lin, s.h^zobrist(e.id), next) {
+	if s.v.seen(s.lin, s.h^zobrist(e.id), next) {
 		s.lin[e.id/64] &^= 1 << (e.id % 64)
 		return false, searchOK
 	}
+	s.v.counted(next)
 	if s.maxBytes > 0 && s.v.bytes > s.maxBytes {
 		return false, searchMemory
 	}
@@ -289,6 +333,7 @@ func (s *searcher) backtrack() *node {
 	if s.longest != nil {
 		recordLongest(s.longest, len(s.calls), func(i int) int { return s.calls[i].n.id })
 	}
+	s.v.add(s.lin, s.h, s.st) // the configuration it leaves, fully searched
 	top := s.calls[len(s.calls)-1]
 	s.calls = s.calls[:len(s.calls)-1]
 	e := top.n
