@@ -142,8 +142,8 @@ func (s *State) applyKV(tx backend.Tx, req *Request) Result {
 	}
 	s.reattach(resp.LeaseMoves)
 	r := Result{Rev: resp.Rev, Succeeded: resp.Succeeded}
-	for _, op := range resp.Responses {
-		switch op.Type {
+	for i := range resp.Responses {
+		switch op := &resp.Responses[i]; op.Type {
 		case mvcc.OpRange:
 			r.KVs, r.Count = op.Range.KVs, int64(op.Range.Count)
 		case mvcc.OpDeleteRange:
@@ -216,37 +216,42 @@ func (s *State) Read(req *Request) Result {
 func CodeOf(err error) Code { return codeOf(err) }
 
 func codeOf(err error) Code {
-	switch {
-	case err == nil:
+	if err == nil {
 		return OK
-	case errors.Is(err, mvcc.ErrCompacted):
-		return ErrCompacted
-	case errors.Is(err, mvcc.ErrFutureRev):
-		return ErrFutureRev
-	case errors.Is(err, auth.ErrAuthOldRevision):
-		return ErrAuthOld
-	case errors.Is(err, auth.ErrUserEmpty):
-		return ErrUserEmpty
-	case errors.Is(err, auth.ErrPermissionDenied):
-		return ErrPermission
-	case errors.Is(err, auth.ErrAuthFailed):
-		return ErrAuthFailed
-	case errors.Is(err, lease.ErrLeaseNotFound):
-		return ErrLeaseNotFound
-	case errors.Is(err, lease.ErrLeaseExists):
-		return ErrLeaseExists
 	}
-	for _, e := range authMgmtErrors {
-		if errors.Is(err, e) {
-			return ErrAuthMgmt
+	// The store's errors come back unwrapped: find them by identity before
+	// asking errors.Is, in the same order, of the wrapped ones.
+	for i := range errCodes {
+		if err == errCodes[i].err {
+			return errCodes[i].code
+		}
+	}
+	for i := range errCodes {
+		if errors.Is(err, errCodes[i].err) {
+			return errCodes[i].code
 		}
 	}
 	return ErrBadRequest
 }
 
-var authMgmtErrors = []error{auth.ErrRootUserNotExist, auth.ErrRootRoleNotExist, auth.ErrUserAlreadyExist,
-	auth.ErrUserNotFound, auth.ErrRoleAlreadyExist, auth.ErrRoleNotFound, auth.ErrRoleNotGranted,
-	auth.ErrPermissionNotGranted, auth.ErrAuthNotEnabled, auth.ErrInvalidAuthMgmt, auth.ErrRoleEmpty}
+// errCodes maps the errors of the apply, the auth store and the lessor
+// to outcome codes; the first that an error Is decides.
+var errCodes = []struct {
+	err  error
+	code Code
+}{
+	{mvcc.ErrCompacted, ErrCompacted}, {mvcc.ErrFutureRev, ErrFutureRev},
+	{auth.ErrAuthOldRevision, ErrAuthOld}, {auth.ErrUserEmpty, ErrUserEmpty},
+	{auth.ErrPermissionDenied, ErrPermission}, {auth.ErrAuthFailed, ErrAuthFailed},
+	{lease.ErrLeaseNotFound, ErrLeaseNotFound}, {lease.ErrLeaseExists, ErrLeaseExists},
+	// Auth management refusals.
+	{auth.ErrRootUserNotExist, ErrAuthMgmt}, {auth.ErrRootRoleNotExist, ErrAuthMgmt},
+	{auth.ErrUserAlreadyExist, ErrAuthMgmt}, {auth.ErrUserNotFound, ErrAuthMgmt},
+	{auth.ErrRoleAlreadyExist, ErrAuthMgmt}, {auth.ErrRoleNotFound, ErrAuthMgmt},
+	{auth.ErrRoleNotGranted, ErrAuthMgmt}, {auth.ErrPermissionNotGranted, ErrAuthMgmt},
+	{auth.ErrAuthNotEnabled, ErrAuthMgmt}, {auth.ErrInvalidAuthMgmt, ErrAuthMgmt},
+	{auth.ErrRoleEmpty, ErrAuthMgmt},
+}
 
 // Digest hashes a result, for apply-determinism: members that apply the
 // same entry must get the same digest.
