@@ -38,7 +38,8 @@ func (d *dec) fail() {
 }
 
 // u reads a uvarint. Most fields are lengths, kinds and flags below 0x80,
-// one byte each: that path is inlined, the rest is uSlow.
+// one byte each: that path is short enough to inline into DecodeRequest
+// (the PGO build does); longer ones and errors go to uSlow.
 func (d *dec) u() uint64 {
 	if len(d.b) > 0 && d.b[0] < 0x80 {
 		v := uint64(d.b[0])
@@ -48,6 +49,7 @@ func (d *dec) u() uint64 {
 	return d.uSlow()
 }
 
+// uSlow is u's path for a varint of two bytes or more, or after an error.
 func (d *dec) uSlow() uint64 {
 	if d.err != nil {
 		return 0
