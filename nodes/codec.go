@@ -26,36 +26,47 @@ func (e *enc) bool(v bool) {
 }
 
 // dec reads what enc wrote; after the first error every read returns zero
-// and err stays set.
+// and err stays set (fail empties b, so the one-byte paths need not look).
 type dec struct {
 	b   []byte
 	err error
 }
 
+// fail records a malformed encoding.
+func (d *dec) fail() {
+	d.b, d.err = nil, errShort
+}
+
+// u reads a uvarint. Most fields are lengths, kinds and flags below 0x80,
+// one byte each: that path is short enough to inline into DecodeRequest
+// (the PGO build does); longer ones and errors go to uSlow.
 func (d *dec) u() uint64 {
+	if len(d.b) > 0 && d.b[0] < 0x80 {
+		v := uint64(d.b[0])
+		d.b = d.b[1:]
+		return v
+	}
+	return d.uSlow()
+}
+
+// uSlow is u's path for a varint of two bytes or more, or after an error.
+func (d *dec) uSlow() uint64 {
 	if d.err != nil {
 		return 0
 	}
 	v, n := binary.Uvarint(d.b)
 	if n <= 0 {
-		d.err = errShort
+		d.fail()
 		return 0
 	}
 	d.b = d.b[n:]
 	return v
 }
 
+// i reads a varint: the zigzag form of a uvarint, as binary.Varint.
 func (d *dec) i() int64 {
-	if d.err != nil {
-		return 0
-	}
-	v, n := binary.Varint(d.b)
-	if n <= 0 {
-		d.err = errShort
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
+	ux := d.u()
+	return int64(ux>>1) ^ -int64(ux&1)
 }
 
 // bytes returns a sub-slice of the input (no copy), nil when empty.
@@ -65,7 +76,7 @@ func (d *dec) bytes() []byte {
 		return nil
 	}
 	if n > uint64(len(d.b)) {
-		d.err = errShort
+		d.fail()
 		return nil
 	}
 	if n == 0 {
@@ -82,12 +93,8 @@ func (d *dec) bool() bool {
 	if d.err != nil {
 		return false
 	}
-	if len(d.b) == 0 {
-		d.err = errShort
-		return false
-	}
-	if d.b[0] > 1 {
-		d.err = errShort
+	if len(d.b) == 0 || d.b[0] > 1 {
+		d.fail()
 		return false
 	}
 	v := d.b[0] == 1

@@ -25,8 +25,6 @@ type State struct {
 	// oldVersion marks the member of etcd 3.2 in a mixed cluster under
 	// lease-revoke-no-auth (#11689): it applies lease revokes unchecked.
 	oldVersion bool
-	// attached is leasesOf's storage, reused by every write.
-	attached []attachment
 }
 
 // NewState returns the state of an empty store. Bug modes that change
@@ -120,15 +118,17 @@ func (s *State) Apply(tx backend.Tx, req *Request) (Result, *mvcc.CompactionJob)
 }
 
 // applyKV runs put, delete-range and txn, keeping lease attachments in
-// step with the keys as etcd's kvstore does (Detach the old lease, Attach
-// the new one).
+// step with the keys as etcd's kvstore does: each write detaches its key
+// from the old lease and attaches it to the new one (the store reports
+// the moves its writes made, from the versions they looked up anyway).
 func (s *State) applyKV(tx backend.Tx, req *Request) Result {
 	txn, ok := asTxn(req)
 	if !ok {
 		return Result{Code: ErrBadRequest, Rev: s.KV.Rev()}
 	}
+	succeeded := s.KV.TxnSucceeds(txn)
 	branch := txn.Failure
-	if s.KV.TxnSucceeds(txn) {
+	if succeeded {
 		branch = txn.Success
 	}
 	for i := range branch {
@@ -136,18 +136,14 @@ func (s *State) applyKV(tx backend.Tx, req *Request) Result {
 			return Result{Code: ErrLeaseNotFound, Rev: s.KV.Rev()}
 		}
 	}
-	var before []attachment
-	if s.Lease.Len() > 0 { // no lease, nothing to attach or detach
-		before = s.leasesOf(branch)
-	}
-	resp, err := s.KV.TxnScratch(tx, txn) // read below, before the next
+	resp, err := s.KV.TxnScratch(tx, txn, succeeded) // read below, before the next
 	if err != nil {
 		return Result{Code: codeOf(err), Rev: s.KV.Rev()}
 	}
-	s.reattach(before)
+	s.reattach(resp.LeaseMoves)
 	r := Result{Rev: resp.Rev, Succeeded: resp.Succeeded}
-	for _, op := range resp.Responses {
-		switch op.Type {
+	for i := range resp.Responses {
+		switch op := &resp.Responses[i]; op.Type {
 		case mvcc.OpRange:
 			r.KVs, r.Count = op.Range.KVs, int64(op.Range.Count)
 		case mvcc.OpDeleteRange:
@@ -170,49 +166,14 @@ func asTxn(req *Request) (mvcc.TxnRequest, bool) {
 	return mvcc.TxnRequest{}, false
 }
 
-// attachment is a key and the lease it had before a write.
-type attachment struct {
-	key   []byte
-	lease int64
-}
-
-// leasesOf returns the live keys a branch writes, with their leases, in
-// storage the next call reuses.
-func (s *State) leasesOf(branch []mvcc.Op) []attachment {
-	clear(s.attached)
-	out := s.attached[:0]
-	for i := range branch {
-		op := &branch[i]
-		if op.Type == mvcc.OpRange {
-			continue
-		}
-		if op.Type == mvcc.OpPut {
-			out = append(out, attachment{key: op.Key, lease: s.leaseOfKey(op.Key)})
-			continue
-		}
-		rr, _ := s.KV.Range(op.Key, op.End, mvcc.RangeOptions{})
-		for _, kv := range rr.KVs {
-			out = append(out, attachment{key: kv.Key, lease: kv.Lease})
-		}
-	}
-	s.attached = out
-	return out
-}
-
-func (s *State) leaseOfKey(key []byte) int64 { return s.KV.LeaseOf(key) }
-
 // reattach moves each written key from its old lease to its new one.
-func (s *State) reattach(before []attachment) {
-	for _, a := range before {
-		now := s.leaseOfKey(a.key)
-		if now == a.lease {
-			continue
+func (s *State) reattach(moves []mvcc.LeaseMove) {
+	for _, mv := range moves {
+		if mv.Old != 0 {
+			s.Lease.Detach(mv.Old, mv.Key)
 		}
-		if a.lease != 0 {
-			s.Lease.Detach(a.lease, a.key)
-		}
-		if now != 0 {
-			_ = s.Lease.Attach(now, a.key)
+		if mv.New != 0 {
+			_ = s.Lease.Attach(mv.New, mv.Key)
 		}
 	}
 }
@@ -231,7 +192,7 @@ func (s *State) revoke(tx backend.Tx, id int64) Result {
 	for i, k := range keys {
 		ops[i] = mvcc.Op{Type: mvcc.OpDeleteRange, Key: k}
 	}
-	resp, err := s.KV.TxnScratch(tx, mvcc.TxnRequest{Success: ops})
+	resp, err := s.KV.TxnScratch(tx, mvcc.TxnRequest{Success: ops}, true) // no compares
 	if err != nil {
 		return Result{Code: codeOf(err), Rev: s.KV.Rev()}
 	}
@@ -255,37 +216,42 @@ func (s *State) Read(req *Request) Result {
 func CodeOf(err error) Code { return codeOf(err) }
 
 func codeOf(err error) Code {
-	switch {
-	case err == nil:
+	if err == nil {
 		return OK
-	case errors.Is(err, mvcc.ErrCompacted):
-		return ErrCompacted
-	case errors.Is(err, mvcc.ErrFutureRev):
-		return ErrFutureRev
-	case errors.Is(err, auth.ErrAuthOldRevision):
-		return ErrAuthOld
-	case errors.Is(err, auth.ErrUserEmpty):
-		return ErrUserEmpty
-	case errors.Is(err, auth.ErrPermissionDenied):
-		return ErrPermission
-	case errors.Is(err, auth.ErrAuthFailed):
-		return ErrAuthFailed
-	case errors.Is(err, lease.ErrLeaseNotFound):
-		return ErrLeaseNotFound
-	case errors.Is(err, lease.ErrLeaseExists):
-		return ErrLeaseExists
 	}
-	for _, e := range authMgmtErrors {
-		if errors.Is(err, e) {
-			return ErrAuthMgmt
+	// The store's errors come back unwrapped: find them by identity before
+	// asking errors.Is, in the same order, of the wrapped ones.
+	for i := range errCodes {
+		if err == errCodes[i].err {
+			return errCodes[i].code
+		}
+	}
+	for i := range errCodes {
+		if errors.Is(err, errCodes[i].err) {
+			return errCodes[i].code
 		}
 	}
 	return ErrBadRequest
 }
 
-var authMgmtErrors = []error{auth.ErrRootUserNotExist, auth.ErrRootRoleNotExist, auth.ErrUserAlreadyExist,
-	auth.ErrUserNotFound, auth.ErrRoleAlreadyExist, auth.ErrRoleNotFound, auth.ErrRoleNotGranted,
-	auth.ErrPermissionNotGranted, auth.ErrAuthNotEnabled, auth.ErrInvalidAuthMgmt, auth.ErrRoleEmpty}
+// errCodes maps the errors of the apply, the auth store and the lessor
+// to outcome codes; the first that an error Is decides.
+var errCodes = []struct {
+	err  error
+	code Code
+}{
+	{mvcc.ErrCompacted, ErrCompacted}, {mvcc.ErrFutureRev, ErrFutureRev},
+	{auth.ErrAuthOldRevision, ErrAuthOld}, {auth.ErrUserEmpty, ErrUserEmpty},
+	{auth.ErrPermissionDenied, ErrPermission}, {auth.ErrAuthFailed, ErrAuthFailed},
+	{lease.ErrLeaseNotFound, ErrLeaseNotFound}, {lease.ErrLeaseExists, ErrLeaseExists},
+	// Auth management refusals.
+	{auth.ErrRootUserNotExist, ErrAuthMgmt}, {auth.ErrRootRoleNotExist, ErrAuthMgmt},
+	{auth.ErrUserAlreadyExist, ErrAuthMgmt}, {auth.ErrUserNotFound, ErrAuthMgmt},
+	{auth.ErrRoleAlreadyExist, ErrAuthMgmt}, {auth.ErrRoleNotFound, ErrAuthMgmt},
+	{auth.ErrRoleNotGranted, ErrAuthMgmt}, {auth.ErrPermissionNotGranted, ErrAuthMgmt},
+	{auth.ErrAuthNotEnabled, ErrAuthMgmt}, {auth.ErrInvalidAuthMgmt, ErrAuthMgmt},
+	{auth.ErrRoleEmpty, ErrAuthMgmt},
+}
 
 // Digest hashes a result, for apply-determinism: members that apply the
 // same entry must get the same digest.

@@ -273,11 +273,12 @@ func (b *Backend) Range(bucket string, start, end []byte, fn func(key, value []b
 // writes bbolt and the write buffer).
 func (b *Backend) Put(bucket string, key, value []byte) {
 	n := len(b.mem.buckets)
-	old, had := b.mem.put(bucket, key, value)
+	h := keyHash(bucket, key)
+	old, had := b.mem.putSum(bucket, key, value, valueHash(h, value))
 	if len(b.mem.buckets) != n {
 		b.rbuf.made = append(b.rbuf.made, bucket)
 	}
-	i := b.rbuf.entry(bucket, key, old, had)
+	i := b.rbuf.entry(h, bucket, key, old, had)
 	b.rbuf.wbuf = append(b.rbuf.wbuf, wput{i: i, val: value})
 	b.writes++
 	b.batch = appendOp(b.batch, opPut, bucket, key, value)
@@ -290,7 +291,7 @@ func (b *Backend) Put(bucket string, key, value []byte) {
 // counts as pending even when the key is absent.
 func (b *Backend) Delete(bucket string, key []byte) {
 	old, had := b.mem.delete(bucket, key)
-	b.rbuf.entry(bucket, key, old, had)
+	b.rbuf.entry(keyHash(bucket, key), bucket, key, old, had)
 	b.rbuf.deletes++
 	b.writes++
 	b.batch = appendOp(b.batch, opDelete, bucket, key, nil)

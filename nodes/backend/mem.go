@@ -159,9 +159,14 @@ func (m *Mem) Replace(bucket string, key, value []byte) (old []byte, had bool) {
 
 // put is Put, returning the value it replaced.
 func (m *Mem) put(bucket string, key, value []byte) (old []byte, had bool) {
+	return m.putSum(bucket, key, value, RecordHash(bucket, key, value))
+}
+
+// putSum is put of a record whose RecordHash is sum.
+func (m *Mem) putSum(bucket string, key, value []byte, sum uint64) (old []byte, had bool) {
 	b := m.bucket(bucket)
 	it := item(key)
-	it.value, it.sum = value, RecordHash(bucket, key, value)
+	it.value, it.sum = value, sum
 	if o, ok := b.t.ReplaceOrInsert(it); ok {
 		b.sum -= o.sum
 		old, had = o.value, true
@@ -242,12 +247,22 @@ func (m *Mem) Clone() *Mem {
 // that no two records collide by shifting bytes between fields. It is
 // deterministic across processes, unlike hash/maphash.
 func RecordHash(bucket string, key, value []byte) uint64 {
+	return valueHash(keyHash(bucket, key), value)
+}
+
+// keyHash is RecordHash's state after the bucket and the key: a write
+// hashes them once for both the record's hash and the read buffer's index.
+func keyHash(bucket string, key []byte) uint64 {
 	h := uint64(14695981039346656037)
 	h = mixLen(h, len(bucket))
 	for i := 0; i < len(bucket); i++ {
 		h = (h ^ uint64(bucket[i])) * 1099511628211
 	}
-	h = mixBytes(mixLen(h, len(key)), key)
+	return mixBytes(mixLen(h, len(key)), key)
+}
+
+// valueHash ends RecordHash from keyHash's state.
+func valueHash(h uint64, value []byte) uint64 {
 	h = mixBytes(mixLen(h, len(value)), value)
 	// A final avalanche so that sums of hashes stay well spread.
 	h ^= h >> 33

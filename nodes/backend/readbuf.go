@@ -44,7 +44,7 @@ type wput struct {
 
 // readBuf holds the backend's read side.
 type readBuf struct {
-	idx     map[uint64]int32 // slotHash(bucket, key) -> the first of its ents
+	idx     map[uint64]int32 // keyHash(bucket, key) -> the first of its ents
 	ents    []bufEnt
 	wbuf    []wput   // the write buffer
 	dirty   []string // buckets with entries, few
@@ -61,41 +61,34 @@ type readBuf struct {
 // (Bucket.IsSafeRangeBucket): the key bucket.
 const SafeRangeBucket = "key"
 
-// slotHash hashes (bucket, key) for the index; entries of the same hash
-// are chained, so a collision costs a comparison, and the hash never
-// decides anything a run can see.
-func slotHash(bucket string, key []byte) uint64 {
-	h := uint64(14695981039346656037)
-	for i := 0; i < len(bucket); i++ {
-		h = (h ^ uint64(bucket[i])) * 1099511628211
-	}
-	return mixBytes(mixLen(h, len(key)), key)
-}
+// The index hashes (bucket, key) with keyHash, which a write computes
+// anyway for the record's hash; entries of the same hash are chained, so
+// a collision costs a comparison, and the hash never decides anything a
+// run can see.
 
-// find returns the entry of (bucket, key), or -1, the slot's hash, and the
-// first entry of the slot's chain (-1: none).
-func (r *readBuf) find(bucket string, key []byte) (i int32, h uint64, head int32) {
-	h = slotHash(bucket, key)
+// find returns the entry of (bucket, key), or -1, and the first entry of
+// the chain of its hash h (-1: none).
+func (r *readBuf) find(h uint64, bucket string, key []byte) (i, head int32) {
 	head, ok := r.idx[h]
 	if !ok {
-		return -1, h, -1
+		return -1, -1
 	}
 	for i = head; i >= 0; i = r.ents[i].next {
 		if e := &r.ents[i]; e.bucket == bucket && bytes.Equal(e.key, key) {
-			return i, h, head
+			return i, head
 		}
 	}
-	return -1, h, head
+	return -1, head
 }
 
-// entry returns the entry of (bucket, key), creating it when absent with
-// its committed value (old, had): the batch transaction's value before its
-// first write since the commit.
-func (r *readBuf) entry(bucket string, key []byte, old []byte, had bool) int32 {
+// entry returns the entry of (bucket, key), whose keyHash is h, creating
+// it when absent with its committed value (old, had): the batch
+// transaction's value before its first write since the commit.
+func (r *readBuf) entry(h uint64, bucket string, key []byte, old []byte, had bool) int32 {
 	if r.idx == nil {
 		r.idx = make(map[uint64]int32)
 	}
-	i, h, next := r.find(bucket, key)
+	i, next := r.find(h, bucket, key)
 	if i >= 0 {
 		return i
 	}
@@ -151,7 +144,7 @@ func (r *readBuf) get(bucket string, key []byte) (val []byte, ok, hit bool) {
 	if len(r.ents) == 0 {
 		return nil, false, false
 	}
-	i, _, _ := r.find(bucket, key)
+	i, _ := r.find(keyHash(bucket, key), bucket, key)
 	if i < 0 {
 		return nil, false, false
 	}
@@ -182,7 +175,7 @@ func (r *readBuf) rangeMerged(m *Mem, bucket string, start, end []byte, fn func(
 		return e.old, e.had
 	}
 	m.Range(bucket, start, end, func(k, v []byte) bool {
-		if i, _, _ := r.find(bucket, k); i >= 0 {
+		if i, _ := r.find(keyHash(bucket, k), bucket, k); i >= 0 {
 			seen[i] = true
 			var have bool
 			if v, have = pick(&r.ents[i]); !have {

@@ -28,6 +28,14 @@
 // keeps its encoded record), and it is rebuilt from the key bucket by
 // Restore.
 //
+// # Leases
+//
+// A version's lease is a field of its record; the lessor is not part of the
+// store. As etcd's storeTxnWrite detaches a key from its old lease and
+// attaches it to the new one at each put and delete, with what the write
+// looked up anyway, a transaction reports the keys whose lease its writes
+// changed (TxnResponse.LeaseMoves) for the caller's lessor to follow.
+//
 // # Compaction
 //
 // Compaction follows etcd's steps so that a member can crash between any two

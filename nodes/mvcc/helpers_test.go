@@ -114,6 +114,12 @@ func fmtTxn(r TxnResponse) string {
 			fmt.Fprintf(&b, " prev%s", fmtKVs(o.PrevKVs))
 		}
 	}
+	if len(r.LeaseMoves) > 0 {
+		b.WriteString(" | leases")
+		for _, mv := range r.LeaseMoves {
+			fmt.Fprintf(&b, " %s:%d>%d", mv.Key, mv.Old, mv.New)
+		}
+	}
 	return b.String()
 }
 

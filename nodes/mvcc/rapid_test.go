@@ -183,8 +183,12 @@ func (m *model) txn(req TxnRequest) (TxnResponse, error) {
 			r.Range, _ = m.rangeView(x.work, op.Key, op.End, x.readRev(), op.Range)
 			r.Rev = r.Range.Rev
 		case OpPut:
-			if old, found := x.work[string(op.Key)]; found && op.PrevKV {
+			old, found := x.work[string(op.Key)]
+			if found && op.PrevKV {
 				r.PrevKVs = []KeyValue{old}
+			}
+			if old.Lease != op.Lease {
+				resp.LeaseMoves = append(resp.LeaseMoves, LeaseMove{Key: op.Key, Old: old.Lease, New: op.Lease})
 			}
 			x.put(op.Key, op.Value, op.Lease)
 			r.Rev = x.rev
@@ -193,6 +197,11 @@ func (m *model) txn(req TxnRequest) (TxnResponse, error) {
 			r.Deleted, prev = x.del(op.Key, op.End)
 			if op.PrevKV {
 				r.PrevKVs = prev
+			}
+			for _, kv := range prev {
+				if kv.Lease != 0 {
+					resp.LeaseMoves = append(resp.LeaseMoves, LeaseMove{Key: kv.Key, Old: kv.Lease})
+				}
 			}
 			r.Rev = x.readRev()
 		}

@@ -60,6 +60,13 @@ func decodeRecord(rec []byte) (kv KeyValue, err error) {
 	return kv, nil
 }
 
+// recordLease returns the lease of a record the store wrote itself:
+// mustDecode(rec).Lease without decoding the rest.
+func recordLease(rec []byte) int64 {
+	p := recKeyLenSize + int(binary.BigEndian.Uint32(rec)) + 3*8
+	return int64(binary.BigEndian.Uint64(rec[p:]))
+}
+
 // mustDecode decodes a record the store wrote itself; failure is a broken
 // internal invariant.
 func mustDecode(rec []byte) KeyValue {

@@ -48,8 +48,10 @@ type Store struct {
 	scheduledRev, finishedRev int64
 	// kvHash is the sum of liveHash over the live keys.
 	kvHash uint64
-	// resps is TxnScratch's buffer of op responses.
+	// resps and moves are TxnScratch's buffers of op responses and lease
+	// moves.
 	resps []OpResponse
+	moves []LeaseMove
 }
 
 // New returns an empty store at revision 1 with etcd's current behaviour.
@@ -127,7 +129,7 @@ func (s *Store) LeaseOf(key []byte) int64 {
 	if !ok {
 		return 0
 	}
-	return mustDecode(e.rec).Lease
+	return recordLease(e.rec)
 }
 
 // rangeAt serves a range as a transaction at curRev sees it (etcd

@@ -86,6 +86,9 @@ type TxnResponse struct {
 	Succeeded bool
 	Responses []OpResponse // one per op of the branch taken
 	Rev       int64        // store revision after the txn
+	// LeaseMoves are the keys whose lease the txn's writes changed, in
+	// the order it wrote them: what the lessor must detach and attach.
+	LeaseMoves []LeaseMove
 }
 
 // TxnSucceeds reports whether every compare of req holds now, that is
@@ -152,23 +155,36 @@ func InRange(k, key, end []byte) bool {
 // checkTxn); then the branch runs with all its writes under one main
 // revision, each Range reading the txn's earlier writes.
 func (s *Store) Txn(tx backend.Tx, req TxnRequest) (TxnResponse, error) {
-	return s.txn(tx, req, nil)
-}
-
-// TxnScratch is Txn for a caller that reads the response before the
-// store's next TxnScratch: its Responses live in a buffer of the store
-// that the next call overwrites (an apply reads them at once, and the
-// allocation was one per applied write).
-func (s *Store) TxnScratch(tx backend.Tx, req TxnRequest) (TxnResponse, error) {
-	return s.txn(tx, req, &s.resps)
-}
-
-// txn runs Txn; with buf, the responses go into *buf, reused.
-func (s *Store) txn(tx backend.Tx, req TxnRequest, buf *[]OpResponse) (TxnResponse, error) {
 	if err := ValidateTxn(req); err != nil {
 		return TxnResponse{}, err
 	}
-	ok := s.TxnSucceeds(req)
+	var moves []LeaseMove
+	resp, err := s.txn(tx, req, s.TxnSucceeds(req), nil, &moves)
+	resp.LeaseMoves = moves
+	return resp, err
+}
+
+// TxnScratch is Txn for an apply, which has already evaluated the compares
+// (TxnSucceeds, with no write since: succeeded is what it returned), as
+// etcd's apply chooses the path once (compareToPath) and then checks and
+// runs it. The response is read before the store's next TxnScratch: its
+// Responses and LeaseMoves live in buffers of the store that the next call
+// overwrites (an apply reads them at once, and the allocations were one
+// per applied write).
+func (s *Store) TxnScratch(tx backend.Tx, req TxnRequest, succeeded bool) (TxnResponse, error) {
+	if err := ValidateTxn(req); err != nil {
+		return TxnResponse{}, err
+	}
+	clear(s.moves)
+	s.moves = s.moves[:0]
+	resp, err := s.txn(tx, req, succeeded, &s.resps, &s.moves)
+	resp.LeaseMoves = s.moves
+	return resp, err
+}
+
+// txn runs the branch that ok chooses; with buf, the responses go into
+// *buf, reused; the lease moves are appended to *moves.
+func (s *Store) txn(tx backend.Tx, req TxnRequest, ok bool, buf *[]OpResponse, moves *[]LeaseMove) (TxnResponse, error) {
 	ops := req.Failure
 	if ok {
 		ops = req.Success
@@ -179,6 +195,7 @@ func (s *Store) txn(tx backend.Tx, req TxnRequest, buf *[]OpResponse) (TxnRespon
 		}
 	}
 	w := s.beginWrite(tx)
+	w.moves = moves
 	resp := TxnResponse{Succeeded: ok}
 	if buf == nil {
 		resp.Responses = make([]OpResponse, len(ops))

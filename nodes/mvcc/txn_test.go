@@ -40,13 +40,17 @@ func TestTxn(t *testing.T) {
 			Success: []Op{yes}, Failure: []Op{opGet("a", "", 0)}}, "ok=false r3 | get [a=1 c2 m2 v1] n1 r3"},
 		{"reads see earlier writes", TxnRequest{Success: []Op{opGet("k", "", 0), opPut("k", "1"), opGet("k", "", 0),
 			opDel("b", ""), opGet("", "\x00", 0), opGet("a", "", 2)}},
-			"ok=true r4 | get [] n0 r3 | put r4 | get [k=1 c4 m4 v1] n1 r4 | del 1 r4 | get [a=1 c2 m2 v1, k=1 c4 m4 v1] n2 r4 | get [a=1 c2 m2 v1] n1 r4"},
+			"ok=true r4 | get [] n0 r3 | put r4 | get [k=1 c4 m4 v1] n1 r4 | del 1 r4 | get [a=1 c2 m2 v1, k=1 c4 m4 v1] n2 r4 | get [a=1 c2 m2 v1] n1 r4 | leases b:5>0"},
 		{"delete range in txn", TxnRequest{Success: []Op{opPut("c", "x"), opDel("a", "c")}},
-			"ok=true r4 | put r4 | del 2 r4"},
+			"ok=true r4 | put r4 | del 2 r4 | leases b:5>0"},
 		{"delete missing only", TxnRequest{Success: []Op{opDel("zz", "")}}, "ok=true r3 | del 0 r3"},
 		{"prev kvs", TxnRequest{Success: []Op{{Type: OpPut, Key: []byte("a"), Value: []byte("9"), PrevKV: true},
 			{Type: OpPut, Key: []byte("n"), PrevKV: true}, {Type: OpDeleteRange, Key: []byte("b"), End: []byte("c"), PrevKV: true}}},
-			"ok=true r4 | put r4 prev[a=1 c2 m2 v1] | put r4 | del 1 r4 prev[b=2 c3 m3 v1 l5]"},
+			"ok=true r4 | put r4 prev[a=1 c2 m2 v1] | put r4 | del 1 r4 prev[b=2 c3 m3 v1 l5] | leases b:5>0"},
+		{"lease moves of puts", TxnRequest{Success: []Op{{Type: OpPut, Key: []byte("a"), Lease: 7}, {Type: OpPut, Key: []byte("b"), Lease: 5},
+			{Type: OpPut, Key: []byte("n"), Lease: 3}}}, "ok=true r4 | put r4 | put r4 | put r4 | leases a:0>7 n:0>3"},
+		{"lease moves of a put off its lease", TxnRequest{Success: []Op{opPut("b", "3")}}, "ok=true r4 | put r4 | leases b:5>0"},
+		{"a key deleted twice moves once", TxnRequest{Success: []Op{opDel("b", ""), opDel("a", "c")}}, "ok=true r4 | del 1 r4 | del 1 r4 | leases b:5>0"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

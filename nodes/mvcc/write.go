@@ -13,6 +13,25 @@ type writer struct {
 	tx      backend.Tx
 	rev     int64 // main revision of this transaction's changes
 	changes int64 // changes so far: the next sub revision
+	// moves, when set, collects the keys whose lease the writes change.
+	moves *[]LeaseMove
+}
+
+// LeaseMove is a key whose lease a write changed: a put detaches the key
+// from the lease of the version it replaces and attaches it to its own, a
+// delete detaches it (etcd's storeTxnWrite.put and delete call the lessor's
+// Detach and Attach with what the write itself looked up). Old and New are
+// never equal; either may be 0, no lease. Key is the index's copy.
+type LeaseMove struct {
+	Key      []byte
+	Old, New int64
+}
+
+// moved records a lease move, if the writer collects them.
+func (w *writer) moved(key []byte, old, new int64) {
+	if w.moves != nil && old != new {
+		*w.moves = append(*w.moves, LeaseMove{Key: key, Old: old, New: new})
+	}
 }
 
 func (s *Store) beginWrite(tx backend.Tx) writer {
@@ -42,9 +61,11 @@ func (w *writer) end() int64 {
 func (w *writer) put(key, value []byte, lease int64) {
 	ki := w.s.index.lookup(key)
 	kv := KeyValue{Key: key, CreateRevision: w.rev, ModRevision: w.rev, Version: 1, Value: value, Lease: lease}
+	var oldLease int64
 	if ki != nil {
-		if _, created, ver, ok := ki.get(w.rev); ok {
+		if e, created, ver, ok := ki.get(w.rev); ok {
 			kv.CreateRevision, kv.Version = created, ver+1
+			oldLease = recordLease(e.rec)
 		}
 	}
 	rev := revision{w.rev, w.changes}
@@ -62,6 +83,7 @@ func (w *writer) put(key, value []byte, lease int64) {
 	ki.put(rev, rec)
 	w.s.setLive(ki, liveHash(rec))
 	w.changes++
+	w.moved(ki.key, oldLease, lease)
 }
 
 // deleteRange writes a tombstone for every key of the range live at the
@@ -77,6 +99,7 @@ func (w *writer) deleteRange(key, end []byte, prev bool) (n int64, prevKVs []Key
 		if prev {
 			prevKVs = append(prevKVs, mustDecode(e.rec))
 		}
+		w.moved(ki.key, recordLease(e.rec), 0)
 		w.tombstone(ki)
 		n++
 		return true
