@@ -27,7 +27,8 @@ func (c *cluster) onTimer(e Event) {
 		return
 	}
 	c.trace(e, uint64(k), 0, func() string { return fmt.Sprintf("m%d %s", m.id, k) })
-	c.call(e.Node, func(p *nodes.Member) { p.Fire(k) })
+	c.enter(e.Node).Fire(k)
+	c.called(e.Node)
 }
 
 // onDeliver hands a raft message to its member, if the network still
@@ -47,7 +48,8 @@ func (c *cluster) onDeliver(e Event) {
 		return fmt.Sprintf("m%d->m%d %s term=%d log=%d/%d commit=%d entries=%d", from, m.id,
 			msg.GetType(), msg.GetTerm(), msg.GetLogTerm(), msg.GetIndex(), msg.GetCommit(), len(msg.Entries))
 	})
-	c.call(e.Node, func(p *nodes.Member) { p.Step(msg) })
+	c.enter(e.Node).Step(msg)
+	c.called(e.Node)
 }
 
 // onRequest is a client request reaching its member.
@@ -72,7 +74,8 @@ func (c *cluster) onRequest(e Event) {
 	c.trace(e, req.ID, uint64(req.Kind), func() string {
 		return fmt.Sprintf("c%d->m%d %s %s #%d", e.Arg, m.id, req.Kind, req.Key, req.ID)
 	})
-	c.call(e.Node, func(p *nodes.Member) { p.Submit(int(e.Arg), req) })
+	c.enter(e.Node).Submit(int(e.Arg), req)
+	c.called(e.Node)
 }
 
 // crash kills member i's process: its memory is gone, its disk keeps a

@@ -149,12 +149,37 @@ func (w *world) run() {
 // loop pops events until the time limit, a violation (unless lenient) or
 // the step limit.
 func (w *world) loop(until time.Duration) {
+	for {
+		e, panicked := w.steps(until)
+		if !panicked {
+			return
+		}
+		// A member's call panicked in e: end the call as call would have,
+		// then the event.
+		w.cl.afterCall(w.cl.callee, w.cl.crashed, w.cl.panic)
+		w.cl.crashed, w.cl.panic = "", nil
+		w.finish(e)
+	}
+}
+
+// steps runs loop's events until it ends, or until a member's call that
+// an event handler started with cluster.enter panics: it then returns
+// that event and true. Its one deferred recover guards the calls of every
+// event, instead of a guard per event; a panic outside a member's call
+// goes on up (to Run).
+func (w *world) steps(until time.Duration) (e Event, panicked bool) {
+	defer func() {
+		if w.cl.inCall {
+			w.cl.panicked(recover())
+			panicked = true
+		}
+	}()
 	for (w.chk.Violation() == nil || w.lenient) && !w.stopped() {
 		at, ok := w.q.Peek()
 		if !ok || at > until {
-			return
+			return e, false
 		}
-		e, _ := w.q.Pop()
+		e, _ = w.q.Pop()
 		w.step++
 		if w.watch != nil {
 			w.watch.before(e)
@@ -166,6 +191,17 @@ func (w *world) loop(until time.Duration) {
 		if w.cfg.SampleMemory && w.step%20000 == 0 {
 			w.sampleMemory()
 		}
+	}
+	return e, false
+}
+
+// finish ends event e's step as steps does.
+func (w *world) finish(e Event) {
+	if w.watch != nil {
+		w.watch.after(e)
+	}
+	if w.cfg.SampleMemory && w.step%20000 == 0 {
+		w.sampleMemory()
 	}
 }
 
