@@ -3,11 +3,10 @@ package sim
 import "time"
 
 // Event is one scheduled happening of the world. The queue orders events
-// by (At, Seq): equal times run in the order they were scheduled, so the
-// order never depends on anything but the seed.
+// by (At, order of scheduling): equal times run in the order they were
+// scheduled, so the order never depends on anything but the seed.
 type Event struct {
 	At   time.Duration
-	Seq  uint64
 	Kind EventKind
 	Node int    // the member or client the event is for
 	Arg  uint64 // a small argument (a timer generation, a message id)
@@ -36,12 +35,12 @@ type slot struct {
 // about two and a half entries on average, and no entry at all one time
 // in three), which costs fewer comparisons than a heap's sift up and
 // sift down. An event scheduled last runs after every pending event of
-// the same time, so the array orders by (At, Seq) without keeping Seq.
+// the same time, so the array keeps the order of scheduling among equal
+// times without numbering the events.
 type Queue struct {
-	h    []slot // sorted by (at, seq), latest first
+	h    []slot // sorted by (at, order of scheduling), latest first
 	slab []Event
 	free []int32
-	seq  uint64
 	now  time.Duration
 }
 
@@ -56,8 +55,7 @@ func (q *Queue) At(at time.Duration, e Event) {
 	if at < q.now {
 		at = q.now
 	}
-	q.seq++
-	e.At, e.Seq = at, q.seq
+	e.At = at
 	var idx int32
 	if n := len(q.free); n > 0 {
 		idx = q.free[n-1]
@@ -67,17 +65,17 @@ func (q *Queue) At(at time.Duration, e Event) {
 		idx = int32(len(q.slab))
 		q.slab = append(q.slab, e)
 	}
-	// The new event runs after every pending one due at or before at (its
-	// Seq is the highest): move those up one place, from the end.
+	// The new event runs after every pending one due at or before at (it
+	// was scheduled last): move those up one place, from the end.
 	h := append(q.h, slot{})
 	i := len(h) - 1
-	for k := 0; i > 0 && h[i-1].at <= at; k++ {
-		if k == linearScan {
-			i = q.farPlace(h, i, at)
-			break
-		}
+	stop := max(i-linearScan, 0)
+	for i > stop && h[i-1].at <= at {
 		h[i] = h[i-1]
 		i--
+	}
+	if i > 0 && i == stop && h[i-1].at <= at {
+		i = farPlace(h, i, at)
 	}
 	h[i] = slot{at: at, idx: idx}
 	q.h = h
@@ -90,7 +88,7 @@ const linearScan = 16
 // farPlace finds, by binary search, the place of an event due at at
 // among h[:i] (h[i:] already moved up) and moves the entries due by then
 // up one place; it returns the place.
-func (q *Queue) farPlace(h []slot, i int, at time.Duration) int {
+func farPlace(h []slot, i int, at time.Duration) int {
 	// The first entry of h[:i] due at or before at.
 	lo, hi := 0, i
 	for lo < hi {
