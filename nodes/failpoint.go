@@ -112,8 +112,20 @@ func ParseFailpoint(name string) (Failpoint, bool) {
 // every other panic is a failing seed.
 type Crashed struct{ Point string }
 
+// FailpointSet is a set of failpoints, one bit each.
+type FailpointSet uint32
+
+// Has reports whether fp is in s.
+func (s FailpointSet) Has(fp Failpoint) bool { return s&(1<<fp) != 0 }
+
+// With returns s with fp in it.
+func (s FailpointSet) With(fp Failpoint) FailpointSet { return s | 1<<fp }
+
+// The set has a bit for every point.
+var _ = [32 - NumFailpoints]struct{}{}
+
 func (m *Member) failpoint(fp Failpoint) {
-	if m.cfg.Failpoint != nil && !m.stopping && m.cfg.Failpoint(fp) {
+	if m.cfg.Failpoint != nil && (m.cfg.Armed == nil || m.cfg.Armed.Has(fp)) && !m.stopping && m.cfg.Failpoint(fp) {
 		m.probe(ProbeFailpoint + Probe(fp))
 		panic(Crashed{Point: fp.String()})
 	}

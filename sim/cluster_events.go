@@ -192,6 +192,7 @@ func (c *cluster) memberConfig(i int) nodes.Config {
 		Rand:      c.streams.Fork(fmt.Sprintf("member/m%d/life%d", m.id, m.life)),
 		Latency:   defaultLatency,
 		Failpoint: c.drv.failpoint(m),
+		Armed:     c.drv.armedSet(),
 		Observer:  (*observer)(c),
 		Probes:    &c.probes,
 		Decoded:   c.decoded,
