@@ -124,8 +124,17 @@ func (s FailpointSet) With(fp Failpoint) FailpointSet { return s | 1<<fp }
 // The set has a bit for every point.
 var _ = [32 - NumFailpoints]struct{}{}
 
+// failpoint is a pass through fp: the member dies there if
+// Config.Failpoint says so. The test of Armed is inlined at each pass.
 func (m *Member) failpoint(fp Failpoint) {
-	if m.cfg.Failpoint != nil && (m.cfg.Armed == nil || m.cfg.Armed.Has(fp)) && !m.stopping && m.cfg.Failpoint(fp) {
+	if a := m.cfg.Armed; a == nil || a.Has(fp) {
+		m.reach(fp)
+	}
+}
+
+// reach asks Config.Failpoint whether the member dies at fp.
+func (m *Member) reach(fp Failpoint) {
+	if m.cfg.Failpoint != nil && !m.stopping && m.cfg.Failpoint(fp) {
 		m.probe(ProbeFailpoint + Probe(fp))
 		panic(Crashed{Point: fp.String()})
 	}
