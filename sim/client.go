@@ -300,14 +300,14 @@ func (w *workload) genTxn(k, val []byte) *nodes.Request {
 
 // onReply is a member's answer reaching its client; the reply goes back to
 // the cluster's free list after.
-func (w *workload) onReply(e Event) {
+func (w *workload) onReply(e *Event) {
 	r := e.Data.(*nodes.Reply)
 	w.answered(e, r)
 	w.cl.freeReply(r)
 }
 
 // answered is the reply r reaching its client.
-func (w *workload) answered(e Event, r *nodes.Reply) {
+func (w *workload) answered(e *Event, r *nodes.Reply) {
 	c := w.clients[e.Node]
 	if c.req == nil || c.req.ID != r.ID {
 		return // a late answer to a request already given up on
@@ -357,7 +357,7 @@ func movesOn(c nodes.Code) bool {
 }
 
 // onTimeout is a client's request timer.
-func (w *workload) onTimeout(e Event) {
+func (w *workload) onTimeout(e *Event) {
 	c := w.clients[e.Node]
 	c.timerSet = false
 	if c.req == nil {
@@ -391,7 +391,7 @@ func (w *workload) reset(i int) {
 }
 
 // onReset is a client learning that its member crashed.
-func (w *workload) onReset(e Event) {
+func (w *workload) onReset(e *Event) {
 	c := w.clients[e.Node]
 	if c.req == nil || c.req.ID != e.Arg {
 		return

@@ -12,18 +12,18 @@ import (
 )
 
 // onTimer fires a member's timer, unless it belongs to an earlier life.
-func (c *cluster) onTimer(e Event) {
+func (c *cluster) onTimer(e *Event) {
 	m := c.members[e.Node]
 	if m.proc == nil || e.Arg>>8 != m.life {
 		return // a timer of an earlier life
 	}
 	if m.paused {
-		m.held = append(m.held, e)
+		m.held = append(m.held, *e)
 		return
 	}
 	k := nodes.TimerKind(e.Arg & 0xff)
 	if k == nodes.TimerWALSync && c.q.Now() < m.stallTil {
-		c.q.At(m.stallTil, e)
+		c.q.At(m.stallTil, *e)
 		return
 	}
 	c.trace(e, uint64(k), 0, func() string { return fmt.Sprintf("m%d %s", m.id, k) })
@@ -33,7 +33,7 @@ func (c *cluster) onTimer(e Event) {
 
 // onDeliver hands a raft message to its member, if the network still
 // links the two when it arrives.
-func (c *cluster) onDeliver(e Event) {
+func (c *cluster) onDeliver(e *Event) {
 	m := c.members[e.Node]
 	msg := e.Data.(*raftpb.Message)
 	from := int(e.Arg)
@@ -41,7 +41,7 @@ func (c *cluster) onDeliver(e Event) {
 		return
 	}
 	if m.paused {
-		m.held = append(m.held, e)
+		m.held = append(m.held, *e)
 		return
 	}
 	c.trace(e, uint64(msg.GetType())<<16|e.Arg, msg.GetTerm()<<32^msg.GetIndex(), func() string {
@@ -53,7 +53,7 @@ func (c *cluster) onDeliver(e Event) {
 }
 
 // onRequest is a client request reaching its member.
-func (c *cluster) onRequest(e Event) {
+func (c *cluster) onRequest(e *Event) {
 	m := c.members[e.Node]
 	req := e.Data.(*nodes.Request)
 	if m.proc == nil {
@@ -68,7 +68,7 @@ func (c *cluster) onRequest(e Event) {
 		return
 	}
 	if m.paused {
-		m.held = append(m.held, e)
+		m.held = append(m.held, *e)
 		return
 	}
 	c.trace(e, req.ID, uint64(req.Kind), func() string {

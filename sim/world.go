@@ -184,7 +184,7 @@ func (w *world) steps(until time.Duration) (e Event, panicked bool) {
 		if w.watch != nil {
 			w.watch.before(e)
 		}
-		w.dispatch(e)
+		w.dispatch(&e)
 		if w.watch != nil {
 			w.watch.after(e)
 		}
@@ -206,7 +206,7 @@ func (w *world) finish(e Event) {
 }
 
 // dispatch runs one event on the part it is for.
-func (w *world) dispatch(e Event) {
+func (w *world) dispatch(e *Event) {
 	switch e.Kind {
 	case evTimer:
 		w.cl.onTimer(e)
