@@ -193,7 +193,7 @@ func (n *Net) linked(from, to int) bool {
 	if !n.split || from == to {
 		return true // no partition, no cut: most of a run
 	}
-	if n.cuts[link{from, to}] {
+	if len(n.cuts) > 0 && n.cuts[link{from, to}] {
 		return false
 	}
 	gf, okf := n.group[from]
