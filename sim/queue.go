@@ -116,17 +116,32 @@ func (q *Queue) Peek() (time.Duration, bool) {
 
 // Pop removes the next event and advances the clock to its time.
 func (q *Queue) Pop() (Event, bool) {
-	last := len(q.h) - 1
-	if last < 0 {
+	if len(q.h) == 0 {
 		return Event{}, false
 	}
-	top := q.h[last]
+	e, slot := q.take()
+	ev := *e
+	q.release(slot)
+	return ev, true
+}
+
+// take removes the next event, which must exist, and advances the clock to
+// its time. The event stays in its slot for the caller to read in place
+// until it calls release: events scheduled meanwhile take other slots, and
+// a slab that grows leaves the event where e points, unchanged.
+func (q *Queue) take() (e *Event, slot int32) {
+	last := len(q.h) - 1
+	slot = q.h[last].idx
 	q.h = q.h[:last]
-	e := q.slab[top.idx]
-	q.slab[top.idx].Data = nil // the slot's only pointer; At overwrites the rest
-	q.free = append(q.free, top.idx)
+	e = &q.slab[slot]
 	q.now = e.At
-	return e, true
+	return e, slot
+}
+
+// release frees the slot of an event that take returned.
+func (q *Queue) release(slot int32) {
+	q.slab[slot].Data = nil // the slot's only pointer; At overwrites the rest
+	q.free = append(q.free, slot)
 }
 
 // Each calls fn for every pending event, in the order they run, until fn
