@@ -171,8 +171,11 @@ func (w *world) loop(until time.Duration) {
 // slot (Queue.take), freed after it ran.
 func (w *world) steps(until time.Duration) (e *Event, slot int32, panicked bool) {
 	defer func() {
-		if w.cl.inCall {
-			w.cl.panicked(recover())
+		if !w.cl.inCall {
+			return
+		}
+		if r := recover(); r != nil { // nil: a Goexit, no panic
+			w.cl.panicked(r)
 			panicked = true
 		}
 	}()
