@@ -76,6 +76,7 @@ type Net struct {
 	group  map[int]int         // endpoint -> index of its partition group
 	groups [][]int             // the partition groups, sorted, as set
 	cuts   map[link]bool       // one-way cuts
+	split  bool                // a partition or a cut is in force (groups or cuts)
 	since  time.Duration       // when the partition state last changed
 	burst  burst
 	stats  Stats
@@ -149,9 +150,11 @@ func (n *Net) Send(now time.Duration, from, to int) []time.Duration {
 
 // delay draws the one-way delay of one copy.
 func (n *Net) delay(from, to int, inBurst bool) time.Duration {
-	r, ok := n.delays[link{from, to}]
-	if !ok {
-		r = delayRange{n.cfg.DelayMin, n.cfg.DelayMax}
+	r := delayRange{n.cfg.DelayMin, n.cfg.DelayMax}
+	if len(n.delays) > 0 {
+		if o, ok := n.delays[link{from, to}]; ok {
+			r = o
+		}
 	}
 	d := uniform(n.rng, r.min, r.max)
 	if n.cfg.Reorder.Hit(n.rng) {
@@ -187,10 +190,10 @@ func (n *Net) Deliverable(from, to int) bool {
 // linked reports whether the current partition and cuts let from reach to.
 // An endpoint always reaches itself.
 func (n *Net) linked(from, to int) bool {
-	if from == to || len(n.cuts) == 0 && len(n.group) == 0 {
+	if !n.split || from == to {
 		return true // no partition, no cut: most of a run
 	}
-	if n.cuts[link{from, to}] {
+	if len(n.cuts) > 0 && n.cuts[link{from, to}] {
 		return false
 	}
 	gf, okf := n.group[from]
@@ -268,6 +271,7 @@ func (n *Net) Heal(now time.Duration) {
 // changed restarts the stability window if the partition state differs from
 // before.
 func (n *Net) changed(now time.Duration, before string) {
+	n.split = len(n.group) > 0 || len(n.cuts) > 0
 	if n.String() != before {
 		n.since = now
 	}

@@ -141,7 +141,8 @@ of it is written and the configuration is raft's bootstrap one.
 # Failpoints and crashes (failpoint.go)
 
 Named points, as etcd's gofail points, where Config.Failpoint may answer
-that the member dies: it panics with Crashed, which the world recovers,
+that the member dies (it is asked only at the points Config.Armed holds,
+when set): it panics with Crashed, which the world recovers,
 keeping only the crash image of the member's disk. Any other panic is a
 failing seed. Every gofail point of etcd's raft loop and snapshot apply
 is here (raftBeforeLeaderSend and raftBeforeFollowerSend around the

@@ -24,6 +24,11 @@ type Config struct {
 	Rand      *rand.Rand // the member's own stream: disk latency, apply cost
 	Latency   disk.Latency
 	Failpoint func(Failpoint) bool // nil: never crash at a failpoint
+	// Armed, when set, holds the points at which Failpoint may answer
+	// yes: the member asks it at no other (a pass costs a call, several
+	// per event). The world may change the set while the member runs.
+	// nil: every point.
+	Armed *FailpointSet
 	// Now is the member's own monotonic clock since it started (what etcd
 	// reads with time.Now), handed in by the world: it drifts as the
 	// member's ticks do and runs on while its process is paused. The

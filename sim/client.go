@@ -92,6 +92,7 @@ type workload struct {
 	nextID    uint64     // the last request ID
 	leases    []int64    // recently granted lease IDs
 	nextLease int64
+	idleN     int      // the clients idle() may pick: no request in flight, not the operator
 	probe     *probe   // the liveness phase's write, or nil
 	churn     *churner // the membership operator, or nil
 
@@ -115,7 +116,7 @@ type grant struct {
 // member i modulo the cluster at first. With auth on, clients act as the
 // users in turn, and client 0 (root) sets auth up first.
 func newWorkload(c *core, cl *cluster, h *history, opt *options, rng *rand.Rand) *workload {
-	wl := &workload{core: c, cl: cl, hist: h, opt: opt, rng: rng, passwords: map[string]string{}}
+	wl := &workload{core: c, cl: cl, hist: h, opt: opt, rng: rng, passwords: map[string]string{}, idleN: opt.clients}
 	for i := range opt.clients {
 		wl.clients = append(wl.clients, &client{idx: i, proc: i, target: i % len(cl.members)})
 		cl.net.Join(clientBase + i)
@@ -132,16 +133,10 @@ func newWorkload(c *core, cl *cluster, h *history, opt *options, rng *rand.Rand)
 // idle returns a random client with no request in flight, or nil
 // when every client waits for an answer (the arrival is then dropped).
 func (w *workload) idle() *client {
-	idle := 0
-	for _, c := range w.clients {
-		if c.req == nil && !c.operator {
-			idle++
-		}
-	}
-	if idle == 0 {
+	if w.idleN == 0 {
 		return nil
 	}
-	k := w.rng.IntN(idle)
+	k := w.rng.IntN(w.idleN)
 	for _, c := range w.clients {
 		if c.req == nil && !c.operator {
 			if k == 0 {
@@ -153,11 +148,24 @@ func (w *workload) idle() *client {
 	panic("unreachable")
 }
 
+// setReq sets the request client c has in flight (nil: none), keeping
+// the count of idle clients.
+func (w *workload) setReq(c *client, req *nodes.Request) {
+	if !c.operator && (c.req == nil) != (req == nil) {
+		if req == nil {
+			w.idleN++
+		} else {
+			w.idleN--
+		}
+	}
+	c.req = req
+}
+
 // issue sends req from client c to the member it talks to.
 func (w *workload) issue(c *client, req *nodes.Request) {
 	w.nextID++
 	req.ID = w.nextID
-	c.req = req
+	w.setReq(c, req)
 	now := w.q.Now()
 	c.op = w.hist.add(Op{Proc: c.proc, Client: c.idx, Member: w.cl.members[c.target].id, Req: req, Call: now})
 	w.stats.Requests++
@@ -300,14 +308,14 @@ func (w *workload) genTxn(k, val []byte) *nodes.Request {
 
 // onReply is a member's answer reaching its client; the reply goes back to
 // the cluster's free list after.
-func (w *workload) onReply(e Event) {
+func (w *workload) onReply(e *Event) {
 	r := e.Data.(*nodes.Reply)
 	w.answered(e, r)
 	w.cl.freeReply(r)
 }
 
 // answered is the reply r reaching its client.
-func (w *workload) answered(e Event, r *nodes.Reply) {
+func (w *workload) answered(e *Event, r *nodes.Reply) {
 	c := w.clients[e.Node]
 	if c.req == nil || c.req.ID != r.ID {
 		return // a late answer to a request already given up on
@@ -331,7 +339,7 @@ func (w *workload) answered(e Event, r *nodes.Reply) {
 		c.retryScript()
 	}
 	c.scripted = nil
-	c.req = nil
+	w.setReq(c, nil)
 	w.hist.finish(c, w.clients)
 	if w.probe != nil && w.probe.client == c.idx {
 		w.probeDone(r)
@@ -357,7 +365,7 @@ func movesOn(c nodes.Code) bool {
 }
 
 // onTimeout is a client's request timer.
-func (w *workload) onTimeout(e Event) {
+func (w *workload) onTimeout(e *Event) {
 	c := w.clients[e.Node]
 	c.timerSet = false
 	if c.req == nil {
@@ -391,7 +399,7 @@ func (w *workload) reset(i int) {
 }
 
 // onReset is a client learning that its member crashed.
-func (w *workload) onReset(e Event) {
+func (w *workload) onReset(e *Event) {
 	c := w.clients[e.Node]
 	if c.req == nil || c.req.ID != e.Arg {
 		return
@@ -407,7 +415,7 @@ func (w *workload) giveUp(c *client) {
 	op := &w.hist.ops[c.op]
 	op.Unknown = true
 	w.probes.Hit(nodes.RequestProbe(c.req.Kind, nodes.OutcomeUnknown))
-	c.req = nil
+	w.setReq(c, nil)
 	w.hist.finish(c, w.clients)
 	c.proc = len(w.clients) + int(w.stats.Timeouts+w.stats.Resets) // a new identity
 	c.target = w.cl.next(c.target)

@@ -95,6 +95,13 @@ type cluster struct {
 	// leases is the lease checker (nil: checks off), told when a member
 	// proposes the revoke of a lease it found expired.
 	leases *invariants.Leases
+	// inCall: a call of member callee's process runs under the world's
+	// loop (enter); crashed and panic are how the last such call that
+	// panicked ended, for the loop to finish it (see afterCall).
+	inCall  bool
+	callee  int
+	crashed string
+	panic   any
 	// freeReplies are replies their client has read (onReply), for the
 	// next ones drain sends: one allocation per reply in flight, not per
 	// reply.
@@ -237,23 +244,58 @@ func guard(fn func()) (crashed string, panicked any) {
 func guardOn(fn func(*nodes.Member), p *nodes.Member) (crashed string, panicked any) {
 	defer func() {
 		if r := recover(); r != nil {
-			if c, ok := r.(nodes.Crashed); ok {
-				crashed = c.Point
-				return
-			}
-			panicked = fmt.Sprintf("%v\n%s", r, debug.Stack())
+			crashed, panicked = recovered(r)
 		}
 	}()
 	fn(p)
 	return "", nil
 }
 
+// recovered sorts what a member's call panicked with: the failpoint it
+// died at (nodes.Crashed), or anything else, with the stack of the panic
+// (it must run in the deferred function that recovered).
+func recovered(r any) (crashed string, panicked any) {
+	if c, ok := r.(nodes.Crashed); ok {
+		return c.Point, nil
+	}
+	return "", fmt.Sprintf("%v\n%s", r, debug.Stack())
+}
+
 // call runs f on member i, turning a failpoint crash into a crash of the
 // member and any other panic into a violation, then drains its output and
 // runs the per-step checks.
 func (c *cluster) call(i int, f func(p *nodes.Member)) {
+	crashed, panicked := guardOn(f, c.members[i].proc)
+	c.afterCall(i, crashed, panicked)
+}
+
+// enter starts a call of member i's process under the world's loop: the
+// loop's one deferred recover (world.steps) guards it instead of a guard
+// per event, and a panic ends the call as call's guard would (see
+// panicked). The caller calls the process, then called(i).
+func (c *cluster) enter(i int) *nodes.Member {
+	c.inCall, c.callee = true, i
+	return c.members[i].proc
+}
+
+// called ends a call that enter started and returned normally.
+func (c *cluster) called(i int) {
+	c.inCall = false
+	c.afterCall(i, "", nil)
+}
+
+// panicked ends a call that enter started and that panicked with r; it
+// runs in the loop's deferred function.
+func (c *cluster) panicked(r any) {
+	c.inCall = false
+	c.crashed, c.panic = recovered(r)
+}
+
+// afterCall is what follows a call of member i: a failpoint crash crashes
+// the member, any other panic is a violation; then its output is drained
+// and the per-step checks run.
+func (c *cluster) afterCall(i int, crashed string, panicked any) {
 	m := c.members[i]
-	crashed, panicked := guardOn(f, m.proc)
 	if panicked != nil {
 		c.chk.Panicked(m.id, panicked)
 	}
@@ -268,7 +310,9 @@ func (c *cluster) call(i int, f func(p *nodes.Member)) {
 		return // it stopped: removed from the cluster
 	}
 	c.chk.Step(m.proc)
-	c.markRole(i)
+	if c.cfg.Timeline {
+		c.markRole(i)
+	}
 }
 
 // drain carries out what member i asked for: its timers, its messages

@@ -12,27 +12,28 @@ import (
 )
 
 // onTimer fires a member's timer, unless it belongs to an earlier life.
-func (c *cluster) onTimer(e Event) {
+func (c *cluster) onTimer(e *Event) {
 	m := c.members[e.Node]
 	if m.proc == nil || e.Arg>>8 != m.life {
 		return // a timer of an earlier life
 	}
 	if m.paused {
-		m.held = append(m.held, e)
+		m.held = append(m.held, *e)
 		return
 	}
 	k := nodes.TimerKind(e.Arg & 0xff)
 	if k == nodes.TimerWALSync && c.q.Now() < m.stallTil {
-		c.q.At(m.stallTil, e)
+		c.q.At(m.stallTil, *e)
 		return
 	}
 	c.trace(e, uint64(k), 0, func() string { return fmt.Sprintf("m%d %s", m.id, k) })
-	c.call(e.Node, func(p *nodes.Member) { p.Fire(k) })
+	c.enter(e.Node).Fire(k)
+	c.called(e.Node)
 }
 
 // onDeliver hands a raft message to its member, if the network still
 // links the two when it arrives.
-func (c *cluster) onDeliver(e Event) {
+func (c *cluster) onDeliver(e *Event) {
 	m := c.members[e.Node]
 	msg := e.Data.(*raftpb.Message)
 	from := int(e.Arg)
@@ -40,18 +41,19 @@ func (c *cluster) onDeliver(e Event) {
 		return
 	}
 	if m.paused {
-		m.held = append(m.held, e)
+		m.held = append(m.held, *e)
 		return
 	}
 	c.trace(e, uint64(msg.GetType())<<16|e.Arg, msg.GetTerm()<<32^msg.GetIndex(), func() string {
 		return fmt.Sprintf("m%d->m%d %s term=%d log=%d/%d commit=%d entries=%d", from, m.id,
 			msg.GetType(), msg.GetTerm(), msg.GetLogTerm(), msg.GetIndex(), msg.GetCommit(), len(msg.Entries))
 	})
-	c.call(e.Node, func(p *nodes.Member) { p.Step(msg) })
+	c.enter(e.Node).Step(msg)
+	c.called(e.Node)
 }
 
 // onRequest is a client request reaching its member.
-func (c *cluster) onRequest(e Event) {
+func (c *cluster) onRequest(e *Event) {
 	m := c.members[e.Node]
 	req := e.Data.(*nodes.Request)
 	if m.proc == nil {
@@ -66,13 +68,14 @@ func (c *cluster) onRequest(e Event) {
 		return
 	}
 	if m.paused {
-		m.held = append(m.held, e)
+		m.held = append(m.held, *e)
 		return
 	}
 	c.trace(e, req.ID, uint64(req.Kind), func() string {
 		return fmt.Sprintf("c%d->m%d %s %s #%d", e.Arg, m.id, req.Kind, req.Key, req.ID)
 	})
-	c.call(e.Node, func(p *nodes.Member) { p.Submit(int(e.Arg), req) })
+	c.enter(e.Node).Submit(int(e.Arg), req)
+	c.called(e.Node)
 }
 
 // crash kills member i's process: its memory is gone, its disk keeps a
@@ -189,6 +192,7 @@ func (c *cluster) memberConfig(i int) nodes.Config {
 		Rand:      c.streams.Fork(fmt.Sprintf("member/m%d/life%d", m.id, m.life)),
 		Latency:   defaultLatency,
 		Failpoint: c.drv.failpoint(m),
+		Armed:     c.drv.armedSet(),
 		Observer:  (*observer)(c),
 		Probes:    &c.probes,
 		Decoded:   c.decoded,

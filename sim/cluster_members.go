@@ -146,14 +146,14 @@ func (c *cluster) sendForwards(i int, fs []nodes.Forward) {
 }
 
 // onForward is a forwarded request, or its answer, reaching its member.
-func (c *cluster) onForward(e Event) {
+func (c *cluster) onForward(e *Event) {
 	m := c.members[e.Node]
 	f := e.Data.(*nodes.Forward)
 	if m.proc == nil || !c.net.Deliverable(int(e.Arg), int(m.id)) {
 		return
 	}
 	if m.paused {
-		m.held = append(m.held, e)
+		m.held = append(m.held, *e)
 		return
 	}
 	c.trace(e, e.Arg, f.ID, func() string { return fmt.Sprintf("m%d->m%d forward #%d", e.Arg, m.id, f.ID) })
@@ -183,7 +183,7 @@ func (c *cluster) sendRejections(i int, ids []uint64) {
 
 // onRemovedNotice is a removed member learning from a peer that it was
 // removed (errMemberRemoved): it stops.
-func (c *cluster) onRemovedNotice(e Event) {
+func (c *cluster) onRemovedNotice(e *Event) {
 	m := c.members[e.Node]
 	if m.proc == nil || e.Arg != m.life {
 		return

@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -140,4 +141,60 @@ func TestOperatorRetriesAtNextLook(t *testing.T) {
 		}
 		ch.op = saved
 	})
+}
+
+// panicky is a driver whose failpoint, at member m1's pass number at
+// through FPBeforeSaveWAL, dies there (crash) or panics with boom.
+type panicky struct {
+	driver
+	at    int
+	crash bool
+}
+
+func (d *panicky) failpoint(m *member) func(nodes.Failpoint) bool {
+	passes := 0
+	return func(fp nodes.Failpoint) bool {
+		if m.id != 1 || fp != nodes.FPBeforeSaveWAL {
+			return false
+		}
+		if passes++; passes != d.at {
+			return false
+		}
+		if !d.crash {
+			panic("boom")
+		}
+		return true
+	}
+}
+
+func (d *panicky) armedSet() *nodes.FailpointSet { return nil }
+
+// TestLoopGuardsMemberCalls: the loop's one recover ends a member's call
+// that panics as a guard per call did: a failpoint crash crashes the
+// member and the world goes on; any other panic is a violation that
+// accuses the member.
+func TestLoopGuardsMemberCalls(t *testing.T) {
+	for _, crash := range []bool{true, false} {
+		w := newWorld(Config{Seed: 3, Members: 3})
+		w.setDriver(&panicky{driver: w.drv, at: 50, crash: crash})
+		WithSeededCryptoRand(w.streams.Fork("raft/jitter"), func() {
+			w.begin()
+			w.loop(3 * time.Second)
+		})
+		v := w.chk.Violation()
+		t.Logf("crash=%v: %v failpoints=%d life=%d now=%v steps=%d", crash, v, w.stats.Failpoints, w.cl.members[0].life, w.q.Now(), w.step)
+		if crash {
+			if v != nil || w.stats.Failpoints != 1 || w.cl.members[0].life != 1 || w.q.Now() < 2*time.Second {
+				t.Errorf("crash: violation %v, failpoints %d, m1's life %d, stopped at %v; want none, 1, 1, past 2s",
+					v, w.stats.Failpoints, w.cl.members[0].life, w.q.Now())
+			}
+			continue
+		}
+		if v == nil || v.Member != 1 || !strings.Contains(v.Detail, "m1 panicked: boom") {
+			t.Errorf("panic: violation %v, want m1's panic", v)
+		}
+		if w.cl.inCall {
+			t.Error("the call is still marked running")
+		}
+	}
 }

@@ -39,7 +39,7 @@ func (c *core) halt() { c.stopAt = c.step }
 func (c *core) clearHalt() { c.stopAt = c.cfg.MaxSteps }
 
 // trace hashes one event into the trace, with its readable line.
-func (c *core) trace(e Event, a, b uint64, line func() string) {
+func (c *core) trace(e *Event, a, b uint64, line func() string) {
 	c.tr.Add(e.At, uint8(e.Kind), e.Node, a, b, line)
 }
 

@@ -33,12 +33,14 @@ endpoint is its ID, client i's is 1000+i.
 # One step
 
 The loop (world.loop) pops the earliest event of the queue, ordered by
-(At, Seq): events at the same time run in the order they were scheduled,
-which depends on nothing but the seed. It advances the clock to the event's
-time, counts the step and dispatches the event to its part. A member
-event runs inside cluster.call: the member's code runs (a timer fires, a
-message or a request is stepped), a failpoint crash becomes a crash of the
-member and any other panic a violation; then what the member asked for is
+time and then order of scheduling: events at the same time run in the order
+they were scheduled, which depends on nothing but the seed. It advances the
+clock to the event's time, counts the step and dispatches the event to its
+part. A member event calls the member between cluster.enter and
+cluster.called, under the loop's one recover (world.steps): the member's
+code runs (a timer fires, a message or a request is stepped), a failpoint
+crash becomes a crash of the member and any other panic a violation, as
+cluster.call does for calls outside the loop; then what the member asked for is
 carried out (timers scheduled, messages handed to the network, replies sent
 to clients), the per-step checks run on it, and its role goes on the
 timeline. The loop stops at the end of the safety phase, at the first

@@ -27,8 +27,11 @@ type driver interface {
 	// tick is a fault tick: carry out the faults that are due.
 	tick(w *world)
 	// failpoint returns member m's answer to "do I die here?", asked at
-	// every pass through a failpoint (nodes.Config.Failpoint).
+	// every pass through a failpoint (nodes.Config.Failpoint) in armed.
 	failpoint(m *member) func(nodes.Failpoint) bool
+	// armedSet is the points at which failpoint may answer yes, kept up to
+	// date (nodes.Config.Armed), or nil: any.
+	armedSet() *nodes.FailpointSet
 	// downFor is how long m, dead at point, stays down (< 0: until a
 	// restart by hand).
 	downFor(m *member, point string) time.Duration
@@ -44,7 +47,9 @@ func newDriver(w *world) driver {
 	if w.cfg.RecordPlan {
 		w.rec = &Plan{}
 	}
-	return &seeded{fs: w.faults, opt: &w.opt, rate: w.opt.fpRate, path: slices.Clone(w.opt.pathArmed)}
+	d := &seeded{fs: w.faults, opt: &w.opt, rate: w.opt.fpRate, path: slices.Clone(w.opt.pathArmed)}
+	d.rated()
+	return d
 }
 
 // startWorkload schedules the first arrival at once, and the first fault
@@ -66,8 +71,21 @@ type seeded struct {
 	// is off for the rest of the run, and the points still on share the
 	// path (oneShot).
 	rate [nodes.NumFailpoints]prob.Ratio
-	path []nodes.Failpoint // the path's points switched on that have not fired, in pass order
+	path []nodes.Failpoint  // the path's points switched on that have not fired, in pass order
+	on   nodes.FailpointSet // the points whose rate is not zero
 }
+
+// rated updates on after a change of rate.
+func (d *seeded) rated() {
+	d.on = 0
+	for fp, r := range d.rate {
+		if !r.Zero() {
+			d.on = d.on.With(nodes.Failpoint(fp))
+		}
+	}
+}
+
+func (d *seeded) armedSet() *nodes.FailpointSet { return &d.on }
 
 func (d *seeded) begin(w *world) { startWorkload(w, d.fs.ticked()) }
 
@@ -103,7 +121,7 @@ func (d *seeded) failpoint(m *member) func(nodes.Failpoint) bool {
 		}
 		r := d.rate[fp]
 		if r.Zero() {
-			return false // never fires: its passes need no counting
+			return false // never fires: its passes need no counting (not in on)
 		}
 		pass := m.pass(fp)
 		fire := r.Hit(d.fs.rng)
@@ -135,6 +153,7 @@ func (d *seeded) oneShot(fp nodes.Failpoint) {
 		d.rate[p] = leastFire(p)
 	}
 	sharePath(&d.rate, d.path)
+	d.rated()
 }
 
 // downFor draws the down time and records the failpoint step.
@@ -155,6 +174,7 @@ type planned struct {
 	req     int   // the next request step
 	fault   int   // the next fault step
 	byPoint [nodes.NumFailpoints][]Step
+	on      nodes.FailpointSet // the points of byPoint
 	fs      *faultSched
 }
 
@@ -164,6 +184,7 @@ func newPlanned(p *Plan, fs *faultSched) *planned {
 		// A step at a point no member has never fires.
 		if fp, ok := nodes.ParseFailpoint(st.Point); ok && st.Kind == StepFailpoint {
 			d.byPoint[fp] = append(d.byPoint[fp], st)
+			d.on = d.on.With(fp)
 		}
 	}
 	return d
@@ -267,6 +288,8 @@ func (d *planned) failpoint(m *member) func(nodes.Failpoint) bool {
 		return false
 	}
 }
+
+func (d *planned) armedSet() *nodes.FailpointSet { return &d.on }
 
 func (d *planned) downFor(m *member, _ string) time.Duration { return m.down }
 

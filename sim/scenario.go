@@ -282,6 +282,9 @@ func (s *Scenario) failpoint(m *member) func(nodes.Failpoint) bool {
 	}
 }
 
+// armedSet is nil: a script arms any point at any time.
+func (s *Scenario) armedSet() *nodes.FailpointSet { return nil }
+
 // downFor keeps a crashed member down until the script restarts it.
 func (s *Scenario) downFor(*member, string) time.Duration { return -1 }
 

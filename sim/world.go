@@ -149,28 +149,70 @@ func (w *world) run() {
 // loop pops events until the time limit, a violation (unless lenient) or
 // the step limit.
 func (w *world) loop(until time.Duration) {
+	for {
+		e, slot, panicked := w.steps(until)
+		if !panicked {
+			return
+		}
+		// A member's call panicked in e: end the call as call would have,
+		// then the event.
+		w.cl.afterCall(w.cl.callee, w.cl.crashed, w.cl.panic)
+		w.cl.crashed, w.cl.panic = "", nil
+		w.finish(e)
+		w.q.release(slot)
+	}
+}
+
+// steps runs loop's events until it ends, or until a member's call that
+// an event handler started with cluster.enter panics: it then returns
+// that event, its queue slot and true. Its one deferred recover guards
+// the calls of every event, instead of a guard per event; a panic outside
+// a member's call goes on up (to Run). Each event is read in its queue
+// slot (Queue.take), freed after it ran.
+func (w *world) steps(until time.Duration) (e *Event, slot int32, panicked bool) {
+	defer func() {
+		if !w.cl.inCall {
+			return
+		}
+		if r := recover(); r != nil { // nil: a Goexit, no panic
+			w.cl.panicked(r)
+			panicked = true
+		}
+	}()
 	for (w.chk.Violation() == nil || w.lenient) && !w.stopped() {
 		at, ok := w.q.Peek()
 		if !ok || at > until {
-			return
+			return nil, 0, false
 		}
-		e, _ := w.q.Pop()
+		e, slot = w.q.take()
 		w.step++
 		if w.watch != nil {
-			w.watch.before(e)
+			w.watch.before(*e)
 		}
 		w.dispatch(e)
 		if w.watch != nil {
-			w.watch.after(e)
+			w.watch.after(*e)
 		}
 		if w.cfg.SampleMemory && w.step%20000 == 0 {
 			w.sampleMemory()
 		}
+		w.q.release(slot)
+	}
+	return nil, 0, false
+}
+
+// finish ends event e's step as steps does.
+func (w *world) finish(e *Event) {
+	if w.watch != nil {
+		w.watch.after(*e)
+	}
+	if w.cfg.SampleMemory && w.step%20000 == 0 {
+		w.sampleMemory()
 	}
 }
 
 // dispatch runs one event on the part it is for.
-func (w *world) dispatch(e Event) {
+func (w *world) dispatch(e *Event) {
 	switch e.Kind {
 	case evTimer:
 		w.cl.onTimer(e)
