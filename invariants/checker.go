@@ -101,26 +101,42 @@ func (c *Checker) tracked(id uint64) *track {
 	return c.members[id]
 }
 
-// Step runs the per-step checks on a member the step touched.
+// Step runs the per-step checks on a member the step touched. The paths
+// taken at most steps stay here, small; a leader new to the checker and a
+// violation go to functions of their own.
 func (c *Checker) Step(v View) {
 	if c.Off {
 		return
 	}
 	term, _, _, leader, commit := v.RaftStatus()
-	if id := v.ID(); leader && (term != c.lastTerm || id != c.lastLeader) {
-		other, ok := c.leaders[term]
-		if ok && other != id {
-			c.fail(ElectionSafety, other, "m%d and m%d both lead term %d", other, id, term)
+	if leader {
+		if id := v.ID(); term != c.lastTerm || id != c.lastLeader {
+			c.leads(v, id, term)
 		}
-		if !ok && c.Ref.Membership {
-			c.newLeader(v, term)
-		}
-		c.leaders[term] = id
-		c.lastTerm, c.lastLeader = term, id
 	}
 	if a := v.Applied(); a > commit {
-		c.fail(AppliedLECommitted, v.ID(), "m%d applied=%d > committed=%d", v.ID(), a, commit)
+		c.appliedPast(v, a, commit)
 	}
+}
+
+// leads is election-safety for member id leading term, which is not the
+// pair Step saw last.
+func (c *Checker) leads(v View, id, term uint64) {
+	other, ok := c.leaders[term]
+	if ok && other != id {
+		c.fail(ElectionSafety, other, "m%d and m%d both lead term %d", other, id, term)
+	}
+	if !ok && c.Ref.Membership {
+		c.newLeader(v, term)
+	}
+	c.leaders[term] = id
+	c.lastTerm, c.lastLeader = term, id
+}
+
+// appliedPast reports a member whose applied index a passed its commit
+// index.
+func (c *Checker) appliedPast(v View, a, commit uint64) {
+	c.fail(AppliedLECommitted, v.ID(), "m%d applied=%d > committed=%d", v.ID(), a, commit)
 }
 
 // Committed checks entries a member committed against the agreed log, and
