@@ -105,8 +105,14 @@ func orderRevisions(hops []*hop, top *hop) []violation {
 		}
 	}
 	slices.SortFunc(done, func(a, b *hop) int { return compareThen(a.ret, b.ret, a.idx, b.idx) })
-	byCall := slices.Clone(hops)
-	slices.SortFunc(byCall, func(a, b *hop) int { return compareThen(a.call, b.call, a.idx, b.idx) })
+	// A history in call order (the world's is: it records each request at
+	// its call) is swept as it is: (call, idx) is a total order, so a
+	// sorted copy would be the same sequence.
+	byCall := hops
+	if !slices.IsSortedFunc(hops, byCallOrder) {
+		byCall = slices.Clone(hops)
+		slices.SortFunc(byCall, byCallOrder)
+	}
 	var order, read *violation
 	// top: the done request with the highest revision returned so far
 	j := 0
@@ -142,6 +148,9 @@ func orderRevisions(hops []*hop, top *hop) []violation {
 	}
 	return vs
 }
+
+// byCallOrder orders requests by call, then by their index in the history.
+func byCallOrder(a, b *hop) int { return compareThen(a.call, b.call, a.idx, b.idx) }
 
 // compareThen is cmp.Or(cmp.Compare(x, y), cmp.Compare(i, j)) without
 // computing the second comparison when the first decides (cmp.Or takes
