@@ -30,11 +30,11 @@ func linearizableOps(history []Op, fates map[uint64]fate) []linearizable.Op {
 	return ops
 }
 
-// linearizableOp converts a request for the check (settleInto sets the
-// same fields).
-func linearizableOp(o *Op) linearizable.Op {
-	return linearizable.Op{ClientID: o.Proc, Call: int64(o.Call), Return: int64(o.Return),
-		Unknown: o.Unknown || o.Return == 0, Req: o.Req, Result: o.Result}
+// kept returns linearizable.Checked and Uncertain of o as settleInto
+// converts it, without building the linearizable.Op (finish asks at every
+// request).
+func kept(o *Op) (checked, uncertain bool) {
+	return linearizable.Kept(o.Req, o.Unknown || o.Return == 0, int64(o.Call), int64(o.Return), o.Result.Code)
 }
 
 // history is the client history of a run and its hookup to the oracle:
@@ -127,7 +127,8 @@ func (w *history) settle(req *nodes.Request, res nodes.Result) {
 // settleInto converts a request for the check into lo, a zero Op, with
 // its fate in the log when its outcome is open: settled by the log, or
 // never committed. (Field by field: building an Op and copying it in
-// wrote each of the history's Ops twice.)
+// wrote each of the history's Ops twice.) kept classifies o as converted
+// here.
 func settleInto(lo *linearizable.Op, o *Op, fates map[uint64]fate) {
 	lo.ClientID, lo.Call, lo.Return = o.Proc, int64(o.Call), int64(o.Return)
 	lo.Unknown, lo.Req, lo.Result = o.Unknown || o.Return == 0, o.Req, o.Result
@@ -152,11 +153,11 @@ func settleInto(lo *linearizable.Op, o *Op, fates map[uint64]fate) {
 func (w *history) finish(c *client, clients []*client) {
 	o := &w.ops[c.op]
 	w.observeLeases(o)
-	lo := linearizableOp(o)
-	if !linearizable.Uncertain(&lo) && followed(o.Req) {
+	checked, uncertain := kept(o)
+	if !uncertain && followed(o.Req) {
 		delete(w.fates, o.Req.ID)
 	}
-	if linearizable.Checked(&lo) || serializableRead(o) || keepWholeHistory {
+	if checked || serializableRead(o) || keepWholeHistory {
 		return
 	}
 	*o = Op{}

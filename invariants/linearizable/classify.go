@@ -150,13 +150,26 @@ func Checked(o *Op) bool { return classify(o) != 0 }
 // learned: what the committed log says of it (Op.Log) decides it.
 func Uncertain(o *Op) bool { return classify(o) == effectMaybe }
 
+// Kept returns Checked and Uncertain of the Op of the request req, called
+// at call and answered at ret with code (unknown: its client never learned
+// the outcome), without building the Op.
+func Kept(req *nodes.Request, unknown bool, call, ret int64, code nodes.Code) (checked, uncertain bool) {
+	eff := classifyReq(req, unknown || ret < call, code)
+	return eff != 0, eff == effectMaybe
+}
+
 // classify decides what a request tells, or returns 0 to leave it out:
 // serializable ranges (they may be stale by design), compaction and
 // defragmentation (not part of the KV model), reads that failed or timed
 // out (they show nothing), and writes refused with a code that proves they
 // changed nothing.
 func classify(o *Op) effect {
-	r := o.Req
+	return classifyReq(o.Req, o.Unknown || o.Return < o.Call, o.Result.Code)
+}
+
+// classifyReq is classify of a request r, open when its outcome is
+// unknown (see Op.Unknown), answered with code.
+func classifyReq(r *nodes.Request, open bool, code nodes.Code) effect {
 	if r == nil {
 		return 0
 	}
@@ -166,14 +179,14 @@ func classify(o *Op) effect {
 		return 0
 	case !read && r.Kind != nodes.KindPut && r.Kind != nodes.KindDeleteRange && r.Kind != nodes.KindTxn:
 		return 0
-	case o.Unknown || o.Return < o.Call:
+	case open:
 		if read {
 			return 0
 		}
 		return effectMaybe
-	case o.Result.Code == nodes.OK:
+	case code == nodes.OK:
 		return effectDone
-	case read || !mayHaveApplied(o.Result.Code):
+	case read || !mayHaveApplied(code):
 		return 0
 	}
 	return effectMaybe
