@@ -286,3 +286,16 @@ func pageShows(t *testing.T, path string, wants ...string) {
 		}
 	}
 }
+
+func TestInRangeMatchesMVCC(t *testing.T) {
+	vals := [][]byte{nil, {}, {0}, []byte("a"), []byte("k0"), []byte("k00"), []byte("k01"), []byte("k1"), []byte("k10"), []byte("z"), {0xff}, {0, 0}}
+	for _, k := range vals {
+		for _, key := range vals {
+			for _, end := range vals {
+				if got, want := inRange(string(k), key, end), mvcc.InRange(k, key, end); got != want {
+					t.Errorf("inRange(%q, %q, %q) = %v; mvcc.InRange says %v", k, key, end, got, want)
+				}
+			}
+		}
+	}
+}
