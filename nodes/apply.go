@@ -295,7 +295,7 @@ func (m *Member) applyConfChange(e *raftpb.Entry) {
 		if m.cfg.Membership {
 			m.applyMembership(e, &cc)
 		} else {
-			m.setConfState(m.rn.ApplyConfChange(&cc))
+			m.setConfState(m.node().ApplyConfChange(&cc))
 		}
 	}
 	a := &m.apply
@@ -330,7 +330,7 @@ func (m *Member) applyMembership(e *raftpb.Entry, cc *raftpb.ConfChange) {
 	if err != nil {
 		cc.NodeId = new(uint64(0))
 	}
-	m.setConfState(m.rn.ApplyConfChange(cc))
+	m.setConfState(m.node().ApplyConfChange(cc))
 	if w, ok := m.waiters[cc.GetId()]; ok {
 		delete(m.waiters, cc.GetId())
 		res := Result{Code: OK, Rev: m.state.KV.Rev(), Members: m.state.Cluster.Members()}

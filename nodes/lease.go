@@ -79,7 +79,7 @@ func (m *Member) revokeExpired() {
 		if !m.state.oldVersion {
 			req.User, req.AuthRevision = auth.RootUser, m.state.Auth.Revision()
 		}
-		if err := m.rn.Propose(req.Encode()); err == nil {
+		if err := m.node().Propose(req.Encode()); err == nil {
 			if o := m.cfg.Observer; o != nil {
 				o.RevokeProposed(m, req)
 			}

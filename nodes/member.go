@@ -203,8 +203,12 @@ type Member struct {
 	be      *backend.Backend
 	state   *State
 
-	rd        raft.Ready // the Ready being persisted
-	inReady   bool
+	rd      raft.Ready // the Ready being persisted
+	inReady bool
+	// idle: raft's last HasReady answered false and the member has not
+	// called raft since but for its getters (node): HasReady, which reads
+	// raft's own state and never its Storage, would answer false again.
+	idle      bool
 	mustSync  bool
 	prevHS    *raftpb.HardState // the last HardState handed to the WAL
 	lead      uint64
@@ -293,7 +297,7 @@ func (m *Member) raftConfig(applied uint64) *raft.Config {
 func (m *Member) Tick() {
 	m.clock += m.cfg.TickInterval
 	m.lastTick = m.now() // raftNode.tick's latestTickTs
-	m.rn.Tick()
+	m.node().Tick()
 	m.revokeExpired()
 	m.publish()
 	m.monitorVersion()
@@ -329,7 +333,7 @@ func (m *Member) Step(msg *raftpb.Message) {
 	} else {
 		// Errors are raft's to ignore (a message from an unknown peer, a
 		// proposal dropped for want of a leader): etcd drops them too.
-		_ = m.rn.Step(msg)
+		_ = m.node().Step(msg)
 	}
 	m.pump()
 }
@@ -346,11 +350,11 @@ func (m *Member) Step(msg *raftpb.Message) {
 // nothing the apply loop sees.
 func (m *Member) stepSnapshot(msg *raftpb.Message) {
 	if !m.cfg.Membership {
-		_ = m.rn.Step(msg)
+		_ = m.node().Step(msg)
 		return
 	}
 	before := m.raftConfDigest()
-	_ = m.rn.Step(msg)
+	_ = m.node().Step(msg)
 	if m.raftConfDigest() != before {
 		m.confAhead = msg.GetSnapshot().GetMetadata().GetIndex()
 	}

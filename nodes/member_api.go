@@ -116,7 +116,7 @@ func (m *Member) admin(req *Request) (Code, bool) {
 // proposeConf proposes req's ConfChange, with req's ID for the waiter
 // (etcd's configure); from is the peer that forwarded it, or 0.
 func (m *Member) proposeConf(client int, from uint64, req *Request) {
-	if err := m.rn.ProposeConfChange(confChangeOf(req)); err != nil {
+	if err := m.node().ProposeConfChange(confChangeOf(req)); err != nil {
 		m.answer(client, from, req.ID, Result{Code: ErrNoLeader})
 		return
 	}

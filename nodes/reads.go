@@ -93,7 +93,7 @@ func (m *Member) sendReadIndex() {
 	rl.timers++
 	m.timer(readIndexRetry, TimerReadRetry)
 	m.stats.ReadIndexes++
-	m.rn.ReadIndex(binary.BigEndian.AppendUint64(nil, id))
+	m.node().ReadIndex(binary.BigEndian.AppendUint64(nil, id))
 }
 
 // readStates takes a Ready's read states. etcd's raft loop hands the read

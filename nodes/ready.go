@@ -28,13 +28,24 @@ func (m *Member) pump() {
 	}
 }
 
+// node returns raft's RawNode for a call that may change raft's state
+// (every call but its status getters): the next pump asks HasReady again.
+func (m *Member) node() *raft.RawNode {
+	m.idle = false
+	return m.rn
+}
+
 // startReady takes the next Ready and writes it to the WAL. It reports
 // whether the Ready can finish now (no fsync to wait for).
 func (m *Member) startReady() bool {
-	if m.inReady || !m.rn.HasReady() {
+	if m.inReady || m.idle {
 		return false
 	}
-	rd := m.rn.Ready()
+	if !m.rn.HasReady() {
+		m.idle = true
+		return false
+	}
+	rd := m.node().Ready()
 	m.rd, m.inReady = rd, true
 	m.stats.Readies++
 	if rd.SoftState != nil {
@@ -159,7 +170,7 @@ func (m *Member) finishReady() {
 		m.failpoint(FPBeforeFollowerSend)
 		m.send(rd.Messages)
 	}
-	m.rn.Advance(*rd)
+	m.node().Advance(*rd)
 	m.rd = raft.Ready{}
 	m.inReady = false
 	m.apply.walSynced(m)
@@ -186,7 +197,7 @@ func (m *Member) mustWaitApply(rd *raft.Ready) bool {
 func (m *Member) finishWaited() {
 	m.waitApply = 0
 	m.send(m.rd.Messages)
-	m.rn.Advance(m.rd)
+	m.node().Advance(m.rd)
 	m.rd = raft.Ready{}
 	m.inReady = false
 }

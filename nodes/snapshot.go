@@ -147,7 +147,7 @@ func (m *Member) withSnapshotDB(msg *raftpb.Message) *raftpb.Message {
 		v2 := m.state.Cluster.V2Data()
 		out.Snapshot.Data = append(append(binary.AppendUvarint(nil, uint64(len(v2))), v2...), out.Snapshot.Data...)
 	}
-	m.rn.ReportSnapshot(msg.GetTo(), raft.SnapshotFinish)
+	m.node().ReportSnapshot(msg.GetTo(), raft.SnapshotFinish)
 	return out
 }
 

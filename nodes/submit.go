@@ -86,7 +86,7 @@ func (m *Member) Submit(client int, req *Request) {
 	case KindAuthenticate:
 		m.reply(client, req.ID, Result{Code: codeOf(m.state.Auth.CheckPassword(m.be.ReadTx(), req.Name, req.Password)), Rev: m.state.KV.Rev()})
 	default:
-		if err := m.rn.Propose(req.Encode()); err != nil {
+		if err := m.node().Propose(req.Encode()); err != nil {
 			// raft.ErrProposalDropped: no leader known (etcd answers
 			// ErrNoLeader after its own timeout).
 			m.reply(client, req.ID, Result{Code: ErrNoLeader})
@@ -149,7 +149,7 @@ func (m *Member) monitorVersion() {
 		return
 	}
 	req := &Request{ID: m.internalID(), Kind: KindClusterVersion, Name: ClusterVersion}
-	_ = m.rn.Propose(req.Encode())
+	_ = m.node().Propose(req.Encode())
 }
 
 // publish proposes the member's announcement, again every second of the
@@ -166,7 +166,7 @@ func (m *Member) publish() {
 		// ClusterMemberAttrSet: its member ID and client URL.
 		req.MemberID, req.PeerURL = m.cfg.ID, m.clientURL()
 	}
-	_ = m.rn.Propose(req.Encode())
+	_ = m.node().Propose(req.Encode())
 }
 
 // clientURL is the member's client URL: its peer URL's host on etcd's
