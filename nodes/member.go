@@ -79,6 +79,9 @@ func (c *Config) defaults() {
 	c.CompactionInterval = cmp.Or(c.CompactionInterval, 10*time.Millisecond)
 	c.SnapshotCount = cmp.Or(c.SnapshotCount, 10000)
 	c.SnapshotCatchUp = cmp.Or(c.SnapshotCatchUp, 500)
+	if c.Armed == nil {
+		c.Armed = &everyFailpoint
+	}
 }
 
 // Observer is told what a member does, for the invariants. It must not
