@@ -24,7 +24,7 @@ const DBName = "db"
 // applied again.
 func Start(cfg Config, fs *disk.FS) (*Member, error) {
 	cfg.defaults()
-	m := &Member{cfg: cfg, fs: fs, storage: raft.NewMemoryStorage(), waiters: map[uint64]waiter{}}
+	m := &Member{cfg: cfg, fs: fs, storage: newMemStorage(), waiters: map[uint64]waiter{}}
 	fresh, err := m.openWAL(!wal.Exist(fs))
 	if err != nil {
 		return nil, err

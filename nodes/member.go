@@ -201,7 +201,7 @@ type Member struct {
 	cfg     Config
 	fs      *disk.FS
 	rn      *raft.RawNode
-	storage *raft.MemoryStorage
+	storage *memStorage
 	wal     *wal.WAL
 	be      *backend.Backend
 	state   *State
