@@ -37,6 +37,12 @@ When no Ready is being persisted and raft has one, the member:
     apply loop. The failpoints before and after the WAL write fire either
     way.
 
+Raft's HasReady is asked again only after a call that may change raft
+(node()): an event that calls no raft (an apply, a commit) finds it idle.
+The MemoryStorage (storage.go) keeps its bounds and entries at hand, so
+that raft's reads of it, several per message, take no lock and size
+entries from the wire format; it answers as MemoryStorage does.
+
 # The apply loop (apply.go), etcd's applyAll
 
 One entry per timer, so that a backend commit or a crash can fall between
