@@ -170,7 +170,9 @@ func (m *Member) finishReady() {
 		m.failpoint(FPBeforeFollowerSend)
 		m.send(rd.Messages)
 	}
-	m.node().Advance(*rd)
+	// raft/v3 ignores Advance's Ready (Ready kept what Advance steps): an
+	// empty one, not a copy of the Ready's 128 bytes.
+	m.node().Advance(raft.Ready{})
 	m.rd = raft.Ready{}
 	m.inReady = false
 	m.apply.walSynced(m)
