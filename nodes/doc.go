@@ -39,9 +39,10 @@ When no Ready is being persisted and raft has one, the member:
 
 Raft's HasReady is asked again only after a call that may change raft
 (node()): an event that calls no raft (an apply, a commit) finds it idle.
-The MemoryStorage (storage.go) keeps its bounds and entries at hand, so
-that raft's reads of it, several per message, take no lock and size
-entries from the wire format; it answers as MemoryStorage does.
+The MemoryStorage (storage.go) keeps its first and last index at hand,
+read back after each change the member makes to it, so that raft's reads
+of them, several per message, take no lock; every other answer is
+MemoryStorage's own.
 
 # The apply loop (apply.go), etcd's applyAll
 
