@@ -136,7 +136,9 @@ func (m *Mem) bucket(name string) *bucket {
 	if b := m.find(name); b != nil {
 		return b
 	}
-	b := &bucket{name: name, t: btree.NewG(16, lessKV)}
+	// Degree 32 (nodes of up to 63 items of two words): with the 16-byte
+	// items, fewer levels cost less than the longer moves inside a node.
+	b := &bucket{name: name, t: btree.NewG(32, lessKV)}
 	i := 0
 	for i < len(m.buckets) && m.buckets[i].name < name {
 		i++
