@@ -94,6 +94,7 @@ func (b *bucket) done() { b.probe.key = nil }
 // not safe for concurrent use, reads included (they reuse a search item).
 type Mem struct {
 	buckets []*bucket // sorted by name; few buckets, so a slice
+	keys    *bucket   // the key bucket (SafeRangeBucket), most reads' and writes'
 	// recs is the rest of a block of records that Puts take one at a
 	// time: one allocation per block of writes instead of one each. A
 	// block lives while one of its records does; records of a bucket's
@@ -124,6 +125,9 @@ func (m *Mem) newRec(key, value []byte, sum uint64) *rec {
 func NewMem() *Mem { return &Mem{} }
 
 func (m *Mem) find(name string) *bucket {
+	if name == SafeRangeBucket {
+		return m.keys
+	}
 	for _, b := range m.buckets {
 		if b.name == name {
 			return b
@@ -146,6 +150,9 @@ func (m *Mem) bucket(name string) *bucket {
 	m.buckets = append(m.buckets, nil)
 	copy(m.buckets[i+1:], m.buckets[i:])
 	m.buckets[i] = b
+	if name == SafeRangeBucket {
+		m.keys = b
+	}
 	return b
 }
 
@@ -242,6 +249,9 @@ func (m *Mem) putSum(bucket string, key, value []byte, sum uint64) (old []byte, 
 // dropBucket removes the bucket name, if there is one.
 func (m *Mem) dropBucket(name string) {
 	m.buckets = slices.DeleteFunc(m.buckets, func(b *bucket) bool { return b.name == name })
+	if name == SafeRangeBucket {
+		m.keys = nil
+	}
 }
 
 // Delete implements Tx.
@@ -304,6 +314,9 @@ func (m *Mem) Clone() *Mem {
 	c := &Mem{buckets: make([]*bucket, len(m.buckets))}
 	for i, b := range m.buckets {
 		c.buckets[i] = &bucket{name: b.name, t: b.t.Clone(), sum: b.sum}
+		if b == m.keys {
+			c.keys = c.buckets[i]
+		}
 	}
 	return c
 }
