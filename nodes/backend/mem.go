@@ -332,12 +332,24 @@ func RecordHash(bucket string, key, value []byte) uint64 {
 // keyHash is RecordHash's state after the bucket and the key: a write
 // hashes them once for both the record's hash and the read buffer's index.
 func keyHash(bucket string, key []byte) uint64 {
+	h := keyBucketHash
+	if bucket != SafeRangeBucket {
+		h = bucketHash(bucket)
+	}
+	return mixBytes(mixLen(h, len(key)), key)
+}
+
+// keyBucketHash is bucketHash(SafeRangeBucket), the bucket of most writes.
+var keyBucketHash = bucketHash(SafeRangeBucket)
+
+// bucketHash is RecordHash's state after the bucket.
+func bucketHash(bucket string) uint64 {
 	h := uint64(14695981039346656037)
 	h = mixLen(h, len(bucket))
 	for i := 0; i < len(bucket); i++ {
 		h = (h ^ uint64(bucket[i])) * 1099511628211
 	}
-	return mixBytes(mixLen(h, len(key)), key)
+	return h
 }
 
 // valueHash ends RecordHash from keyHash's state.

@@ -136,3 +136,17 @@ func TestMemNestedReads(t *testing.T) {
 		t.Fatalf("Range after nested ones %v", got)
 	}
 }
+
+// TestKeyHashOfTheKeyBucket: keyHash's precomputed state for the key bucket
+// is the one every other bucket's name gives.
+func TestKeyHashOfTheKeyBucket(t *testing.T) {
+	for _, key := range []string{"", "a", "0123456789abcdefg", "\x00\x00\x00\x00\x00\x00\x00\x01_\x00\x00\x00\x00\x00\x00\x00\x00"} {
+		generic := mixBytes(mixLen(bucketHash(string([]byte(SafeRangeBucket))), len(key)), []byte(key))
+		if got := keyHash(SafeRangeBucket, []byte(key)); got != generic {
+			t.Fatalf("keyHash(%q, %q) = %x, want %x", SafeRangeBucket, key, got, generic)
+		}
+	}
+	if keyHash("meta", []byte("k")) == keyHash(SafeRangeBucket, []byte("k")) {
+		t.Fatal("buckets meta and key hash alike")
+	}
+}
