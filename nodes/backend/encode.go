@@ -49,7 +49,7 @@ func encodeFull(m *Mem) []byte {
 	for _, bk := range m.buckets {
 		buf = appendOp(buf, opBucket, bk.name, nil, nil)
 		bk.t.Ascend(func(it kv) bool {
-			buf = appendOp(buf, opPut, bk.name, it.key, it.value)
+			buf = appendOp(buf, opPut, bk.name, it.r.key, it.r.value)
 			return true
 		})
 	}
@@ -65,7 +65,7 @@ func fullSize(m *Mem) int64 {
 		head := 1 + uvarintLen(len(bk.name)) + len(bk.name)
 		n += head
 		bk.t.Ascend(func(it kv) bool {
-			n += head + uvarintLen(len(it.key)) + len(it.key) + uvarintLen(len(it.value)) + len(it.value)
+			n += head + uvarintLen(len(it.r.key)) + len(it.r.key) + uvarintLen(len(it.r.value)) + len(it.r.value)
 			return true
 		})
 	}

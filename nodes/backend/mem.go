@@ -28,18 +28,24 @@ type Tx interface {
 	Delete(bucket string, key []byte)
 }
 
-type kv struct {
+// rec is one record of a bucket with its hash, RecordHash(bucket, key,
+// value). A record is never changed once in a tree: clones share it.
+type rec struct {
 	key, value []byte
 	sum        uint64
-	// head is the key's first 8 bytes, big-endian and zero-padded: when
-	// two heads differ they order the keys as the bytes do, so most
-	// comparisons (revision keys differ in their main revision) need no
-	// bytes.Compare.
-	head uint64
 }
 
-// item returns the tree item of key (its head set).
-func item(key []byte) kv { return kv{key: key, head: KeyHead(key)} }
+// kv is a tree item: two words, so that the tree's comparisons, which
+// take two items by value, pass them in registers (an item holding the
+// record's slices was 64 bytes, copied twice per comparison).
+type kv struct {
+	// head is the key's first 8 bytes, big-endian and zero-padded: when
+	// two heads differ they order the keys as the bytes do, so most
+	// comparisons (revision keys differ in their main revision) read
+	// neither record and need no bytes.Compare.
+	head uint64
+	r    *rec
+}
 
 // KeyHead returns key's first 8 bytes as a big-endian word, zero-padded:
 // when the heads of two keys differ, they order the keys as bytes.Compare
@@ -57,27 +63,73 @@ func lessKV(a, b kv) bool {
 	if a.head != b.head {
 		return a.head < b.head
 	}
-	return bytes.Compare(a.key, b.key) < 0
+	return bytes.Compare(a.r.key, b.r.key) < 0
 }
 
 type bucket struct {
 	name string
 	t    *btree.BTreeG[kv]
 	sum  uint64
+	// probe is the search item of Get, Lookup and Delete, reused so
+	// that they do not allocate; scan holds a range's bounds, which the
+	// tree reads during the whole of the scan (a scan started inside
+	// another's callback gets bounds of its own).
+	probe    rec
+	scan     [2]rec
+	scanning bool
 }
+
+// search returns the tree item that finds key; done ends its use.
+func (b *bucket) search(key []byte) kv {
+	b.probe.key = key
+	return kv{head: KeyHead(key), r: &b.probe}
+}
+
+func (b *bucket) done() { b.probe.key = nil }
 
 // Mem is an in-memory store of sorted buckets with an order-independent
 // running hash per bucket. It is the state of a backend (pending writes
 // included), and on its own the state the reference state machine keeps.
-// Clone is O(1) and copy-on-write, so snapshots of it are cheap.
+// Clone is O(1) and copy-on-write, so snapshots of it are cheap. A Mem is
+// not safe for concurrent use, reads included (they reuse a search item).
 type Mem struct {
 	buckets []*bucket // sorted by name; few buckets, so a slice
+	keys    *bucket   // the key bucket (SafeRangeBucket), most reads' and writes'
+	// recs is the rest of a block of records that Puts take one at a
+	// time: one allocation per block of writes instead of one each. A
+	// block lives while one of its records does (and keeps the keys and
+	// values of its dead ones); records written together mostly die
+	// together (the key bucket's, compacted in revision order).
+	recs  []rec
+	block int // the size of the last block
+}
+
+// maxRecBlock is the most records allocated at once: blocks start at 4
+// records and double, so that a clone that writes a few (a snapshot
+// taken back to an earlier state) does not allocate a whole block. At 16,
+// a long-lived record keeps at most 15 dead ones; 32 cost as many
+// instructions (BenchmarkWorld60), 8 more.
+const maxRecBlock = 16
+
+// newRec returns a new record from the current block.
+func (m *Mem) newRec(key, value []byte, sum uint64) *rec {
+	if len(m.recs) == 0 {
+		m.block = min(max(2*m.block, 4), maxRecBlock)
+		m.recs = make([]rec, m.block)
+	}
+	r := &m.recs[0]
+	m.recs = m.recs[1:]
+	r.key, r.value, r.sum = key, value, sum
+	return r
 }
 
 // NewMem returns an empty store.
 func NewMem() *Mem { return &Mem{} }
 
 func (m *Mem) find(name string) *bucket {
+	if name == SafeRangeBucket {
+		return m.keys
+	}
 	for _, b := range m.buckets {
 		if b.name == name {
 			return b
@@ -90,7 +142,9 @@ func (m *Mem) bucket(name string) *bucket {
 	if b := m.find(name); b != nil {
 		return b
 	}
-	b := &bucket{name: name, t: btree.NewG(16, lessKV)}
+	// Degree 32 (nodes of up to 63 items of two words): with the 16-byte
+	// items, fewer levels cost less than the longer moves inside a node.
+	b := &bucket{name: name, t: btree.NewG(32, lessKV)}
 	i := 0
 	for i < len(m.buckets) && m.buckets[i].name < name {
 		i++
@@ -98,6 +152,9 @@ func (m *Mem) bucket(name string) *bucket {
 	m.buckets = append(m.buckets, nil)
 	copy(m.buckets[i+1:], m.buckets[i:])
 	m.buckets[i] = b
+	if name == SafeRangeBucket {
+		m.keys = b
+	}
 	return b
 }
 
@@ -107,8 +164,12 @@ func (m *Mem) Get(bucket string, key []byte) ([]byte, bool) {
 	if b == nil {
 		return nil, false
 	}
-	it, ok := b.t.Get(item(key))
-	return it.value, ok
+	it, ok := b.t.Get(b.search(key))
+	b.done()
+	if !ok {
+		return nil, false
+	}
+	return it.r.value, true
 }
 
 // Lookup is Get, also returning the record's hash, RecordHash(bucket,
@@ -118,8 +179,12 @@ func (m *Mem) Lookup(bucket string, key []byte) (value []byte, sum uint64, ok bo
 	if b == nil {
 		return nil, 0, false
 	}
-	it, ok := b.t.Get(item(key))
-	return it.value, it.sum, ok
+	it, ok := b.t.Get(b.search(key))
+	b.done()
+	if !ok {
+		return nil, 0, false
+	}
+	return it.r.value, it.r.sum, true
 }
 
 // EachRecord calls fn with every record of a bucket, in key order, and
@@ -130,7 +195,7 @@ func (m *Mem) EachRecord(bucket string, fn func(key, value []byte, sum uint64)) 
 		return
 	}
 	b.t.Ascend(func(it kv) bool {
-		fn(it.key, it.value, it.sum)
+		fn(it.r.key, it.r.value, it.r.sum)
 		return true
 	})
 }
@@ -141,12 +206,22 @@ func (m *Mem) Range(bucket string, start, end []byte, fn func(key, value []byte)
 	if b == nil {
 		return
 	}
-	visit := func(it kv) bool { return fn(it.key, it.value) }
+	visit := func(it kv) bool { return fn(it.r.key, it.r.value) }
+	bounds := &b.scan
+	if b.scanning {
+		bounds = new([2]rec)
+	} else {
+		b.scanning = true
+		defer func() { b.scan, b.scanning = [2]rec{}, false }()
+	}
+	bounds[0].key = start
+	from := kv{head: KeyHead(start), r: &bounds[0]}
 	if end == nil {
-		b.t.AscendGreaterOrEqual(item(start), visit)
+		b.t.AscendGreaterOrEqual(from, visit)
 		return
 	}
-	b.t.AscendRange(item(start), item(end), visit)
+	bounds[1].key = end
+	b.t.AscendRange(from, kv{head: KeyHead(end), r: &bounds[1]}, visit)
 }
 
 // Put implements Tx.
@@ -165,19 +240,20 @@ func (m *Mem) put(bucket string, key, value []byte) (old []byte, had bool) {
 // putSum is put of a record whose RecordHash is sum.
 func (m *Mem) putSum(bucket string, key, value []byte, sum uint64) (old []byte, had bool) {
 	b := m.bucket(bucket)
-	it := item(key)
-	it.value, it.sum = value, sum
-	if o, ok := b.t.ReplaceOrInsert(it); ok {
-		b.sum -= o.sum
-		old, had = o.value, true
+	if o, ok := b.t.ReplaceOrInsert(kv{head: KeyHead(key), r: m.newRec(key, value, sum)}); ok {
+		b.sum -= o.r.sum
+		old, had = o.r.value, true
 	}
-	b.sum += it.sum
+	b.sum += sum
 	return old, had
 }
 
 // dropBucket removes the bucket name, if there is one.
 func (m *Mem) dropBucket(name string) {
 	m.buckets = slices.DeleteFunc(m.buckets, func(b *bucket) bool { return b.name == name })
+	if name == SafeRangeBucket {
+		m.keys = nil
+	}
 }
 
 // Delete implements Tx.
@@ -192,9 +268,11 @@ func (m *Mem) delete(bucket string, key []byte) (old []byte, had bool) {
 	if b == nil {
 		return nil, false
 	}
-	if o, ok := b.t.Delete(item(key)); ok {
-		b.sum -= o.sum
-		old, had = o.value, true
+	o, ok := b.t.Delete(b.search(key))
+	b.done()
+	if ok {
+		b.sum -= o.r.sum
+		old, had = o.r.value, true
 	}
 	return old, had
 }
@@ -238,6 +316,9 @@ func (m *Mem) Clone() *Mem {
 	c := &Mem{buckets: make([]*bucket, len(m.buckets))}
 	for i, b := range m.buckets {
 		c.buckets[i] = &bucket{name: b.name, t: b.t.Clone(), sum: b.sum}
+		if b == m.keys {
+			c.keys = c.buckets[i]
+		}
 	}
 	return c
 }
@@ -253,12 +334,24 @@ func RecordHash(bucket string, key, value []byte) uint64 {
 // keyHash is RecordHash's state after the bucket and the key: a write
 // hashes them once for both the record's hash and the read buffer's index.
 func keyHash(bucket string, key []byte) uint64 {
+	h := keyBucketHash
+	if bucket != SafeRangeBucket {
+		h = bucketHash(bucket)
+	}
+	return mixBytes(mixLen(h, len(key)), key)
+}
+
+// keyBucketHash is bucketHash(SafeRangeBucket), the bucket of most writes.
+var keyBucketHash = bucketHash(SafeRangeBucket)
+
+// bucketHash is RecordHash's state after the bucket.
+func bucketHash(bucket string) uint64 {
 	h := uint64(14695981039346656037)
 	h = mixLen(h, len(bucket))
 	for i := 0; i < len(bucket); i++ {
 		h = (h ^ uint64(bucket[i])) * 1099511628211
 	}
-	return mixBytes(mixLen(h, len(key)), key)
+	return h
 }
 
 // valueHash ends RecordHash from keyHash's state.

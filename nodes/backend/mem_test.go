@@ -104,3 +104,49 @@ func TestLessKVOrdersAsBytes(t *testing.T) {
 		}
 	}
 }
+
+// item returns the tree item of key.
+func item(key []byte) kv { return kv{head: KeyHead(key), r: &rec{key: key}} }
+
+// TestMemNestedReads: a Get or a Range of the same bucket inside a Range's
+// callback leaves the outer scan's bounds alone (the searches reuse items).
+func TestMemNestedReads(t *testing.T) {
+	m := NewMem()
+	for _, k := range []string{"a", "b", "c", "d", "e"} {
+		m.Put("b", []byte(k), []byte(k))
+	}
+	var got []string
+	m.Range("b", []byte("b"), []byte("e"), func(k, v []byte) bool {
+		got = append(got, string(k))
+		if _, ok := m.Get("b", []byte("e")); !ok {
+			t.Fatal("inner Get missed")
+		}
+		n := 0
+		m.Range("b", []byte("a"), nil, func(k, v []byte) bool { n++; return true })
+		if n != 5 {
+			t.Fatalf("inner Range saw %d keys", n)
+		}
+		return true
+	})
+	if fmt.Sprint(got) != "[b c d]" {
+		t.Fatalf("outer Range %v", got)
+	}
+	m.Range("b", []byte("d"), nil, func(k, v []byte) bool { got = append(got, string(k)); return true })
+	if fmt.Sprint(got) != "[b c d d e]" {
+		t.Fatalf("Range after nested ones %v", got)
+	}
+}
+
+// TestKeyHashOfTheKeyBucket: keyHash's precomputed state for the key bucket
+// is the one every other bucket's name gives.
+func TestKeyHashOfTheKeyBucket(t *testing.T) {
+	for _, key := range []string{"", "a", "0123456789abcdefg", "\x00\x00\x00\x00\x00\x00\x00\x01_\x00\x00\x00\x00\x00\x00\x00\x00"} {
+		generic := mixBytes(mixLen(bucketHash(string([]byte(SafeRangeBucket))), len(key)), []byte(key))
+		if got := keyHash(SafeRangeBucket, []byte(key)); got != generic {
+			t.Fatalf("keyHash(%q, %q) = %x, want %x", SafeRangeBucket, key, got, generic)
+		}
+	}
+	if keyHash("meta", []byte("k")) == keyHash(SafeRangeBucket, []byte("k")) {
+		t.Fatal("buckets meta and key hash alike")
+	}
+}

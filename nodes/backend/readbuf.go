@@ -2,6 +2,7 @@ package backend
 
 import (
 	"bytes"
+	"maps"
 	"slices"
 )
 
@@ -21,12 +22,13 @@ import (
 // its own writes as bbolt's read-write transaction does, and one entry
 // per record written since the last commit: its committed value (what the
 // read transaction of that commit sees) and, once written back, its
-// buffered value. So a read costs a map lookup on top of the store's, and
-// only records written since the last commit are kept.
+// buffered value. So a read costs a lookup among those entries on top of
+// the store's, and only records written since the last commit are kept.
 
 // bufEnt is one record written since the last commit.
 type bufEnt struct {
-	next   int32 // the next entry of the same hash, -1 for none
+	h      uint64 // keyHash(bucket, key)
+	next   int32  // the next entry of the same hash, -1 for none (indexed)
 	bucket string
 	key    []byte
 	old    []byte // the committed value
@@ -44,7 +46,10 @@ type wput struct {
 
 // readBuf holds the backend's read side.
 type readBuf struct {
-	idx     map[uint64]int32 // keyHash(bucket, key) -> the first of its ents
+	// idx maps keyHash(bucket, key) to the first of its ents, once there
+	// are more than smallBuf of them (indexed); fewer are scanned.
+	idx     map[uint64]int32
+	indexed bool
 	ents    []bufEnt
 	wbuf    []wput   // the write buffer
 	dirty   []string // buckets with entries, few
@@ -57,18 +62,31 @@ type readBuf struct {
 	onFresh func(bucket string)
 }
 
+// smallBuf is the most entries found by a scan of their hashes rather
+// than through the index: most commits follow a few writes, and a map's
+// insert, lookups and clearing cost more than such a scan.
+const smallBuf = 16
+
 // SafeRangeBucket is the bucket etcd lets readers range over with a limit
 // (Bucket.IsSafeRangeBucket): the key bucket.
 const SafeRangeBucket = "key"
 
-// The index hashes (bucket, key) with keyHash, which a write computes
-// anyway for the record's hash; entries of the same hash are chained, so
-// a collision costs a comparison, and the hash never decides anything a
-// run can see.
+// Entries are found by keyHash(bucket, key), which a write computes
+// anyway for the record's hash; entries of the same hash are chained in
+// the index (and all compared in a scan), so a collision costs a
+// comparison, and the hash never decides anything a run can see.
 
 // find returns the entry of (bucket, key), or -1, and the first entry of
-// the chain of its hash h (-1: none).
+// the chain of its hash h (-1: none, or not indexed).
 func (r *readBuf) find(h uint64, bucket string, key []byte) (i, head int32) {
+	if !r.indexed {
+		for i := range r.ents {
+			if e := &r.ents[i]; e.h == h && e.bucket == bucket && bytes.Equal(e.key, key) {
+				return int32(i), -1
+			}
+		}
+		return -1, -1
+	}
 	head, ok := r.idx[h]
 	if !ok {
 		return -1, -1
@@ -85,20 +103,38 @@ func (r *readBuf) find(h uint64, bucket string, key []byte) (i, head int32) {
 // it when absent with its committed value (old, had): the batch
 // transaction's value before its first write since the commit.
 func (r *readBuf) entry(h uint64, bucket string, key []byte, old []byte, had bool) int32 {
-	if r.idx == nil {
-		r.idx = make(map[uint64]int32)
-	}
 	i, next := r.find(h, bucket, key)
 	if i >= 0 {
 		return i
 	}
 	i = int32(len(r.ents))
-	r.ents = append(r.ents, bufEnt{next: next, bucket: bucket, key: key, old: old, had: had})
-	r.idx[h] = i
+	r.ents = append(r.ents, bufEnt{h: h, next: next, bucket: bucket, key: key, old: old, had: had})
+	switch {
+	case r.indexed:
+		r.idx[h] = i
+	case len(r.ents) > smallBuf:
+		r.index()
+	}
 	if !slices.Contains(r.dirty, bucket) {
 		r.dirty = append(r.dirty, bucket)
 	}
 	return i
+}
+
+// index builds the index of the entries.
+func (r *readBuf) index() {
+	if r.idx == nil {
+		r.idx = make(map[uint64]int32)
+	}
+	for i := range r.ents {
+		e := &r.ents[i]
+		e.next = -1
+		if head, ok := r.idx[e.h]; ok {
+			e.next = head
+		}
+		r.idx[e.h] = int32(i)
+	}
+	r.indexed = true
 }
 
 // writeback is txWriteBuffer.writeback: the write buffer's puts join the
@@ -125,7 +161,10 @@ func (r *readBuf) reset() {
 	if len(r.ents) == 0 {
 		return
 	}
-	clear(r.idx)
+	if r.indexed {
+		clear(r.idx)
+		r.indexed = false
+	}
 	clear(r.ents)
 	r.ents = r.ents[:0]
 	clear(r.wbuf)
@@ -256,11 +295,10 @@ func ReadSide(tx ReadTx) ReadTx {
 func (b *Backend) ConcurrentReadTx() ReadTx {
 	c := b.crCache
 	if c == nil || b.crVersion != b.rbuf.version || b.crWrites != b.writes {
-		c = &readBuf{version: b.rbuf.version}
+		c = &readBuf{version: b.rbuf.version, indexed: b.rbuf.indexed}
 		if len(b.rbuf.ents) > 0 {
-			c.idx = make(map[uint64]int32, len(b.rbuf.idx))
-			for k, i := range b.rbuf.idx {
-				c.idx[k] = i
+			if c.indexed {
+				c.idx = maps.Clone(b.rbuf.idx)
 			}
 			c.ents = slices.Clone(b.rbuf.ents)
 			c.dirty = slices.Clone(b.rbuf.dirty)

@@ -117,7 +117,14 @@ func TestReadBuffer(t *testing.T) {
 // the committed state of the last commit overlaid by the puts written back
 // since, over random puts, deletes, unlocks and commits.
 func TestReadSideModel(t *testing.T) {
+	indexed := false
 	for seed := range uint64(60) {
+		// Odd seeds write more keys and commit less often, so that the
+		// read buffer outgrows smallBuf and is indexed.
+		wide, nkeys := seed%2 == 1, 8
+		if wide {
+			nkeys = 40
+		}
 		rng := rand.New(rand.NewPCG(seed, 2))
 		b := mustOpen(t, newFS(seed, disk.Faults{}))
 		committed := NewMem()
@@ -126,7 +133,7 @@ func TestReadSideModel(t *testing.T) {
 		buckets := []string{"key", "auth", "lease"}
 		for step := range 300 {
 			bk := buckets[rng.IntN(len(buckets))]
-			key := fmt.Sprintf("k%d", rng.IntN(8))
+			key := fmt.Sprintf("k%02d", rng.IntN(nkeys))
 			switch r := rng.IntN(10); {
 			case r < 5:
 				v := fmt.Sprintf("v%d", step)
@@ -134,7 +141,7 @@ func TestReadSideModel(t *testing.T) {
 				wbuf = append(wbuf, [3]string{bk, key, v})
 			case r < 6:
 				b.Delete(bk, []byte(key))
-			case r < 8:
+			case r < 8 || (wide && rng.IntN(6) != 0):
 				b.Unlock(0)
 				for _, w := range wbuf {
 					rbuf[w[0]+"/"+w[1]] = w[2]
@@ -151,6 +158,7 @@ func TestReadSideModel(t *testing.T) {
 				committed = b.State().Clone()
 				rbuf, wbuf = map[string]string{}, nil
 			}
+			indexed = indexed || b.rbuf.indexed
 			rd := b.ReadTx()
 			for _, bk := range buckets {
 				var want []string
@@ -172,8 +180,8 @@ func TestReadSideModel(t *testing.T) {
 				if got := readAll(rd, bk); !slices.Equal(got, want) {
 					t.Fatalf("seed %d step %d bucket %s: read side %v, want %v", seed, step, bk, got, want)
 				}
-				for i := range 8 {
-					k := fmt.Sprintf("k%d", i)
+				for i := range nkeys {
+					k := fmt.Sprintf("k%02d", i)
 					w, ok := rbuf[bk+"/"+k]
 					if !ok {
 						v, had := committed.Get(bk, []byte(k))

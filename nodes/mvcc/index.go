@@ -17,6 +17,11 @@ type treeIndex struct {
 	// a pivot during the whole of a scan, so a scan has its own; scans do
 	// not nest.
 	probe, pivot keyIndex
+	// last is the keyIndex lookup found last, or the one inserted last: an
+	// apply looks its key up several times (a txn's compare, its put and
+	// its range of one key; the put's previous version). It is always in
+	// the tree: compact forgets it before it removes keys.
+	last *keyIndex
 }
 
 func lessKeyIndex(a, b *keyIndex) bool {
@@ -32,13 +37,22 @@ func newTreeIndex() *treeIndex {
 
 // lookup returns the keyIndex of key, or nil.
 func (ti *treeIndex) lookup(key []byte) *keyIndex {
+	if ki := ti.last; ki != nil && bytes.Equal(ki.key, key) {
+		return ki
+	}
 	ti.probe.key, ti.probe.head = key, backend.KeyHead(key)
 	ki, _ := ti.tree.Get(&ti.probe)
 	ti.probe.key = nil
+	if ki != nil {
+		ti.last = ki
+	}
 	return ki
 }
 
-func (ti *treeIndex) insert(ki *keyIndex) { ti.tree.ReplaceOrInsert(ki) }
+func (ti *treeIndex) insert(ki *keyIndex) {
+	ti.tree.ReplaceOrInsert(ki)
+	ti.last = ki
+}
 
 // visit calls fn on the keys in [key, end) in order until fn returns false;
 // a nil end means no upper bound.
@@ -79,6 +93,9 @@ func (ti *treeIndex) compact(rev int64, dropTomb bool) []revision {
 		}
 		return true
 	})
+	if len(empty) > 0 {
+		ti.last = nil
+	}
 	for _, ki := range empty {
 		ti.tree.Delete(ki)
 	}

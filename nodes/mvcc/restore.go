@@ -1,7 +1,6 @@
 package mvcc
 
 import (
-	"bytes"
 	"fmt"
 
 	"github.com/etcdsim/etcdsim/nodes/backend"
@@ -15,7 +14,10 @@ import (
 // not finished is resumed: its index compaction is done and its job
 // returned, to be run by the caller; without the clamp, etcd's resumption
 // fails with ErrFutureRev when the revision went back, and no job is
-// returned. Records are copied: the store keeps nothing of tx.
+// returned. The index keeps the records tx holds, as it keeps those its
+// own puts hand the backend: a store's values are never changed in place
+// (backend.ReadTx), and the backend replays its file from a copy of its
+// bytes.
 func Restore(tx backend.ReadTx, opts RestoreOptions) (*Store, *CompactionJob, error) {
 	s := NewWithOptions(opts.Options)
 	var err error
@@ -69,9 +71,8 @@ func (s *Store) restoreRecord(k, v []byte) error {
 		if tomb {
 			ki.restoreTombstone(rev)
 		} else {
-			rec := bytes.Clone(v)
-			ki.restore(kv.CreateRevision, rev, kv.Version, rec)
-			s.setLive(ki, liveHash(rec))
+			ki.restore(kv.CreateRevision, rev, kv.Version, v)
+			s.setLive(ki, liveHash(v))
 		}
 		s.index.insert(ki)
 		return nil
@@ -83,8 +84,7 @@ func (s *Store) restoreRecord(k, v []byte) error {
 		}
 		return nil
 	}
-	rec := bytes.Clone(v)
-	ki.put(rev, rec)
-	s.setLive(ki, liveHash(rec))
+	ki.put(rev, v)
+	s.setLive(ki, liveHash(v))
 	return nil
 }

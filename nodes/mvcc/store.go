@@ -48,8 +48,9 @@ type Store struct {
 	scheduledRev, finishedRev int64
 	// kvHash is the sum of liveHash over the live keys.
 	kvHash uint64
-	// resps and moves are TxnScratch's buffers of op responses and lease
-	// moves.
+	// resp, resps and moves are TxnScratch's response and its buffers of
+	// op responses and lease moves.
+	resp  TxnResponse
 	resps []OpResponse
 	moves []LeaseMove
 }

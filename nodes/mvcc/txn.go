@@ -158,45 +158,48 @@ func (s *Store) Txn(tx backend.Tx, req TxnRequest) (TxnResponse, error) {
 	if err := ValidateTxn(req); err != nil {
 		return TxnResponse{}, err
 	}
-	var moves []LeaseMove
-	resp, err := s.txn(tx, req, s.TxnSucceeds(req), nil, &moves)
-	resp.LeaseMoves = moves
-	return resp, err
+	var resp TxnResponse
+	if err := s.txn(tx, req, s.TxnSucceeds(req), nil, &resp); err != nil {
+		return TxnResponse{}, err
+	}
+	return resp, nil
 }
 
 // TxnScratch is Txn for an apply, which has already evaluated the compares
 // (TxnSucceeds, with no write since: succeeded is what it returned), as
 // etcd's apply chooses the path once (compareToPath) and then checks and
-// runs it. The response is read before the store's next TxnScratch: its
-// Responses and LeaseMoves live in buffers of the store that the next call
-// overwrites (an apply reads them at once, and the allocations were one
-// per applied write).
-func (s *Store) TxnScratch(tx backend.Tx, req TxnRequest, succeeded bool) (TxnResponse, error) {
+// runs it. The response is read before the store's next TxnScratch: it,
+// its Responses and its LeaseMoves live in the store, and the next call
+// overwrites them (an apply reads them at once, and the allocations were
+// one per applied write).
+func (s *Store) TxnScratch(tx backend.Tx, req TxnRequest, succeeded bool) (*TxnResponse, error) {
 	if err := ValidateTxn(req); err != nil {
-		return TxnResponse{}, err
+		return nil, err
 	}
 	clear(s.moves)
-	s.moves = s.moves[:0]
-	resp, err := s.txn(tx, req, succeeded, &s.resps, &s.moves)
-	resp.LeaseMoves = s.moves
-	return resp, err
+	s.resp = TxnResponse{LeaseMoves: s.moves[:0]}
+	if err := s.txn(tx, req, succeeded, &s.resps, &s.resp); err != nil {
+		return nil, err
+	}
+	s.moves = s.resp.LeaseMoves
+	return &s.resp, nil
 }
 
-// txn runs the branch that ok chooses; with buf, the responses go into
-// *buf, reused; the lease moves are appended to *moves.
-func (s *Store) txn(tx backend.Tx, req TxnRequest, ok bool, buf *[]OpResponse, moves *[]LeaseMove) (TxnResponse, error) {
+// txn runs the branch that ok chooses into resp; with buf, the responses
+// go into *buf, reused; the lease moves are appended to resp.LeaseMoves.
+func (s *Store) txn(tx backend.Tx, req TxnRequest, ok bool, buf *[]OpResponse, resp *TxnResponse) error {
 	ops := req.Failure
 	if ok {
 		ops = req.Success
 	}
 	for i := range ops {
 		if err := s.checkRange(&ops[i]); err != nil {
-			return TxnResponse{}, err
+			return err
 		}
 	}
 	w := s.beginWrite(tx)
-	w.moves = moves
-	resp := TxnResponse{Succeeded: ok}
+	w.moves = &resp.LeaseMoves
+	resp.Succeeded = ok
 	if buf == nil {
 		resp.Responses = make([]OpResponse, len(ops))
 	} else {
@@ -205,10 +208,10 @@ func (s *Store) txn(tx backend.Tx, req TxnRequest, ok bool, buf *[]OpResponse, m
 		resp.Responses = *buf
 	}
 	for i := range ops {
-		resp.Responses[i] = w.apply(&ops[i])
+		w.apply(&resp.Responses[i], &ops[i])
 	}
 	resp.Rev = w.end()
-	return resp, nil
+	return nil
 }
 
 // checkRange fails a Range op whose revision cannot be served (etcd's
@@ -225,9 +228,10 @@ func (s *Store) checkRange(op *Op) error {
 	return nil
 }
 
-// apply runs one op inside the write transaction (etcd executeTxn).
-func (w *writer) apply(op *Op) OpResponse {
-	r := OpResponse{Type: op.Type}
+// apply runs one op inside the write transaction (etcd executeTxn) into
+// r, which is zero.
+func (w *writer) apply(r *OpResponse, op *Op) {
+	r.Type = op.Type
 	switch op.Type {
 	case OpRange:
 		rr, err := w.s.rangeAt(op.Key, op.End, w.readRev(), op.Range)
@@ -251,7 +255,6 @@ func (w *writer) apply(op *Op) OpResponse {
 	default:
 		panic(fmt.Sprintf("mvcc: unknown txn op type %d", op.Type))
 	}
-	return r
 }
 
 // compare evaluates one Compare at the current revision (etcd's
