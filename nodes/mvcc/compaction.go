@@ -13,10 +13,10 @@ import (
 type CompactionJob struct {
 	s    *Store
 	rev  int64
-	keep keepSet // revisions <= rev that stay, sorted
-	next []byte  // first bucket key of the next batch
-	end  []byte  // bucket keys of main revisions <= rev sort below end
-	del  [][]byte
+	keep keepSet  // revisions <= rev that stay, sorted
+	next []byte   // first bucket key of the next batch
+	end  []byte   // bucket keys of main revisions <= rev sort below end
+	del  [][]byte // the batch's keys to delete: the store's compactDel
 	done bool
 	// The batch being looked at, and visit, which Step hands the bucket's
 	// Range: one closure for the job's life, not one per batch.
@@ -82,7 +82,7 @@ func (j *CompactionJob) Step(tx backend.Tx, batchLimit int) (done bool) {
 		}
 	}
 	j.limit, j.n, j.last, j.bad = batchLimit, 0, revision{}, nil
-	j.del = j.del[:0]
+	j.del = j.s.compactDel[:0]
 	tx.Range(KeyBucket, j.next, j.end, j.visit)
 	n, last := j.n, j.last
 	if j.bad != nil {
@@ -92,6 +92,7 @@ func (j *CompactionJob) Step(tx backend.Tx, batchLimit int) (done bool) {
 		tx.Delete(KeyBucket, k)
 	}
 	clear(j.del)
+	j.s.compactDel, j.del = j.del[:0], nil
 	if batchLimit > 0 && n >= batchLimit {
 		j.next = appendRevBytes(j.next[:0], revision{last.main, last.sub + 1}, false) // Range keeps no start key
 		return false

@@ -82,7 +82,7 @@ func compareRev(a, b revision) int {
 // treeIndex.Compact; a sorted slice instead of a map keeps it deterministic
 // and lets the batches merge it with the bucket in one pass).
 func (ti *treeIndex) compact(rev int64, dropTomb bool) []revision {
-	var keep []revision
+	keep := make([]revision, 0, ti.tree.Len()) // at most one a key
 	var empty []*keyIndex
 	ti.tree.Ascend(func(ki *keyIndex) bool {
 		if r, ok := ki.compact(rev, dropTomb); ok {
@@ -106,7 +106,7 @@ func (ti *treeIndex) compact(rev int64, dropTomb bool) []revision {
 // keep returns, sorted, the revisions at or below rev that a compaction at
 // rev would keep (etcd treeIndex.Keep).
 func (ti *treeIndex) keep(rev int64) []revision {
-	var keep []revision
+	keep := make([]revision, 0, ti.tree.Len()) // at most one a key
 	ti.tree.Ascend(func(ki *keyIndex) bool {
 		if r, ok := ki.keep(rev); ok {
 			keep = append(keep, r)

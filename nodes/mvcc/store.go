@@ -53,6 +53,9 @@ type Store struct {
 	resp  TxnResponse
 	resps []OpResponse
 	moves []LeaseMove
+	// compactDel is the compaction jobs' buffer of the keys a batch
+	// deletes: a store's jobs run their batches one at a time.
+	compactDel [][]byte
 }
 
 // New returns an empty store at revision 1 with etcd's current behaviour.
