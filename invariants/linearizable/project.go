@@ -185,11 +185,26 @@ func cut[T any](s *[]T) *T {
 func projectInput(a *arena, h *hop, key string, gaps *revGaps) *keyInput {
 	in := a.input()
 	*in = keyInput{h: h, allCmps: true, minRev: max(h.minRev, 1), gaps: gaps}
-	for _, c := range h.txn.Compares {
-		if len(c.RangeEnd) == 0 && string(c.Key) == key {
-			in.cmps = append(in.cmps, c)
-		} else {
-			in.allCmps = false
+	cmps := h.txn.Compares
+	on := 0
+	for i := range cmps {
+		if c := &cmps[i]; len(c.RangeEnd) == 0 && string(c.Key) == key {
+			on++
+		}
+	}
+	switch {
+	case on == len(cmps):
+		// All of them, the common case: the request's own, read only.
+		in.cmps = cmps[:on:on]
+	case on > 0:
+		in.cmps = make([]mvcc.Compare, 0, on)
+		fallthrough
+	default:
+		in.allCmps = false
+		for _, c := range cmps {
+			if len(c.RangeEnd) == 0 && string(c.Key) == key {
+				in.cmps = append(in.cmps, c)
+			}
 		}
 	}
 	in.then, in.els = a.actions(h.txn.Success, key), a.actions(h.txn.Failure, key)
