@@ -75,17 +75,21 @@ func (h *hop) branch() []mvcc.Op {
 // state, in the caller's order.
 // The hops are cut from one array (a window's requests in one allocation
 // rather than one each).
+// Each request's keptEffect is taken once: the counting pass keeps them.
 func classifyAll(ops []Op) []*hop {
 	n := 0
+	effs := make([]effect, len(ops))
 	for i := range ops {
-		if keptEffect(&ops[i]) != 0 {
+		if effs[i] = keptEffect(&ops[i]); effs[i] != 0 {
 			n++
 		}
 	}
 	slab := make([]hop, n)
 	hops := make([]*hop, 0, n)
 	for i := 0; i < len(ops) && len(hops) < n; i++ {
-		if h := &slab[len(hops)]; classifyInto(h, ops, i) {
+		if effs[i] != 0 {
+			h := &slab[len(hops)]
+			classifyInto(h, ops, i, effs[i])
 			hops = append(hops, h)
 		}
 	}
@@ -95,22 +99,20 @@ func classifyAll(ops []Op) []*hop {
 // classifyOp returns the request ops[i] as classifyAll keeps it, or nil
 // if it changes and shows nothing.
 func classifyOp(ops []Op, i int) *hop {
-	h := new(hop)
-	if !classifyInto(h, ops, i) {
+	eff := keptEffect(&ops[i])
+	if eff == 0 {
 		return nil
 	}
+	h := new(hop)
+	classifyInto(h, ops, i, eff)
 	return h
 }
 
 // classifyInto is classifyOp into h, a zero hop (its fields are set one
-// by one: assigning a whole hop would write all of it again); false (h
-// untouched) if the request changes and shows nothing.
-func classifyInto(h *hop, ops []Op, i int) bool {
+// by one: assigning a whole hop would write all of it again), eff being
+// the request's keptEffect, not 0 (a request kept).
+func classifyInto(h *hop, ops []Op, i int, eff effect) {
 	o := &ops[i]
-	eff := keptEffect(o)
-	if eff == 0 {
-		return false
-	}
 	h.idx, h.client, h.call, h.ret, h.req, h.eff, h.noRev = i, o.ClientID, o.Call, o.Return, o.Req, eff, o.NoRev && eff == effectDone
 	h.read = o.Req.Kind == nodes.KindRange
 	h.pastRev = h.read && o.Req.Rev != 0
@@ -126,7 +128,6 @@ func classifyInto(h *hop, ops []Op, i int) bool {
 		h.res = resultOf(&o.Result)
 		h.tookRev = tookRevision(h)
 	}
-	return true
 }
 
 // keptEffect is classify, with an unknown write the log says never

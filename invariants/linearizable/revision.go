@@ -55,16 +55,24 @@ func headerRevisions(hops []*hop, top *hop, ops []Op) *violation {
 	slices.Sort(unk)
 	count := func(xs []int64, upTo int64) int { n, _ := slices.BinarySearch(xs, upTo+1); return n }
 	var bad *violation
+	// The count at the last top seen: requests called one after another
+	// mostly share their top.
+	var lastTop *hop
+	var atTop int
 	for _, r := range hops {
 		t := r.top
 		if r.eff != effectDone || r.noRev || r.observed || t == nil || r.res.Rev <= t.res.Rev || bad != nil && bad.idx < r.idx {
 			continue
 		}
-		need := r.res.Rev - t.res.Rev - int64(count(known, r.res.Rev)-count(known, t.res.Rev))
+		if t != lastTop {
+			lastTop, atTop = t, count(known, t.res.Rev)
+		}
+		took := count(known, r.res.Rev) - atTop
+		need := r.res.Rev - t.res.Rev - int64(took)
 		if have := count(unk, r.ret); need > int64(have) {
 			bad = &violation{check: CheckHeaderRevision, idx: r.idx, detail: fmt.Sprintf(
 				"%s answered at revision %d, %d above %s, but writes called before that answer took %d of those revisions and at most %d others can have",
-				describeHop(r), r.res.Rev, r.res.Rev-t.res.Rev, describeHop(t), int64(count(known, r.res.Rev)-count(known, t.res.Rev)), have)}
+				describeHop(r), r.res.Rev, r.res.Rev-t.res.Rev, describeHop(t), int64(took), have)}
 		}
 	}
 	return bad
