@@ -39,10 +39,13 @@ When no Ready is being persisted and raft has one, the member:
 
 Raft's HasReady is asked again only after a call that may change raft
 (node()): an event that calls no raft (an apply, a commit) finds it idle.
-The MemoryStorage (storage.go) keeps its first and last index at hand,
-read back after each change the member makes to it, so that raft's reads
-of them, several per message, take no lock; every other answer is
-MemoryStorage's own.
+The MemoryStorage (storage.go) keeps its first and last index, the term
+before first and its entries at hand, kept in step at each change the
+member makes to it, so that raft's reads of the bounds and terms, several
+per message, take no lock, and its reads of entries well within their
+size limit skip limitSize's proto.Size of every entry (an upper bound of
+their size decides; above it MemoryStorage answers); every other answer
+is MemoryStorage's own.
 
 # The apply loop (apply.go), etcd's applyAll
 

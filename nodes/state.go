@@ -75,12 +75,9 @@ func RestoreState(tx backend.ReadTx, bugs Bugs) (*State, *mvcc.CompactionJob, er
 		return nil, nil, err
 	}
 	s := &State{KV: kv, Auth: as, Lease: le, Cluster: cl, bugs: bugs}
-	rr, _ := kv.Range([]byte{}, []byte{0}, mvcc.RangeOptions{})
-	for _, kv := range rr.KVs {
-		if kv.Lease != 0 {
-			_ = le.Attach(kv.Lease, kv.Key)
-		}
-	}
+	// etcd's kvstore.restore attaches every live key with a lease to it
+	// (keyToLease), read from the index here instead of a Range's copies.
+	kv.EachLease(func(key []byte, id int64) { _ = le.Attach(id, key) })
 	return s, job, nil
 }
 

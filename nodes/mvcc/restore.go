@@ -35,6 +35,7 @@ func Restore(tx backend.ReadTx, opts RestoreOptions) (*Store, *CompactionJob, er
 	if err != nil {
 		return nil, nil, err
 	}
+	s.restoreLive()
 	// PR 6633: every record around the compaction may be gone.
 	if s.currentRev < s.compactRev {
 		s.currentRev = s.compactRev
@@ -72,19 +73,28 @@ func (s *Store) restoreRecord(k, v []byte) error {
 			ki.restoreTombstone(rev)
 		} else {
 			ki.restore(kv.CreateRevision, rev, kv.Version, v)
-			s.setLive(ki, liveHash(v))
 		}
 		s.index.insert(ki)
 		return nil
 	}
 	if tomb {
 		// A tombstone of a deleted key is skipped, as etcd only warns.
-		if ki.tombstone(rev) == nil {
-			s.setLive(ki, 0)
-		}
+		_ = ki.tombstone(rev)
 		return nil
 	}
 	ki.put(rev, v)
-	s.setLive(ki, liveHash(v))
 	return nil
+}
+
+// restoreLive sets the live hash of every restored key from its newest
+// record, once the key bucket is read: restoreRecord leaves it to the end,
+// as only the last of a key's records counts (a put's record, or a
+// tombstone's 0).
+func (s *Store) restoreLive() {
+	s.index.tree.Ascend(func(ki *keyIndex) bool {
+		if g := &ki.gens[len(ki.gens)-1]; len(g.revs) > 0 {
+			s.setLive(ki, liveHash(g.revs[len(g.revs)-1].rec))
+		}
+		return true
+	})
 }

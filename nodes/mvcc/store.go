@@ -136,6 +136,24 @@ func (s *Store) LeaseOf(key []byte) int64 {
 	return recordLease(e.rec)
 }
 
+// EachLease calls fn, in key order, on every key live at the current
+// revision whose version has a lease, with that lease: the keys and leases
+// of Range([]byte{}, []byte{0}, RangeOptions{}).KVs with a lease, without
+// building the range's result.
+func (s *Store) EachLease(fn func(key []byte, id int64)) {
+	if s.currentRev < s.compactRev {
+		return // Range's ErrCompacted
+	}
+	s.eachKey([]byte{}, []byte{0}, func(ki *keyIndex) bool {
+		if e, _, _, ok := ki.get(s.currentRev); ok {
+			if id := recordLease(e.rec); id != 0 {
+				fn(ki.key, id)
+			}
+		}
+		return true
+	})
+}
+
 // rangeAt serves a range as a transaction at curRev sees it (etcd
 // storeTxnCommon.rangeKeys).
 func (s *Store) rangeAt(key, end []byte, curRev int64, opts RangeOptions) (RangeResult, error) {
