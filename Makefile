@@ -82,7 +82,7 @@ bench:
 # Refresh the profile-guided optimization profile of the etcdsim binary
 # from 60 default worlds (go build picks cmd/etcdsim/default.pgo up).
 pgo:
-	$(GO) test -count=1 ./sim -run '^$$' -bench '^BenchmarkWorld60$$' -benchtime 60x -cpuprofile cmd/etcdsim/default.pgo -o /tmp/etcdsim-pgo.test
+	$(GO) test -count=1 ./sim -run '^$$' -bench '^BenchmarkWorld60$$' -benchtime 240x -cpuprofile cmd/etcdsim/default.pgo -o /tmp/etcdsim-pgo.test
 
 # How a swarm scales with its workers: seeds/s of --parallel 1 and --parallel $(P) over the
 # same seeds, interleaved rounds, and their ratio (read it on a quiet machine).

@@ -209,7 +209,7 @@ func renderBench(rows []*benchRow, bare map[int]bareCost, overhead float64) stri
 		rate := float64(r60.commits) / r60.sim.Seconds()
 		ceiling := 1e9 / (bareNs * rate)
 		fmt.Fprintf(&b, "Raft's ceiling: the default 60 s world commits %.0f entries per simulated second, so bare raft alone, at %.1f µs per entry, would run at %.0f×. "+
-			"A time acceleration of 1,000× needs a world within %.1f× of bare raft per committed entry; the default world is at %.1f× with checks and %s without.\n\n",
+			"A time acceleration of 1,000× needs a world within %.1f× of bare raft per committed entry; the default world is at %.2f× with checks and %s without.\n\n",
 			rate, bareNs/1e3, ceiling, ceiling/1000, r60.nsPerCommit()/bareNs, noChecksRatio(rows, bareNs))
 	}
 	fmt.Fprintf(&b, "Every world runs all invariants, linearizability included (its share of the time is the last column), unless it says no checks.\n\n")
@@ -221,9 +221,9 @@ func renderBench(rows []*benchRow, bare map[int]bareCost, overhead float64) stri
 		perMsg, vsMsg := "-", "-" // a lone member sends no raft messages
 		if r.messages > r.commits {
 			ns := float64(r.wall.Nanoseconds()) / float64(r.messages)
-			perMsg, vsMsg = fmt.Sprintf("%.2f", ns/1e3), fmt.Sprintf("%.1f", ns/(base.ns/base.msgs))
+			perMsg, vsMsg = fmt.Sprintf("%.2f", ns/1e3), fmt.Sprintf("%.2f", ns/(base.ns/base.msgs))
 		}
-		fmt.Fprintf(&b, "| %s | %d | %.0f× | %.1f | %.0f | %.0f | %.1f | %.1f | %.1f | %s | %s | %.0f MiB | %.0f MiB | %.1f%% |\n",
+		fmt.Fprintf(&b, "| %s | %d | %.0f× | %.1f | %.0f | %.0f | %.1f | %.1f | %.2f | %s | %s | %.0f MiB | %.0f MiB | %.1f%% |\n",
 			r.name, r.seeds, r.sim.Seconds()/r.wall.Seconds(), float64(r.seeds)/r.wall.Seconds(),
 			float64(r.events)/r.wall.Seconds(), float64(r.requests)/r.sim.Seconds(), float64(r.mallocs)/float64(max(r.events, 1)),
 			perCommit/1e3, perCommit/base.ns, perMsg, vsMsg,
@@ -239,7 +239,7 @@ func noChecksRatio(rows []*benchRow, bareNs float64) string {
 	if r == nil {
 		return "-"
 	}
-	return fmt.Sprintf("%.1f×", r.nsPerCommit()/bareNs)
+	return fmt.Sprintf("%.2f×", r.nsPerCommit()/bareNs)
 }
 
 func findRow(rows []*benchRow, name string) *benchRow {
