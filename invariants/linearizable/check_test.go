@@ -292,8 +292,8 @@ func TestInRangeMatchesMVCC(t *testing.T) {
 	for _, k := range vals {
 		for _, key := range vals {
 			for _, end := range vals {
-				if got, want := inRange(string(k), key, end), mvcc.InRange(k, key, end); got != want {
-					t.Errorf("inRange(%q, %q, %q) = %v; mvcc.InRange says %v", k, key, end, got, want)
+				if got, want := mvcc.InRangeString(string(k), key, end), mvcc.InRange(k, key, end); got != want {
+					t.Errorf("InRangeString(%q, %q, %q) = %v; mvcc.InRange says %v", k, key, end, got, want)
 				}
 			}
 		}

@@ -134,7 +134,7 @@ func touched(h *hop, keys []string, index map[string]int, ks []int) []int {
 			}
 			return
 		}
-		for i := sort.SearchStrings(keys, string(key)); i < len(keys) && inRange(keys[i], key, end); i++ {
+		for i := sort.SearchStrings(keys, string(key)); i < len(keys) && mvcc.InRangeString(keys[i], key, end); i++ {
 			ks = append(ks, i)
 		}
 	}
@@ -254,20 +254,7 @@ func onKey(op *mvcc.Op, key string) bool {
 	if op.Type == mvcc.OpPut {
 		return string(op.Key) == key
 	}
-	return inRange(key, op.Key, op.End)
-}
-
-// inRange is mvcc.InRange(k, key, end) for k a string, without converting
-// it to bytes (a copy at each of the many calls a projection makes:
-// TestInRangeMatchesMVCC holds the two together).
-func inRange(k string, key, end []byte) bool {
-	switch {
-	case len(end) == 0:
-		return k == string(key)
-	case len(end) == 1 && end[0] == 0:
-		return k >= string(key)
-	}
-	return k >= string(key) && k < string(end)
+	return mvcc.InRangeString(key, op.Key, op.End)
 }
 
 // projectAction is ops[i] projected onto key, last being the index of the

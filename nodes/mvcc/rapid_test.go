@@ -23,21 +23,11 @@ func newModel() *model {
 
 func (m *model) rev() int64 { return int64(len(m.views) - 1) }
 
-func inRange(k string, key, end []byte) bool {
-	switch {
-	case len(end) == 0:
-		return k == string(key)
-	case len(end) == 1 && end[0] == 0:
-		return k >= string(key)
-	}
-	return k >= string(key) && k < string(end)
-}
-
 // keysIn returns the keys of view in the range, sorted.
 func keysIn(view map[string]KeyValue, key, end []byte) []string {
 	var ks []string
 	for k := range view {
-		if inRange(k, key, end) {
+		if InRangeString(k, key, end) {
 			ks = append(ks, k)
 		}
 	}
@@ -146,7 +136,7 @@ func duplicateKey(ops []Op) bool {
 			return true
 		}
 		for _, op := range ops {
-			if op.Type == OpDeleteRange && inRange(k, op.Key, op.End) {
+			if op.Type == OpDeleteRange && InRangeString(k, op.Key, op.End) {
 				return true
 			}
 		}

@@ -149,6 +149,19 @@ func InRange(k, key, end []byte) bool {
 	return bytes.Compare(k, key) >= 0 && bytes.Compare(k, end) < 0
 }
 
+// InRangeString is InRange for a key held as a string, without copying
+// it to bytes (the linearizability check projects histories by string
+// keys; TestInRangeMatchesMVCC holds the two together).
+func InRangeString(k string, key, end []byte) bool {
+	switch {
+	case len(end) == 0:
+		return k == string(key)
+	case len(end) == 1 && end[0] == 0:
+		return k >= string(key)
+	}
+	return k >= string(key) && k < string(end)
+}
+
 // Txn runs etcd's transaction: it fails with ErrDuplicateKey if ValidateTxn
 // does; the compares choose Success or Failure; Range ops are validated
 // before anything is written (ErrCompacted, ErrFutureRev; etcd's
