@@ -83,14 +83,6 @@ func (s *sectorSet) dropFrom(sec int64) {
 	s.list = kept
 }
 
-// reset empties the set in O(members).
-func (s *sectorSet) reset() {
-	for _, m := range s.list {
-		s.bits[m/64] = 0
-	}
-	s.list = s.list[:0]
-}
-
 // grow prepares vol for a write of bytes from..end (a write, or the zero
 // fill of a growth): it copies vol to an array of its own if the write
 // would reach into its frozen prefix, and extends it to end. The bytes it

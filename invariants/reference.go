@@ -154,8 +154,9 @@ func (r *Reference) Append(e *raftpb.Entry) error {
 	rec.LeaseHash = r.state.Lease.Hash()
 	rec.Conf = r.confDigest
 	if r.metaWritten {
-		// Only a compaction writes the reference's meta bucket (it has no
-		// consistent index): its excluded records rarely change.
+		// Only a compaction or a membership change writes the reference's
+		// meta bucket (it has no consistent index): its excluded records
+		// rarely change.
 		r.metaExcl, _ = metaExcluded(r.mem)
 		r.metaWritten = false
 	}

@@ -199,7 +199,7 @@ func (m *Member) mustWaitApply(rd *raft.Ready) bool {
 func (m *Member) finishWaited() {
 	m.waitApply = 0
 	m.send(m.rd.Messages)
-	m.node().Advance(m.rd)
+	m.node().Advance(raft.Ready{}) // as finishReady: raft/v3 ignores its argument
 	m.rd = raft.Ready{}
 	m.inReady = false
 }

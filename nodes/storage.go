@@ -120,8 +120,10 @@ func (s *memStorage) ApplySnapshot(snap *raftpb.Snapshot) error {
 func (s *memStorage) Compact(index uint64) error {
 	err := s.MemoryStorage.Compact(index)
 	if err == nil {
+		// A fresh array, as MemoryStorage's own Compact makes: the
+		// compacted entries are not kept reachable through it.
 		i := index - s.first
-		s.term0, s.ents = s.ents[i].GetTerm(), s.ents[i+1:]
+		s.term0, s.ents = s.ents[i].GetTerm(), append([]*raftpb.Entry(nil), s.ents[i+1:]...)
 	}
 	s.bounds()
 	return err

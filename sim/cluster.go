@@ -239,8 +239,8 @@ func guard(fn func()) (crashed string, panicked any) {
 	return guardOn(func(*nodes.Member) { fn() }, nil)
 }
 
-// guardOn is guard of fn(p), a member's call: one closure call fewer on
-// the path of every event a member handles.
+// guardOn is guard of fn(p): it guards the member calls that run outside
+// the loop's recover (cluster.call, and starts and stops through guard).
 func guardOn(fn func(*nodes.Member), p *nodes.Member) (crashed string, panicked any) {
 	defer func() {
 		if r := recover(); r != nil {

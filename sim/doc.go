@@ -40,7 +40,8 @@ part. A member event calls the member between cluster.enter and
 cluster.called, under the loop's one recover (world.steps): the member's
 code runs (a timer fires, a message or a request is stepped), a failpoint
 crash becomes a crash of the member and any other panic a violation, as
-cluster.call does for calls outside the loop; then what the member asked for is
+cluster.call (a forwarded request) and guard (a start, a stop) do for the
+calls that do not go through enter; then what the member asked for is
 carried out (timers scheduled, messages handed to the network, replies sent
 to clients), the per-step checks run on it, and its role goes on the
 timeline. The loop stops at the end of the safety phase, at the first

@@ -142,11 +142,6 @@ func keptEffect(o *Op) effect {
 	return eff
 }
 
-// Checked reports whether Check uses the request o: those it leaves out
-// (see classify) can be dropped from a history before it is checked
-// without changing the verdict or its detail.
-func Checked(o *Op) bool { return classify(o) != 0 }
-
 // Uncertain reports whether o is a write whose outcome its client never
 // learned: what the committed log says of it (Op.Log) decides it.
 func Uncertain(o *Op) bool { return classify(o) == effectMaybe }

@@ -386,15 +386,6 @@ func (s *machine) check(t *rapid.T) {
 		}
 	}
 	s.checkHashByRev(t)
-	for _, k := range []string{"a", "ab", "b", "c", "d"} {
-		var want int64
-		if rr, _ := s.one.s.Range([]byte(k), nil, RangeOptions{}); len(rr.KVs) > 0 {
-			want = rr.KVs[0].Lease
-		}
-		if got := s.one.s.LeaseOf([]byte(k)); got != want {
-			t.Fatalf("LeaseOf(%q) = %d, Range's %d", k, got, want)
-		}
-	}
 	if len(s.jobs) == 0 {
 		for _, b := range []string{KeyBucket, MetaBucket} {
 			if !bytes.Equal(bucketBytes(s.one, b), bucketBytes(s.cut, b)) {

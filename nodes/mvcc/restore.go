@@ -16,8 +16,8 @@ import (
 // fails with ErrFutureRev when the revision went back, and no job is
 // returned. The index keeps the records tx holds, as it keeps those its
 // own puts hand the backend: a store's values are never changed in place
-// (backend.ReadTx), and the backend replays its file from a copy of its
-// bytes.
+// (backend.ReadTx), and the file's bytes the backend replays are never
+// written over (disk.File.Bytes: a write copies first).
 func Restore(tx backend.ReadTx, opts RestoreOptions) (*Store, *CompactionJob, error) {
 	s := NewWithOptions(opts.Options)
 	var err error

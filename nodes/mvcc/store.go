@@ -121,21 +121,6 @@ func (s *Store) Range(key, end []byte, opts RangeOptions) (RangeResult, error) {
 	return s.rangeAt(key, end, s.currentRev, opts)
 }
 
-// LeaseOf returns the lease of key's live version, 0 if it has none or the
-// key is not live: Range(key, nil, RangeOptions{}).KVs[0].Lease, without
-// building the range's result.
-func (s *Store) LeaseOf(key []byte) int64 {
-	ki := s.index.lookup(key)
-	if ki == nil {
-		return 0
-	}
-	e, _, _, ok := ki.get(s.currentRev)
-	if !ok {
-		return 0
-	}
-	return recordLease(e.rec)
-}
-
 // EachLease calls fn, in key order, on every key live at the current
 // revision whose version has a lease, with that lease: the keys and leases
 // of Range([]byte{}, []byte{0}, RangeOptions{}).KVs with a lease, without
