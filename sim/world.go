@@ -201,7 +201,9 @@ func (w *world) steps(until time.Duration) (e *Event, slot int32, panicked bool)
 	return nil, 0, false
 }
 
-// finish ends event e's step as steps does.
+// finish ends event e's step as steps does after a panicked call. steps
+// keeps these lines in its own body rather than calling finish: the call
+// is not inlined, and it cost 0.3% of a world's instructions per event.
 func (w *world) finish(e *Event) {
 	if w.watch != nil {
 		w.watch.after(*e)
