@@ -192,7 +192,7 @@ func renderBench(rows []*benchRow, bare map[int]bareCost, overhead float64) stri
 		fmt.Fprintf(&b, " %d node%s %.1f µs (%.1f messages)%s", n, plural(n), bare[n].ns/1e3, bare[n].msgs, sep)
 	}
 	fmt.Fprintf(&b, " The simulation's overhead is the ratio of a world's cost per committed entry, or per raft message its members sent, to these.\n\n")
-	fmt.Fprintf(&b, "Each row is the fastest of %d rounds, rows interleaved (this machine's speed varies by a third from minute to minute); the linearizability share is of the last round. Peak heap: the largest heap in use sampled during a run (the collector runs at GOGC=400 under a %d MiB soft limit); live heap: what is still reachable at the end of the run.\n\n", benchRounds, MemoryLimit>>20)
+	fmt.Fprintf(&b, "Each row is the fastest of %d rounds, rows interleaved (this machine's speed varies by a third from minute to minute); the linearizability share is of the last round. Peak heap: the largest heap in use sampled during a run (the collector is off during a world until the heap nears a %d MiB soft limit, and runs between worlds once the heap holds %d MiB, as in a swarm worker); live heap: what is still reachable at the end of the run.\n\n", benchRounds, MemoryLimit>>20, CollectAt>>20)
 	fmt.Fprintf(&b, "Invariant checking (every invariant after every event, and linearizability) adds %.0f%% to the run time of the default 60 s world: seeds 1..12 each run with and without checks back to back, the fastest of %d rounds of each.\n\n", 100*(overhead-1), benchRounds)
 	r60, r600, r1200 := findRow(rows, "3 members, 60s"), findRow(rows, "3 members, 600s"), findRow(rows, "3 members, 1200s")
 	if r60 != nil && r600 != nil && r1200 != nil {

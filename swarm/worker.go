@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"runtime"
 	"runtime/debug"
-	"runtime/metrics"
 	"strings"
 	"sync"
 	"time"
@@ -30,15 +29,15 @@ var ErrSwarmGone = errors.New("worker: the swarm went away")
 // cannot be written, and an error for a line that is not a seed.
 //
 // Work runs its worlds with the collector at GOGC if that is set, and
-// otherwise off during a world until the heap nears sim.MemoryLimit, and
-// on between worlds (collectBetween): a world's live heap is a few MB, so
-// sim.Run's target of 400% collects every few tens of MB allocated, and a
-// worker spent about a tenth of its CPU on collections and the allocation
-// and write barriers they slow (swarm --parallel 2 of seeds 1..200: 9.3 CPU
-// seconds at 400%, 8.8 at 800%, 8.3 off).
+// otherwise as sim.Run does by default: off during a world until the heap
+// nears sim.MemoryLimit, and between worlds once the heap holds
+// sim.CollectAt. A world's live heap is a few MB, so a target of 400%
+// collected every few tens of MB allocated, and a worker spent about a
+// tenth of its CPU on collections and the allocation and write barriers
+// they slow (swarm --parallel 2 of seeds 1..200: 9.3 CPU seconds at 400%,
+// 8.8 at 800%, 8.3 off).
 func Work(cfg sim.Config, seeds io.Reader, results io.Writer) error {
-	_, gogc := os.LookupEnv("GOGC")
-	if gogc {
+	if _, set := os.LookupEnv("GOGC"); set {
 		p := debug.SetGCPercent(100)
 		debug.SetGCPercent(p)
 		sim.SetGCPercent(p)
@@ -67,39 +66,8 @@ func Work(cfg sim.Config, seeds io.Reader, results io.Writer) error {
 		if _, err := results.Write(append(b, '\n')); err != nil {
 			return ErrSwarmGone
 		}
-		if !gogc {
-			collectBetween()
-		}
 	}
 	return sc.Err()
-}
-
-// CollectAt is the heap, in bytes of objects live or not yet swept, at
-// which a worker collects between two worlds. There the heap is all
-// garbage but the worker's own few hundred KB, so the collection marks next
-// to nothing and costs the sweep that the allocations of later worlds would
-// do anyway. A collection during a world instead marks its live heap while
-// the world runs, with write barriers on and new objects allocated black,
-// and on a worker with one processor (one of --parallel 2 on 2 cores) the
-// mark shares that processor: those costs were 7.4% of such a worker's CPU
-// samples (perf, seeds 1..300), 3.5% with collections between worlds.
-// 32 MiB keeps a worker's memory near its last world's and was the fastest
-// of 0, 16, 32, 64 MiB and the memory limit alone (make scaling).
-const CollectAt = 32 << 20
-
-// heapObjects reads the runtime's bytes of heap objects (runtime/metrics:
-// no stop of the world, unlike runtime.ReadMemStats).
-var heapObjects = []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-
-// collectBetween collects if the heap holds CollectAt or more, and reports
-// whether it did.
-func collectBetween() bool {
-	metrics.Read(heapObjects)
-	if heapObjects[0].Value.Kind() != metrics.KindUint64 || heapObjects[0].Value.Uint64() < CollectAt {
-		return false
-	}
-	runtime.GC()
-	return true
 }
 
 // worker is the swarm's handle on one worker process, started on first use

@@ -179,25 +179,3 @@ func TestWorkerEnv(t *testing.T) {
 		t.Errorf("a lone worker's environment %q does not give it every processor", got)
 	}
 }
-
-// A worker collects between worlds once the heap holds CollectAt bytes of
-// objects, and not below.
-func TestCollectBetween(t *testing.T) {
-	runtime.GC()
-	if collectBetween() {
-		t.Fatalf("collected with the heap just collected")
-	}
-	garbage := make([]byte, CollectAt+1<<20)
-	garbage[len(garbage)-1] = 1
-	var before runtime.MemStats
-	runtime.ReadMemStats(&before)
-	if !collectBetween() {
-		t.Fatalf("did not collect with %d bytes of objects", len(garbage))
-	}
-	var after runtime.MemStats
-	runtime.ReadMemStats(&after)
-	if after.NumGC == before.NumGC {
-		t.Fatalf("collectBetween said it collected but NumGC stayed %d", after.NumGC)
-	}
-	runtime.KeepAlive(garbage)
-}
