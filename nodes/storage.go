@@ -91,7 +91,11 @@ func (s *memStorage) Append(ents []*raftpb.Entry) error {
 	}
 	err := s.MemoryStorage.Append(ents)
 	// MemoryStorage's rule: entries below first are dropped, the rest
-	// replace every entry from the first one's index on.
+	// replace every entry from the first one's index on. Its first index
+	// stays (what it keeps below the new entries includes its dummy
+	// entry), and its last becomes the last new entry's, without asking
+	// it under its lock: it answers an append that leaves a gap by a
+	// panic, never by an error.
 	if last := ents[0].GetIndex() + uint64(len(ents)) - 1; last >= s.first {
 		if s.first > ents[0].GetIndex() {
 			ents = ents[s.first-ents[0].GetIndex():]
@@ -101,8 +105,8 @@ func (s *memStorage) Append(ents []*raftpb.Entry) error {
 		} else {
 			s.ents = append(s.ents, ents...)
 		}
+		s.last = last
 	}
-	s.bounds()
 	return err
 }
 
