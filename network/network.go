@@ -82,6 +82,15 @@ type Net struct {
 	stats  Stats
 	// endpoints are the endpoints joined so far, in the order they joined.
 	endpoints []int
+	// groupNear and cutNear are group and cuts over the endpoints below
+	// near, which linked reads instead of the maps (a lookup or three per
+	// message sent and delivered while a partition holds): groupNear[e]
+	// is e's group plus one (0: in none), bit to of cutNear[from] a cut
+	// from->to. far: group or cuts hold an endpoint outside them, and
+	// linked reads the maps. changed rebuilds them.
+	groupNear [near]int32
+	cutNear   [near]uint64
+	far       bool
 }
 
 // New returns a healed network with config c drawing from rng. It panics if
@@ -187,12 +196,31 @@ func (n *Net) Deliverable(from, to int) bool {
 	return false
 }
 
+// near bounds the endpoints linked finds in slices: the world's members
+// (IDs from 1), the only endpoints it partitions or cuts off.
+const near = 64
+
 // linked reports whether the current partition and cuts let from reach to.
 // An endpoint always reaches itself.
 func (n *Net) linked(from, to int) bool {
 	if !n.split || from == to {
 		return true // no partition, no cut: most of a run
 	}
+	if n.far {
+		return n.linkedFar(from, to)
+	}
+	if uint(from) >= near || uint(to) >= near {
+		return true // in no group and no cut (none is far)
+	}
+	if n.cutNear[from]>>uint(to)&1 != 0 {
+		return false
+	}
+	gf, gt := n.groupNear[from], n.groupNear[to]
+	return gf == 0 || gt == 0 || gf == gt
+}
+
+// linkedFar is linked from the maps.
+func (n *Net) linkedFar(from, to int) bool {
 	if len(n.cuts) > 0 && n.cuts[link{from, to}] {
 		return false
 	}
@@ -272,6 +300,21 @@ func (n *Net) Heal(now time.Duration) {
 // before.
 func (n *Net) changed(now time.Duration, before string) {
 	n.split = len(n.group) > 0 || len(n.cuts) > 0
+	n.groupNear, n.cutNear, n.far = [near]int32{}, [near]uint64{}, false
+	for e, g := range n.group {
+		if uint(e) < near {
+			n.groupNear[e] = int32(g) + 1
+		} else {
+			n.far = true
+		}
+	}
+	for l := range n.cuts {
+		if uint(l.from) < near && uint(l.to) < near {
+			n.cutNear[l.from] |= 1 << uint(l.to)
+		} else {
+			n.far = true
+		}
+	}
 	if n.String() != before {
 		n.since = now
 	}
