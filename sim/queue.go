@@ -66,27 +66,30 @@ func (q *Queue) At(at time.Duration, e Event) {
 		q.slab = append(q.slab, e)
 	}
 	// The new event runs after every pending one due at or before at (it
-	// was scheduled last): move those up one place, from the end.
+	// was scheduled last): move those up one place, from the end. When
+	// the entry linearScan places from the end is due by then too, the
+	// event goes further back than that (a tick, a commit, a client's
+	// timeout): its place is searched for at once, without the scan.
 	h := append(q.h, slot{})
 	i := len(h) - 1
-	stop := max(i-linearScan, 0)
-	for i > stop && h[i-1].at <= at {
-		h[i] = h[i-1]
-		i--
-	}
-	if i > 0 && i == stop && h[i-1].at <= at {
+	if i > linearScan && h[i-linearScan-1].at <= at {
 		i = farPlace(h, i, at)
+	} else {
+		for i > 0 && h[i-1].at <= at {
+			h[i] = h[i-1]
+			i--
+		}
 	}
 	h[i] = slot{at: at, idx: idx}
 	q.h = h
 }
 
-// linearScan is how many entries At moves one by one before it searches
-// for the place of an event due late (a client's timeout, a restart).
-const linearScan = 16
+// linearScan is how many entries At moves one by one at most; an event
+// that goes further back has its place searched for (farPlace).
+const linearScan = 64
 
 // farPlace finds, by binary search, the place of an event due at at
-// among h[:i] (h[i:] already moved up) and moves the entries due by then
+// among h[:i] (h[i] is free) and moves the entries due by then
 // up one place; it returns the place.
 func farPlace(h []slot, i int, at time.Duration) int {
 	// The first entry of h[:i] due at or before at.
