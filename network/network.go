@@ -133,7 +133,8 @@ func (n *Net) Stats() Stats { return n.stats }
 //
 // The draws happen in this order: drop, burst drop, duplicate, burst
 // duplicate; then for each copy its delay, reorder and reorder delay, and
-// burst delay. A zero ratio draws nothing.
+// burst delay. A zero ratio draws nothing (Send and delay ask its Zero
+// inline before Hit, a call, at every message).
 func (n *Net) Send(now time.Duration, from, to int) []time.Duration {
 	n.stats.Sent++
 	if !n.linked(from, to) {
@@ -141,12 +142,12 @@ func (n *Net) Send(now time.Duration, from, to int) []time.Duration {
 		return nil
 	}
 	inBurst := now < n.burst.until
-	if n.cfg.Drop.Hit(n.rng) || inBurst && n.burst.drop.Hit(n.rng) {
+	if !n.cfg.Drop.Zero() && n.cfg.Drop.Hit(n.rng) || inBurst && n.burst.drop.Hit(n.rng) {
 		n.stats.Dropped++
 		return nil
 	}
 	copies := 1
-	if n.cfg.Duplicate.Hit(n.rng) || inBurst && n.burst.dup.Hit(n.rng) {
+	if !n.cfg.Duplicate.Zero() && n.cfg.Duplicate.Hit(n.rng) || inBurst && n.burst.dup.Hit(n.rng) {
 		copies = 2
 		n.stats.Duplicated++
 	}
@@ -166,7 +167,7 @@ func (n *Net) delay(from, to int, inBurst bool) time.Duration {
 		}
 	}
 	d := uniform(n.rng, r.min, r.max)
-	if n.cfg.Reorder.Hit(n.rng) {
+	if !n.cfg.Reorder.Zero() && n.cfg.Reorder.Hit(n.rng) {
 		d += uniform(n.rng, 1, n.cfg.ReorderMax)
 	}
 	if inBurst {
