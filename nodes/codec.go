@@ -71,6 +71,16 @@ func (d *dec) i() int64 {
 
 // bytes returns a sub-slice of the input (no copy), nil when empty.
 func (d *dec) bytes() []byte {
+	if b := d.b; len(b) > 0 && b[0] < 0x80 && int(b[0]) < len(b) {
+		// A one-byte length whose bytes follow (most fields): what the
+		// path below does, without its call of u.
+		n := int(b[0]) + 1
+		d.b = b[n:]
+		if n == 1 {
+			return nil
+		}
+		return b[1:n:n]
+	}
 	n := d.u()
 	if d.err != nil {
 		return nil
@@ -87,7 +97,12 @@ func (d *dec) bytes() []byte {
 	return p
 }
 
-func (d *dec) str() string { return string(d.bytes()) }
+func (d *dec) str() string {
+	if p := d.bytes(); len(p) > 0 {
+		return string(p)
+	}
+	return "" // most are empty: no call of the conversion
+}
 
 func (d *dec) bool() bool {
 	if d.err != nil {

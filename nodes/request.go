@@ -1,6 +1,7 @@
 package nodes
 
 import (
+	"encoding/binary"
 	"fmt"
 
 	"github.com/etcdsim/etcdsim/nodes/mvcc"
@@ -190,15 +191,24 @@ func DecodeRequest(p []byte) (*Request, error) {
 	}
 	r.ID, r.Kind = id, kind
 	r.Key, r.End, r.Value = d.bytes(), d.bytes(), d.bytes()
-	r.Lease, r.Rev, r.TTL = d.i(), d.i(), d.i()
-	r.Serializable = d.bool()
-	r.Name, r.Role, r.Password = d.str(), d.str(), d.str()
-	r.Perm = uint8(d.u())
+	var nc uint64
+	if b := d.b; len(b) >= 9 && binary.LittleEndian.Uint64(b) == 0 && b[8] == 0 {
+		// Lease, Rev, TTL, Serializable, Name, Role, Password, Perm and
+		// the number of compares, one zero byte each (most requests):
+		// the zeros the reads below would return.
+		d.b = b[9:]
+	} else {
+		r.Lease, r.Rev, r.TTL = d.i(), d.i(), d.i()
+		r.Serializable = d.bool()
+		r.Name, r.Role, r.Password = d.str(), d.str(), d.str()
+		r.Perm = uint8(d.u())
+		nc = d.u()
+	}
 	var spare []mvcc.Op
 	if blk != nil {
 		spare = blk.ops[:]
 	}
-	if n := d.u(); n > 0 && n <= uint64(len(d.b)) {
+	if n := nc; n > 0 && n <= uint64(len(d.b)) {
 		if blk != nil && n <= uint64(len(blk.cmp)) {
 			r.Txn.Compares = blk.cmp[:n:n]
 		} else {
@@ -212,8 +222,12 @@ func DecodeRequest(p []byte) (*Request, error) {
 			c.Value = d.bytes()
 		}
 	}
-	r.Txn.Success, spare = decodeOps(&d, spare)
-	r.Txn.Failure, _ = decodeOps(&d, spare)
+	if b := d.b; len(b) >= 2 && b[0] == 0 && b[1] == 0 {
+		d.b = b[2:] // no operations in either branch (all but txns)
+	} else {
+		r.Txn.Success, spare = decodeOps(&d, spare)
+		r.Txn.Failure, _ = decodeOps(&d, spare)
+	}
 	r.User = d.str()
 	r.AuthRevision = d.u()
 	if d.err == nil && len(d.b) != 0 { // a range's options, when it has any
