@@ -119,6 +119,9 @@ func (s *State) Apply(tx backend.Tx, req *Request) (Result, *mvcc.CompactionJob)
 // from the old lease and attaches it to the new one (the store reports
 // the moves its writes made, from the versions they looked up anyway).
 func (s *State) applyKV(tx backend.Tx, req *Request) Result {
+	if req.Kind == KindPut {
+		return s.put(tx, req)
+	}
 	txn, ok := asTxn(req)
 	if !ok {
 		return Result{Code: ErrBadRequest, Rev: s.KV.Rev()}
@@ -150,11 +153,22 @@ func (s *State) applyKV(tx backend.Tx, req *Request) Result {
 	return r
 }
 
-// asTxn expresses a put or a delete-range as the one-op txn it is.
+// put is applyKV of a put: what a txn of the one put does, without a
+// txn's compares, branch and responses (it always succeeds, if the lease
+// exists; etcd's applier runs a put in a write transaction of its own).
+func (s *State) put(tx backend.Tx, req *Request) Result {
+	if req.Lease != 0 && !s.Lease.Lookup(req.Lease) {
+		return Result{Code: ErrLeaseNotFound, Rev: s.KV.Rev()}
+	}
+	rev, moves := s.KV.PutScratch(tx, req.Key, req.Value, req.Lease)
+	s.reattach(moves)
+	return Result{Rev: rev, Succeeded: true}
+}
+
+// asTxn expresses a delete-range as the one-op txn it is (put runs
+// alone, see put).
 func asTxn(req *Request) (mvcc.TxnRequest, bool) {
 	switch req.Kind {
-	case KindPut:
-		return mvcc.TxnRequest{Success: []mvcc.Op{{Type: mvcc.OpPut, Key: req.Key, Value: req.Value, Lease: req.Lease}}}, true
 	case KindDeleteRange:
 		return mvcc.TxnRequest{Success: []mvcc.Op{{Type: mvcc.OpDeleteRange, Key: req.Key, End: req.End}}}, true
 	case KindTxn:

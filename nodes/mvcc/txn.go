@@ -181,10 +181,10 @@ func (s *Store) Txn(tx backend.Tx, req TxnRequest) (TxnResponse, error) {
 // TxnScratch is Txn for an apply, which has already evaluated the compares
 // (TxnSucceeds, with no write since: succeeded is what it returned), as
 // etcd's apply chooses the path once (compareToPath) and then checks and
-// runs it. The response is read before the store's next TxnScratch: it,
-// its Responses and its LeaseMoves live in the store, and the next call
-// overwrites them (an apply reads them at once, and the allocations were
-// one per applied write).
+// runs it. The response is read before the store's next TxnScratch or
+// PutScratch: it, its Responses and its LeaseMoves live in the store, and
+// the next call overwrites them (an apply reads them at once, and the
+// allocations were one per applied write).
 func (s *Store) TxnScratch(tx backend.Tx, req TxnRequest, succeeded bool) (*TxnResponse, error) {
 	if err := ValidateTxn(req); err != nil {
 		return nil, err

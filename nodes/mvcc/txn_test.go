@@ -2,6 +2,7 @@ package mvcc
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 )
 
@@ -123,5 +124,34 @@ func TestValidateTxn(t *testing.T) {
 	// Then and else branches are checked apart: they never both run.
 	if err := ValidateTxn(TxnRequest{Success: []Op{opPut("a", "1")}, Failure: []Op{opPut("a", "2")}}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestPutScratchIsOnePutTxn holds PutScratch to what TxnScratch does with
+// a txn of that one put: the same revisions, lease moves, live view and
+// key bucket, over puts and deletes of a few keys and leases.
+func TestPutScratchIsOnePutTxn(t *testing.T) {
+	a, b := newEnv(t, Options{}), newEnv(t, Options{})
+	seed := uint64(1)
+	next := func(n uint64) uint64 {
+		seed = seed*6364136223846793005 + 1442695040888963407
+		return (seed >> 33) % n
+	}
+	for i := range 3000 {
+		k := []byte{'k', byte('a' + next(6))}
+		if next(5) == 0 {
+			a.s.TxnScratch(a.m, TxnRequest{Success: []Op{{Type: OpDeleteRange, Key: k}}}, true)
+			b.s.TxnScratch(b.m, TxnRequest{Success: []Op{{Type: OpDeleteRange, Key: k}}}, true)
+			continue
+		}
+		v, lease := []byte(fmt.Sprint(i)), int64(next(3))
+		rev, moves := a.s.PutScratch(a.m, k, v, lease)
+		resp, err := b.s.TxnScratch(b.m, TxnRequest{Success: []Op{{Type: OpPut, Key: k, Value: v, Lease: lease}}}, true)
+		if err != nil || rev != resp.Rev || fmt.Sprint(moves) != fmt.Sprint(resp.LeaseMoves) {
+			t.Fatalf("put %d: PutScratch r%d %v, TxnScratch r%d %v %v", i, rev, moves, resp.Rev, resp.LeaseMoves, err)
+		}
+	}
+	if a.s.Rev() != b.s.Rev() || a.s.KVHash() != b.s.KVHash() || a.m.BucketHash(KeyBucket) != b.m.BucketHash(KeyBucket) {
+		t.Fatalf("stores differ: r%d %x %x, r%d %x %x", a.s.Rev(), a.s.KVHash(), a.m.BucketHash(KeyBucket), b.s.Rev(), b.s.KVHash(), b.m.BucketHash(KeyBucket))
 	}
 }

@@ -130,6 +130,20 @@ func (s *Store) Put(tx backend.Tx, key, value []byte, lease int64) int64 {
 	return w.end()
 }
 
+// PutScratch is Put for an apply (etcd's applier Put: a write transaction
+// of one put, not a txn), which also returns the lease moves the put made:
+// what TxnScratch returns for a txn of that one put, with no compares,
+// ranges or prevKV to check or answer. The moves live in the store, as
+// TxnScratch's, until its next TxnScratch or PutScratch.
+func (s *Store) PutScratch(tx backend.Tx, key, value []byte, lease int64) (rev int64, moves []LeaseMove) {
+	clear(s.moves)
+	s.moves = s.moves[:0]
+	w := s.beginWrite(tx)
+	w.moves = &s.moves
+	w.put(key, value, lease)
+	return w.end(), s.moves
+}
+
 // DeleteRange deletes the live keys of the range (see Range) in a
 // transaction of its own. It returns how many it deleted and the store
 // revision after it, unchanged if nothing was deleted.
