@@ -153,7 +153,10 @@ func buildCache(tx backend.ReadTx) (permCache, error) {
 }
 
 func mergedPerms(tx backend.ReadTx, u *user, roles map[string]*role) (*unified, error) {
-	var rd, wr []span
+	// The roles first, counting their spans, which are then made at their
+	// size (appends grew them a few times for every user of every refresh).
+	held := make([]*role, 0, 8)
+	nr, nw := 0, 0
 	for _, name := range u.roles {
 		r, ok := roles[name]
 		if !ok {
@@ -166,6 +169,18 @@ func mergedPerms(tx backend.ReadTx, u *user, roles map[string]*role) (*unified, 
 		if r == nil {
 			continue
 		}
+		held = append(held, r)
+		for i := range r.perms {
+			if r.perms[i].Type != Write {
+				nr++
+			}
+			if r.perms[i].Type != Read {
+				nw++
+			}
+		}
+	}
+	rd, wr := make([]span, 0, nr), make([]span, 0, nw)
+	for _, r := range held {
 		for i := range r.perms {
 			s := spanOf(&r.perms[i])
 			if r.perms[i].Type != Write {
@@ -182,7 +197,8 @@ func mergedPerms(tx backend.ReadTx, u *user, roles map[string]*role) (*unified, 
 // hash hashes the user's entry with its name; the cache hash is the sum
 // over users, so it does not depend on their order.
 func (up *unified) hash(name []byte) uint64 {
-	var b []byte
+	var buf [128]byte // most entries fit: no allocation
+	b := buf[:0]
 	for _, ss := range [2][]span{up.read, up.write} {
 		b = binary.AppendUvarint(b, uint64(len(ss)))
 		for _, s := range ss {

@@ -116,7 +116,9 @@ func encodeRole(r *role) []byte {
 	return b
 }
 
-// decodeRole decodes a role record; the permission bytes are copied.
+// decodeRole decodes a role record; the permission bytes alias p, which
+// the store keeps and never writes (nor does anything write them here:
+// a changed role is encoded anew).
 func decodeRole(p []byte) (*role, error) {
 	n, p, err := readCount(p)
 	if err != nil {
@@ -135,7 +137,7 @@ func decodeRole(p []byte) (*role, error) {
 		if e, p, err = readField(p); err != nil {
 			return nil, err
 		}
-		pm.Key, pm.End = slices.Clone(k), slices.Clone(e)
+		pm.Key, pm.End = k, e
 		r.perms = append(r.perms, pm)
 	}
 	if len(p) != 0 {
