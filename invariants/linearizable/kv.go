@@ -85,13 +85,15 @@ func checkKV(h *history, b Budget) (v *violation, out outcome, key string) {
 	var next atomic.Int64
 	for range min(searchWorkers, n) {
 		wg.Go(func() {
+			sc := &scratch{}
 			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
 				if first.before(i) {
 					continue
 				}
-				h.build(i)
-				if results[i], _ = search(&h.parts[i], share, expired, false); results[i] == searchIllegal {
+				buildWith(h.parts, i, h.prefix, h.u, sc)
+				if results[i], _ = searchWith(&h.parts[i], share, expired, false, sc); results[i] == searchIllegal {
 					first.failed(i)
+					sc = &scratch{} // the key's ops stay for the search that describes it
 				} else {
 					// Only a failed key is searched again: the others'
 					// requests (and the hops no other key holds) are

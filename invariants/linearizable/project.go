@@ -91,17 +91,25 @@ func project(hops []*hop, keys []string, u *unknowns) []partition {
 // history, the prefix and u, and writes only partition i. The classes of
 // anonymous unknown writes are numbered per key: the search compares them
 // only within a key.
-func build(parts []partition, i int, p *Prefix, u *unknowns) {
+func build(parts []partition, i int, p *Prefix, u *unknowns) { buildWith(parts, i, p, u, nil) }
+
+// buildWith is build with its arrays taken from sc (nil: made afresh) when
+// they are large enough, and kept there for the next key.
+func buildWith(parts []partition, i int, p *Prefix, u *unknowns, sc *scratch) {
 	part := &parts[i]
 	key := part.key
 	gaps := u.forKey(key)
-	ops := make([]porcupine.Operation, 0, len(part.hops)+1)
+	n := len(part.hops)
+	if sc == nil {
+		sc = &scratch{}
+	}
+	sc.ops, sc.ins, sc.outs, sc.acts = emptied(sc.ops, n+1), emptied(sc.ins, n), emptied(sc.outs, n), emptied(sc.acts, n)
+	ops := sc.ops
 	if set, ok := p.keys[key]; ok {
 		ops = append(ops, p.initOp(i, set))
 	}
 	classes := map[anonClass]int{}
-	n := len(part.hops)
-	a := arena{ins: make([]keyInput, 0, n), outs: make([]keyOutput, 0, n), acts: make([]action, 0, n)}
+	a := arena{ins: sc.ins, outs: sc.outs, acts: sc.acts}
 	for _, h := range part.hops {
 		ret := h.ret
 		if h.eff == effectMaybe {
@@ -166,6 +174,35 @@ type arena struct {
 }
 
 const arenaChunk = 256
+
+// scratch is the arrays a search worker projects and links one key's
+// history in (buildWith, linkEvents) and cuts its state sets from
+// (visited.states), kept from one key to the next: a key's arrays are
+// garbage once its search passed or ran out of budget (checkKV lets go of
+// its ops then), and every element is written before it is read again,
+// so a key reads nothing another key left in them. A worker whose key
+// failed keeps its key's ops for the search that describes the failure,
+// and starts a new scratch.
+type scratch struct {
+	ops     []porcupine.Operation
+	ins     []keyInput
+	outs    []keyOutput
+	acts    []action
+	evs     []event
+	returns []*node
+	nodes   []node
+	states  []stateSet // the chunks of the state sets, in the order visited.states cuts them
+	used    int        // how many of states a search has taken
+}
+
+// emptied returns s emptied when it can hold n elements, else a new empty
+// slice of capacity n.
+func emptied[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, 0, n)
+	}
+	return s[:0]
+}
 
 func (a *arena) input() *keyInput   { return cut(&a.ins) }
 func (a *arena) output() *keyOutput { return cut(&a.outs) }

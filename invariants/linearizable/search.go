@@ -57,14 +57,18 @@ func byTime(a, b event) int {
 // is the same pattern-defeating quicksort, generated from the same
 // source, and makes the same moves when its comparison is negative
 // exactly where sort.Sort's Less is true).
-func linkEvents(p *partition) *node {
-	evs := make([]event, 0, 2*len(p.ops))
+func linkEvents(p *partition, sc *scratch) *node {
+	sc.evs = emptied(sc.evs, 2*len(p.ops))
+	evs := sc.evs
 	for i, op := range p.ops {
 		evs = append(evs, event{true, i, op.Call}, event{false, i, op.Return})
 	}
 	slices.SortFunc(evs, byTime)
-	returns := make([]*node, len(p.ops))
-	nodes := make([]node, len(evs)) // one allocation for the whole list
+	sc.returns = emptied(sc.returns, len(p.ops))[:len(p.ops)]
+	returns := sc.returns
+	clear(returns)
+	sc.nodes = emptied(sc.nodes, len(evs))[:len(evs)]
+	nodes := sc.nodes // one allocation for the whole list
 	var root *node
 	for i := len(evs) - 1; i >= 0; i-- {
 		e := evs[i]
@@ -127,6 +131,7 @@ type visited struct {
 	bytes   int64    // the estimated memory of the cache and the stack
 	arena   []uint64 // where the copies of linearized sets are cut from
 	stArena stateSet // where the state sets reached are cut from (see states)
+	sc      *scratch // where the arrays of stArena are taken from
 }
 
 type cached struct {
@@ -188,11 +193,29 @@ func (v *visited) counted(st stateSet) {
 // out as it would move step's.
 func (v *visited) states(n int) stateSet {
 	if cap(v.stArena)-len(v.stArena) < n {
-		v.stArena = make(stateSet, 0, max(n, statesChunk))
+		v.stArena = v.sc.chunk(max(n, statesChunk))
 	}
 	l := len(v.stArena)
 	v.stArena = v.stArena[:l+n]
 	return v.stArena[l : l : l+n]
+}
+
+// chunk returns an empty state set of capacity at least n for the arena
+// of states: the next chunk a search before took, when it is as large
+// (their states are garbage: see scratch), or a new one, kept for the next.
+func (sc *scratch) chunk(n int) stateSet {
+	if sc.used < len(sc.states) && cap(sc.states[sc.used]) >= n {
+		sc.used++
+		return sc.states[sc.used-1][:0]
+	}
+	c := make(stateSet, 0, n)
+	if sc.used < len(sc.states) {
+		sc.states[sc.used] = c
+	} else {
+		sc.states = append(sc.states, c)
+	}
+	sc.used++
+	return c
 }
 
 // statesChunk is how many states the arena of states holds at a time:
@@ -247,9 +270,15 @@ type frame struct {
 // others would repeat the search once per subset of them. A history
 // without unknown writes is searched exactly as porcupine searches it.
 func search(p *partition, maxBytes int64, expired func() bool, partial bool) (outcome, [][]int) {
+	return searchWith(p, maxBytes, expired, partial, &scratch{})
+}
+
+// searchWith is search with its arrays taken from sc (see scratch).
+func searchWith(p *partition, maxBytes int64, expired func() bool, partial bool, sc *scratch) (outcome, [][]int) {
 	words := (len(p.ops) + 63) / 64
-	s := &searcher{v: &visited{buckets: map[uint64]int32{}, words: words}, lin: make([]uint64, words),
-		st: stateSet{{}}, head: &node{id: -1, next: linkEvents(p)}, maxBytes: maxBytes}
+	sc.used = 0
+	s := &searcher{v: &visited{buckets: map[uint64]int32{}, words: words, sc: sc}, lin: make([]uint64, words),
+		st: stateSet{{}}, head: &node{id: -1, next: linkEvents(p, sc)}, maxBytes: maxBytes}
 	if partial {
 		s.longest = make([]*[]int, len(p.ops))
 	}
