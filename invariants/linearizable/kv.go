@@ -79,17 +79,13 @@ func checkKV(h *history, b Budget) (v *violation, out outcome, key string) {
 		deadline := b.Now().Add(b.Time)
 		expired = func() bool { return b.Now().After(deadline) }
 	}
-	size := 0 // the most requests of a key: each worker's arrays are made once
-	for i := range h.parts {
-		size = max(size, len(h.parts[i].hops))
-	}
 	results := make([]outcome, n)
 	first := firstFailure{at: n}
 	var wg sync.WaitGroup
 	var next atomic.Int64
 	for range min(searchWorkers, n) {
 		wg.Go(func() {
-			sc := &scratch{size: size}
+			sc := &scratch{}
 			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
 				if first.before(i) {
 					continue
@@ -97,7 +93,7 @@ func checkKV(h *history, b Budget) (v *violation, out outcome, key string) {
 				buildWith(h.parts, i, h.prefix, h.u, sc)
 				if results[i], _ = searchWith(&h.parts[i], share, expired, false, sc); results[i] == searchIllegal {
 					first.failed(i)
-					sc = &scratch{size: size} // the key's ops stay for the search that describes it
+					sc = &scratch{} // the key's ops stay for the search that describes it
 				} else {
 					// Only a failed key is searched again: the others'
 					// requests (and the hops no other key holds) are

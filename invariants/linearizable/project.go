@@ -103,14 +103,7 @@ func buildWith(parts []partition, i int, p *Prefix, u *unknowns, sc *scratch) {
 	if sc == nil {
 		sc = &scratch{}
 	}
-	// Each op of a request's branches acts on the key at most once: the
-	// actions never need a second array.
-	acts := 0
-	for _, h := range part.hops {
-		acts += len(h.txn.Success) + len(h.txn.Failure)
-	}
-	m := max(n, sc.size)
-	sc.ops, sc.ins, sc.outs, sc.acts = emptied(sc.ops, m+1), emptied(sc.ins, m), emptied(sc.outs, m), emptied(sc.acts, max(acts, m))
+	sc.ops, sc.ins, sc.outs, sc.acts = emptied(sc.ops, n+1), emptied(sc.ins, n), emptied(sc.outs, n), emptied(sc.acts, n)
 	ops := sc.ops
 	if set, ok := p.keys[key]; ok {
 		ops = append(ops, p.initOp(i, set))
@@ -200,8 +193,6 @@ type scratch struct {
 	nodes   []node
 	states  []stateSet // the chunks of the state sets, in the order visited.states cuts them
 	used    int        // how many of states a search has taken
-	calls   []frame    // a search's stack
-	size    int        // the most requests of a key the worker may build: the arrays are made for as many
 }
 
 // emptied returns s emptied when it can hold n elements, else a new empty

@@ -31,13 +31,7 @@ func TestScratchReuse(t *testing.T) {
 		}
 		share := int64(rapid.SampledFrom([]int{0, 4 << 10, 64 << 10}).Draw(t, "share"))
 		fresh, reused := prepare(nil, ops), prepare(nil, ops)
-		size := 0 // as checkKV sizes a worker's arrays, or growing them key by key
-		if rapid.Bool().Draw(t, "presize") {
-			for i := range reused.parts {
-				size = max(size, len(reused.parts[i].hops))
-			}
-		}
-		sc := &scratch{size: size}
+		sc := &scratch{}
 		for i := range fresh.parts {
 			fresh.build(i)
 			want, wantLs := search(&fresh.parts[i], share, nil, true)
@@ -47,7 +41,7 @@ func TestScratchReuse(t *testing.T) {
 				t.Fatalf("key %s: %v in a reused scratch, %v in its own", fresh.parts[i].key, got, want)
 			}
 			if got == searchIllegal {
-				sc = &scratch{size: size}
+				sc = &scratch{}
 				if _, ls := search(&reused.parts[i], share, nil, true); !slices.Equal(longest(ls), longest(wantLs)) {
 					t.Fatalf("key %s: longest %v after a reused scratch, %v in its own", fresh.parts[i].key, longest(ls), longest(wantLs))
 				}

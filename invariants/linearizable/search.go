@@ -58,17 +58,16 @@ func byTime(a, b event) int {
 // source, and makes the same moves when its comparison is negative
 // exactly where sort.Sort's Less is true).
 func linkEvents(p *partition, sc *scratch) *node {
-	m := max(len(p.ops), sc.size+1) // a key's requests and a prefix's operation
-	sc.evs = emptied(sc.evs, 2*m)
+	sc.evs = emptied(sc.evs, 2*len(p.ops))
 	evs := sc.evs
 	for i, op := range p.ops {
 		evs = append(evs, event{true, i, op.Call}, event{false, i, op.Return})
 	}
 	slices.SortFunc(evs, byTime)
-	sc.returns = emptied(sc.returns, m)[:len(p.ops)]
+	sc.returns = emptied(sc.returns, len(p.ops))[:len(p.ops)]
 	returns := sc.returns
 	clear(returns)
-	sc.nodes = emptied(sc.nodes, 2*m)[:len(evs)]
+	sc.nodes = emptied(sc.nodes, len(evs))[:len(evs)]
 	nodes := sc.nodes // one allocation for the whole list
 	var root *node
 	for i := len(evs) - 1; i >= 0; i-- {
@@ -279,8 +278,7 @@ func searchWith(p *partition, maxBytes int64, expired func() bool, partial bool,
 	words := (len(p.ops) + 63) / 64
 	sc.used = 0
 	s := &searcher{v: &visited{buckets: map[uint64]int32{}, words: words, sc: sc}, lin: make([]uint64, words),
-		calls: sc.calls[:0], st: stateSet{{}}, head: &node{id: -1, next: linkEvents(p, sc)}, maxBytes: maxBytes}
-	defer func() { sc.calls = s.calls[:0] }()
+		st: stateSet{{}}, head: &node{id: -1, next: linkEvents(p, sc)}, maxBytes: maxBytes}
 	if partial {
 		s.longest = make([]*[]int, len(p.ops))
 	}
