@@ -47,18 +47,18 @@ func SetGCPercent(percent int) int {
 	return int(old)
 }
 
-// heapObjects reads the runtime's bytes of heap objects (runtime/metrics:
-// no stop of the world, unlike runtime.ReadMemStats).
-var heapObjects = []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-
 // collectBetween collects if the collector is off during runs and the heap
 // holds CollectAt or more, and reports whether it did.
 func collectBetween() bool {
 	if gcPercent >= 0 || memoryLimit > MemoryLimit { // a target, or no collector at all (a benchmark's -world.nogc)
 		return false
 	}
-	metrics.Read(heapObjects)
-	if heapObjects[0].Value.Kind() != metrics.KindUint64 || heapObjects[0].Value.Uint64() < CollectAt {
+	// the bytes of heap objects (runtime/metrics: no stop of the world,
+	// unlike runtime.ReadMemStats); called before runMu is held, so the
+	// sample is the caller's own
+	heap := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	metrics.Read(heap)
+	if heap[0].Value.Kind() != metrics.KindUint64 || heap[0].Value.Uint64() < CollectAt {
 		return false
 	}
 	runtime.GC()
