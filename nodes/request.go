@@ -192,7 +192,7 @@ func DecodeRequest(p []byte) (*Request, error) {
 	r.ID, r.Kind = id, kind
 	r.Key, r.End, r.Value = d.bytes(), d.bytes(), d.bytes()
 	var nc uint64
-	if b := d.b; len(b) >= 9 && binary.LittleEndian.Uint64(b) == 0 && b[8] == 0 {
+	if b := d.b; fastPaths && len(b) >= 9 && binary.LittleEndian.Uint64(b) == 0 && b[8] == 0 {
 		// Lease, Rev, TTL, Serializable, Name, Role, Password, Perm and
 		// the number of compares, one zero byte each (most requests):
 		// the zeros the reads below would return.
@@ -222,7 +222,7 @@ func DecodeRequest(p []byte) (*Request, error) {
 			c.Value = d.bytes()
 		}
 	}
-	if b := d.b; len(b) >= 2 && b[0] == 0 && b[1] == 0 {
+	if b := d.b; fastPaths && len(b) >= 2 && b[0] == 0 && b[1] == 0 {
 		d.b = b[2:] // no operations in either branch (all but txns)
 	} else {
 		r.Txn.Success, spare = decodeOps(&d, spare)
