@@ -68,7 +68,7 @@ func linkEvents(p *partition, sc *scratch) *node {
 	returns := sc.returns
 	clear(returns)
 	sc.nodes = emptied(sc.nodes, len(evs))[:len(evs)]
-	nodes := sc.nodes // one allocation for the whole list
+	nodes := sc.nodes // one array for the whole list, kept for the next key
 	var root *node
 	for i := len(evs) - 1; i >= 0; i-- {
 		e := evs[i]
