@@ -29,3 +29,22 @@ func TestHeapPeak(t *testing.T) {
 	slices.Sort(peaks)
 	t.Logf("peak heap over %d rounds: min %.1f median %.1f max %.1f MiB", len(peaks), peaks[0], peaks[len(peaks)/2], peaks[len(peaks)-1])
 }
+
+// TestSampleMemoryIsHeapInuse holds sampleMemory's runtime/metrics reading
+// to what it stands for, MemStats.HeapInuse, read back to back (nothing
+// runs between them that could take or free more than a few spans).
+func TestSampleMemoryIsHeapInuse(t *testing.T) {
+	keep := make([][]byte, 0, 1024)
+	for range 1024 {
+		keep = append(keep, make([]byte, 4096)) // some 4 MiB in use
+	}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	var c core
+	c.sampleMemory()
+	runtime.KeepAlive(keep)
+	got, want := float64(c.peakHeap), float64(ms.HeapInuse)
+	if got < want-(1<<20) || got > want+(1<<20) || want < 4<<20 {
+		t.Fatalf("sampleMemory read %.0f bytes in use; MemStats.HeapInuse %.0f", got, want)
+	}
+}
