@@ -41,8 +41,8 @@ type batch struct {
 func (w *WAL) noteBatch(first, last, snap uint64, st hardState, hasState bool) {
 	end := w.segs[len(w.segs)-1].size
 	if len(w.batches) >= absorbAt {
-		// Nobody asked (a world without checks never does): absorb what
-		// the disk already holds, or the list grows for the whole life.
+		// Syncs that lied left them all (see Sync): absorb what the disk
+		// already holds, or the list grows for the whole life.
 		w.absorbDurable()
 	}
 	w.batches = append(w.batches, batch{f: w.tail, end: end, first: first, last: last, snap: snap, state: st, hasState: hasState})
@@ -78,13 +78,11 @@ func (w *WAL) absorbDurable() {
 }
 
 // Durable returns what of w the disk holds synced now. It is asked at
-// every message a member sends: it looks at the disk only while batches
-// wait, and keeps the lowest index they rewrite (w.rewrite) as they come
-// and go instead of scanning them; small enough to inline.
+// every message a member sends: Sync absorbs the batches its fsync made
+// durable, so that it need not look at the disk, and the lowest index
+// they rewrite (w.rewrite) is kept as they come and go instead of
+// scanning them; small enough to inline.
 func (w *WAL) Durable() Durable {
-	if len(w.batches) > 0 {
-		w.absorbDurable()
-	}
 	d := w.durable
 	d.Rewrite = w.rewrite
 	return d

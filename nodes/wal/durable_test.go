@@ -1,7 +1,10 @@
 package wal
 
 import (
+	"math/rand/v2"
 	"testing"
+
+	"go.etcd.io/raft/v3/raftpb"
 
 	"github.com/etcdsim/etcdsim/disk"
 	"github.com/etcdsim/etcdsim/prob"
@@ -69,5 +72,50 @@ func TestDurableLyingSync(t *testing.T) {
 	}
 	if d := w.Durable(); d.Term != 0 || d.Holds(1) {
 		t.Fatalf("durable after a lying sync: %+v", d)
+	}
+}
+
+// TestDurableAbsorbedAtSync asks Durable after every save, sync, snapshot
+// marker and cut of a WAL whose syncs sometimes lie, and compares it with
+// a look at every batch still waiting: Sync, which absorbs the batches
+// it made durable, must leave none that the disk holds.
+func TestDurableAbsorbedAtSync(t *testing.T) {
+	for seed := uint64(1); seed <= 20; seed++ {
+		fs := newFS(seed, disk.Faults{LyingSync: prob.Of(1, 3)})
+		w, err := Create(fs, nil)
+		check(t, err)
+		w.SetSegmentBytes(2048)
+		rng := rand.New(rand.NewPCG(seed, 2))
+		var last, term uint64 = 0, 1
+		for step := range 300 {
+			switch op := rng.IntN(10); {
+			case op < 5:
+				from := last + 1
+				if last > 0 && rng.IntN(4) == 0 {
+					from = last - uint64(rng.IntN(int(min(last, 3)))) // a rewrite of the tail
+					term++
+				}
+				last = from + uint64(rng.IntN(3))
+				var st *raftpb.HardState
+				if rng.IntN(2) == 0 {
+					st = hs(term, 1, from-1)
+				}
+				check(t, w.Save(st, ents(from, last, term, 40)))
+			case op < 6:
+				check(t, w.Save(hs(term, 1, last), nil)) // a commit-only HardState, not synced
+			case op < 9:
+				check(t, w.Sync())
+			default:
+				last++
+				check(t, w.SaveSnapshot(last, term, hs(term, 1, last)))
+			}
+			got := w.Durable()
+			fresh := *w
+			fresh.batches = append([]batch(nil), w.batches...)
+			fresh.absorbDurable()
+			if want := fresh.Durable(); got != want {
+				t.Fatalf("seed %d step %d: Durable %+v, a full look %+v", seed, step, got, want)
+			}
+		}
 	}
 }

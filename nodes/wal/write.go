@@ -53,7 +53,10 @@ func b2i(b bool) int {
 	return 0
 }
 
-// Sync makes everything saved so far durable.
+// Sync makes everything saved so far durable, and absorbs the batches the
+// disk now holds (see Durable): only the WAL writes and syncs its
+// segments, so no batch becomes durable at any other time (a sync that
+// lies leaves them all).
 func (w *WAL) Sync() error {
 	if w.err != nil {
 		return w.err
@@ -61,6 +64,9 @@ func (w *WAL) Sync() error {
 	w.stats.Syncs++
 	if err := w.tail.Sync(); err != nil {
 		return w.fail("sync", err)
+	}
+	if len(w.batches) > 0 {
+		w.absorbDurable()
 	}
 	return nil
 }
