@@ -167,7 +167,7 @@ func (w *workload) issue(c *client, req *nodes.Request) {
 	req.ID = w.nextID
 	w.setReq(c, req)
 	now := w.q.Now()
-	c.op = w.hist.add(Op{Proc: c.proc, Client: c.idx, Member: w.cl.members[c.target].id, Req: req, Call: now})
+	c.op = w.hist.add(Op{Proc: c.proc, Client: c.idx, Member: w.cl.members[c.target].id, Req: req, Call: now}, w.clients)
 	w.stats.Requests++
 	w.hist.await(req)
 	if req.Kind.IsMember() && w.cl.membership {

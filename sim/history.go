@@ -72,8 +72,13 @@ func expectedOps(cfg Config) int {
 	return max(min(int(int64(cfg.Rate)*int64(window/time.Millisecond)/1000)*3/4, 1<<14), 0)
 }
 
-// add appends a request's call to the history and returns its index.
-func (w *history) add(o Op) int {
+// add appends a request's call to the history and returns its index. A
+// full history at least a quarter empty is compacted rather than grown
+// (growing copies all of it into an array a quarter larger).
+func (w *history) add(o Op, clients []*client) int {
+	if len(w.ops) == cap(w.ops) && 4*w.emptied >= len(w.ops) {
+		w.compact(clients)
+	}
 	w.ops = append(w.ops, o)
 	return len(w.ops) - 1
 }
@@ -204,11 +209,13 @@ func (w *history) check(checkpoint bool, clients []*client) {
 	}
 	start := time.Now()
 	defer func() { w.wall += time.Since(start) }()
-	// The converted history is not kept for the fold: the check holds a
-	// classified and a projected copy of it at once, and the conversion
-	// would be a third, live through the search (a window's worth, a
-	// quarter of the check's memory); fold converts it again.
-	res := linearizable.CheckAfter(w.linPrefix, linearizableOps(w.ops, w.fates), linearizable.Budget{Time: linearizableTimeout, Now: time.Now})
+	// The check converts one request at a time (no converted copy of the
+	// history: a window's worth of Ops, 248 bytes each); fold converts the
+	// history it folds.
+	res := linearizable.CheckFrom(w.linPrefix, len(w.ops), func(i int, buf *linearizable.Op) *linearizable.Op {
+		settleInto(buf, &w.ops[i], w.fates)
+		return buf
+	}, linearizable.Budget{Time: linearizableTimeout, Now: time.Now})
 	w.timedOut = w.timedOut || res.TimedOut
 	if !res.OK {
 		w.chk.Fail(invariants.Linearizable, res.Detail)

@@ -179,7 +179,20 @@ func CheckAfter(p *Prefix, ops []Op, b Budget) Result { return CheckBudget(p, op
 
 // CheckBudget is CheckAfter within the budget b.
 func CheckBudget(p *Prefix, ops []Op, b Budget) Result {
-	h := prepare(p, ops)
+	return checkHistory(prepare(p, ops), b)
+}
+
+// CheckFrom is CheckAfter of a history of n requests that op returns one
+// at a time, so that the caller need not build the whole history as Ops:
+// op(i, buf) returns request i, converted into buf (a zero Op) or not.
+// The check reads each request once and keeps none of the returned
+// Ops, only what they point to.
+func CheckFrom(p *Prefix, n int, op func(i int, buf *Op) *Op, b Budget) Result {
+	return checkHistory(prepareFrom(p, n, op), b)
+}
+
+// checkHistory checks a prepared history.
+func checkHistory(h *history, b Budget) Result {
 	res := Result{OK: true, Ops: len(h.hops), Partitions: len(h.parts)}
 	// From here on each request is reached through the partitions of its
 	// keys only, so that checkKV can let go of a key's requests once it is
@@ -231,17 +244,23 @@ func (h *history) buildAll() {
 // start from its top request, and each key it wrote starts from the
 // states it carries (an operation before all others that sets them).
 func prepare(p *Prefix, ops []Op) *history {
+	return prepareFrom(p, len(ops), func(i int, _ *Op) *Op { return &ops[i] })
+}
+
+// prepareFrom is prepare of the n requests op returns (see CheckFrom).
+func prepareFrom(p *Prefix, n int, op func(i int, buf *Op) *Op) *history {
 	if p == nil {
 		p = &Prefix{}
 	}
-	h := &history{hops: classifyAll(ops)}
+	hops, allKVOnly := classifyAll(n, op)
+	h := &history{hops: hops}
 	for _, x := range h.hops {
 		x.call = max(x.call, p.At)
 	}
-	h.revisionViolations = checkRevisions(h.hops, p.top, ops)
+	h.revisionViolations = checkRevisions(h.hops, p.top, allKVOnly)
 	floor := topRev(p.top)
 	if slices.ContainsFunc(h.hops, func(x *hop) bool { return x.eff == effectMaybe }) {
-		floor = max(floor, historyFloor(ops, h.hops))
+		floor = max(floor, historyFloor(allKVOnly, h.hops))
 		markAnonymous(h.hops)
 	}
 	u := newUnknowns(h.hops, floor)

@@ -28,18 +28,54 @@ type hop struct {
 	req       *nodes.Request
 	res       result
 	eff       effect
-	txn       mvcc.TxnRequest // the request as a txn: a put is a txn of one put
-	read      bool            // a plain range
-	pastRev   bool            // a range at a past revision: in the revision checks only
-	tookRev   bool            // done, and took a new main revision
-	minRev    int64           // the least revision it could take, were it to write
-	observed  bool            // an unknown write seen by a read: res holds Succeeded and Rev
-	settled   bool            // an unknown write the log settled: res is its apply result, unseen
-	prefix    bool            // not a request: the states a Prefix carries (see Prefix.initOp)
-	noRev     bool            // res.Rev is not known (Op.NoRev, or an unknown write a read without revisions saw)
-	anon      string          // an unknown write no request can tell from others of its kind: the kind (see markAnonymous)
-	top       *hop            // the done request with the highest revision returned before its call (orderRevisions)
-	one       [1]mvcc.Op      // txn.Success of a put, delete-range or range (see asTxn): no allocation of its own
+	read      bool       // a plain range
+	pastRev   bool       // a range at a past revision: in the revision checks only
+	tookRev   bool       // done, and took a new main revision
+	observed  bool       // an unknown write seen by a read: res holds Succeeded and Rev
+	settled   bool       // an unknown write the log settled: res is its apply result, unseen
+	prefix    bool       // not a request: the states a Prefix carries (see Prefix.initOp)
+	noRev     bool       // res.Rev is not known (Op.NoRev, or an unknown write a read without revisions saw)
+	detached  bool       // a copy a Prefix keeps (see detach): its branches and compares are empty
+	minRev    int64      // the least revision it could take, were it to write
+	anon      string     // an unknown write no request can tell from others of its kind: the kind (see markAnonymous)
+	top       *hop       // the done request with the highest revision returned before its call (orderRevisions)
+	one       [1]mvcc.Op // the op of a put, delete-range or range (see setOne): no allocation of its own
+}
+
+// The request as a txn: a put, delete-range or range is one without
+// compares whose Success branch is one. Its branches are read from the
+// request rather than kept (72 bytes in each of a window's hops).
+
+// compares returns the request's compares as a txn.
+func (h *hop) compares() []mvcc.Compare {
+	if h.isTxn() {
+		return h.req.Txn.Compares
+	}
+	return nil
+}
+
+// success returns the Success branch of the request as a txn.
+func (h *hop) success() []mvcc.Op {
+	switch {
+	case h.isTxn():
+		return h.req.Txn.Success
+	case h.req == nil || h.detached:
+		return nil
+	}
+	return h.one[:]
+}
+
+// failure returns the Failure branch of the request as a txn.
+func (h *hop) failure() []mvcc.Op {
+	if h.isTxn() {
+		return h.req.Txn.Failure
+	}
+	return nil
+}
+
+// isTxn reports whether the hop's request is a txn, and not detached.
+func (h *hop) isTxn() bool {
+	return h.req != nil && h.req.Kind == nodes.KindTxn && !h.detached
 }
 
 // result is what the checker reads of a request's nodes.Result: a hop
@@ -66,34 +102,34 @@ func (h *hop) succeeded() bool {
 // branch returns the ops of the branch a done request took.
 func (h *hop) branch() []mvcc.Op {
 	if h.succeeded() {
-		return h.txn.Success
+		return h.success()
 	}
-	return h.txn.Failure
+	return h.failure()
 }
 
 // classifyAll keeps the requests that change or show something of the KV
-// state, in the caller's order.
-// The hops are cut from one array (a window's requests in one allocation
-// rather than one each).
-// Each request's keptEffect is taken once: the counting pass keeps them.
-func classifyAll(ops []Op) []*hop {
-	n := 0
-	effs := make([]effect, len(ops))
-	for i := range ops {
-		if effs[i] = keptEffect(&ops[i]); effs[i] != 0 {
-			n++
+// state, of the n requests op returns (see CheckFrom), in their order,
+// and reports whether every request is kvOnly. It reads each request
+// once. The hops are cut from arrays of arenaChunk (a window's requests
+// in a few allocations rather than one each).
+func classifyAll(n int, op func(i int, buf *Op) *Op) (hops []*hop, allKVOnly bool) {
+	allKVOnly = true
+	hops = make([]*hop, 0, n)
+	var slab []hop
+	var buf Op
+	for i := range n {
+		buf = Op{}
+		o := op(i, &buf)
+		if o.Req != nil && !kvOnly(o.Req) {
+			allKVOnly = false
 		}
-	}
-	slab := make([]hop, n)
-	hops := make([]*hop, 0, n)
-	for i := 0; i < len(ops) && len(hops) < n; i++ {
-		if effs[i] != 0 {
-			h := &slab[len(hops)]
-			classifyInto(h, ops, i, effs[i])
+		if eff := keptEffect(o); eff != 0 {
+			h := cut(&slab)
+			classifyInto(h, o, i, eff)
 			hops = append(hops, h)
 		}
 	}
-	return hops
+	return hops, allKVOnly
 }
 
 // classifyOp returns the request ops[i] as classifyAll keeps it, or nil
@@ -104,19 +140,18 @@ func classifyOp(ops []Op, i int) *hop {
 		return nil
 	}
 	h := new(hop)
-	classifyInto(h, ops, i, eff)
+	classifyInto(h, &ops[i], i, eff)
 	return h
 }
 
-// classifyInto is classifyOp into h, a zero hop (its fields are set one
-// by one: assigning a whole hop would write all of it again), eff being
-// the request's keptEffect, not 0 (a request kept).
-func classifyInto(h *hop, ops []Op, i int, eff effect) {
-	o := &ops[i]
+// classifyInto is classifyOp of o, request i, into h, a zero hop (its
+// fields are set one by one: assigning a whole hop would write all of it
+// again), eff being the request's keptEffect, not 0 (a request kept).
+func classifyInto(h *hop, o *Op, i int, eff effect) {
 	h.idx, h.client, h.call, h.ret, h.req, h.eff, h.noRev = i, o.ClientID, o.Call, o.Return, o.Req, eff, o.NoRev && eff == effectDone
 	h.read = o.Req.Kind == nodes.KindRange
 	h.pastRev = h.read && o.Req.Rev != 0
-	h.txn = asTxn(o.Req, &h.one)
+	setOne(o.Req, &h.one)
 	switch {
 	case eff == effectMaybe && o.Log == LogApplied:
 		h.eff, h.settled, h.noRev = effectDone, true, false
@@ -206,23 +241,19 @@ func mayHaveApplied(c nodes.Code) bool {
 	return true
 }
 
-// asTxn returns a request as a txn with no compares: a put, delete-range
-// or range becomes its Success branch, held in one (the caller's).
-func asTxn(r *nodes.Request, one *[1]mvcc.Op) mvcc.TxnRequest {
-	var op mvcc.Op
+// setOne sets one to the op of a put, delete-range or range: the Success
+// branch of the request as a txn (see hop.success). A txn's is left empty.
+func setOne(r *nodes.Request, one *[1]mvcc.Op) {
 	switch r.Kind {
 	case nodes.KindTxn:
-		return r.Txn
 	case nodes.KindPut:
-		op = mvcc.Op{Type: mvcc.OpPut, Key: r.Key, Value: r.Value, Lease: r.Lease}
+		one[0] = mvcc.Op{Type: mvcc.OpPut, Key: r.Key, Value: r.Value, Lease: r.Lease}
 	case nodes.KindDeleteRange:
-		op = mvcc.Op{Type: mvcc.OpDeleteRange, Key: r.Key, End: r.End}
+		one[0] = mvcc.Op{Type: mvcc.OpDeleteRange, Key: r.Key, End: r.End}
 	default:
-		op = mvcc.Op{Type: mvcc.OpRange, Key: r.Key, End: r.End, Range: mvcc.RangeOptions{
+		one[0] = mvcc.Op{Type: mvcc.OpRange, Key: r.Key, End: r.End, Range: mvcc.RangeOptions{
 			Rev: r.Rev, Limit: r.Limit, KeysOnly: r.KeysOnly, CountOnly: r.CountOnly}}
 	}
-	one[0] = op
-	return mvcc.TxnRequest{Success: one[:]}
 }
 
 // tookRevision reports whether a done request took a new main revision:

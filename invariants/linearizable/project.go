@@ -34,12 +34,12 @@ func universe(hops []*hop) []string {
 		}
 	}
 	for _, h := range hops {
-		for _, c := range h.txn.Compares {
+		for _, c := range h.compares() {
 			if len(c.RangeEnd) == 0 {
 				add(c.Key)
 			}
 		}
-		for _, br := range [][]mvcc.Op{h.txn.Success, h.txn.Failure} {
+		for _, br := range [][]mvcc.Op{h.success(), h.failure()} {
 			for _, op := range br {
 				if op.Type == mvcc.OpPut || len(op.End) == 0 {
 					add(op.Key)
@@ -146,12 +146,12 @@ func touched(h *hop, keys []string, index map[string]int, ks []int) []int {
 			ks = append(ks, i)
 		}
 	}
-	for _, c := range h.txn.Compares {
+	for _, c := range h.compares() {
 		if len(c.RangeEnd) == 0 {
 			add(c.Key, nil)
 		}
 	}
-	for _, br := range [][]mvcc.Op{h.txn.Success, h.txn.Failure} {
+	for _, br := range [][]mvcc.Op{h.success(), h.failure()} {
 		for i := range br {
 			if op := &br[i]; op.Type == mvcc.OpPut {
 				add(op.Key, nil)
@@ -191,6 +191,7 @@ type scratch struct {
 	evs     []event
 	returns []*node
 	nodes   []node
+	calls   []frame    // the search's stack (searcher.calls)
 	states  []stateSet // the chunks of the state sets, in the order visited.states cuts them
 	used    int        // how many of states a search has taken
 }
@@ -222,7 +223,7 @@ func cut[T any](s *[]T) *T {
 func projectInput(a *arena, h *hop, key string, gaps *revGaps) *keyInput {
 	in := a.input()
 	*in = keyInput{h: h, allCmps: true, minRev: max(h.minRev, 1), gaps: gaps}
-	cmps := h.txn.Compares
+	cmps := h.compares()
 	on := 0
 	for i := range cmps {
 		if c := &cmps[i]; len(c.RangeEnd) == 0 && string(c.Key) == key {
@@ -244,7 +245,7 @@ func projectInput(a *arena, h *hop, key string, gaps *revGaps) *keyInput {
 			}
 		}
 	}
-	in.then, in.els = a.actions(h.txn.Success, key), a.actions(h.txn.Failure, key)
+	in.then, in.els = a.actions(h.success(), key), a.actions(h.failure(), key)
 	if h.anon != "" {
 		unseen(in.then)
 		unseen(in.els)
@@ -382,7 +383,7 @@ func observeUnknownWrites(hops []*hop) {
 	}
 	writers := map[kvPair]*writer{}
 	for _, h := range hops {
-		for bi, br := range [][]mvcc.Op{h.txn.Success, h.txn.Failure} {
+		for bi, br := range [][]mvcc.Op{h.success(), h.failure()} {
 			for _, op := range br {
 				if op.Type != mvcc.OpPut {
 					continue

@@ -12,14 +12,15 @@ import (
 // between. They are sound because etcd's revision is one counter over the
 // whole store, advanced by every write transaction that changes
 // something, and a linearizable request is served at a revision that
-// includes every entry committed before it was called.
-func checkRevisions(hops []*hop, top *hop, ops []Op) []violation {
+// includes every entry committed before it was called. allKVOnly reports
+// whether every request of the history is kvOnly.
+func checkRevisions(hops []*hop, top *hop, allKVOnly bool) []violation {
 	order := orderRevisions(hops, top)
 	observeUnknownWrites(hops)
 	if v := uniqueRevisions(hops); v != nil {
 		order = append([]violation{*v}, order...)
 	}
-	if v := headerRevisions(hops, top, ops); v != nil {
+	if v := headerRevisions(hops, top, allKVOnly); v != nil {
 		order = append(order, *v)
 	}
 	return order
@@ -31,14 +32,12 @@ func checkRevisions(hops []*hop, top *hop, ops []Op) []violation {
 // taken by a write called before it returned. Those no write with a known
 // revision took need as many writes of unknown revision (unknown outcome,
 // or answered without revisions) called before it returned. A history
-// where something outside it may take revisions (leases: see kvOnly) is
-// not checked. (That a known write at or below the header was called
-// before the reply came is revision-order.)
-func headerRevisions(hops []*hop, top *hop, ops []Op) *violation {
-	for i := range ops {
-		if r := ops[i].Req; r != nil && !kvOnly(r) {
-			return nil
-		}
+// where something outside it may take revisions (leases: see kvOnly; not
+// allKVOnly) is not checked. (That a known write at or below the header
+// was called before the reply came is revision-order.)
+func headerRevisions(hops []*hop, top *hop, allKVOnly bool) *violation {
+	if !allKVOnly {
+		return nil
 	}
 	var known []int64
 	var unk []int64 // the calls of the writes of unknown revision

@@ -278,7 +278,8 @@ func searchWith(p *partition, maxBytes int64, expired func() bool, partial bool,
 	words := (len(p.ops) + 63) / 64
 	sc.used = 0
 	s := &searcher{v: &visited{buckets: map[uint64]int32{}, words: words, sc: sc}, lin: make([]uint64, words),
-		st: stateSet{{}}, head: &node{id: -1, next: linkEvents(p, sc)}, maxBytes: maxBytes}
+		st: stateSet{{}}, head: &node{id: -1, next: linkEvents(p, sc)}, maxBytes: maxBytes, calls: sc.calls[:0]}
+	defer func() { sc.calls = s.calls[:0] }()
 	if partial {
 		s.longest = make([]*[]int, len(p.ops))
 	}

@@ -210,13 +210,12 @@ func dropUnseeable(hops []*hop, g *revGaps) []*hop {
 // less; one recorded from a cluster that held data before gives its
 // revision then, less the writes in flight, so that the revisions before
 // it are not taken for gaps an unknown write could fill. It returns 0 when
-// something outside the history's writes may take revisions: a lease
-// (its expiry deletes), or a request the checker leaves out that writes.
-func historyFloor(ops []Op, hops []*hop) int64 {
-	for i := range ops {
-		if r := ops[i].Req; r != nil && !kvOnly(r) {
-			return 0
-		}
+// something outside the history's writes may take revisions (not
+// allKVOnly): a lease (its expiry deletes), or a request the checker
+// leaves out that writes.
+func historyFloor(allKVOnly bool, hops []*hop) int64 {
+	if !allKVOnly {
+		return 0
 	}
 	var calls []int64
 	for _, h := range hops {
@@ -282,7 +281,7 @@ func markAnonymous(hops []*hop) {
 	type kvPair struct{ key, value string }
 	seen, ordered := map[kvPair]bool{}, map[string]bool{}
 	for _, h := range hops {
-		for _, br := range [][]mvcc.Op{h.txn.Success, h.txn.Failure} {
+		for _, br := range [][]mvcc.Op{h.success(), h.failure()} {
 			for _, op := range br {
 				if op.Type == mvcc.OpPut && string(op.Value) == unseenValue {
 					return // a history that writes the placeholder: nothing is anonymous
@@ -291,7 +290,7 @@ func markAnonymous(hops []*hop) {
 		}
 	}
 	for _, h := range hops {
-		for _, c := range h.txn.Compares {
+		for _, c := range h.compares() {
 			if c.Target == mvcc.CompareValue {
 				seen[kvPair{string(c.Key), string(c.Value)}] = true
 				if c.Result != mvcc.CompareEqual && c.Result != mvcc.CompareNotEqual || len(c.RangeEnd) != 0 {
@@ -310,7 +309,7 @@ func markAnonymous(hops []*hop) {
 		blank, ok := *h.req, true
 		blank.Txn.Success, blank.Txn.Failure = blankPuts(h.req.Txn.Success), blankPuts(h.req.Txn.Failure)
 		blank.Value = nil
-		for _, br := range [][]mvcc.Op{h.txn.Success, h.txn.Failure} {
+		for _, br := range [][]mvcc.Op{h.success(), h.failure()} {
 			for _, op := range br {
 				if op.Type == mvcc.OpPut && (seen[kvPair{string(op.Key), string(op.Value)}] || ordered[string(op.Key)]) {
 					ok = false

@@ -181,7 +181,7 @@ func detach(h *hop) *hop {
 		return nil
 	}
 	c := *h
-	c.txn, c.top = mvcc.TxnRequest{}, nil
+	c.detached, c.top = true, nil
 	return &c
 }
 
