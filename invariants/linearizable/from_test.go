@@ -2,12 +2,10 @@ package linearizable
 
 import (
 	"reflect"
-	"slices"
 	"testing"
 
 	"pgregory.net/rapid"
 
-	"github.com/etcdsim/etcdsim/nodes"
 	"github.com/etcdsim/etcdsim/nodes/mvcc"
 )
 
@@ -31,19 +29,7 @@ func TestCheckFromIsCheck(t *testing.T) {
 		}
 	}
 	rapid.Check(t, func(t *rapid.T) {
-		spec := propSpec
-		spec.tail = true
-		ops := generate(rapidSource{t}, spec)
-		if rapid.Bool().Draw(t, "mutate") {
-			for i := range ops {
-				if o := &ops[i]; o.Req.Kind == nodes.KindRange && !o.Unknown && len(o.Result.KVs) > 0 {
-					kvs := slices.Clone(o.Result.KVs)
-					kvs[0].Value = []byte("never-written")
-					o.Result.KVs = kvs
-					break
-				}
-			}
-		}
+		ops := generateMaybeFailing(t)
 		if got, want := checkFromBuf(ops), Check(ops, Budget{}); !reflect.DeepEqual(got, want) {
 			t.Fatalf("CheckFrom = %v, Check = %v", got, want)
 		}

@@ -5,8 +5,6 @@ import (
 	"testing"
 
 	"pgregory.net/rapid"
-
-	"github.com/etcdsim/etcdsim/nodes"
 )
 
 // TestScratchReuse: searching the keys one after another in one scratch,
@@ -16,19 +14,7 @@ import (
 // some searches a memory share small enough to run out).
 func TestScratchReuse(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		spec := propSpec
-		spec.tail = true
-		ops := generate(rapidSource{t}, spec)
-		if rapid.Bool().Draw(t, "mutate") {
-			for i := range ops {
-				if o := &ops[i]; o.Req.Kind == nodes.KindRange && !o.Unknown && len(o.Result.KVs) > 0 {
-					kvs := slices.Clone(o.Result.KVs)
-					kvs[0].Value = []byte("never-written")
-					o.Result.KVs = kvs
-					break
-				}
-			}
-		}
+		ops := generateMaybeFailing(t)
 		share := int64(rapid.SampledFrom([]int{0, 4 << 10, 64 << 10}).Draw(t, "share"))
 		fresh, reused := prepare(nil, ops), prepare(nil, ops)
 		sc := &scratch{}
