@@ -3,6 +3,8 @@ package linearizable
 import (
 	"cmp"
 	"fmt"
+	"math"
+	"math/bits"
 	"slices"
 )
 
@@ -17,10 +19,11 @@ import (
 func checkRevisions(hops []*hop, top *hop, allKVOnly bool) []violation {
 	order := orderRevisions(hops, top)
 	observeUnknownWrites(hops)
-	if v := uniqueRevisions(hops); v != nil {
+	revs := newRevSet(hops)
+	if v := uniqueRevisions(hops, revs); v != nil {
 		order = append([]violation{*v}, order...)
 	}
-	if v := headerRevisions(hops, top, allKVOnly); v != nil {
+	if v := headerRevisions(hops, top, allKVOnly, revs); v != nil {
 		order = append(order, *v)
 	}
 	return order
@@ -35,7 +38,7 @@ func checkRevisions(hops []*hop, top *hop, allKVOnly bool) []violation {
 // where something outside it may take revisions (leases: see kvOnly; not
 // allKVOnly) is not checked. (That a known write at or below the header
 // was called before the reply came is revision-order.)
-func headerRevisions(hops []*hop, top *hop, allKVOnly bool) *violation {
+func headerRevisions(hops []*hop, top *hop, allKVOnly bool, revs *revSet) *violation {
 	if !allKVOnly {
 		return nil
 	}
@@ -43,9 +46,9 @@ func headerRevisions(hops []*hop, top *hop, allKVOnly bool) *violation {
 	var unk []int64 // the calls of the writes of unknown revision
 	for _, h := range hops {
 		switch {
-		case h.hasRev():
+		case h.hasRev() && revs == nil:
 			known = append(known, h.res.Rev)
-		case !h.read && (h.eff == effectMaybe || h.noRev):
+		case !h.hasRev() && !h.read && (h.eff == effectMaybe || h.noRev):
 			unk = append(unk, h.call)
 		}
 	}
@@ -53,6 +56,13 @@ func headerRevisions(hops []*hop, top *hop, allKVOnly bool) *violation {
 	known = slices.Compact(known)
 	slices.Sort(unk)
 	count := func(xs []int64, upTo int64) int { n, _ := slices.BinarySearch(xs, upTo+1); return n }
+	// upTo counts the known revisions at or below r.
+	upTo := func(r int64) int {
+		if revs != nil {
+			return revs.count(r)
+		}
+		return count(known, r)
+	}
 	var bad *violation
 	// The count at the last top seen: requests called one after another
 	// mostly share their top.
@@ -64,9 +74,9 @@ func headerRevisions(hops []*hop, top *hop, allKVOnly bool) *violation {
 			continue
 		}
 		if t != lastTop {
-			lastTop, atTop = t, count(known, t.res.Rev)
+			lastTop, atTop = t, upTo(t.res.Rev)
 		}
-		took := count(known, r.res.Rev) - atTop
+		took := upTo(r.res.Rev) - atTop
 		need := r.res.Rev - t.res.Rev - int64(took)
 		if have := count(unk, r.ret); need > int64(have) {
 			bad = &violation{check: CheckHeaderRevision, idx: r.idx, detail: fmt.Sprintf(
@@ -79,8 +89,11 @@ func headerRevisions(hops []*hop, top *hop, allKVOnly bool) *violation {
 
 // uniqueRevisions finds two done writes (or unknown writes a read saw)
 // that took the same revision: a revision reused after it was lost (etcd
-// #14370, #17780).
-func uniqueRevisions(hops []*hop) *violation {
+// #14370, #17780). revs is newRevSet(hops), or nil.
+func uniqueRevisions(hops []*hop, revs *revSet) *violation {
+	if revs != nil && revs.distinct {
+		return nil
+	}
 	var ws []*hop
 	for _, h := range hops {
 		if h.hasRev() {
@@ -97,6 +110,62 @@ func uniqueRevisions(hops []*hop) *violation {
 	return nil
 }
 
+// revSet is the set of revisions the requests with revisions took, as
+// a bitmap over their span.
+type revSet struct {
+	lo       int64
+	words    []uint64
+	below    []int32 // how many of the set the words before each hold
+	distinct bool    // no two requests took the same revision
+}
+
+// newRevSet returns the revisions hops took, or nil when they span too
+// widely for a bitmap (a hand-made history).
+func newRevSet(hops []*hop) *revSet {
+	lo, hi, n := int64(math.MaxInt64), int64(math.MinInt64), 0
+	for _, h := range hops {
+		if h.hasRev() {
+			lo, hi, n = min(lo, h.res.Rev), max(hi, h.res.Rev), n+1
+		}
+	}
+	if n == 0 {
+		return &revSet{distinct: true}
+	}
+	if hi-lo > 8*int64(n)+1024 {
+		return nil
+	}
+	s := &revSet{lo: lo, words: make([]uint64, (hi-lo)/64+1), distinct: true}
+	for _, h := range hops {
+		if h.hasRev() {
+			b := uint64(h.res.Rev - lo)
+			if s.words[b/64]&(1<<(b%64)) != 0 {
+				s.distinct = false
+			}
+			s.words[b/64] |= 1 << (b % 64)
+		}
+	}
+	s.below = make([]int32, len(s.words))
+	var c int32
+	for i, w := range s.words {
+		s.below[i] = c
+		c += int32(bits.OnesCount64(w))
+	}
+	return s
+}
+
+// count returns how many revisions of the set are at or below r.
+func (s *revSet) count(r int64) int {
+	if len(s.words) == 0 || r < s.lo {
+		return 0
+	}
+	b := uint64(r - s.lo)
+	if w := b / 64; w < uint64(len(s.words)) {
+		return int(s.below[w]) + bits.OnesCount64(s.words[w]&(1<<(b%64+1)-1))
+	}
+	last := len(s.words) - 1
+	return int(s.below[last]) + bits.OnesCount64(s.words[last])
+}
+
 // orderRevisions sweeps the requests in call order (those without
 // revisions only take their least revision from it), keeping the highest
 // header revision of the done requests that returned strictly before the
@@ -105,13 +174,6 @@ func uniqueRevisions(hops []*hop) *violation {
 // took a revision; an unknown write that takes effect takes a revision
 // above it.
 func orderRevisions(hops []*hop, top *hop) []violation {
-	done := make([]*hop, 0, len(hops))
-	for _, h := range hops {
-		if h.eff == effectDone && !h.noRev {
-			done = append(done, h)
-		}
-	}
-	slices.SortFunc(done, func(a, b *hop) int { return compareThen(a.ret, b.ret, a.idx, b.idx) })
 	// A history in call order (the world's is: it records each request at
 	// its call) is swept as it is: (call, idx) is a total order, so a
 	// sorted copy would be the same sequence.
@@ -120,14 +182,17 @@ func orderRevisions(hops []*hop, top *hop) []violation {
 		byCall = slices.Clone(hops)
 		slices.SortFunc(byCall, byCallOrder)
 	}
+	rets := doneByReturn(byCall)
 	var order, read *violation
 	// top: the done request with the highest revision returned so far
-	j := 0
 	for _, b := range byCall {
-		for ; j < len(done) && done[j].ret < b.call; j++ {
-			if top == nil || done[j].res.Rev > top.res.Rev {
-				top = done[j]
+		for rets.before(b.call) {
+			if d := rets.pop(); top == nil || d.res.Rev > top.res.Rev {
+				top = d
 			}
+		}
+		if b.eff == effectDone && !b.noRev && !rets.presorted {
+			rets.push(b)
 		}
 		b.top = top
 		if b.eff != effectDone || b.noRev {
@@ -155,6 +220,92 @@ func orderRevisions(hops []*hop, top *hop) []violation {
 	}
 	return vs
 }
+
+// returns yields the done requests with revisions in return order (by
+// return, then index), as a sweep in call order reaches their returns.
+// When each returned no earlier than it was called (as a history without
+// a prefix's cut always does), it keeps only those in flight, in a heap:
+// any that returned before a call was itself called earlier in the
+// sweep. Otherwise it sorts them all up front.
+type returns struct {
+	presorted bool
+	sorted    []*hop // with presorted: those not yet yielded, sorted
+	heap      []*hop // without: those called and not yet yielded, a min-heap
+}
+
+// doneByReturn returns the done requests with revisions of byCall, a
+// history in call order, ready to be yielded in return order.
+func doneByReturn(byCall []*hop) *returns {
+	r := &returns{}
+	for _, h := range byCall {
+		if h.eff == effectDone && !h.noRev && h.ret < h.call {
+			for _, h := range byCall {
+				if h.eff == effectDone && !h.noRev {
+					r.sorted = append(r.sorted, h)
+				}
+			}
+			slices.SortFunc(r.sorted, byReturnOrder)
+			r.presorted = true
+			return r
+		}
+	}
+	return r
+}
+
+// push adds h, a done request the sweep reached, to the heap.
+func (r *returns) push(h *hop) {
+	r.heap = append(r.heap, h)
+	for i := len(r.heap) - 1; i > 0; {
+		p := (i - 1) / 2
+		if byReturnOrder(r.heap[i], r.heap[p]) >= 0 {
+			break
+		}
+		r.heap[i], r.heap[p] = r.heap[p], r.heap[i]
+		i = p
+	}
+}
+
+// before reports whether the next done request in return order returned
+// before t.
+func (r *returns) before(t int64) bool {
+	if r.presorted {
+		return len(r.sorted) > 0 && r.sorted[0].ret < t
+	}
+	return len(r.heap) > 0 && r.heap[0].ret < t
+}
+
+// pop removes and returns the next done request in return order.
+func (r *returns) pop() *hop {
+	if r.presorted {
+		h := r.sorted[0]
+		r.sorted = r.sorted[1:]
+		return h
+	}
+	hp := r.heap
+	h := hp[0]
+	n := len(hp) - 1
+	hp[0] = hp[n]
+	hp = hp[:n]
+	for i := 0; ; {
+		c := 2*i + 1
+		if c >= n {
+			break
+		}
+		if c+1 < n && byReturnOrder(hp[c+1], hp[c]) < 0 {
+			c++
+		}
+		if byReturnOrder(hp[c], hp[i]) >= 0 {
+			break
+		}
+		hp[i], hp[c] = hp[c], hp[i]
+		i = c
+	}
+	r.heap = hp
+	return h
+}
+
+// byReturnOrder orders requests by return, then by their index.
+func byReturnOrder(a, b *hop) int { return compareThen(a.ret, b.ret, a.idx, b.idx) }
 
 // byCallOrder orders requests by call, then by their index in the history.
 func byCallOrder(a, b *hop) int { return compareThen(a.call, b.call, a.idx, b.idx) }

@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"slices"
 	"unsafe"
+
+	"github.com/anishathalye/porcupine"
 )
 
 // The KV model's search is the Wing & Gong algorithm with Lowe's cache of
@@ -58,12 +60,7 @@ func byTime(a, b event) int {
 // source, and makes the same moves when its comparison is negative
 // exactly where sort.Sort's Less is true).
 func linkEvents(p *partition, sc *scratch) *node {
-	sc.evs = emptied(sc.evs, 2*len(p.ops))
-	evs := sc.evs
-	for i, op := range p.ops {
-		evs = append(evs, event{true, i, op.Call}, event{false, i, op.Return})
-	}
-	slices.SortFunc(evs, byTime)
+	evs := sortEvents(p, sc)
 	sc.returns = emptied(sc.returns, len(p.ops))[:len(p.ops)]
 	returns := sc.returns
 	clear(returns)
@@ -86,6 +83,82 @@ func linkEvents(p *partition, sc *scratch) *node {
 		root = n
 	}
 	return root
+}
+
+// sortEvents returns a partition's events sorted as linkEvents says.
+// When no two calls and no two returns fall at the same time, the order
+// is the only one byTime allows, whatever sort reaches it: the calls,
+// already in order in the partition's, are merged with the returns,
+// sorted alone. Otherwise they are sorted as porcupine sorts them.
+func sortEvents(p *partition, sc *scratch) []event {
+	n := len(p.ops)
+	sc.evs = emptied(sc.evs, 2*n)
+	evs := sc.evs
+	if callsAscend(p.ops) {
+		// The returns are sorted in the upper half of evs and merged into
+		// it from the start: the merge writes no further than it read.
+		evs = evs[:2*n]
+		rets := evs[n:]
+		for i := range p.ops {
+			rets[i] = event{false, i, p.ops[i].Return}
+		}
+		sortNearly(rets)
+		distinct := true
+		for i := 1; i < n; i++ {
+			if rets[i].time == rets[i-1].time {
+				distinct = false
+				break
+			}
+		}
+		if distinct {
+			k, j := 0, 0
+			for i := range p.ops {
+				call := p.ops[i].Call
+				for ; j < n && rets[j].time < call; j++ {
+					evs[k] = rets[j]
+					k++
+				}
+				evs[k] = event{true, i, call}
+				k++
+			}
+			return evs
+		}
+		evs = evs[:0]
+	}
+	for i, op := range p.ops {
+		evs = append(evs, event{true, i, op.Call}, event{false, i, op.Return})
+	}
+	slices.SortFunc(evs, byTime)
+	return evs
+}
+
+// sortNearly sorts events by time: by insertion, as returns listed in
+// call order are nearly sorted already, unless that takes more than a few
+// moves per event (then by slices.SortFunc). Events of equal times may end
+// in any order.
+func sortNearly(evs []event) {
+	budget := 8 * len(evs)
+	for i := 1; i < len(evs); i++ {
+		e, j := evs[i], i
+		for ; j > 0 && evs[j-1].time > e.time; j-- {
+			evs[j] = evs[j-1]
+		}
+		evs[j] = e
+		if budget -= i - j; budget < 0 {
+			slices.SortFunc(evs, func(a, b event) int { return cmp.Compare(a.time, b.time) })
+			return
+		}
+	}
+}
+
+// callsAscend reports whether ops are called at strictly increasing times.
+func callsAscend(ops []porcupine.Operation) bool {
+	for i := 1; i < len(ops); i++ {
+		if ops[i].Call <= ops[i-1].Call {
+			return false
+		}
+	}
+	return true
 }
 
 // lift takes a call and its return out of the list; unlift puts them back.
