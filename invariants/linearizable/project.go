@@ -1,7 +1,6 @@
 package linearizable
 
 import (
-	"maps"
 	"slices"
 	"sort"
 	"unsafe"
@@ -27,30 +26,26 @@ type partition struct {
 // returned. A range over several keys stands for these keys only; a key
 // that no request names was never written.
 func universe(hops []*hop) []string {
-	set := map[string]struct{}{}
-	add := func(k []byte) {
-		if _, ok := set[string(k)]; !ok { // a lookup does not copy k; an insert does
-			set[string(k)] = struct{}{}
-		}
-	}
+	var set keyTable
 	for _, h := range hops {
 		for _, c := range h.compares() {
 			if len(c.RangeEnd) == 0 {
-				add(c.Key)
+				set.add(c.Key)
 			}
 		}
 		for _, br := range [][]mvcc.Op{h.success(), h.failure()} {
 			for _, op := range br {
 				if op.Type == mvcc.OpPut || len(op.End) == 0 {
-					add(op.Key)
+					set.add(op.Key)
 				}
 			}
 		}
 		for _, kv := range h.res.KVs {
-			add(kv.Key)
+			set.add(kv.Key)
 		}
 	}
-	return slices.Sorted(maps.Keys(set))
+	slices.Sort(set.keys)
+	return set.keys
 }
 
 // project splits the history by key. A request that touches several keys
@@ -59,10 +54,7 @@ func universe(hops []*hop) []string {
 // and shows of that key alone. The partitions hold their requests, not
 // yet projected: build projects them.
 func project(hops []*hop, keys []string, u *unknowns) []partition {
-	index := make(map[string]int, len(keys))
-	for i, k := range keys {
-		index[k] = i
-	}
+	index := newKeyTable(keys)
 	parts := make([]partition, len(keys))
 	for i, k := range keys {
 		parts[i].key = k
@@ -134,10 +126,10 @@ func buildWith(parts []partition, i int, p *Prefix, u *unknowns, sc *scratch) {
 // touched returns the indexes of the keys a request reads, writes or
 // compares, in key order, appended to ks (a caller's scratch, so that a
 // pass over the history does not allocate one slice per request).
-func touched(h *hop, keys []string, index map[string]int, ks []int) []int {
+func touched(h *hop, keys []string, index *keyTable, ks []int) []int {
 	add := func(key, end []byte) {
 		if len(end) == 0 {
-			if i, ok := index[string(key)]; ok {
+			if i, ok := index.find(key); ok {
 				ks = append(ks, i)
 			}
 			return

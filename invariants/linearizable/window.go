@@ -127,10 +127,7 @@ func (p *Prefix) Fold(ops []Op, upTo int64) (*Prefix, int) {
 		return cmp.Or(cmp.Compare(a.res.Rev, b.res.Rev), -cmp.Compare(b2i(a.tookRev), b2i(b.tookRev)), cmp.Compare(a.idx, b.idx))
 	})
 	keys := q.universe(writes)
-	index := make(map[string]int, len(keys))
-	for i, k := range keys {
-		index[k] = i
-	}
+	index := newKeyTable(keys)
 	var ks []int
 	for _, h := range writes {
 		branch := h.branch()
