@@ -65,6 +65,15 @@ func (h *hop) success() []mvcc.Op {
 	return h.one[:]
 }
 
+// single returns the op of a put, delete-range or range, the request as a
+// txn without compares or failure branch; nil for a txn (or none).
+func (h *hop) single() *mvcc.Op {
+	if h.req == nil || h.detached || h.req.Kind == nodes.KindTxn {
+		return nil
+	}
+	return &h.one[0]
+}
+
 // failure returns the Failure branch of the request as a txn.
 func (h *hop) failure() []mvcc.Op {
 	if h.isTxn() {

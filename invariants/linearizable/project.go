@@ -28,6 +28,15 @@ type partition struct {
 func universe(hops []*hop) []string {
 	var set keyTable
 	for _, h := range hops {
+		if op := h.single(); op != nil {
+			if op.Type == mvcc.OpPut || len(op.End) == 0 {
+				set.add(op.Key)
+			}
+			for _, kv := range h.res.KVs {
+				set.add(kv.Key)
+			}
+			continue
+		}
 		for _, c := range h.compares() {
 			if len(c.RangeEnd) == 0 {
 				set.add(c.Key)
@@ -101,7 +110,7 @@ func buildWith(parts []partition, i int, p *Prefix, u *unknowns, sc *scratch) {
 		ops = append(ops, p.initOp(i, set))
 	}
 	classes := map[anonClass]int{}
-	a := arena{ins: sc.ins, outs: sc.outs, acts: sc.acts}
+	a := arena{ins: sc.ins, outs: sc.outs, acts: sc.acts, views: true}
 	for _, h := range part.hops {
 		ret := h.ret
 		if h.eff == effectMaybe {
@@ -127,6 +136,12 @@ func buildWith(parts []partition, i int, p *Prefix, u *unknowns, sc *scratch) {
 // compares, in key order, appended to ks (a caller's scratch, so that a
 // pass over the history does not allocate one slice per request).
 func touched(h *hop, keys []string, index *keyTable, ks []int) []int {
+	if op := h.single(); op != nil && (op.Type == mvcc.OpPut || len(op.End) == 0) {
+		if i, ok := index.find(op.Key); ok {
+			ks = append(ks, i)
+		}
+		return ks
+	}
 	add := func(key, end []byte) {
 		if len(end) == 0 {
 			if i, ok := index.find(key); ok {
@@ -163,6 +178,10 @@ type arena struct {
 	ins  []keyInput
 	outs []keyOutput
 	acts []action
+	// views: the values of puts are views of the requests' bytes (the
+	// history is not written during a check, and a search's states do
+	// not outlive it), not copies.
+	views bool
 }
 
 const arenaChunk = 256
@@ -257,24 +276,32 @@ func actions(ops []mvcc.Op, key string) []action {
 // capacity ends at its length, so an append could not reach the next
 // one); an empty arena makes a slice of exactly the length needed.
 func (a *arena) actions(ops []mvcc.Op, key string) []action {
-	last := lastRange(ops)
-	n := 0
-	for i := range ops {
-		if onKey(&ops[i], key) {
-			n++
-		}
-	}
-	if n == 0 {
+	if len(ops) == 0 {
 		return nil
 	}
-	if cap(a.acts)-len(a.acts) < n {
-		a.acts = make([]action, 0, max(n, min(2*cap(a.acts), arenaChunk)))
+	room := len(ops) // enough for all
+	if cap(a.acts) == 0 {
+		room = 0
+		for i := range ops {
+			if onKey(&ops[i], key) {
+				room++
+			}
+		}
+		if room == 0 {
+			return nil
+		}
 	}
-	start := len(a.acts)
+	if cap(a.acts)-len(a.acts) < room {
+		a.acts = make([]action, 0, max(room, min(2*cap(a.acts), arenaChunk)))
+	}
+	start, last := len(a.acts), lastRange(ops)
 	for i := range ops {
-		if act, ok := projectAction(ops, i, last, key); ok {
+		if act, ok := projectAction(ops, i, last, key, a.views); ok {
 			a.acts = append(a.acts, act)
 		}
+	}
+	if len(a.acts) == start {
+		return nil
 	}
 	return a.acts[start:len(a.acts):len(a.acts)]
 }
@@ -288,8 +315,9 @@ func onKey(op *mvcc.Op, key string) bool {
 }
 
 // projectAction is ops[i] projected onto key, last being the index of the
-// branch's last range; false if it does nothing on key.
-func projectAction(ops []mvcc.Op, i, last int, key string) (action, bool) {
+// branch's last range; false if it does nothing on key. With views, a
+// put's value is the request's bytes, not a copy (see arena).
+func projectAction(ops []mvcc.Op, i, last int, key string, views bool) (action, bool) {
 	op := &ops[i]
 	if !onKey(op, key) {
 		return action{}, false
@@ -297,7 +325,10 @@ func projectAction(ops []mvcc.Op, i, last int, key string) (action, bool) {
 	a := action{typ: op.Type}
 	switch op.Type {
 	case mvcc.OpPut:
-		a.value, a.lease = string(op.Value), op.Lease
+		a.value, a.lease = view(op.Value), op.Lease
+		if !views {
+			a.value = string(op.Value)
+		}
 	case mvcc.OpRange:
 		a.check, a.keysOnly = i == last && plainRange(op), op.Range.KeysOnly
 	}
