@@ -13,10 +13,15 @@ import (
 // treeIndex).
 type treeIndex struct {
 	tree *btree.BTreeG[*keyIndex]
-	// Reused search items, so that lookups do not allocate. The B-tree reads
-	// a pivot during the whole of a scan, so a scan has its own; scans do
-	// not nest.
-	probe, pivot keyIndex
+	// byKey holds the keyIndexes of the tree by key: a lookup of one key
+	// (etcd's treeIndex.Get and KeyIndex, a descent of its B-tree) is a
+	// map access here, a third of a descent's instructions; the tree stays
+	// for what needs the order (ranges, compaction). insert and compact,
+	// the only writers of the tree, keep the two the same.
+	byKey map[string]*keyIndex
+	// A reused search item, so that scans do not allocate: the B-tree
+	// reads the pivot during the whole of a scan; scans do not nest.
+	pivot keyIndex
 	// last is the keyIndex lookup found last, or the one inserted last: an
 	// apply looks its key up several times (a txn's compare, its put and
 	// its range of one key; the put's previous version). It is always in
@@ -32,7 +37,7 @@ func lessKeyIndex(a, b *keyIndex) bool {
 }
 
 func newTreeIndex() *treeIndex {
-	return &treeIndex{tree: btree.NewG(32, lessKeyIndex)}
+	return &treeIndex{tree: btree.NewG(32, lessKeyIndex), byKey: make(map[string]*keyIndex)}
 }
 
 // lookup returns the keyIndex of key, or nil.
@@ -40,9 +45,7 @@ func (ti *treeIndex) lookup(key []byte) *keyIndex {
 	if ki := ti.last; ki != nil && bytes.Equal(ki.key, key) {
 		return ki
 	}
-	ti.probe.key, ti.probe.head = key, backend.KeyHead(key)
-	ki, _ := ti.tree.Get(&ti.probe)
-	ti.probe.key = nil
+	ki := ti.byKey[string(key)]
 	if ki != nil {
 		ti.last = ki
 	}
@@ -51,6 +54,7 @@ func (ti *treeIndex) lookup(key []byte) *keyIndex {
 
 func (ti *treeIndex) insert(ki *keyIndex) {
 	ti.tree.ReplaceOrInsert(ki)
+	ti.byKey[string(ki.key)] = ki
 	ti.last = ki
 }
 
@@ -98,6 +102,7 @@ func (ti *treeIndex) compact(rev int64, dropTomb bool) []revision {
 	}
 	for _, ki := range empty {
 		ti.tree.Delete(ki)
+		delete(ti.byKey, string(ki.key))
 	}
 	slices.SortFunc(keep, compareRev)
 	return keep
