@@ -77,3 +77,33 @@ func TestIndexByKeyMatchesTree(t *testing.T) {
 		}
 	}
 }
+
+// TestTakePiecesApart fills pieces of every size from a store's slabs and
+// checks that none shares bytes with another, even when one is appended
+// to past its capacity: each is a record the backend and the index keep.
+func TestTakePiecesApart(t *testing.T) {
+	s := New()
+	r := rand.New(rand.NewPCG(1, 2))
+	var pieces [][]byte
+	for i := range 2000 {
+		n := 1 + r.IntN(2*maxPiece)
+		p := s.take(n)
+		if len(p) != 0 || cap(p) != n {
+			t.Fatalf("take(%d) = len %d cap %d", n, len(p), cap(p))
+		}
+		for range n {
+			p = append(p, byte(i))
+		}
+		if i%7 == 0 {
+			_ = append(p, 0xff) // past its capacity: must copy
+		}
+		pieces = append(pieces, p)
+	}
+	for i, p := range pieces {
+		for _, c := range p {
+			if c != byte(i) {
+				t.Fatalf("piece %d holds %d: written by another", i, c)
+			}
+		}
+	}
+}

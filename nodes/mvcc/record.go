@@ -28,13 +28,19 @@ var errBadRecord = errors.New("mvcc: corrupt key-bucket record")
 
 // appendRecord appends the encoding of kv to dst.
 func appendRecord(dst []byte, kv *KeyValue) []byte {
-	dst = binary.BigEndian.AppendUint32(dst, uint32(len(kv.Key)))
-	dst = append(dst, kv.Key...)
-	dst = binary.BigEndian.AppendUint64(dst, uint64(kv.CreateRevision))
-	dst = binary.BigEndian.AppendUint64(dst, uint64(kv.ModRevision))
-	dst = binary.BigEndian.AppendUint64(dst, uint64(kv.Version))
-	dst = binary.BigEndian.AppendUint64(dst, uint64(kv.Lease))
-	return append(dst, kv.Value...)
+	return appendRecordOf(dst, kv.Key, kv.CreateRevision, kv.ModRevision, kv.Version, kv.Lease, kv.Value)
+}
+
+// appendRecordOf is appendRecord of the KeyValue of these fields, which a
+// write encodes without making one.
+func appendRecordOf(dst, key []byte, create, mod, version, lease int64, value []byte) []byte {
+	dst = binary.BigEndian.AppendUint32(dst, uint32(len(key)))
+	dst = append(dst, key...)
+	dst = binary.BigEndian.AppendUint64(dst, uint64(create))
+	dst = binary.BigEndian.AppendUint64(dst, uint64(mod))
+	dst = binary.BigEndian.AppendUint64(dst, uint64(version))
+	dst = binary.BigEndian.AppendUint64(dst, uint64(lease))
+	return append(dst, value...)
 }
 
 func recordSize(key, value []byte) int { return recMinSize + len(key) + len(value) }

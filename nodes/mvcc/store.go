@@ -53,6 +53,9 @@ type Store struct {
 	resp  TxnResponse
 	resps []OpResponse
 	moves []LeaseMove
+	// slab is the rest of a block of bytes that writes cut their bucket
+	// keys and records from (see take).
+	slab []byte
 	// compactDel is the compaction jobs' buffer of the keys a batch
 	// deletes: a store's jobs run their batches one at a time.
 	compactDel [][]byte

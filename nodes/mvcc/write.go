@@ -60,20 +60,19 @@ func (w *writer) end() int64 {
 // revision and version carry on from a live key.
 func (w *writer) put(key, value []byte, lease int64) {
 	ki := w.s.index.lookup(key)
-	kv := KeyValue{Key: key, CreateRevision: w.rev, ModRevision: w.rev, Version: 1, Value: value, Lease: lease}
-	var oldLease int64
+	created, version, oldLease := w.rev, int64(1), int64(0)
 	if ki != nil {
-		if e, created, ver, ok := ki.get(w.rev); ok {
-			kv.CreateRevision, kv.Version = created, ver+1
+		if e, c, ver, ok := ki.get(w.rev); ok {
+			created, version = c, ver+1
 			oldLease = recordLease(e.rec)
 		}
 	}
 	rev := revision{w.rev, w.changes}
-	// One allocation holds the bucket key and the record; the backend
-	// keeps both, and the index keeps the record.
-	buf := make([]byte, 0, revBytesLen+recordSize(key, value))
+	// One piece holds the bucket key and the record; the backend keeps
+	// both, and the index keeps the record.
+	buf := w.s.take(revBytesLen + recordSize(key, value))
 	buf = appendRevBytes(buf, rev, false)
-	buf = appendRecord(buf, &kv)
+	buf = appendRecordOf(buf, key, created, w.rev, version, lease, value)
 	rec := buf[revBytesLen:]
 	w.tx.Put(KeyBucket, buf[:revBytesLen:revBytesLen], rec)
 	if ki == nil {
@@ -111,15 +110,42 @@ func (w *writer) deleteRange(key, end []byte, prev bool) (n int64, prevKVs []Key
 // the key alone, under a revision key marked 't'.
 func (w *writer) tombstone(ki *keyIndex) {
 	rev := revision{w.rev, w.changes}
-	buf := make([]byte, 0, markedRevBytesLen+recordSize(ki.key, nil))
+	buf := w.s.take(markedRevBytesLen + recordSize(ki.key, nil))
 	buf = appendRevBytes(buf, rev, true)
-	buf = appendRecord(buf, &KeyValue{Key: ki.key})
+	buf = appendRecordOf(buf, ki.key, 0, 0, 0, 0, nil)
 	w.tx.Put(KeyBucket, buf[:markedRevBytesLen:markedRevBytesLen], buf[markedRevBytesLen:])
 	if err := ki.tombstone(rev); err != nil {
 		panic(fmt.Sprintf("mvcc: delete of a live key: %v", err))
 	}
 	w.s.setLive(ki, 0)
 	w.changes++
+}
+
+// Slabs: the bytes of the bucket keys and records that writes make are
+// cut from blocks, one allocation per block instead of one per write.
+// A block lives while one of its records does; records written together
+// mostly die together (the key bucket's, compacted in revision order), and
+// a live one keeps at most a block. Blocks start small and double, so that
+// a store that writes little (a restored one before its crash) does not
+// allocate a whole one; a piece too large for a block is allocated alone.
+const (
+	minSlab  = 512
+	maxSlab  = 4096
+	maxPiece = maxSlab / 8
+)
+
+// take returns an empty slice of capacity n, which nothing else uses: its
+// capacity ends at n, so an append to it copies.
+func (s *Store) take(n int) []byte {
+	if n > maxPiece {
+		return make([]byte, 0, n)
+	}
+	if cap(s.slab)-len(s.slab) < n {
+		s.slab = make([]byte, 0, min(max(2*cap(s.slab), minSlab), maxSlab))
+	}
+	i := len(s.slab)
+	s.slab = s.slab[:i+n]
+	return s.slab[i : i : i+n]
 }
 
 // Put writes key=value with a lease (0 for none) in a transaction of its
