@@ -54,7 +54,10 @@
 // removes the last two, the bug of etcd 3.4.20 and 3.5.5 (#14355 at
 // restart, #14571 at snapshot install): the stale cache denies users that
 // the backend permits. CacheHash and RebuiltCacheHash let an invariant
-// compare the cache with its recomputation.
+// compare the cache with its recomputation. A refresh takes a user's entry
+// from the last refresh when the user's roles and their records are the
+// bytes it was merged from (Store.rebuild): the same cache as etcd's full
+// rebuild, without merging an unchanged user's permissions again.
 //
 // A Store is not safe for concurrent use; etcdsim is single-threaded.
 package auth

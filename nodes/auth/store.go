@@ -61,6 +61,9 @@ type Store struct {
 	enabled  bool
 	users    map[string]bool // user name -> holds the root role
 	cache    permCache
+	// memo and builds serve refresh (see rebuild).
+	memo   map[string]*userMemo
+	builds uint64
 }
 
 // New returns the store of an empty backend with etcd's current behaviour.
@@ -158,7 +161,7 @@ func (s *Store) commitRevision(tx backend.Tx) {
 // refresh rebuilds the permission cache: the refresh points of #13954's
 // eager cache. A corrupt record, which the store wrote itself, panics.
 func (s *Store) refresh(tx backend.ReadTx) {
-	c, err := buildCache(tx)
+	c, err := s.rebuild(tx)
 	if err != nil {
 		panic(fmt.Sprintf("auth: %v", err))
 	}
