@@ -42,6 +42,7 @@ type Backend struct {
 	pending     int
 	unsynced    bool
 	hook        func(Tx)
+	hooking     bool  // the pre-commit hook is writing (see Put)
 	err         error // sticky
 	stats       Stats
 	// The read side (readbuf.go): etcd's read buffer over the last commit.
@@ -275,11 +276,16 @@ func (b *Backend) Put(bucket string, key, value []byte) {
 	n := len(b.mem.buckets)
 	h := keyHash(bucket, key)
 	old, had := b.mem.putSum(bucket, key, value, valueHash(h, value))
-	if len(b.mem.buckets) != n {
-		b.rbuf.made = append(b.rbuf.made, bucket)
+	// The pre-commit hook's puts skip the read buffer: the commit that
+	// runs the hook resets it right after (see readBuf.reset), or fails
+	// for good; an entry would only be dropped.
+	if !b.hooking || !hookSkipsReadBuf {
+		if len(b.mem.buckets) != n {
+			b.rbuf.made = append(b.rbuf.made, bucket)
+		}
+		i := b.rbuf.entry(h, bucket, key, old, had)
+		b.rbuf.wbuf = append(b.rbuf.wbuf, wput{i: i, val: value})
 	}
-	i := b.rbuf.entry(h, bucket, key, old, had)
-	b.rbuf.wbuf = append(b.rbuf.wbuf, wput{i: i, val: value})
 	b.writes++
 	b.batch = appendOp(b.batch, opPut, bucket, key, value)
 	b.pending++

@@ -95,6 +95,11 @@ func (b *bucket) done() { b.probe.key = nil }
 type Mem struct {
 	buckets []*bucket // sorted by name; few buckets, so a slice
 	keys    *bucket   // the key bucket (SafeRangeBucket), most reads' and writes'
+	// wrote is the bucket other than keys that bucket found last, or
+	// nil: most writes to the others are a member's meta bucket (the
+	// consistent index and term of every commit), the last of the slice.
+	// dropBucket forgets it.
+	wrote *bucket
 	// recs is the rest of a block of records that Puts take one at a
 	// time: one allocation per block of writes instead of one each. A
 	// block lives while one of its records does (and keeps the keys and
@@ -139,7 +144,15 @@ func (m *Mem) find(name string) *bucket {
 }
 
 func (m *Mem) bucket(name string) *bucket {
+	if name != SafeRangeBucket {
+		if b := m.wrote; b != nil && b.name == name {
+			return b
+		}
+	}
 	if b := m.find(name); b != nil {
+		if b != m.keys {
+			m.wrote = b
+		}
 		return b
 	}
 	// Degree 32 (nodes of up to 63 items of two words): with the 16-byte
@@ -251,6 +264,9 @@ func (m *Mem) putSum(bucket string, key, value []byte, sum uint64) (old []byte, 
 // dropBucket removes the bucket name, if there is one.
 func (m *Mem) dropBucket(name string) {
 	m.buckets = slices.DeleteFunc(m.buckets, func(b *bucket) bool { return b.name == name })
+	if m.wrote != nil && m.wrote.name == name {
+		m.wrote = nil
+	}
 	if name == SafeRangeBucket {
 		m.keys = nil
 	}

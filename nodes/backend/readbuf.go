@@ -108,7 +108,16 @@ func (r *readBuf) entry(h uint64, bucket string, key []byte, old []byte, had boo
 		return i
 	}
 	i = int32(len(r.ents))
-	r.ents = append(r.ents, bufEnt{h: h, next: next, bucket: bucket, key: key, old: old, had: had})
+	// The entry is written in place: appending the literal built it on
+	// the stack first and copied it, pointers and all.
+	if len(r.ents) < cap(r.ents) {
+		r.ents = r.ents[:i+1]
+	} else {
+		r.ents = append(r.ents, bufEnt{})
+	}
+	e := &r.ents[i]
+	e.h, e.next, e.bucket, e.key, e.old, e.had = h, next, bucket, key, old, had
+	e.val, e.inBuf, e.fresh = nil, false, false
 	switch {
 	case r.indexed:
 		r.idx[h] = i
@@ -156,7 +165,8 @@ func (r *readBuf) writeback(fresh bool) {
 // see the new commit. In etcd the write buffer survives a commit made
 // inside a locked transaction (the pre-commit hook's puts) and is written
 // back at the unlock; its puts are committed by then, so a reader sees the
-// same either way, and the model drops them with the rest.
+// same either way, and the model drops them with the rest (the hook's own
+// puts never enter it: Backend.Put).
 func (r *readBuf) reset() {
 	if len(r.ents) == 0 {
 		return
