@@ -174,6 +174,14 @@ func (s *revSet) count(r int64) int {
 // took a revision; an unknown write that takes effect takes a revision
 // above it.
 func orderRevisions(hops []*hop, top *hop) []violation {
+	return orderRevisionsBy(hops, top, false)
+}
+
+// orderRevisionsBy is orderRevisions; with sortAll, it sorts every done
+// request by return up front rather than keeping those in flight in a
+// heap (see returns), as it does anyway for a history cut by a prefix
+// (TestOrderRevisionsHeap compares the two).
+func orderRevisionsBy(hops []*hop, top *hop, sortAll bool) []violation {
 	// A history in call order (the world's is: it records each request at
 	// its call) is swept as it is: (call, idx) is a total order, so a
 	// sorted copy would be the same sequence.
@@ -182,7 +190,7 @@ func orderRevisions(hops []*hop, top *hop) []violation {
 		byCall = slices.Clone(hops)
 		slices.SortFunc(byCall, byCallOrder)
 	}
-	rets := doneByReturn(byCall)
+	rets := doneByReturn(byCall, sortAll)
 	var order, read *violation
 	// top: the done request with the highest revision returned so far
 	for _, b := range byCall {
@@ -234,11 +242,12 @@ type returns struct {
 }
 
 // doneByReturn returns the done requests with revisions of byCall, a
-// history in call order, ready to be yielded in return order.
-func doneByReturn(byCall []*hop) *returns {
+// history in call order, ready to be yielded in return order: sorted up
+// front with sortAll.
+func doneByReturn(byCall []*hop, sortAll bool) *returns {
 	r := &returns{}
 	for _, h := range byCall {
-		if h.eff == effectDone && !h.noRev && h.ret < h.call {
+		if sortAll || h.eff == effectDone && !h.noRev && h.ret < h.call {
 			for _, h := range byCall {
 				if h.eff == effectDone && !h.noRev {
 					r.sorted = append(r.sorted, h)

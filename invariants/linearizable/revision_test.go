@@ -6,57 +6,12 @@ import (
 	"testing"
 )
 
-// sortedOrderRevisions is orderRevisions as it was first written: every
-// done request sorted by return up front.
-func sortedOrderRevisions(hops []*hop, top *hop) []violation {
-	var done []*hop
-	for _, h := range hops {
-		if h.eff == effectDone && !h.noRev {
-			done = append(done, h)
-		}
-	}
-	slices.SortFunc(done, byReturnOrder)
-	byCall := slices.Clone(hops)
-	slices.SortFunc(byCall, byCallOrder)
-	var order, read *violation
-	j := 0
-	for _, b := range byCall {
-		for ; j < len(done) && done[j].ret < b.call; j++ {
-			if top == nil || done[j].res.Rev > top.res.Rev {
-				top = done[j]
-			}
-		}
-		b.top = top
-		if b.eff != effectDone || b.noRev {
-			b.minRev = 1
-			if top != nil {
-				b.minRev = top.res.Rev + 1
-			}
-			continue
-		}
-		switch {
-		case top == nil:
-		case b.tookRev && b.res.Rev <= top.res.Rev && order == nil:
-			order = &violation{check: CheckRevisionOrder, detail: describeOrder(top, b)}
-		case !b.tookRev && b.res.Rev < top.res.Rev && read == nil:
-			read = &violation{check: CheckReadRevision, detail: describeOrder(top, b)}
-		}
-	}
-	var vs []violation
-	for _, v := range []*violation{order, read} {
-		if v != nil {
-			vs = append(vs, *v)
-		}
-	}
-	return vs
-}
-
 // TestOrderRevisionsHeap: orderRevisions, which keeps only the requests
 // in flight in a heap, sets the same top and least revision of every
 // request and finds the same violations as a sweep over every done
-// request sorted by return, on generated histories in and out of call
-// order, with coarse times (ties), calls moved to a cut past some
-// returns, shuffled revisions, and a prefix's top.
+// request sorted by return up front (sortAll), on generated histories in
+// and out of call order, with coarse times (ties), calls moved to a cut
+// past some returns, shuffled revisions, and a prefix's top.
 func TestOrderRevisionsHeap(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	for round := range 3000 {
@@ -91,7 +46,7 @@ func TestOrderRevisionsHeap(t *testing.T) {
 			i := r.IntN(len(a))
 			topA, topB = a[i], b[i]
 		}
-		got, want := orderRevisions(a, topA), sortedOrderRevisions(b, topB)
+		got, want := orderRevisionsBy(a, topA, false), orderRevisionsBy(b, topB, true)
 		if !slices.Equal(got, want) {
 			t.Fatalf("round %d: violations %v, want %v", round, got, want)
 		}
