@@ -325,8 +325,10 @@ func projectAction(ops []mvcc.Op, i, last int, key string, views bool) (action, 
 	a := action{typ: op.Type}
 	switch op.Type {
 	case mvcc.OpPut:
-		a.value, a.lease = view(op.Value), op.Lease
-		if !views {
+		a.lease = op.Lease
+		if views {
+			a.value = view(op.Value)
+		} else {
 			a.value = string(op.Value)
 		}
 	case mvcc.OpRange:

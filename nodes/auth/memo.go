@@ -2,7 +2,6 @@ package auth
 
 import (
 	"bytes"
-	"fmt"
 
 	"github.com/etcdsim/etcdsim/nodes/backend"
 )
@@ -82,11 +81,7 @@ func (s *Store) rebuild(tx backend.ReadTx) (permCache, error) {
 // newUserMemo makes the cache entry of user k, whose record is v, as
 // buildCache does, and remembers what it read.
 func newUserMemo(tx backend.ReadTx, k, v []byte, roles map[string]*role) (*userMemo, error) {
-	u, err := decodeUser(v)
-	if err != nil {
-		return nil, fmt.Errorf("%w: user %q", err, k)
-	}
-	up, err := mergedPerms(tx, u, roles)
+	up, u, err := userEntry(tx, k, v, roles)
 	if err != nil {
 		return nil, err
 	}

@@ -136,13 +136,8 @@ func buildCache(tx backend.ReadTx) (permCache, error) {
 	roles := make(map[string]*role) // decoded once per build
 	var err error
 	tx.Range(UsersBucket, nil, nil, func(k, v []byte) bool {
-		var u *user
-		if u, err = decodeUser(v); err != nil {
-			err = fmt.Errorf("%w: user %q", err, k)
-			return false
-		}
 		var up *unified
-		if up, err = mergedPerms(tx, u, roles); err != nil {
+		if up, _, err = userEntry(tx, k, v, roles); err != nil {
 			return false
 		}
 		c.users[string(k)] = up
@@ -150,6 +145,17 @@ func buildCache(tx backend.ReadTx) (permCache, error) {
 		return true
 	})
 	return c, err
+}
+
+// userEntry returns the cache entry of user k, whose record is v (its
+// roles decoded once per build in roles), and the user.
+func userEntry(tx backend.ReadTx, k, v []byte, roles map[string]*role) (*unified, *user, error) {
+	u, err := decodeUser(v)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: user %q", err, k)
+	}
+	up, err := mergedPerms(tx, u, roles)
+	return up, u, err
 }
 
 func mergedPerms(tx backend.ReadTx, u *user, roles map[string]*role) (*unified, error) {
